@@ -1,0 +1,1 @@
+"""Protocol, base class, config, run context and concurrency helpers."""

@@ -1,0 +1,693 @@
+"""`RunnableBase`: every public method, derived from the few hooks a primitive writes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+
+from typing_extensions import Unpack
+
+from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
+from runnables._core.config import RunnableConfig, check_config
+from runnables._core.context import RunContext, context_for, enter, leave
+from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
+from runnables._core.runs import finish_run, notify, notify_async, start_run
+from runnables._core.streaming import (
+    NOTHING,
+    aaggregate,
+    add_chunks,
+    add_step_note,
+    aggregate,
+    closing_chunks,
+)
+from runnables.schema import Schema
+
+if TYPE_CHECKING:
+    from runnables._core.protocol import Runnable
+    from runnables._core.runs import Run
+    from runnables._primitives.binding import RunnableBinding
+    from runnables._primitives.each import RunnableEach
+    from runnables._primitives.fallbacks import RunnableWithFallbacks
+    from runnables._primitives.retry import RunnableRetry
+    from runnables._primitives.sequence import RunnableSequence
+
+__all__ = ["RunnableBase"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+Next = TypeVar("Next")
+I2 = TypeVar("I2")
+O2 = TypeVar("O2")
+
+
+class RunnableBase(Generic[In, Out]):
+    """The base of every runnable: subclasses write `_invoke` / `_ainvoke` (and `_transform` /
+    `_atransform` if they stream), or LangChain-style public `invoke` / `ainvoke`; everything
+    else (batching, streaming, config, tracing, composition) is derived here.
+    """
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        """The run name: the class name unless a subclass knows better."""
+        return type(self).__name__
+
+    @property
+    def run_type(self) -> str:
+        """The kind of run this is, for callbacks, events and logs."""
+        return "chain"
+
+    # ------------------------------------------------------------------ schemas
+
+    @property
+    def input_type(self) -> Any:
+        """The declared input type (an annotation); `Any` when nothing is known."""
+        return Any
+
+    @property
+    def output_type(self) -> Any:
+        """The declared output type (an annotation); `Any` when nothing is known."""
+        return Any
+
+    @property
+    def input_schema(self: RunnableBase[I2, Any]) -> Schema[I2]:
+        """The schema of the input, derived from the runnable's structure."""
+        return Schema(self.input_type, f"{self.name}Input")
+
+    @property
+    def output_schema(self: RunnableBase[Any, O2]) -> Schema[O2]:
+        """The schema of the output, derived from the runnable's structure."""
+        return Schema(self.output_type, f"{self.name}Output")
+
+    # ------------------------------------------------------------------ hooks
+
+    def _invoke(self, input: In, ctx: RunContext) -> Out:
+        """Run once, synchronously. Defaults to a public `invoke` override, else the async path."""
+        cls = type(self)
+        if _overrides(cls, "invoke"):
+            token = enter(ctx)
+            try:
+                return self.invoke(input, ctx.as_config())
+            finally:
+                leave(token)
+        if not _overrides(cls, "_ainvoke") and not _overrides(cls, "ainvoke"):
+            if _overrides(cls, "_transform"):
+                return aggregate(self._transform(iter((input,)), ctx))
+            raise NotImplementedError(f"{cls.__name__} implements neither invoke nor ainvoke")
+        return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
+
+    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+        """Run once, asynchronously. Defaults to a public `ainvoke` override, else the sync path
+        in a worker thread."""
+        cls = type(self)
+        if _overrides(cls, "ainvoke"):
+            token = enter(ctx)
+            try:
+                return await self.ainvoke(input, ctx.as_config())
+            finally:
+                leave(token)
+        if _overrides(cls, "_atransform"):
+            return await aaggregate(self._atransform(_aiter_one(input), ctx))
+        return await run_in_worker_thread(self._invoke, input, ctx)
+
+    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        """Stream in, stream out. Defaults to waiting for the whole input, then `_stream`."""
+        yield from self._stream(aggregate(inputs), ctx)
+
+    def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
+        """Stream the output for one whole input. Defaults to one chunk: the invoke result."""
+        yield self._invoke(input, ctx)
+
+    async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+        """Async stream in, stream out. Defaults to waiting for the whole input, then `_astream`."""
+        whole = await aaggregate(inputs)
+        async with closing_chunks(self._astream(whole, ctx)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    async def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
+        """Async stream for one whole input. Defaults to one chunk: the ainvoke result."""
+        yield await self._ainvoke(input, ctx)
+
+    # ------------------------------------------------ the wrapped calls children use
+
+    def _call(self, input: In, ctx: RunContext) -> Out:
+        """`_invoke` with tracing (when someone listens) and the failing step's note."""
+        if ctx.callbacks:
+            return self._traced_call(input, ctx)
+        try:
+            return self._invoke(input, ctx)
+        except Exception as exc:
+            add_step_note(exc, self.name)
+            raise
+
+    def _traced_call(self, input: In, ctx: RunContext) -> Out:
+        run = start_run(self.name, self.run_type, input, ctx)
+        notify(ctx.callbacks, "on_start", run)
+        try:
+            output = self._invoke(input, ctx.child_of(run))
+        except BaseException as exc:
+            add_step_note(exc, run.name)
+            finish_run(run, error=exc)
+            notify(ctx.callbacks, "on_error", run, exc)
+            raise
+        finish_run(run, output)
+        notify(ctx.callbacks, "on_end", run)
+        return output
+
+    async def _acall(self, input: In, ctx: RunContext) -> Out:
+        """`_ainvoke` with tracing (when someone listens) and the failing step's note."""
+        if ctx.callbacks:
+            return await self._atraced_call(input, ctx)
+        try:
+            return await self._ainvoke(input, ctx)
+        except Exception as exc:
+            add_step_note(exc, self.name)
+            raise
+
+    async def _atraced_call(self, input: In, ctx: RunContext) -> Out:
+        run = start_run(self.name, self.run_type, input, ctx)
+        await notify_async(ctx.callbacks, "on_start", run)
+        try:
+            output = await self._ainvoke(input, ctx.child_of(run))
+        except BaseException as exc:
+            add_step_note(exc, run.name)
+            finish_run(run, error=exc)
+            await notify_async(ctx.callbacks, "on_error", run, exc)
+            raise
+        finish_run(run, output)
+        await notify_async(ctx.callbacks, "on_end", run)
+        return output
+
+    def _call_transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        """`_transform` with tracing and the failing step's note."""
+        if not ctx.callbacks:
+            try:
+                yield from self._transform(inputs, ctx)
+            except Exception as exc:
+                add_step_note(exc, self.name)
+                raise
+            return
+        run = start_run(self.name, self.run_type, None, ctx)
+        notify(ctx.callbacks, "on_start", run)
+        seen = _Recorder(inputs)
+        total: Any = NOTHING
+        try:
+            for chunk in self._transform(seen, ctx.child_of(run)):
+                total = add_chunks(total, chunk)
+                notify(ctx.callbacks, "on_stream", run, chunk)
+                yield chunk
+        except BaseException as exc:
+            add_step_note(exc, run.name)
+            run.inputs = seen.total()
+            finish_run(run, error=exc)
+            notify(ctx.callbacks, "on_error", run, exc)
+            raise
+        run.inputs = seen.total()
+        finish_run(run, None if total is NOTHING else total)
+        notify(ctx.callbacks, "on_end", run)
+
+    async def _acall_transform(
+        self, inputs: AsyncIterator[In], ctx: RunContext
+    ) -> AsyncIterator[Out]:
+        """`_atransform` with tracing and the failing step's note."""
+        if not ctx.callbacks:
+            try:
+                async with closing_chunks(self._atransform(inputs, ctx)) as chunks:
+                    async for chunk in chunks:
+                        yield chunk
+            except Exception as exc:
+                add_step_note(exc, self.name)
+                raise
+            return
+        run = start_run(self.name, self.run_type, None, ctx)
+        await notify_async(ctx.callbacks, "on_start", run)
+        seen = _ARecorder(inputs)
+        total: Any = NOTHING
+        try:
+            async with closing_chunks(self._atransform(seen, ctx.child_of(run))) as chunks:
+                async for chunk in chunks:
+                    total = add_chunks(total, chunk)
+                    await notify_async(ctx.callbacks, "on_stream", run, chunk)
+                    yield chunk
+        except BaseException as exc:
+            add_step_note(exc, run.name)
+            run.inputs = seen.total()
+            finish_run(run, error=exc)
+            await notify_async(ctx.callbacks, "on_error", run, exc)
+            raise
+        run.inputs = seen.total()
+        finish_run(run, None if total is NOTHING else total)
+        await notify_async(ctx.callbacks, "on_end", run)
+
+    # ------------------------------------------------------------- public calls
+
+    def invoke(self, input: In, config: RunnableConfig | None = None) -> Out:
+        """Run once on `input` and return the output."""
+        return self._call(input, context_for(config))
+
+    async def ainvoke(self, input: In, config: RunnableConfig | None = None) -> Out:
+        """Run once on `input`, asynchronously."""
+        return await self._acall(input, context_for(config))
+
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> list[Out]: ...
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[True],
+    ) -> list[Out | Exception]: ...
+    def batch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+    ) -> list[Out] | list[Out | Exception]:
+        """Run on many inputs (concurrently on threads); outputs come back in input order."""
+        items = list(inputs)
+        if not items:
+            return []
+        ctxs, width = _batch_contexts(config, len(items))
+        results: list[Any] = [None] * len(items)
+        call = self._call
+
+        def run_one(index: int) -> None:
+            try:
+                results[index] = call(items[index], ctxs[index])
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                results[index] = exc
+
+        fan_out(run_one, len(items), width or DEFAULT_WIDTH)
+        return results
+
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> list[Out]: ...
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[True],
+    ) -> list[Out | Exception]: ...
+    async def abatch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+    ) -> list[Out] | list[Out | Exception]:
+        """Run on many inputs concurrently as tasks; outputs come back in input order."""
+        items = list(inputs)
+        if not items:
+            return []
+        ctxs, width = _batch_contexts(config, len(items))
+        results: list[Any] = [None] * len(items)
+        acall = self._acall
+
+        async def run_one(index: int) -> None:
+            try:
+                results[index] = await acall(items[index], ctxs[index])
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                results[index] = exc
+
+        await afan_out(run_one, len(items), width)
+        return results
+
+    @overload
+    def batch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> Iterator[tuple[int, Out]]: ...
+    @overload
+    def batch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[True],
+    ) -> Iterator[tuple[int, Out | Exception]]: ...
+    def batch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+    ) -> Iterator[tuple[int, Out]] | Iterator[tuple[int, Out | Exception]]:
+        """Run on many inputs on threads, yielding `(index, output)` as each finishes."""
+        from runnables._core.concurrency import fan_out_as_completed
+
+        items = list(inputs)
+        if not items:
+            return iter(())
+        ctxs, width = _batch_contexts(config, len(items))
+        call = self._call
+
+        def run_one(index: int) -> Any:
+            try:
+                return call(items[index], ctxs[index])
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                return exc
+
+        return fan_out_as_completed(run_one, len(items), width or DEFAULT_WIDTH)
+
+    @overload
+    def abatch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> AsyncIterator[tuple[int, Out]]: ...
+    @overload
+    def abatch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[True],
+    ) -> AsyncIterator[tuple[int, Out | Exception]]: ...
+    def abatch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+    ) -> AsyncIterator[tuple[int, Out]] | AsyncIterator[tuple[int, Out | Exception]]:
+        """Run on many inputs as tasks, yielding `(index, output)` as each finishes."""
+        from runnables._core.concurrency import afan_out_as_completed
+
+        items = list(inputs)
+        ctxs, width = _batch_contexts(config, len(items)) if items else ([], None)
+        acall = self._acall
+
+        async def run_one(index: int) -> Any:
+            try:
+                return await acall(items[index], ctxs[index])
+            except Exception as exc:
+                if not return_exceptions:
+                    raise
+                return exc
+
+        return afan_out_as_completed(run_one, len(items), width)
+
+    def stream(self, input: In, config: RunnableConfig | None = None) -> Iterator[Out]:
+        """Yield output chunks as they are produced (one chunk if this cannot stream)."""
+        return self._call_transform(iter((input,)), context_for(config))
+
+    def astream(self, input: In, config: RunnableConfig | None = None) -> AsyncIterator[Out]:
+        """Yield output chunks as they are produced, asynchronously."""
+        return self._acall_transform(_aiter_one(input), context_for(config))
+
+    def transform(
+        self, inputs: Iterator[In], config: RunnableConfig | None = None
+    ) -> Iterator[Out]:
+        """Stream in, stream out: consume input chunks, yield output chunks."""
+        return self._call_transform(iter(inputs), context_for(config))
+
+    def atransform(
+        self, inputs: AsyncIterator[In], config: RunnableConfig | None = None
+    ) -> AsyncIterator[Out]:
+        """Async stream in, stream out."""
+        return self._acall_transform(inputs, context_for(config))
+
+    # ------------------------------------------------------------- composition
+
+    @overload
+    def __or__(self, other: Runnable[Out, Next]) -> RunnableSequence[In, Next]: ...
+    @overload
+    def __or__(
+        self, other: Callable[[Iterator[Out]], Iterator[Next]]
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def __or__(
+        self, other: Callable[[AsyncIterator[Out]], AsyncIterator[Next]]
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def __or__(self, other: Callable[[Out], Iterator[Next]]) -> RunnableSequence[In, Next]: ...
+    @overload
+    def __or__(self, other: Callable[[Out], AsyncIterator[Next]]) -> RunnableSequence[In, Next]: ...
+    @overload
+    def __or__(self, other: Callable[[Out], Awaitable[Next]]) -> RunnableSequence[In, Next]: ...
+    @overload
+    def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
+    @overload
+    def __or__(
+        self, other: Mapping[str, Runnable[Out, Any] | Callable[[Out], Any]]
+    ) -> RunnableSequence[In, dict[str, Any]]: ...
+    def __or__(self, other: Any) -> RunnableSequence[In, Any]:
+        """`self | other`: a sequence feeding this runnable's output to `other`."""
+        from runnables._primitives.coerce import coerce_to_runnable
+        from runnables._primitives.sequence import RunnableSequence
+
+        return RunnableSequence(self, coerce_to_runnable(other))
+
+    @overload
+    def __ror__(
+        self: RunnableBase[dict[str, Any], O2],
+        other: Mapping[str, Runnable[I2, Any] | Callable[[I2], Any]],
+    ) -> RunnableSequence[I2, O2]: ...
+    @overload
+    def __ror__(
+        self: RunnableBase[I2, O2], other: Callable[[Next], Iterator[I2]]
+    ) -> RunnableSequence[Next, O2]: ...
+    @overload
+    def __ror__(
+        self: RunnableBase[I2, O2], other: Callable[[Next], AsyncIterator[I2]]
+    ) -> RunnableSequence[Next, O2]: ...
+    @overload
+    def __ror__(
+        self: RunnableBase[I2, O2], other: Callable[[Next], Awaitable[I2]]
+    ) -> RunnableSequence[Next, O2]: ...
+    @overload
+    def __ror__(
+        self: RunnableBase[I2, O2], other: Callable[[Next], I2]
+    ) -> RunnableSequence[Next, O2]: ...
+    def __ror__(self, other: Any) -> RunnableSequence[Any, Any]:
+        """`other | self` for a function or a dict of branches on the left."""
+        from runnables._primitives.coerce import coerce_to_runnable
+        from runnables._primitives.sequence import RunnableSequence
+
+        return RunnableSequence(coerce_to_runnable(other), self)
+
+    @overload
+    def pipe(self, a: Runnable[Out, Next], /) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self, a: Runnable[Out, I2], b: Runnable[I2, Next], /
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self, a: Runnable[Out, I2], b: Runnable[I2, O2], c: Runnable[O2, Next], /
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self, *others: Runnable[Any, Any] | Callable[[Any], Any]
+    ) -> RunnableSequence[In, Any]: ...
+    def pipe(self, *others: Any) -> RunnableSequence[In, Any]:
+        """`self | a | b | ...` spelled as a method."""
+        from runnables._primitives.coerce import coerce_to_runnable
+        from runnables._primitives.sequence import RunnableSequence
+
+        return RunnableSequence(self, *(coerce_to_runnable(other) for other in others))
+
+    # ------------------------------------------------------------- wrappers
+
+    def with_config(
+        self, config: RunnableConfig | None = None, **keys: Unpack[RunnableConfig]
+    ) -> RunnableBinding[In, Out]:
+        """A copy bound to `config` (merged under any config passed to a call)."""
+        from runnables._primitives.binding import RunnableBinding
+
+        merged: RunnableConfig = {**(config or {}), **keys}
+        check_config(merged)
+        return RunnableBinding(bound=self, config=merged)
+
+    def with_retry(
+        self,
+        *,
+        stop_after_attempt: int = 3,
+        retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
+        wait_exponential_jitter: bool = True,
+    ) -> RunnableRetry[In, Out]:
+        """A copy that retries failures (a stream only while it has yielded nothing)."""
+        from runnables._primitives.retry import RunnableRetry
+
+        return RunnableRetry(
+            bound=self,
+            stop_after_attempt=stop_after_attempt,
+            retry_if_exception_type=retry_if_exception_type,
+            wait_exponential_jitter=wait_exponential_jitter,
+        )
+
+    def with_fallbacks(
+        self: RunnableBase[I2, O2],
+        fallbacks: Sequence[Runnable[I2, O2]],
+        *,
+        exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
+        exception_key: str | None = None,
+    ) -> RunnableWithFallbacks[I2, O2]:
+        """A copy that tries `fallbacks` in order when this one fails."""
+        from runnables._primitives.fallbacks import RunnableWithFallbacks
+
+        return RunnableWithFallbacks(
+            runnable=self,
+            fallbacks=tuple(fallbacks),
+            exceptions_to_handle=exceptions_to_handle,
+            exception_key=exception_key,
+        )
+
+    def with_listeners(
+        self,
+        *,
+        on_start: Callable[[Run], object] | None = None,
+        on_end: Callable[[Run], object] | None = None,
+        on_error: Callable[[Run], object] | None = None,
+    ) -> RunnableBinding[In, Out]:
+        """A copy that calls back with its `Run` record when it starts, ends or fails."""
+        from runnables._primitives.binding import Listeners, RunnableBinding
+
+        return RunnableBinding(bound=self, listeners=Listeners(on_start, on_end, on_error))
+
+    @overload
+    def with_types(
+        self, *, input_type: None = None, output_type: None = None
+    ) -> RunnableBinding[In, Out]: ...
+    @overload
+    def with_types(
+        self, *, input_type: type[I2], output_type: None = None
+    ) -> RunnableBinding[I2, Out]: ...
+    @overload
+    def with_types(
+        self, *, input_type: None = None, output_type: type[O2]
+    ) -> RunnableBinding[In, O2]: ...
+    @overload
+    def with_types(
+        self, *, input_type: type[I2], output_type: type[O2]
+    ) -> RunnableBinding[I2, O2]: ...
+    def with_types(
+        self, *, input_type: type[Any] | None = None, output_type: type[Any] | None = None
+    ) -> RunnableBinding[Any, Any]:
+        """A copy declaring other input/output types (and so other schemas); behaviour is unchanged."""
+        from runnables._primitives.binding import RunnableBinding
+
+        return RunnableBinding(
+            bound=self, declared_input_type=input_type, declared_output_type=output_type
+        )
+
+    def map(self) -> RunnableEach[In, Out]:
+        """A runnable applying this one to each element of a sequence."""
+        from runnables._primitives.each import RunnableEach
+
+        return RunnableEach(self)
+
+    @overload
+    def pick(self, keys: str) -> RunnableSequence[In, Any]: ...
+    @overload
+    def pick(self, keys: list[str]) -> RunnableSequence[In, dict[str, Any]]: ...
+    def pick(self, keys: str | list[str]) -> RunnableSequence[In, Any]:
+        """This runnable followed by picking one key (its value) or several (a sub-dict)."""
+        from runnables._primitives.passthrough import RunnablePick
+        from runnables._primitives.sequence import RunnableSequence
+
+        return RunnableSequence(self, RunnablePick(keys))
+
+    def assign(
+        self, **branches: Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
+    ) -> RunnableSequence[In, dict[str, Any]]:
+        """This runnable (which outputs a dict) followed by adding keys computed from it."""
+        from runnables._primitives.passthrough import RunnableAssign
+        from runnables._primitives.sequence import RunnableSequence
+
+        return RunnableSequence(self, RunnableAssign.of(branches))
+
+
+class _Recorder(Iterator[Any]):
+    """Passes an input stream through while adding it up, for the run record."""
+
+    __slots__ = ("_inputs", "_total")
+
+    def __init__(self, inputs: Iterator[Any]) -> None:
+        self._inputs = inputs
+        self._total: Any = NOTHING
+
+    def __next__(self) -> Any:
+        chunk = next(self._inputs)
+        self._total = add_chunks(self._total, chunk)
+        return chunk
+
+    def total(self) -> Any:
+        return None if self._total is NOTHING else self._total
+
+
+class _ARecorder(AsyncIterator[Any]):
+    """`_Recorder` for an async input stream."""
+
+    __slots__ = ("_inputs", "_total")
+
+    def __init__(self, inputs: AsyncIterator[Any]) -> None:
+        self._inputs = inputs
+        self._total: Any = NOTHING
+
+    async def __anext__(self) -> Any:
+        chunk = await self._inputs.__anext__()
+        self._total = add_chunks(self._total, chunk)
+        return chunk
+
+    def total(self) -> Any:
+        return None if self._total is NOTHING else self._total
+
+
+def _overrides(cls: type[object], method: str) -> bool:
+    """Whether `cls` replaces `RunnableBase`'s own `method`."""
+    own: object = getattr(RunnableBase, method)
+    return getattr(cls, method) is not own
+
+
+async def _aiter_one(value: Any) -> AsyncIterator[Any]:
+    yield value
+
+
+def _batch_contexts(
+    config: RunnableConfig | Sequence[RunnableConfig] | None, count: int
+) -> tuple[list[RunContext], int | None]:
+    """One context per input (sharing one budget), and the fan-out width."""
+    if config is None or isinstance(config, Mapping):
+        ctx = context_for(config)
+        return [ctx] * count, ctx.max_concurrency
+    configs = list(config)
+    if len(configs) != count:
+        raise ValueError(
+            f"batch got {count} inputs but {len(configs)} configs; give one config or one per input"
+        )
+    first = context_for(configs[0])
+    ctxs = [first, *(context_for({**c, "max_concurrency": None}) for c in configs[1:])]
+    if first.budget is not None:
+        ctxs = [first, *(c.replace(budget=first.budget) for c in ctxs[1:])]
+    return ctxs, first.max_concurrency

@@ -1,0 +1,203 @@
+"""The run context: what a running runnable passes to its children, and the ContextVar that
+carries it into user functions so that nested calls become child runs without plumbing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING, Any
+
+from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig, check_config
+
+if TYPE_CHECKING:
+    from runnables._core.concurrency import Budget
+    from runnables._core.runs import Run
+
+__all__ = ["ROOT", "RunContext", "context_for", "current_context"]
+
+_EMPTY: Mapping[str, Any] = {}
+
+
+class RunContext:
+    """Immutable call state: inherited config, the concurrency budget and the tracing state.
+
+    `run_name`, `run_id` and `local_tags` are pending: they belong to the next run started
+    under this context and are not inherited by that run's children.
+    """
+
+    __slots__ = (
+        "budget",
+        "callbacks",
+        "configurable",
+        "depth",
+        "local_tags",
+        "max_concurrency",
+        "metadata",
+        "parent_run",
+        "recursion_limit",
+        "run_id",
+        "run_name",
+        "tags",
+    )
+
+    def __init__(
+        self,
+        *,
+        tags: Sequence[str] = (),
+        metadata: Mapping[str, Any] = _EMPTY,
+        callbacks: Sequence[object] = (),
+        configurable: Mapping[str, Any] = _EMPTY,
+        recursion_limit: int = DEFAULT_RECURSION_LIMIT,
+        max_concurrency: int | None = None,
+        budget: Budget | None = None,
+        parent_run: Run | None = None,
+        run_name: str | None = None,
+        run_id: uuid.UUID | None = None,
+        local_tags: Sequence[str] = (),
+        depth: int = 0,
+    ) -> None:
+        self.tags = tuple(tags)
+        self.metadata = metadata
+        self.callbacks = tuple(callbacks)
+        self.configurable = configurable
+        self.recursion_limit = recursion_limit
+        self.max_concurrency = max_concurrency
+        self.budget = budget
+        self.parent_run = parent_run
+        self.run_name = run_name
+        self.run_id = run_id
+        self.local_tags = tuple(local_tags)
+        self.depth = depth
+
+    @property
+    def tracing(self) -> bool:
+        """Whether anyone listens; when not, no run records are built."""
+        return bool(self.callbacks)
+
+    def replace(self, **changes: Any) -> RunContext:
+        fields = {name: getattr(self, name) for name in RunContext.__slots__}
+        fields.update(changes)
+        return RunContext(**fields)
+
+    def merged(self, config: RunnableConfig, *, call: bool) -> RunContext:
+        """This context with `config` merged in.
+
+        A call's config (`call=True`) overrides pending names; a bound config (from
+        `with_config`) only fills in what the call did not set.
+        """
+        check_config(config)
+        if not config:
+            return self
+        from runnables._core.concurrency import Budget
+
+        changes: dict[str, Any] = {}
+        if tags := config.get("tags"):
+            changes["tags"] = (*self.tags, *(t for t in tags if t not in self.tags))
+        if metadata := config.get("metadata"):
+            changes["metadata"] = (
+                {**metadata, **self.metadata} if not call else {**self.metadata, **metadata}
+            )
+        if callbacks := config.get("callbacks"):
+            changes["callbacks"] = (
+                *self.callbacks,
+                *(c for c in callbacks if c not in self.callbacks),
+            )
+        if configurable := config.get("configurable"):
+            changes["configurable"] = (
+                {**configurable, **self.configurable}
+                if not call
+                else {**self.configurable, **configurable}
+            )
+        if "recursion_limit" in config and (
+            call or self.recursion_limit == DEFAULT_RECURSION_LIMIT
+        ):
+            changes["recursion_limit"] = config["recursion_limit"]
+        if (limit := config.get("max_concurrency")) is not None:
+            changes["max_concurrency"] = limit
+            changes["budget"] = Budget(limit, parent=self.budget)
+        if "run_name" in config and (call or self.run_name is None):
+            changes["run_name"] = config["run_name"]
+        if "run_id" in config and (call or self.run_id is None):
+            changes["run_id"] = config["run_id"]
+        return self.replace(**changes) if changes else self
+
+    def child_of(self, run: Run) -> RunContext:
+        """The context for the children of `run`: pending names and local tags consumed."""
+        return self.replace(parent_run=run, run_name=None, run_id=None, local_tags=())
+
+    def with_local_tag(self, tag: str) -> RunContext:
+        """A position tag (`seq:step:2`, `map:key:k`) for the next run only; free when not tracing."""
+        if not self.tracing:
+            return self
+        return self.replace(local_tags=(*self.local_tags, tag))
+
+    def nested(self) -> RunContext:
+        """The context seen by a runnable called from inside a user function.
+
+        It runs under the function's concurrency slot, so it takes no budget of its own.
+        """
+        if (
+            self.budget is None
+            and self.run_name is None
+            and self.run_id is None
+            and not self.local_tags
+        ):
+            return self
+        return self.replace(budget=None, run_name=None, run_id=None, local_tags=(), depth=0)
+
+    def without_budget(self) -> RunContext:
+        """This context for code already holding a concurrency slot."""
+        return self if self.budget is None else self.replace(budget=None)
+
+    def deeper(self, what: str) -> RunContext:
+        """One more level of runnables returned by functions; past the limit, `RecursionError`."""
+        if self.depth + 1 > self.recursion_limit:
+            raise RecursionError(
+                f"recursion_limit of {self.recursion_limit} reached while {what} returned a runnable "
+                "to invoke; raise it with config={'recursion_limit': ...}"
+            )
+        return self.replace(depth=self.depth + 1)
+
+    def as_config(self) -> RunnableConfig:
+        """The config a user function receives when it asks for one."""
+        config: RunnableConfig = {
+            "tags": list(self.tags),
+            "metadata": dict(self.metadata),
+            "callbacks": list(self.callbacks),
+            "configurable": dict(self.configurable),
+            "recursion_limit": self.recursion_limit,
+            "max_concurrency": self.max_concurrency,
+        }
+        if self.run_name is not None:
+            config["run_name"] = self.run_name
+        if self.run_id is not None:
+            config["run_id"] = self.run_id
+        return config
+
+
+ROOT = RunContext()
+_current: ContextVar[RunContext | None] = ContextVar("runnables_current_context", default=None)
+
+
+def current_context() -> RunContext | None:
+    """The context of the user function that is running, if any."""
+    return _current.get()
+
+
+def context_for(config: RunnableConfig | None) -> RunContext:
+    """The context for a public call: the enclosing function's (if any) with `config` merged."""
+    base = _current.get() or ROOT
+    if config is None:
+        return base
+    return base.merged(config, call=True)
+
+
+def enter(ctx: RunContext) -> Token[RunContext | None]:
+    """Publish `ctx` to user code; returns a token for `leave`."""
+    return _current.set(ctx.nested())
+
+
+def leave(token: Token[RunContext | None]) -> None:
+    """Undo `enter`."""
+    _current.reset(token)

@@ -1,0 +1,170 @@
+"""Crossing between sync and async code without blocking an event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from contextvars import copy_context
+from typing import Any, TypeVar
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+
+__all__ = [
+    "aiter_sync",
+    "aiterate_in_threads",
+    "iterate_async_source",
+    "iterate_blocking",
+    "run_coroutine_blocking",
+    "run_in_worker_thread",
+]
+
+T = TypeVar("T")
+
+
+def _event_loop_running_here() -> bool:
+    if asyncio._get_running_loop() is not None:
+        return True
+    trio = sys.modules.get("trio")
+    return trio is not None and trio.lowlevel.in_trio_run()
+
+
+def _in_anyio_worker_thread() -> bool:
+    try:
+        anyio.from_thread.run_sync(_noop)
+    except anyio.NoEventLoopError:
+        return False
+    except anyio.RunFinishedError:
+        return False
+    return True
+
+
+def _noop() -> None:
+    return None
+
+
+def run_coroutine_blocking(func: Callable[[], Awaitable[T]]) -> T:
+    """Run an async callable to completion from sync code and return its result.
+
+    From a worker thread of a running anyio loop it runs on that loop; from a thread that is
+    itself running a loop, on a fresh loop in a helper thread; otherwise on a fresh loop here.
+    The caller's context variables are visible inside.
+    """
+    context = copy_context()
+
+    async def in_context() -> T:
+        return await func()
+
+    def run_fresh() -> T:
+        return context.run(_run_new_loop, in_context)
+
+    if threading.current_thread() is not threading.main_thread() and _in_anyio_worker_thread():
+        return anyio.from_thread.run(in_context)
+    if not _event_loop_running_here():
+        return run_fresh()
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(run_fresh())
+        except BaseException as exc:
+            error.append(exc)
+
+    thread = threading.Thread(target=target, name="runnables-loop")
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def _run_new_loop(func: Callable[[], Awaitable[T]]) -> T:
+    """`anyio.run(func)` in a context that may have been copied from inside a running loop:
+    sniffio's context variable still names that loop's library there, and anyio would refuse
+    to start ("Already running asyncio in this thread"), so clear it for this run."""
+    try:
+        import sniffio
+    except ModuleNotFoundError:
+        return anyio.run(func)
+    token = sniffio.current_async_library_cvar.set(None)
+    try:
+        return anyio.run(func)
+    finally:
+        sniffio.current_async_library_cvar.reset(token)
+
+
+async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run a sync callable in a worker thread; cancellation waits for it to return."""
+    return await anyio.to_thread.run_sync(func, *args)
+
+
+def iterate_blocking(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Iterate an async iterator from sync code, one chunk at a time, closing it at the end."""
+    if threading.current_thread() is not threading.main_thread() and _in_anyio_worker_thread():
+        yield from _iterate_with(lambda step: anyio.from_thread.run(step), make)
+        return
+    with anyio.from_thread.start_blocking_portal() as portal:
+        yield from _iterate_with(portal.call, make)
+
+
+def _iterate_with(
+    call: Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any],
+    make: Callable[[], AsyncIterator[T]],
+) -> Iterator[T]:
+    context = copy_context()
+    chunks = context.run(make)
+    done = object()
+
+    async def step() -> Any:
+        try:
+            return await chunks.__anext__()
+        except StopAsyncIteration:
+            return done
+
+    async def close() -> None:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    try:
+        while (chunk := call(step)) is not done:
+            yield chunk
+    finally:
+        call(close)
+
+
+async def aiterate_in_threads(chunks: Iterator[T]) -> AsyncIterator[T]:
+    """Iterate a sync iterator from async code, each `next` in a worker thread."""
+    done: Any = object()
+    try:
+        while (chunk := await anyio.to_thread.run_sync(next, chunks, done)) is not done:
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
+
+
+def iterate_async_source(chunks: AsyncIterator[T]) -> Iterator[T]:
+    """A sync view of an async iterator, for sync code running in an anyio worker thread."""
+    done: Any = object()
+
+    async def step() -> Any:
+        try:
+            return await chunks.__anext__()
+        except StopAsyncIteration:
+            return done
+
+    while (chunk := anyio.from_thread.run(step)) is not done:
+        yield chunk
+
+
+async def aiter_sync(chunks: Iterator[T]) -> AsyncIterator[T]:
+    """An async view of a sync iterator whose `next` does not block."""
+    for chunk in chunks:
+        yield chunk

@@ -1,0 +1,108 @@
+"""Run records and the one notification point that callbacks, listeners, logs and events consume."""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Sequence
+from functools import partial
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+__all__ = ["Callback", "Run", "notify", "notify_async"]
+
+_log = logging.getLogger("runnables")
+
+
+@attrs.define(eq=False)
+class Run:
+    """The record of one runnable's execution, filled in as it starts, streams and ends."""
+
+    name: str
+    run_type: str
+    id: uuid.UUID = attrs.field(factory=uuid.uuid4)
+    parent_id: uuid.UUID | None = None
+    tags: list[str] = attrs.field(factory=list)
+    metadata: dict[str, Any] = attrs.field(factory=dict)
+    inputs: Any = None
+    outputs: Any = None
+    error: BaseException | None = None
+    start_time: datetime.datetime = attrs.field(
+        factory=lambda: datetime.datetime.now(datetime.timezone.utc)
+    )
+    end_time: datetime.datetime | None = None
+    child_ids: list[uuid.UUID] = attrs.field(factory=list)
+
+
+@runtime_checkable
+class Callback(Protocol):
+    """Receives run notifications; each method is optional and may be sync or async.
+
+    A callback that raises is logged on the ``runnables`` logger and never breaks the run.
+    """
+
+
+_EVENTS = ("on_start", "on_stream", "on_end", "on_error")
+
+
+def notify(callbacks: Sequence[object], event: str, *args: Any) -> None:
+    """Call `event` on every callback that has it, from sync code (async ones run to completion)."""
+    from runnables._core.interop import run_coroutine_blocking
+
+    for callback in callbacks:
+        method = getattr(callback, event, None)
+        if method is None:
+            continue
+        try:
+            result = method(*args)
+            if inspect.isawaitable(result):
+                run_coroutine_blocking(partial(_await, result))
+        except Exception:
+            _log.exception("callback %r raised in %s; the run goes on", callback, event)
+
+
+async def _await(awaitable: Awaitable[object]) -> object:
+    return await awaitable
+
+
+async def notify_async(callbacks: Sequence[object], event: str, *args: Any) -> None:
+    """Call `event` on every callback that has it, awaiting async ones."""
+    for callback in callbacks:
+        method = getattr(callback, event, None)
+        if method is None:
+            continue
+        try:
+            result = method(*args)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            _log.exception("callback %r raised in %s; the run goes on", callback, event)
+
+
+def start_run(name: str, run_type: str, inputs: Any, ctx: Any) -> Run:
+    """Build the run record for a runnable starting under `ctx` (only when someone listens)."""
+    parent = ctx.parent_run
+    run = Run(
+        name=ctx.run_name or name,
+        run_type=run_type,
+        id=ctx.run_id or uuid.uuid4(),
+        parent_id=parent.id if parent is not None else None,
+        tags=[*ctx.tags, *ctx.local_tags],
+        metadata=dict(ctx.metadata),
+        inputs=inputs,
+    )
+    if parent is not None:
+        parent.child_ids.append(run.id)
+    return run
+
+
+def finish_run(run: Run, outputs: Any = None, error: BaseException | None = None) -> None:
+    """Stamp the end of a run with its output or error."""
+    run.end_time = datetime.datetime.now(datetime.timezone.utc)
+    if error is None:
+        run.outputs = outputs
+    else:
+        run.error = error

@@ -1,0 +1,88 @@
+"""Adding stream chunks up, and the error notes that name a failing step."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar, cast
+
+__all__ = [
+    "NOTHING",
+    "aaggregate",
+    "add_chunks",
+    "add_note",
+    "add_step_note",
+    "aggregate",
+    "closing_chunks",
+]
+
+T = TypeVar("T")
+
+NOTHING: Any = object()
+_NOTE_PREFIX = "raised in runnable "
+
+
+def add_chunks(total: Any, chunk: Any) -> Any:
+    """Add a stream chunk to the total so far: dicts merge key by key, other values use `+`.
+
+    Values that cannot be added (no `+`) keep the latest chunk, as a final output would.
+    """
+    if total is NOTHING:
+        return chunk
+    if isinstance(total, dict) and isinstance(chunk, dict):
+        merged: dict[Any, Any] = dict(cast("dict[Any, Any]", total))
+        for key, value in cast("dict[Any, Any]", chunk).items():
+            merged[key] = add_chunks(merged[key], value) if key in merged else value
+        return merged
+    try:
+        return total + chunk
+    except TypeError:
+        return chunk
+
+
+def aggregate(chunks: Iterable[T]) -> T:
+    """All chunks added up; an empty stream is an error since there is no value to give."""
+    total: Any = NOTHING
+    for chunk in chunks:
+        total = add_chunks(total, chunk)
+    if total is NOTHING:
+        raise ValueError("the input stream was empty: there is no input to run on")
+    return total  # type: ignore[no-any-return]
+
+
+async def aaggregate(chunks: AsyncIterator[T]) -> T:
+    """`aggregate` for an async stream."""
+    total: Any = NOTHING
+    async for chunk in chunks:
+        total = add_chunks(total, chunk)
+    if total is NOTHING:
+        raise ValueError("the input stream was empty: there is no input to run on")
+    return total  # type: ignore[no-any-return]
+
+
+def add_step_note(exc: BaseException, name: str) -> None:
+    """Name the failing step on the exception, once: the innermost step that saw it wins."""
+    notes: list[str] | None = getattr(exc, "__notes__", None)
+    if notes is not None and any(note.startswith(_NOTE_PREFIX) for note in notes):
+        return
+    add_note(exc, f"{_NOTE_PREFIX}{name!r}")
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """`exc.add_note(note)`, also on Python 3.10 (where tracebacks do not show it)."""
+    notes: list[str] | None = getattr(exc, "__notes__", None)
+    if notes is None:
+        notes = []
+        setattr(exc, "__notes__", notes)  # noqa: B010 - BaseException has no such attribute before 3.11
+    notes.append(note)
+
+
+@asynccontextmanager
+async def closing_chunks(chunks: AsyncIterator[T]) -> AsyncGenerator[AsyncIterator[T], None]:
+    """Use an async stream and close it (if it can be closed) however the block exits."""
+    try:
+        yield chunks
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()

@@ -1,0 +1,1 @@
+"""The runnable primitives, one family per module."""

@@ -1,0 +1,143 @@
+"""`RunnableWithFallbacks`: try alternatives in order when a runnable fails."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import attrs
+
+from runnables._core.base import RunnableBase
+from runnables._core.interop import aiter_sync
+from runnables._core.streaming import aaggregate, add_note, aggregate, closing_chunks
+from runnables._primitives.coerce import coerce_to_runnable
+
+if TYPE_CHECKING:
+    from runnables._core.context import RunContext
+
+__all__ = ["RunnableWithFallbacks"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+
+
+def _coerce_all(fallbacks: Iterable[object]) -> tuple[RunnableBase[Any, Any], ...]:
+    return tuple(coerce_to_runnable(fallback) for fallback in fallbacks)
+
+
+@attrs.frozen
+class RunnableWithFallbacks(RunnableBase[In, Out]):
+    """Run `runnable`; on one of `exceptions_to_handle`, try each fallback in turn.
+
+    With `exception_key`, a fallback gets the dict input plus that key set to the error.
+    If every attempt fails, the first error is raised, noting the fallbacks' errors.
+    A stream falls back only while it has yielded nothing (an empty stream is a success).
+    """
+
+    runnable: RunnableBase[In, Out]
+    fallbacks: tuple[RunnableBase[In, Out], ...] = attrs.field(converter=_coerce_all)
+    exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,)
+    exception_key: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.runnable.name
+
+    @property
+    def run_type(self) -> str:
+        return self.runnable.run_type
+
+    @property
+    def input_type(self) -> Any:
+        return self.runnable.input_type
+
+    @property
+    def output_type(self) -> Any:
+        return self.runnable.output_type
+
+    def _attempts(self) -> Iterator[RunnableBase[In, Out]]:
+        yield self.runnable
+        yield from self.fallbacks
+
+    def _input_for(self, input: Any, error: BaseException | None) -> Any:
+        if self.exception_key is None or error is None:
+            return input
+        if not isinstance(input, Mapping):
+            raise TypeError(
+                f"exception_key={self.exception_key!r} needs a dict input, got {type(input).__name__}"
+            )
+        return {**cast("Mapping[str, Any]", input), self.exception_key: error}
+
+    def _give_up(self, errors: list[BaseException]) -> BaseException:
+        first = errors[0]
+        for attempt, error in zip(self.fallbacks, errors[1:], strict=False):
+            add_note(
+                first, f"fallback {attempt.name!r} also failed: {type(error).__name__}: {error}"
+            )
+        return first
+
+    def _invoke(self, input: In, ctx: RunContext) -> Out:
+        errors: list[BaseException] = []
+        for position, attempt in enumerate(self._attempts()):
+            try:
+                return attempt._call(
+                    self._input_for(input, errors[-1] if errors else None), _tag(ctx, position)
+                )
+            except self.exceptions_to_handle as exc:
+                errors.append(exc)
+        raise self._give_up(errors)
+
+    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+        errors: list[BaseException] = []
+        for position, attempt in enumerate(self._attempts()):
+            try:
+                return await attempt._acall(
+                    self._input_for(input, errors[-1] if errors else None), _tag(ctx, position)
+                )
+            except self.exceptions_to_handle as exc:
+                errors.append(exc)
+        raise self._give_up(errors)
+
+    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        input = aggregate(inputs)
+        errors: list[BaseException] = []
+        for position, attempt in enumerate(self._attempts()):
+            chunks = attempt._call_transform(
+                iter((self._input_for(input, errors[-1] if errors else None),)), _tag(ctx, position)
+            )
+            try:
+                first = next(chunks)
+            except StopIteration:
+                return
+            except self.exceptions_to_handle as exc:
+                errors.append(exc)
+                continue
+            yield first
+            yield from chunks
+            return
+        raise self._give_up(errors)
+
+    async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+        input = await aaggregate(inputs)
+        errors: list[BaseException] = []
+        for position, attempt in enumerate(self._attempts()):
+            source = aiter_sync(iter((self._input_for(input, errors[-1] if errors else None),)))
+            async with closing_chunks(
+                attempt._acall_transform(source, _tag(ctx, position))
+            ) as chunks:
+                try:
+                    first = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
+                except self.exceptions_to_handle as exc:
+                    errors.append(exc)
+                    continue
+                yield first
+                async for chunk in chunks:
+                    yield chunk
+                return
+        raise self._give_up(errors)
+
+
+def _tag(ctx: RunContext, position: int) -> RunContext:
+    return ctx if position == 0 else ctx.with_local_tag(f"fallback:{position}")

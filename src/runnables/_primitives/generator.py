@@ -1,0 +1,152 @@
+"""`RunnableGenerator`: a stream transformer that consumes its input chunk by chunk."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar, overload
+
+import attrs
+
+from runnables._core.base import RunnableBase
+from runnables._core.context import ROOT, RunContext, enter, leave
+from runnables._core.interop import (
+    aiter_sync,
+    aiterate_in_threads,
+    iterate_async_source,
+    iterate_blocking,
+)
+from runnables._core.streaming import aaggregate, aggregate, closing_chunks
+from runnables._core.types import function_types
+from runnables._primitives.lambda_ import _ain_context, function_kind, function_name
+
+__all__ = ["RunnableGenerator"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+I1 = TypeVar("I1")
+O1 = TypeVar("O1")
+
+
+@attrs.frozen(init=False)
+class RunnableGenerator(RunnableBase[In, Out]):
+    """Lift `Iterator[In] -> Iterator[Out]` (or the async-iterator form, or both) into a runnable
+    that keeps a chain streaming: it sees each input chunk as it arrives."""
+
+    transform_fn: Callable[[Iterator[Any]], Iterator[Any]] | None
+    atransform_fn: Callable[[AsyncIterator[Any]], AsyncIterator[Any]] | None
+    explicit_name: str | None = None
+
+    @overload
+    def __init__(
+        self: RunnableGenerator[I1, O1],
+        transform: Callable[[Iterator[I1]], Iterator[O1]],
+        atransform: Callable[[AsyncIterator[I1]], AsyncIterator[O1]] | None = None,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableGenerator[I1, O1],
+        transform: Callable[[AsyncIterator[I1]], AsyncIterator[O1]],
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    def __init__(
+        self,
+        transform: Callable[..., Any],
+        atransform: Callable[..., Any] | None = None,
+        *,
+        name: str | None = None,
+    ) -> None:
+        sync_fn: Any = None
+        async_fn: Any = atransform
+        kind = function_kind(transform)
+        if kind == "async generator":
+            if atransform is not None:
+                raise TypeError("give the sync transform first and the async one second")
+            async_fn = transform
+        elif kind == "generator" or callable(transform):
+            sync_fn = transform
+        else:
+            raise TypeError(f"RunnableGenerator needs a generator function, got {transform!r}")
+        self.__attrs_init__(sync_fn, async_fn, name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+    @property
+    def name(self) -> str:
+        if self.explicit_name:
+            return self.explicit_name
+        func: Callable[..., Any] | None = self.transform_fn or self.atransform_fn
+        return function_name(func, "RunnableGenerator") if func is not None else "RunnableGenerator"
+
+    @property
+    def input_type(self) -> Any:
+        return self._types()[0]
+
+    @property
+    def output_type(self) -> Any:
+        return self._types()[1]
+
+    def _types(self) -> tuple[Any, Any]:
+        func: Callable[..., Any] | None = self.transform_fn or self.atransform_fn
+        return function_types(func, transforms=True) if func is not None else (Any, Any)
+
+    def _invoke(self, input: In, ctx: RunContext) -> Out:
+        return aggregate(self._transform(iter((input,)), ctx))
+
+    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+        return await aaggregate(self._atransform(_one(input), ctx))
+
+    def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
+        return self._transform(iter((input,)), ctx)
+
+    async def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
+        async with closing_chunks(self._atransform(_one(input), ctx)) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        if self.transform_fn is None:
+            assert self.atransform_fn is not None
+            afn = self.atransform_fn
+            yield from iterate_blocking(lambda: afn(aiter_sync(inputs)))
+            return
+        if ctx is ROOT:
+            yield from self.transform_fn(inputs)
+            return
+        token = enter(ctx)
+        try:
+            chunks = self.transform_fn(inputs)
+        finally:
+            leave(token)
+        while True:
+            token = enter(ctx)
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            finally:
+                leave(token)
+            yield chunk
+
+    async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+        if self.atransform_fn is None:
+            assert self.transform_fn is not None
+            chunks = self._transform(iterate_async_source(inputs), ctx.without_budget())
+            async with closing_chunks(aiterate_in_threads(chunks)) as outputs:
+                async for chunk in outputs:
+                    yield chunk
+            return
+        token = enter(ctx)
+        try:
+            source = self.atransform_fn(inputs)
+        finally:
+            leave(token)
+        async with closing_chunks(source) as outputs, closing_chunks(
+            _ain_context(outputs, ctx)
+        ) as steps:
+            async for chunk in steps:
+                yield chunk
+
+
+async def _one(value: Any) -> AsyncIterator[Any]:
+    yield value

@@ -1,0 +1,196 @@
+"""`RunnableParallel`: every branch gets the same input; the output maps names to outputs."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextvars import copy_context
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import attrs
+
+from runnables._core.base import RunnableBase
+from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
+from runnables._core.interop import aiter_sync
+from runnables._core.streaming import aaggregate, aggregate, closing_chunks
+from runnables.schema import Schema
+
+if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectSendStream
+
+    from runnables._core.context import RunContext
+    from runnables._core.protocol import Runnable
+
+__all__ = ["RunnableParallel"]
+
+In = TypeVar("In", contravariant=True)
+
+
+def _coerce_branches(branches: Mapping[str, Any]) -> tuple[tuple[str, RunnableBase[Any, Any]], ...]:
+    from runnables._primitives.coerce import coerce_to_runnable
+
+    return tuple((key, coerce_to_runnable(value)) for key, value in branches.items())
+
+
+@attrs.frozen(init=False)
+class RunnableParallel(RunnableBase[In, dict[str, Any]]):
+    """Run named branches on the same input at once (threads for sync calls, tasks for async)
+    and return `{name: output}`; streams each branch's chunks as `{name: chunk}`."""
+
+    branches: tuple[tuple[str, RunnableBase[In, Any]], ...]
+    explicit_name: str | None = None
+
+    def __init__(
+        self,
+        branches: Mapping[str, Runnable[In, Any] | Callable[[In], Any] | Mapping[str, Any]]
+        | None = None,
+        /,
+        *,
+        name: str | None = None,
+        **kwargs: Runnable[In, Any] | Callable[[In], Any] | Mapping[str, Any],
+    ) -> None:
+        merged = {**(branches or {}), **kwargs}
+        if not merged:
+            raise ValueError("RunnableParallel needs at least one branch")
+        self.__attrs_init__(_coerce_branches(merged), name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+    @property
+    def name(self) -> str:
+        return (
+            self.explicit_name or f"RunnableParallel<{','.join(key for key, _ in self.branches)}>"
+        )
+
+    @property
+    def steps(self) -> dict[str, RunnableBase[In, Any]]:
+        return dict(self.branches)
+
+    @property
+    def input_type(self) -> Any:
+        return next((t for _, b in self.branches if (t := b.input_type) is not Any), Any)
+
+    @property
+    def output_type(self) -> Any:
+        return self.output_schema.type
+
+    @property
+    def output_schema(self) -> Schema[dict[str, Any]]:
+        return Schema.object(
+            f"{self.name}Output", {key: branch.output_type for key, branch in self.branches}
+        )
+
+    def _invoke(self, input: In, ctx: RunContext) -> dict[str, Any]:
+        branches = self.branches
+        results: list[Any] = [None] * len(branches)
+
+        def run_branch(index: int) -> None:
+            key, branch = branches[index]
+            results[index] = branch._call(input, ctx.with_local_tag(f"map:key:{key}"))
+
+        fan_out(run_branch, len(branches), ctx.max_concurrency or DEFAULT_WIDTH)
+        return {key: result for (key, _), result in zip(branches, results, strict=True)}
+
+    async def _ainvoke(self, input: In, ctx: RunContext) -> dict[str, Any]:
+        branches = self.branches
+        results: list[Any] = [None] * len(branches)
+
+        async def run_branch(index: int) -> None:
+            key, branch = branches[index]
+            results[index] = await branch._acall(input, ctx.with_local_tag(f"map:key:{key}"))
+
+        await afan_out(run_branch, len(branches), None)
+        return {key: result for (key, _), result in zip(branches, results, strict=True)}
+
+    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[dict[str, Any]]:
+        # Branches need the whole input to start in parallel; their outputs then stream.
+        input = aggregate(inputs)
+        yield from _merge_threads(
+            [
+                (key, branch._call_transform(iter((input,)), ctx.with_local_tag(f"map:key:{key}")))
+                for key, branch in self.branches
+            ]
+        )
+
+    async def _atransform(
+        self, inputs: AsyncIterator[In], ctx: RunContext
+    ) -> AsyncIterator[dict[str, Any]]:
+        input = await aaggregate(inputs)
+        send, receive = anyio.create_memory_object_stream[dict[str, Any]]()
+        errors: list[BaseException] = []
+
+        async def pump(
+            key: str, branch: RunnableBase[In, Any], out: MemoryObjectSendStream[dict[str, Any]]
+        ) -> None:
+            async with out:
+                try:
+                    tagged = ctx.with_local_tag(f"map:key:{key}")
+                    async with closing_chunks(
+                        branch._acall_transform(aiter_sync(iter((input,))), tagged)
+                    ) as chunks:
+                        async for chunk in chunks:
+                            await out.send({key: chunk})
+                except Exception as exc:
+                    errors.append(exc)
+                    tg.cancel_scope.cancel()
+
+        closed = False
+        with receive:
+            async with anyio.create_task_group() as tg:
+                with send:
+                    for key, branch in self.branches:
+                        tg.start_soon(pump, key, branch, send.clone())
+                try:
+                    async for item in receive:
+                        yield item
+                except GeneratorExit:
+                    # Closed early: cancel the branches and end without re-raising
+                    # GeneratorExit into the task group (which would wrap it in a group).
+                    closed = True
+                    tg.cancel_scope.cancel()
+        if errors and not closed:
+            raise errors[0]
+
+
+def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[str, Any]]:
+    """Iterate several sync streams at once on threads, yielding `{key: chunk}` as chunks come."""
+    if len(streams) == 1:
+        key, chunks = streams[0]
+        for chunk in chunks:
+            yield {key: chunk}
+        return
+    ready: queue.SimpleQueue[tuple[str, Any, bool, BaseException | None]] = queue.SimpleQueue()
+    stop = threading.Event()
+
+    def pump(index: int) -> None:
+        key, chunks = streams[index]
+        try:
+            for chunk in chunks:
+                if stop.is_set():
+                    break
+                ready.put((key, chunk, False, None))
+        except BaseException as exc:
+            ready.put((key, None, True, exc))
+            return
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        ready.put((key, None, True, None))
+
+    context = copy_context()
+    runner = threading.Thread(target=context.run, args=(fan_out, pump, len(streams), len(streams)))
+    runner.start()
+    remaining = len(streams)
+    try:
+        while remaining:
+            key, chunk, finished, error = ready.get()
+            if error is not None:
+                raise error
+            if finished:
+                remaining -= 1
+                continue
+            yield {key: chunk}
+    finally:
+        stop.set()
+        runner.join()

@@ -1,0 +1,163 @@
+"""`RunnablePassthrough`, `RunnableAssign` and `RunnablePick`: the dict helpers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import attrs
+
+from runnables._core.base import RunnableBase
+from runnables._core.interop import aiter_sync
+from runnables._core.streaming import aaggregate, aggregate, closing_chunks
+from runnables._primitives.parallel import RunnableParallel
+
+if TYPE_CHECKING:
+    from runnables._core.context import RunContext
+    from runnables._core.protocol import Runnable
+
+__all__ = ["RunnableAssign", "RunnablePassthrough", "RunnablePick"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class RunnablePassthrough(RunnableBase[T, T]):
+    """Return the input unchanged (streams pass straight through).
+
+    `RunnablePassthrough.assign(k=r, ...)` builds a `RunnableAssign` that adds keys to a dict.
+    """
+
+    def _invoke(self, input: T, ctx: RunContext) -> T:
+        return input
+
+    async def _ainvoke(self, input: T, ctx: RunContext) -> T:
+        return input
+
+    def _transform(self, inputs: Iterator[T], ctx: RunContext) -> Iterator[T]:
+        yield from inputs
+
+    async def _atransform(self, inputs: AsyncIterator[T], ctx: RunContext) -> AsyncIterator[T]:
+        async for chunk in inputs:
+            yield chunk
+
+    @classmethod
+    def assign(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        cls, **branches: Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
+    ) -> RunnableAssign:
+        """A runnable returning its dict input plus `branches`' outputs (computed concurrently)."""
+        return RunnableAssign.of(branches)
+
+
+def _require_dict(value: object, who: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{who} needs a dict input, got {type(value).__name__}: {value!r}")
+    return cast("Mapping[str, Any]", value)
+
+
+@attrs.frozen
+class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
+    """Its dict input plus new keys computed (concurrently) from that same input."""
+
+    mapper: RunnableParallel[dict[str, Any]]
+
+    @classmethod
+    def of(
+        cls, branches: Mapping[str, Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]]
+    ) -> RunnableAssign:
+        return cls(RunnableParallel(branches))
+
+    @property
+    def name(self) -> str:
+        return f"RunnableAssign<{','.join(key for key, _ in self.mapper.branches)}>"
+
+    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+        _require_dict(input, self.name)
+        return {**input, **self.mapper._call(input, ctx.with_local_tag("map:key:__assign__"))}
+
+    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+        _require_dict(input, self.name)
+        return {
+            **input,
+            **await self.mapper._acall(input, ctx.with_local_tag("map:key:__assign__")),
+        }
+
+    def _transform(
+        self, inputs: Iterator[dict[str, Any]], ctx: RunContext
+    ) -> Iterator[dict[str, Any]]:
+        whole = dict(_require_dict(aggregate(inputs), self.name))
+        keys = {key for key, _ in self.mapper.branches}
+        passed = {key: value for key, value in whole.items() if key not in keys}
+        if passed:
+            yield passed
+        yield from self.mapper._call_transform(
+            iter((whole,)), ctx.with_local_tag("map:key:__assign__")
+        )
+
+    async def _atransform(
+        self, inputs: AsyncIterator[dict[str, Any]], ctx: RunContext
+    ) -> AsyncIterator[dict[str, Any]]:
+        whole = dict(_require_dict(await aaggregate(inputs), self.name))
+        keys = {key for key, _ in self.mapper.branches}
+        passed = {key: value for key, value in whole.items() if key not in keys}
+        if passed:
+            yield passed
+        tagged = ctx.with_local_tag("map:key:__assign__")
+        async with closing_chunks(
+            self.mapper._acall_transform(aiter_sync(iter((whole,))), tagged)
+        ) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+
+@attrs.frozen(init=False)
+class RunnablePick(RunnableBase[Mapping[str, Any], Any]):
+    """Pick one key of a dict (its value) or several keys (a sub-dict of those present)."""
+
+    keys: str | tuple[str, ...]
+
+    def __init__(self, keys: str | Sequence[str]) -> None:
+        self.__attrs_init__(keys if isinstance(keys, str) else tuple(keys))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+    @property
+    def name(self) -> str:
+        keys = [self.keys] if isinstance(self.keys, str) else self.keys
+        return f"RunnablePick<{','.join(keys)}>"
+
+    def _pick(self, value: Mapping[str, Any]) -> Any:
+        if isinstance(self.keys, str):
+            try:
+                return value[self.keys]
+            except KeyError:
+                raise KeyError(
+                    f"{self.name}: key {self.keys!r} not in input keys {sorted(value)!r}"
+                ) from None
+        return {key: value[key] for key in self.keys if key in value}
+
+    def _invoke(self, input: Mapping[str, Any], ctx: RunContext) -> Any:
+        return self._pick(_require_dict(input, self.name))
+
+    async def _ainvoke(self, input: Mapping[str, Any], ctx: RunContext) -> Any:
+        return self._pick(_require_dict(input, self.name))
+
+    def _chunk(self, chunk: Mapping[str, Any]) -> Any:
+        chunk = _require_dict(chunk, self.name)
+        if isinstance(self.keys, str):
+            return chunk.get(self.keys, _SKIP)
+        picked = {key: chunk[key] for key in self.keys if key in chunk}
+        return picked or _SKIP
+
+    def _transform(self, inputs: Iterator[Mapping[str, Any]], ctx: RunContext) -> Iterator[Any]:
+        for chunk in inputs:
+            if (picked := self._chunk(chunk)) is not _SKIP:
+                yield picked
+
+    async def _atransform(
+        self, inputs: AsyncIterator[Mapping[str, Any]], ctx: RunContext
+    ) -> AsyncIterator[Any]:
+        async for chunk in inputs:
+            if (picked := self._chunk(chunk)) is not _SKIP:
+                yield picked
+
+
+_SKIP: Any = object()

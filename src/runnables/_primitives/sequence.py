@@ -1,0 +1,181 @@
+"""`RunnableSequence`: each step's output is the next step's input."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+
+import attrs
+
+from runnables._core.base import RunnableBase
+from runnables.schema import Schema
+
+if TYPE_CHECKING:
+    from runnables._core.context import RunContext
+    from runnables._core.protocol import Runnable
+
+__all__ = ["RunnableSequence"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+E = TypeVar("E")
+F = TypeVar("F")
+I2 = TypeVar("I2")
+O2 = TypeVar("O2")
+
+
+def _flatten(steps: tuple[Any, ...]) -> tuple[RunnableBase[Any, Any], ...]:
+    from runnables._primitives.coerce import coerce_to_runnable
+
+    flat: list[RunnableBase[Any, Any]] = []
+    for step in steps:
+        runnable = coerce_to_runnable(step)
+        if type(runnable) is RunnableSequence:
+            flat.extend(runnable.steps)
+        else:
+            flat.append(runnable)
+    return tuple(flat)
+
+
+@attrs.frozen(init=False)
+class RunnableSequence(RunnableBase[In, Out]):
+    """Steps run one after another; nested sequences are flattened into one.
+
+    Streams lazily: each step that can transform passes chunks on as they arrive, and a
+    step that cannot waits for its whole input.
+    """
+
+    steps: tuple[RunnableBase[Any, Any], ...]
+    explicit_name: str | None = None
+
+    @overload
+    def __init__(
+        self: RunnableSequence[A, B], a: Runnable[A, B], /, *, name: str | None = None
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableSequence[A, C],
+        a: Runnable[A, B],
+        b: Runnable[B, C],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableSequence[A, D],
+        a: Runnable[A, B],
+        b: Runnable[B, C],
+        c: Runnable[C, D],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableSequence[A, E],
+        a: Runnable[A, B],
+        b: Runnable[B, C],
+        c: Runnable[C, D],
+        d: Runnable[D, E],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableSequence[A, F],
+        a: Runnable[A, B],
+        b: Runnable[B, C],
+        c: Runnable[C, D],
+        d: Runnable[D, E],
+        e: Runnable[E, F],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableSequence[Any, Any], *steps: Any, name: str | None = None
+    ) -> None: ...
+    def __init__(self, *steps: Any, name: str | None = None) -> None:
+        if not steps:
+            raise ValueError("RunnableSequence needs at least one step")
+        self.__attrs_init__(_flatten(steps), name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+    @property
+    def name(self) -> str:
+        return self.explicit_name or "RunnableSequence"
+
+    @property
+    def first(self) -> RunnableBase[In, Any]:
+        return self.steps[0]
+
+    @property
+    def last(self) -> RunnableBase[Any, Out]:
+        return self.steps[-1]
+
+    @property
+    def input_type(self) -> Any:
+        return self.first.input_type
+
+    @property
+    def output_type(self) -> Any:
+        return self.last.output_type
+
+    @property
+    def input_schema(self: RunnableSequence[I2, Any]) -> Schema[I2]:
+        return self.first.input_schema
+
+    @property
+    def output_schema(self: RunnableSequence[Any, O2]) -> Schema[O2]:
+        return self.last.output_schema
+
+    def _invoke(self, input: In, ctx: RunContext) -> Out:
+        value: Any = input
+        if not ctx.callbacks:
+            for step in self.steps:
+                value = step._call(value, ctx)
+            return cast("Out", value)
+        for position, step in enumerate(self.steps, 1):
+            value = step._call(value, ctx.with_local_tag(f"seq:step:{position}"))
+        return cast("Out", value)
+
+    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+        value: Any = input
+        for position, step in enumerate(self.steps, 1):
+            value = await step._acall(value, ctx.with_local_tag(f"seq:step:{position}"))
+        return cast("Out", value)
+
+    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        stages: list[Iterator[Any]] = []
+        chunks: Iterator[Any] = inputs
+        for position, step in enumerate(self.steps, 1):
+            chunks = step._call_transform(chunks, ctx.with_local_tag(f"seq:step:{position}"))
+            stages.append(chunks)
+        try:
+            yield from chunks
+        finally:
+            for stage in reversed(stages):
+                close: Callable[[], object] | None = getattr(stage, "close", None)
+                if close is not None:
+                    close()
+
+    async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+        stages: list[AsyncIterator[Any]] = []
+        chunks: AsyncIterator[Any] = inputs
+        for position, step in enumerate(self.steps, 1):
+            chunks = step._acall_transform(chunks, ctx.with_local_tag(f"seq:step:{position}"))
+            stages.append(chunks)
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            for stage in reversed(stages):
+                aclose: Callable[[], Awaitable[object]] | None = getattr(stage, "aclose", None)
+                if aclose is not None:
+                    await aclose()
