@@ -27,6 +27,7 @@ class RunContext:
     """
 
     __slots__ = (
+        "_nested",
         "budget",
         "callbacks",
         "configurable",
@@ -69,6 +70,7 @@ class RunContext:
         self.run_id = run_id
         self.local_tags = tuple(local_tags)
         self.depth = depth
+        self._nested: RunContext | None = None
 
     @property
     def tracing(self) -> bool:
@@ -76,7 +78,7 @@ class RunContext:
         return bool(self.callbacks)
 
     def replace(self, **changes: Any) -> RunContext:
-        fields = {name: getattr(self, name) for name in RunContext.__slots__}
+        fields = {name: getattr(self, name) for name in RunContext.__slots__ if name != "_nested"}
         fields.update(changes)
         return RunContext(**fields)
 
