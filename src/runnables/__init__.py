@@ -1,19 +1,32 @@
-"""runnables: strictly typed, composable, streaming pipeline steps."""
+"""runnables: strictly typed, composable, streaming pipeline steps.
 
-from runnables._core.base import RunnableBase
-from runnables._core.config import RunnableConfig
-from runnables._core.protocol import Runnable
-from runnables._core.runs import Callback, Run
-from runnables._primitives.binding import RunnableBinding
-from runnables._primitives.branch import RunnableBranch
-from runnables._primitives.each import RunnableEach
-from runnables._primitives.fallbacks import RunnableWithFallbacks
-from runnables._primitives.generator import RunnableGenerator
-from runnables._primitives.lambda_ import RunnableLambda, runnable
-from runnables._primitives.parallel import RunnableParallel
-from runnables._primitives.passthrough import RunnableAssign, RunnablePassthrough, RunnablePick
-from runnables._primitives.retry import RunnableRetry
-from runnables._primitives.sequence import RunnableSequence
+The public names load on first use (PEP 562), so `import runnables` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runnables._core.base import RunnableBase as RunnableBase
+    from runnables._core.config import RunnableConfig as RunnableConfig
+    from runnables._core.protocol import Runnable as Runnable
+    from runnables._core.runs import Callback as Callback
+    from runnables._core.runs import Run as Run
+    from runnables._primitives.binding import RunnableBinding as RunnableBinding
+    from runnables._primitives.branch import RunnableBranch as RunnableBranch
+    from runnables._primitives.each import RunnableEach as RunnableEach
+    from runnables._primitives.fallbacks import RunnableWithFallbacks as RunnableWithFallbacks
+    from runnables._primitives.generator import RunnableGenerator as RunnableGenerator
+    from runnables._primitives.lambda_ import RunnableLambda as RunnableLambda
+    from runnables._primitives.lambda_ import runnable as runnable
+    from runnables._primitives.parallel import RunnableParallel as RunnableParallel
+    from runnables._primitives.passthrough import RunnableAssign as RunnableAssign
+    from runnables._primitives.passthrough import RunnablePassthrough as RunnablePassthrough
+    from runnables._primitives.passthrough import RunnablePick as RunnablePick
+    from runnables._primitives.retry import RunnableRetry as RunnableRetry
+    from runnables._primitives.sequence import RunnableSequence as RunnableSequence
 
 __all__ = [
     "Callback",
@@ -36,13 +49,39 @@ __all__ = [
     "runnable",
 ]
 
+_WHERE = {
+    "Callback": "runnables._core.runs",
+    "Run": "runnables._core.runs",
+    "Runnable": "runnables._core.protocol",
+    "RunnableAssign": "runnables._primitives.passthrough",
+    "RunnableBase": "runnables._core.base",
+    "RunnableBinding": "runnables._primitives.binding",
+    "RunnableBranch": "runnables._primitives.branch",
+    "RunnableConfig": "runnables._core.config",
+    "RunnableEach": "runnables._primitives.each",
+    "RunnableGenerator": "runnables._primitives.generator",
+    "RunnableLambda": "runnables._primitives.lambda_",
+    "RunnableParallel": "runnables._primitives.parallel",
+    "RunnablePassthrough": "runnables._primitives.passthrough",
+    "RunnablePick": "runnables._primitives.passthrough",
+    "RunnableRetry": "runnables._primitives.retry",
+    "RunnableSequence": "runnables._primitives.sequence",
+    "RunnableWithFallbacks": "runnables._primitives.fallbacks",
+    "runnable": "runnables._primitives.lambda_",
+}
 
-def _show_public_module() -> None:
-    """Make reprs, tracebacks and docs show `runnables.X`, not the private module."""
-    for name in __all__:
-        obj = globals()[name]
-        if getattr(obj, "__module__", "").startswith("runnables._"):
-            obj.__module__ = "runnables"
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its private module the first time it is asked for."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'runnables' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    if getattr(value, "__module__", "").startswith("runnables._"):
+        value.__module__ = "runnables"  # reprs, tracebacks and docs show the public path
+    globals()[name] = value
+    return value
 
 
-_show_public_module()
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 from typing_extensions import Unpack
 
@@ -20,7 +20,6 @@ from runnables._core.streaming import (
     aggregate,
     closing_chunks,
 )
-from runnables.schema import Schema
 
 if TYPE_CHECKING:
     from runnables._core.protocol import Runnable
@@ -30,6 +29,9 @@ if TYPE_CHECKING:
     from runnables._primitives.fallbacks import RunnableWithFallbacks
     from runnables._primitives.retry import RunnableRetry
     from runnables._primitives.sequence import RunnableSequence
+    from runnables.schema import Schema
+    from runnables.tracing._events import StreamEvent
+    from runnables.tracing._log import RunLog, RunLogPatch
 
 __all__ = ["RunnableBase"]
 
@@ -73,11 +75,15 @@ class RunnableBase(Generic[In, Out]):
     @property
     def input_schema(self: RunnableBase[I2, Any]) -> Schema[I2]:
         """The schema of the input, derived from the runnable's structure."""
+        from runnables.schema import Schema
+
         return Schema(self.input_type, f"{self.name}Input")
 
     @property
     def output_schema(self: RunnableBase[Any, O2]) -> Schema[O2]:
         """The schema of the output, derived from the runnable's structure."""
+        from runnables.schema import Schema
+
         return Schema(self.output_type, f"{self.name}Output")
 
     # ------------------------------------------------------------------ hooks
@@ -189,15 +195,34 @@ class RunnableBase(Generic[In, Out]):
                 add_step_note(exc, self.name)
                 raise
             return
-        run = start_run(self.name, self.run_type, None, ctx)
-        notify(ctx.callbacks, "on_start", run)
+        # Like LangChain, a run starts when its input does: a component that needs its whole
+        # input (one not overriding `_transform`) once that is complete (and so known), any
+        # other runnable at its first input chunk.
         seen = _Recorder(inputs)
-        total: Any = NOTHING
+        whole = self.run_type != "chain" and not _overrides(type(self), "_transform")
         try:
-            for chunk in self._transform(seen, ctx.child_of(run)):
+            known: Any = aggregate(seen) if whole else next(seen, NOTHING)
+        except Exception as exc:
+            add_step_note(exc, self.name)
+            raise
+        # One that cannot stream at all ends its run before its output moves on.
+        held: list[Any] | None = [] if whole and not _overrides(type(self), "_stream") else None
+        run = start_run(self.name, self.run_type, known if whole else None, ctx)
+        notify(ctx.callbacks, "on_start", run)
+        total: Any = NOTHING
+        child = ctx.child_of(run)
+        try:
+            for chunk in (
+                self._stream(known, child)
+                if whole
+                else self._transform(_prepend(known, seen), child)
+            ):
                 total = add_chunks(total, chunk)
                 notify(ctx.callbacks, "on_stream", run, chunk)
-                yield chunk
+                if held is None:
+                    yield chunk
+                else:
+                    held.append(chunk)
         except BaseException as exc:
             add_step_note(exc, run.name)
             run.inputs = seen.total()
@@ -207,6 +232,8 @@ class RunnableBase(Generic[In, Out]):
         run.inputs = seen.total()
         finish_run(run, None if total is NOTHING else total)
         notify(ctx.callbacks, "on_end", run)
+        if held:
+            yield from held
 
     async def _acall_transform(
         self, inputs: AsyncIterator[In], ctx: RunContext
@@ -221,16 +248,32 @@ class RunnableBase(Generic[In, Out]):
                 add_step_note(exc, self.name)
                 raise
             return
-        run = start_run(self.name, self.run_type, None, ctx)
-        await notify_async(ctx.callbacks, "on_start", run)
+        # Like LangChain, a run starts when its input does (see `_call_transform`).
         seen = _ARecorder(inputs)
-        total: Any = NOTHING
+        whole = self.run_type != "chain" and not _overrides(type(self), "_atransform")
         try:
-            async with closing_chunks(self._atransform(seen, ctx.child_of(run))) as chunks:
+            known: Any = await aaggregate(seen) if whole else await _anext_or(seen, NOTHING)
+        except Exception as exc:
+            add_step_note(exc, self.name)
+            raise
+        held: list[Any] | None = [] if whole and not _overrides(type(self), "_astream") else None
+        run = start_run(self.name, self.run_type, known if whole else None, ctx)
+        await notify_async(ctx.callbacks, "on_start", run)
+        total: Any = NOTHING
+        child = ctx.child_of(run)
+        try:
+            async with closing_chunks(
+                self._astream(known, child)
+                if whole
+                else self._atransform(_aprepend(known, seen), child)
+            ) as chunks:
                 async for chunk in chunks:
                     total = add_chunks(total, chunk)
                     await notify_async(ctx.callbacks, "on_stream", run, chunk)
-                    yield chunk
+                    if held is None:
+                        yield chunk
+                    else:
+                        held.append(chunk)
         except BaseException as exc:
             add_step_note(exc, run.name)
             run.inputs = seen.total()
@@ -240,6 +283,8 @@ class RunnableBase(Generic[In, Out]):
         run.inputs = seen.total()
         finish_run(run, None if total is NOTHING else total)
         await notify_async(ctx.callbacks, "on_end", run)
+        for chunk in held or ():
+            yield chunk
 
     # ------------------------------------------------------------- public calls
 
@@ -437,6 +482,112 @@ class RunnableBase(Generic[In, Out]):
         """Async stream in, stream out."""
         return self._acall_transform(inputs, context_for(config))
 
+    # ------------------------------------------------------------- observability
+
+    def astream_events(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v2"] = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """Stream the run's events (`on_{kind}_{start|stream|end}`) as they happen."""
+        from runnables.tracing._common import RunFilter
+        from runnables.tracing._events import astream_events
+
+        keep = RunFilter(
+            include_names, include_types, include_tags, exclude_names, exclude_types, exclude_tags
+        )
+        return astream_events(self, input, config, version=version, keep=keep)
+
+    def stream_events(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v2"] = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> Iterator[StreamEvent]:
+        """`astream_events` from sync code (over `stream`)."""
+        from runnables.tracing._common import RunFilter
+        from runnables.tracing._events import stream_events
+
+        keep = RunFilter(
+            include_names, include_types, include_tags, exclude_names, exclude_types, exclude_tags
+        )
+        return stream_events(self, input, config, version=version, keep=keep)
+
+    @overload
+    def astream_log(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        diff: Literal[True] = True,
+        with_streamed_output_list: bool = True,
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> AsyncIterator[RunLogPatch]: ...
+    @overload
+    def astream_log(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        diff: Literal[False],
+        with_streamed_output_list: bool = True,
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> AsyncIterator[RunLog]: ...
+    def astream_log(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        diff: bool = True,
+        with_streamed_output_list: bool = True,
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> AsyncIterator[RunLogPatch] | AsyncIterator[RunLog]:
+        """Stream the run as JSON Patch operations on its `RunState` (`diff=False`: the states)."""
+        from runnables.tracing._common import RunFilter
+        from runnables.tracing._log import astream_log
+
+        keep = RunFilter(
+            include_names, include_types, include_tags, exclude_names, exclude_types, exclude_tags
+        )
+        return astream_log(
+            self,
+            input,
+            config,
+            diff=diff,
+            with_streamed_output_list=with_streamed_output_list,
+            keep=keep,
+        )
+
     # ------------------------------------------------------------- composition
 
     @overload
@@ -454,7 +605,9 @@ class RunnableBase(Generic[In, Out]):
     @overload
     def __or__(self, other: Callable[[Out], AsyncIterator[Next]]) -> RunnableSequence[In, Next]: ...
     @overload
-    def __or__(self, other: Callable[[Out], Awaitable[Next]]) -> RunnableSequence[In, Next]: ...
+    def __or__(
+        self, other: Callable[[Out], Coroutine[Any, Any, Next]]
+    ) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
     @overload
@@ -483,7 +636,7 @@ class RunnableBase(Generic[In, Out]):
     ) -> RunnableSequence[Next, O2]: ...
     @overload
     def __ror__(
-        self: RunnableBase[I2, O2], other: Callable[[Next], Awaitable[I2]]
+        self: RunnableBase[I2, O2], other: Callable[[Next], Coroutine[Any, Any, I2]]
     ) -> RunnableSequence[Next, O2]: ...
     @overload
     def __ror__(
@@ -496,6 +649,10 @@ class RunnableBase(Generic[In, Out]):
 
         return RunnableSequence(coerce_to_runnable(other), self)
 
+    # Up to three steps are typed; only a longer pipe falls back to `Any` (a catch-all for any
+    # number of steps would also accept a mistyped short one).
+    @overload
+    def pipe(self, /) -> RunnableSequence[In, Out]: ...
     @overload
     def pipe(self, a: Runnable[Out, Next], /) -> RunnableSequence[In, Next]: ...
     @overload
@@ -508,7 +665,13 @@ class RunnableBase(Generic[In, Out]):
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
-        self, *others: Runnable[Any, Any] | Callable[[Any], Any]
+        self,
+        a: Runnable[Any, Any] | Callable[[Any], Any],
+        b: Runnable[Any, Any] | Callable[[Any], Any],
+        c: Runnable[Any, Any] | Callable[[Any], Any],
+        d: Runnable[Any, Any] | Callable[[Any], Any],
+        /,
+        *others: Runnable[Any, Any] | Callable[[Any], Any],
     ) -> RunnableSequence[In, Any]: ...
     def pipe(self, *others: Any) -> RunnableSequence[In, Any]:
         """`self | a | b | ...` spelled as a method."""
@@ -547,12 +710,14 @@ class RunnableBase(Generic[In, Out]):
         )
 
     def with_fallbacks(
-        self: RunnableBase[I2, O2],
-        fallbacks: Sequence[Runnable[I2, O2]],
+        self,
+        # This runnable's own types, not solved ones: solving would widen `Out` to a union with
+        # any fallback's output, so that a fallback of other types would never be an error.
+        fallbacks: Sequence[Runnable[In, Out]],
         *,
         exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
         exception_key: str | None = None,
-    ) -> RunnableWithFallbacks[I2, O2]:
+    ) -> RunnableWithFallbacks[In, Out]:
         """A copy that tries `fallbacks` in order when this one fails."""
         from runnables._primitives.fallbacks import RunnableWithFallbacks
 
@@ -616,7 +781,8 @@ class RunnableBase(Generic[In, Out]):
         from runnables._primitives.passthrough import RunnablePick
         from runnables._primitives.sequence import RunnableSequence
 
-        return RunnableSequence(self, RunnablePick(keys))
+        first = cast("RunnableBase[In, Any]", self)  # its output is known to be a dict at run time
+        return RunnableSequence(first, RunnablePick(keys))
 
     def assign(
         self, **branches: Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
@@ -625,7 +791,8 @@ class RunnableBase(Generic[In, Out]):
         from runnables._primitives.passthrough import RunnableAssign
         from runnables._primitives.sequence import RunnableSequence
 
-        return RunnableSequence(self, RunnableAssign.of(branches))
+        first = cast("RunnableBase[In, Any]", self)  # its output is known to be a dict at run time
+        return RunnableSequence(first, RunnableAssign.of(branches))
 
 
 class _Recorder(Iterator[Any]):
@@ -672,6 +839,28 @@ def _overrides(cls: type[object], method: str) -> bool:
 
 async def _aiter_one(value: Any) -> AsyncIterator[Any]:
     yield value
+
+
+def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
+    """`first` (unless it is `NOTHING`) followed by `rest`."""
+    if first is not NOTHING:
+        yield first
+    yield from rest
+
+
+async def _anext_or(chunks: AsyncIterator[Any], default: Any) -> Any:
+    try:
+        return await chunks.__anext__()
+    except StopAsyncIteration:
+        return default
+
+
+async def _aprepend(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """`first` (unless it is `NOTHING`) followed by `rest`."""
+    if first is not NOTHING:
+        yield first
+    async for chunk in rest:
+        yield chunk
 
 
 def _batch_contexts(

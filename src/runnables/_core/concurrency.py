@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import copy_context
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 __all__ = [
     "DEFAULT_WIDTH",
@@ -27,7 +30,15 @@ T = TypeVar("T")
 #: How many branches or inputs run at once when no max_concurrency is given (sync fan-out).
 DEFAULT_WIDTH = min(32, (os.cpu_count() or 1) + 4)
 
-_pool = ThreadPoolExecutor(max_workers=256, thread_name_prefix="runnables-worker")
+
+@functools.cache
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The shared worker threads of sync fan-outs, started on first use."""
+    import concurrent.futures
+
+    return concurrent.futures.ThreadPoolExecutor(
+        max_workers=256, thread_name_prefix="runnables-worker"
+    )
 
 
 class Budget:
@@ -140,7 +151,7 @@ class _FanOut:
             if self.closed or self.next >= self.count - 1 or self.spawned >= self.width - 1:
                 return
             self.spawned += 1
-        _pool.submit(copy_context().run, self._helper)
+        _pool().submit(copy_context().run, self._helper)
 
     def _helper(self) -> None:
         with self.lock:

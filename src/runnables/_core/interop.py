@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -10,8 +9,6 @@ from contextvars import copy_context
 from typing import Any, TypeVar
 
 import anyio
-import anyio.from_thread
-import anyio.to_thread
 
 __all__ = [
     "aiter_sync",
@@ -26,13 +23,16 @@ T = TypeVar("T")
 
 
 def _event_loop_running_here() -> bool:
-    if asyncio._get_running_loop() is not None:
+    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio loop can be running
+    if asyncio is not None and asyncio._get_running_loop() is not None:
         return True
     trio = sys.modules.get("trio")
     return trio is not None and trio.lowlevel.in_trio_run()
 
 
 def _in_anyio_worker_thread() -> bool:
+    import anyio.from_thread
+
     try:
         anyio.from_thread.run_sync(_noop)
     except anyio.NoEventLoopError:
@@ -53,6 +53,8 @@ def run_coroutine_blocking(func: Callable[[], Awaitable[T]]) -> T:
     itself running a loop, on a fresh loop in a helper thread; otherwise on a fresh loop here.
     The caller's context variables are visible inside.
     """
+    import anyio.from_thread
+
     context = copy_context()
 
     async def in_context() -> T:
@@ -99,11 +101,15 @@ def _run_new_loop(func: Callable[[], Awaitable[T]]) -> T:
 
 async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
     """Run a sync callable in a worker thread; cancellation waits for it to return."""
+    import anyio.to_thread
+
     return await anyio.to_thread.run_sync(func, *args)
 
 
 def iterate_blocking(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     """Iterate an async iterator from sync code, one chunk at a time, closing it at the end."""
+    import anyio.from_thread
+
     if threading.current_thread() is not threading.main_thread() and _in_anyio_worker_thread():
         yield from _iterate_with(lambda step: anyio.from_thread.run(step), make)
         return
@@ -139,6 +145,8 @@ def _iterate_with(
 
 async def aiterate_in_threads(chunks: Iterator[T]) -> AsyncIterator[T]:
     """Iterate a sync iterator from async code, each `next` in a worker thread."""
+    import anyio.to_thread
+
     done: Any = object()
     try:
         while (chunk := await anyio.to_thread.run_sync(next, chunks, done)) is not done:
@@ -152,6 +160,8 @@ async def aiterate_in_threads(chunks: Iterator[T]) -> AsyncIterator[T]:
 
 def iterate_async_source(chunks: AsyncIterator[T]) -> Iterator[T]:
     """A sync view of an async iterator, for sync code running in an anyio worker thread."""
+    import anyio.from_thread
+
     done: Any = object()
 
     async def step() -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, runtime_checkable
 
 from runnables._core.config import RunnableConfig
@@ -17,8 +17,9 @@ Out = TypeVar("Out", covariant=True)
 Next = TypeVar("Next")
 
 
+# pyright cannot prove the variance of a protocol that refers to itself (`__or__`); mypy does.
 @runtime_checkable
-class Runnable(Protocol[In, Out]):
+class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
     """A step that turns an `In` into an `Out`, once, in batches or as a stream, sync or async.
 
     Contravariant in `In` and covariant in `Out`: a `Runnable[object, bool]` may stand where a
@@ -87,7 +88,9 @@ class Runnable(Protocol[In, Out]):
     @overload
     def __or__(self, other: Runnable[Out, Next]) -> RunnableSequence[In, Next]: ...
     @overload
-    def __or__(self, other: Callable[[Iterator[Out]], Iterator[Next]]) -> RunnableSequence[In, Next]: ...
+    def __or__(
+        self, other: Callable[[Iterator[Out]], Iterator[Next]]
+    ) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(
         self, other: Callable[[AsyncIterator[Out]], AsyncIterator[Next]]
@@ -97,7 +100,9 @@ class Runnable(Protocol[In, Out]):
     @overload
     def __or__(self, other: Callable[[Out], AsyncIterator[Next]]) -> RunnableSequence[In, Next]: ...
     @overload
-    def __or__(self, other: Callable[[Out], Awaitable[Next]]) -> RunnableSequence[In, Next]: ...
+    def __or__(
+        self, other: Callable[[Out], Coroutine[Any, Any, Next]]
+    ) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
     @overload

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
 __all__ = [
     "NOTHING",
+    "AddableDict",
     "aaggregate",
     "add_chunks",
     "add_note",
@@ -22,18 +23,31 @@ NOTHING: Any = object()
 _NOTE_PREFIX = "raised in runnable "
 
 
-def add_chunks(total: Any, chunk: Any) -> Any:
-    """Add a stream chunk to the total so far: dicts merge key by key, other values use `+`.
+class AddableDict(dict[str, Any]):
+    """A stream chunk holding named parts (from parallels, assign, pick): `+` merges the parts
+    key by key. A plain dict chunk is a whole value, which the next chunk replaces."""
 
-    Values that cannot be added (no `+`) keep the latest chunk, as a final output would.
+    def __add__(self, other: object) -> AddableDict:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        merged = AddableDict(self)
+        for key, value in cast("Mapping[str, Any]", other).items():
+            merged[key] = add_chunks(merged[key], value) if merged.get(key) is not None else value
+        return merged
+
+    def __radd__(self, other: object) -> AddableDict:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return AddableDict(cast("Mapping[str, Any]", other)) + self
+
+
+def add_chunks(total: Any, chunk: Any) -> Any:
+    """Add a stream chunk to the total so far with `+` (`AddableDict` parts merge by key).
+
+    Values that cannot be added keep the latest chunk, as a final output would.
     """
     if total is NOTHING:
         return chunk
-    if isinstance(total, dict) and isinstance(chunk, dict):
-        merged: dict[Any, Any] = dict(cast("dict[Any, Any]", total))
-        for key, value in cast("dict[Any, Any]", chunk).items():
-            merged[key] = add_chunks(merged[key], value) if key in merged else value
-        return merged
     try:
         return total + chunk
     except TypeError:

@@ -9,11 +9,11 @@ import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
-from runnables.schema import Schema
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
     from runnables._core.runs import Run
+    from runnables.schema import Schema
 
 __all__ = ["Listeners", "RunnableBinding"]
 
@@ -89,12 +89,16 @@ class RunnableBinding(RunnableBase[In, Out]):
     def input_schema(self: RunnableBinding[I2, Any]) -> Schema[I2]:
         if self.declared_input_type is None and self.config.get("run_name") is None:
             return self.bound.input_schema
+        from runnables.schema import Schema
+
         return Schema(self.input_type, f"{self.name}Input")
 
     @property
     def output_schema(self: RunnableBinding[Any, O2]) -> Schema[O2]:
         if self.declared_output_type is None and self.config.get("run_name") is None:
             return self.bound.output_schema
+        from runnables.schema import Schema
+
         return Schema(self.output_type, f"{self.name}Output")
 
     @property

@@ -17,7 +17,7 @@ from runnables._core.interop import (
 )
 from runnables._core.streaming import aaggregate, aggregate, closing_chunks
 from runnables._core.types import function_types
-from runnables._primitives.lambda_ import _ain_context, function_kind, function_name
+from runnables._primitives.lambda_ import ain_context, function_kind, function_name
 
 __all__ = ["RunnableGenerator"]
 
@@ -141,9 +141,10 @@ class RunnableGenerator(RunnableBase[In, Out]):
             source = self.atransform_fn(inputs)
         finally:
             leave(token)
-        async with closing_chunks(source) as outputs, closing_chunks(
-            _ain_context(outputs, ctx)
-        ) as steps:
+        async with (
+            closing_chunks(source) as outputs,
+            closing_chunks(ain_context(outputs, ctx)) as steps,
+        ):
             async for chunk in steps:
                 yield chunk
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import nullcontext
 from typing import Any, SupportsIndex, TypeVar, cast, overload
 
@@ -97,7 +97,8 @@ class RunnableLambda(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableLambda[I1, O1],
-        func: Callable[[I1], Awaitable[O1]] | Callable[[I1, RunnableConfig], Awaitable[O1]],
+        func: Callable[[I1], Coroutine[Any, Any, O1]]
+        | Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]],
         afunc: None = None,
         *,
         name: str | None = None,
@@ -115,8 +116,8 @@ class RunnableLambda(RunnableBase[In, Out]):
     def __init__(
         self: RunnableLambda[I1, O1],
         func: Callable[[I1], O1] | Callable[[I1, RunnableConfig], O1],
-        afunc: Callable[[I1], Awaitable[O1]]
-        | Callable[[I1, RunnableConfig], Awaitable[O1]]
+        afunc: Callable[[I1], Coroutine[Any, Any, O1]]
+        | Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]]
         | None = None,
         *,
         name: str | None = None,
@@ -230,9 +231,10 @@ class RunnableLambda(RunnableBase[In, Out]):
                 source = func(*args, **kwargs)
             finally:
                 leave(token)
-            async with closing_chunks(source) as chunks, closing_chunks(
-                _ain_context(chunks, ctx)
-            ) as steps:
+            async with (
+                closing_chunks(source) as chunks,
+                closing_chunks(ain_context(chunks, ctx)) as steps,
+            ):
                 async for chunk in steps:
                     yield chunk
         finally:
@@ -341,7 +343,7 @@ def _in_context(chunks: Iterator[Any], ctx: RunContext) -> Iterator[Any]:
         yield chunk
 
 
-async def _ain_context(chunks: AsyncIterator[Any], ctx: RunContext) -> AsyncIterator[Any]:
+async def ain_context(chunks: AsyncIterator[Any], ctx: RunContext) -> AsyncIterator[Any]:
     """`_in_context` for an async generator: `ctx` is published around each step only, so the
     stream may be advanced from different tasks (e.g. from sync code through a portal)."""
     while True:
@@ -364,9 +366,11 @@ def runnable(func: Callable[[I1], AsyncIterator[O1]]) -> RunnableLambda[I1, O1]:
 @overload
 def runnable(func: Callable[[I1, RunnableConfig], AsyncIterator[O1]]) -> RunnableLambda[I1, O1]: ...
 @overload
-def runnable(func: Callable[[I1], Awaitable[O1]]) -> RunnableLambda[I1, O1]: ...
+def runnable(func: Callable[[I1], Coroutine[Any, Any, O1]]) -> RunnableLambda[I1, O1]: ...
 @overload
-def runnable(func: Callable[[I1, RunnableConfig], Awaitable[O1]]) -> RunnableLambda[I1, O1]: ...
+def runnable(
+    func: Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]],
+) -> RunnableLambda[I1, O1]: ...
 @overload
 def runnable(func: Callable[[I1], O1]) -> RunnableLambda[I1, O1]: ...
 @overload
@@ -399,10 +403,10 @@ class _Decorator:
         self, func: Callable[[I1, RunnableConfig], AsyncIterator[O1]]
     ) -> RunnableLambda[I1, O1]: ...
     @overload
-    def __call__(self, func: Callable[[I1], Awaitable[O1]]) -> RunnableLambda[I1, O1]: ...
+    def __call__(self, func: Callable[[I1], Coroutine[Any, Any, O1]]) -> RunnableLambda[I1, O1]: ...
     @overload
     def __call__(
-        self, func: Callable[[I1, RunnableConfig], Awaitable[O1]]
+        self, func: Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]]
     ) -> RunnableLambda[I1, O1]: ...
     @overload
     def __call__(self, func: Callable[[I1], O1]) -> RunnableLambda[I1, O1]: ...

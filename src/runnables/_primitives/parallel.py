@@ -14,14 +14,14 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
 from runnables._core.interop import aiter_sync
-from runnables._core.streaming import aaggregate, aggregate, closing_chunks
-from runnables.schema import Schema
+from runnables._core.streaming import AddableDict, aaggregate, aggregate, closing_chunks
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
 
     from runnables._core.context import RunContext
     from runnables._core.protocol import Runnable
+    from runnables.schema import Schema
 
 __all__ = ["RunnableParallel"]
 
@@ -76,6 +76,8 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
 
     @property
     def output_schema(self) -> Schema[dict[str, Any]]:
+        from runnables.schema import Schema
+
         return Schema.object(
             f"{self.name}Output", {key: branch.output_type for key, branch in self.branches}
         )
@@ -129,7 +131,7 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
                         branch._acall_transform(aiter_sync(iter((input,))), tagged)
                     ) as chunks:
                         async for chunk in chunks:
-                            await out.send({key: chunk})
+                            await out.send(AddableDict({key: chunk}))
                 except Exception as exc:
                     errors.append(exc)
                     tg.cancel_scope.cancel()
@@ -157,7 +159,7 @@ def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[st
     if len(streams) == 1:
         key, chunks = streams[0]
         for chunk in chunks:
-            yield {key: chunk}
+            yield AddableDict({key: chunk})
         return
     ready: queue.SimpleQueue[tuple[str, Any, bool, BaseException | None]] = queue.SimpleQueue()
     stop = threading.Event()
@@ -190,7 +192,7 @@ def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[st
             if finished:
                 remaining -= 1
                 continue
-            yield {key: chunk}
+            yield AddableDict({key: chunk})
     finally:
         stop.set()
         runner.join()

@@ -9,7 +9,7 @@ import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.interop import aiter_sync
-from runnables._core.streaming import aaggregate, aggregate, closing_chunks
+from runnables._core.streaming import AddableDict, aaggregate, aggregate, closing_chunks
 from runnables._primitives.parallel import RunnableParallel
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
         keys = {key for key, _ in self.mapper.branches}
         passed = {key: value for key, value in whole.items() if key not in keys}
         if passed:
-            yield passed
+            yield AddableDict(passed)
         yield from self.mapper._call_transform(
             iter((whole,)), ctx.with_local_tag("map:key:__assign__")
         )
@@ -101,7 +101,7 @@ class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
         keys = {key for key, _ in self.mapper.branches}
         passed = {key: value for key, value in whole.items() if key not in keys}
         if passed:
-            yield passed
+            yield AddableDict(passed)
         tagged = ctx.with_local_tag("map:key:__assign__")
         async with closing_chunks(
             self.mapper._acall_transform(aiter_sync(iter((whole,))), tagged)
@@ -144,7 +144,7 @@ class RunnablePick(RunnableBase[Mapping[str, Any], Any]):
         chunk = _require_dict(chunk, self.name)
         if isinstance(self.keys, str):
             return chunk.get(self.keys, _SKIP)
-        picked = {key: chunk[key] for key in self.keys if key in chunk}
+        picked = AddableDict({key: chunk[key] for key in self.keys if key in chunk})
         return picked or _SKIP
 
     def _transform(self, inputs: Iterator[Mapping[str, Any]], ctx: RunContext) -> Iterator[Any]:

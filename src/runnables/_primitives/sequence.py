@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables.schema import Schema
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
     from runnables._core.protocol import Runnable
+    from runnables.schema import Schema
 
 __all__ = ["RunnableSequence"]
 
@@ -98,9 +98,20 @@ class RunnableSequence(RunnableBase[In, Out]):
         *,
         name: str | None = None,
     ) -> None: ...
+    # Six steps or more are not typed (a catch-all for any number of steps would also accept a
+    # mistyped short sequence).
     @overload
     def __init__(
-        self: RunnableSequence[Any, Any], *steps: Any, name: str | None = None
+        self: RunnableSequence[Any, Any],
+        a: Any,
+        b: Any,
+        c: Any,
+        d: Any,
+        e: Any,
+        f: Any,
+        /,
+        *steps: Any,
+        name: str | None = None,
     ) -> None: ...
     def __init__(self, *steps: Any, name: str | None = None) -> None:
         if not steps:

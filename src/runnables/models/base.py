@@ -1,0 +1,502 @@
+"""`BaseChatModel` and `BaseLLM`: language models as runnables, built from a few hooks.
+
+A subclass writes any of `_generate` / `_agenerate` (one whole answer) and `_stream_chunks` /
+`_astream_chunks` (the answer piece by piece); every public method works from whichever exist:
+a model that only generates still streams (one chunk), one that only streams still invokes
+(the chunks added up). Each call holds one `max_concurrency` slot while the model runs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar, Union, cast, runtime_checkable
+
+import attrs
+from typing_extensions import Self
+
+from runnables._core.base import RunnableBase
+from runnables._core.config import RunnableConfig
+from runnables._core.context import RunContext
+from runnables._core.interop import (
+    aiterate_in_threads,
+    iterate_blocking,
+    run_coroutine_blocking,
+    run_in_worker_thread,
+)
+from runnables._core.streaming import NOTHING, closing_chunks
+from runnables.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    MessageContent,
+    MessageLike,
+    SystemMessage,
+    ToolMessage,
+    convert_to_messages,
+    get_buffer_string,
+)
+
+__all__ = ["BaseChatModel", "BaseLLM", "LanguageModelInput", "PromptValueLike"]
+
+
+@runtime_checkable
+class PromptValueLike(Protocol):
+    """What a prompt produces (`StringPromptValue`, `ChatPromptValue`): text and messages."""
+
+    def to_string(self) -> str: ...
+
+    def to_messages(self) -> Sequence[BaseMessage]: ...
+
+
+LanguageModelInput: TypeAlias = Union[str, PromptValueLike, Sequence[MessageLike]]  # noqa: UP007
+"""What a language model accepts: a string, a prompt value, or a sequence of message-likes."""
+
+P = TypeVar("P")  # the prepared input the hooks get: messages or a prompt string
+C = TypeVar("C")  # a stream chunk
+Out = TypeVar("Out")
+
+_HOOKS = ("_generate", "_agenerate", "_stream_chunks", "_astream_chunks")
+
+
+def _options(value: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(value)
+
+
+def _options_factory() -> dict[str, Any]:
+    return {}
+
+
+@attrs.frozen
+class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
+    """The machinery shared by chat models and LLMs."""
+
+    options: Mapping[str, Any] = attrs.field(
+        factory=_options_factory, kw_only=True, hash=False, converter=_options
+    )
+    """Call options bound with `bind(...)`; `stop` goes to the hooks' `stop`, the rest as keywords."""
+
+    # ------------------------------------- the hooks, as each kind declares them
+
+    def _call_generate(self, input: P, stop: list[str] | None, kwargs: dict[str, Any]) -> Out:
+        raise NotImplementedError
+
+    async def _call_agenerate(
+        self, input: P, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> Out:
+        raise NotImplementedError
+
+    def _call_stream_chunks(
+        self, input: P, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> Iterator[C]:
+        raise NotImplementedError
+
+    def _call_astream_chunks(
+        self, input: P, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> AsyncIterator[C]:
+        raise NotImplementedError
+
+    # ---------------------------------------------------- per-kind conversions
+
+    def _prepare(self, input: LanguageModelInput) -> P:
+        raise NotImplementedError
+
+    def _to_chunk(self, output: Out) -> C:
+        raise NotImplementedError
+
+    def _from_chunks(self, total: C) -> Out:
+        raise NotImplementedError
+
+    def _empty(self) -> Out:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ public
+
+    def bind(self, **options: Any) -> Self:
+        """A copy of this model whose calls get `options` (e.g. `stop=[...]`, `temperature=0`)."""
+        return attrs.evolve(self, options={**self.options, **options})
+
+    def _call_options(self) -> tuple[list[str] | None, dict[str, Any]]:
+        kwargs = dict(self.options)
+        stop = kwargs.pop("stop", None)
+        return (list(stop) if stop is not None else None), kwargs
+
+    def _missing(self) -> NotImplementedError:
+        return NotImplementedError(
+            f"{type(self).__name__} implements none of {', '.join(_HOOKS)}: write at least one"
+        )
+
+    def _collect(self, chunks: Iterator[C]) -> Out:
+        total: Any = NOTHING
+        for chunk in chunks:
+            total = chunk if total is NOTHING else total + chunk
+        return self._empty() if total is NOTHING else self._from_chunks(total)
+
+    async def _acollect(self, chunks: AsyncIterator[C]) -> Out:
+        total: Any = NOTHING
+        async with closing_chunks(chunks) as stream:
+            async for chunk in stream:
+                total = chunk if total is NOTHING else total + chunk
+        return self._empty() if total is NOTHING else self._from_chunks(total)
+
+    # -- the model's work, without the budget (held by the callers below)
+
+    def _run_sync(self, input: P) -> Out:
+        has = _hooks(type(self))
+        stop, kwargs = self._call_options()
+        if "_generate" in has:
+            return self._call_generate(input, stop, kwargs)
+        if "_stream_chunks" in has:
+            return self._collect(self._call_stream_chunks(input, stop, kwargs))
+        if has:
+            return run_coroutine_blocking(lambda: self._run_async(input))
+        raise self._missing()
+
+    async def _run_async(self, input: P) -> Out:
+        has = _hooks(type(self))
+        stop, kwargs = self._call_options()
+        if "_agenerate" in has:
+            return await self._call_agenerate(input, stop, kwargs)
+        if "_astream_chunks" in has:
+            return await self._acollect(self._call_astream_chunks(input, stop, kwargs))
+        if has:
+            return await run_in_worker_thread(self._run_sync, input)
+        raise self._missing()
+
+    def _chunks_sync(self, input: P) -> Iterator[C]:
+        has = _hooks(type(self))
+        stop, kwargs = self._call_options()
+        if "_stream_chunks" in has:
+            yield from self._call_stream_chunks(input, stop, kwargs)
+        elif "_astream_chunks" in has:
+            yield from iterate_blocking(lambda: self._call_astream_chunks(input, stop, kwargs))
+        elif "_generate" in has:
+            yield self._to_chunk(self._call_generate(input, stop, kwargs))
+        elif "_agenerate" in has:
+            output = run_coroutine_blocking(lambda: self._call_agenerate(input, stop, kwargs))
+            yield self._to_chunk(output)
+        else:
+            raise self._missing()
+
+    async def _chunks_async(self, input: P) -> AsyncIterator[C]:
+        has = _hooks(type(self))
+        stop, kwargs = self._call_options()
+        if "_astream_chunks" in has:
+            source = self._call_astream_chunks(input, stop, kwargs)
+        elif "_stream_chunks" in has:
+            source = aiterate_in_threads(self._call_stream_chunks(input, stop, kwargs))
+        elif "_agenerate" in has:
+            yield self._to_chunk(await self._call_agenerate(input, stop, kwargs))
+            return
+        elif "_generate" in has:
+            yield self._to_chunk(await run_in_worker_thread(self._run_sync, input))
+            return
+        else:
+            raise self._missing()
+        async with closing_chunks(source) as chunks:
+            async for chunk in chunks:
+                yield chunk
+
+    # -- the RunnableBase hooks: convert the input, hold a concurrency slot, run
+
+    def _invoke(self, input: LanguageModelInput, ctx: RunContext) -> Out:
+        prepared = self._prepare(input)
+        if ctx.budget is None:
+            return self._run_sync(prepared)
+        with ctx.budget.slot():
+            return self._run_sync(prepared)
+
+    async def _ainvoke(self, input: LanguageModelInput, ctx: RunContext) -> Out:
+        prepared = self._prepare(input)
+        budget = ctx.budget
+        if budget is None:
+            return await self._run_async(prepared)
+        await budget.acquire()
+        try:
+            return await self._run_async(prepared)
+        finally:
+            budget.release_async()
+
+    def _stream(self, input: LanguageModelInput, ctx: RunContext) -> Iterator[Out]:
+        prepared = self._prepare(input)
+        if ctx.budget is None:
+            yield from self._stream_out(prepared)
+            return
+        with ctx.budget.slot():
+            yield from self._stream_out(prepared)
+
+    def _stream_out(self, prepared: P) -> Iterator[Out]:
+        # Chunks are also outputs: `AIMessageChunk` is an `AIMessage`, a str chunk is a str.
+        chunks: Iterator[Any] = self._chunks_sync(prepared)
+        yield from chunks
+
+    async def _astream(self, input: LanguageModelInput, ctx: RunContext) -> AsyncIterator[Out]:
+        prepared = self._prepare(input)
+        budget = ctx.budget
+        if budget is not None:
+            await budget.acquire()
+        try:
+            source: AsyncIterator[Any] = self._chunks_async(prepared)
+            async with closing_chunks(source) as chunks:
+                async for chunk in chunks:
+                    yield chunk
+        finally:
+            if budget is not None:
+                budget.release_async()
+
+
+_hook_cache: dict[type[Any], frozenset[str]] = {}
+
+
+def _hooks(cls: type[Any]) -> frozenset[str]:
+    """The hooks `cls` writes itself (rather than inheriting the bases' placeholders)."""
+    found = _hook_cache.get(cls)
+    if found is None:
+        placeholders = {getattr(base, name) for base in (BaseChatModel, BaseLLM) for name in _HOOKS}
+        found = frozenset(name for name in _HOOKS if getattr(cls, name) not in placeholders)
+        _hook_cache[cls] = found
+    return found
+
+
+def _wrong_input(model: RunnableBase[Any, Any], input: object) -> TypeError:
+    return TypeError(
+        f"{model.name} got {type(input).__name__} {input!r:.80}; it accepts a str, a prompt "
+        "value (with to_messages() and to_string()) or a sequence of messages "
+        "(BaseMessage, (role, content) tuples, str or dicts)"
+    )
+
+
+def _messages_from(model: RunnableBase[Any, Any], input: object) -> list[BaseMessage]:
+    """The messages of a str, a prompt value or a sequence of message-likes."""
+    if isinstance(input, str):
+        return [HumanMessage(input)]
+    if isinstance(input, PromptValueLike):
+        return list(input.to_messages())
+    if isinstance(input, Sequence) and not isinstance(input, (bytes, bytearray)):
+        return convert_to_messages(list(cast("Sequence[Any]", input)))
+    raise _wrong_input(model, input)
+
+
+@functools.cache
+def _input_type() -> Any:
+    """The described input type (for schemas): concrete prompt values and messages."""
+    message = Union[  # noqa: UP007
+        HumanMessage,
+        AIMessage,
+        SystemMessage,
+        ToolMessage,
+        ChatMessage,
+        str,
+        tuple[str, MessageContent],
+        dict[str, Any],
+    ]
+    try:
+        from runnables import prompts
+
+        values: tuple[Any, ...] = (
+            getattr(prompts, "StringPromptValue"),  # noqa: B009
+            getattr(prompts, "ChatPromptValue"),  # noqa: B009
+        )
+    except (ImportError, AttributeError):
+        values = ()
+    members: tuple[Any, ...] = (str, *values, Sequence[message])
+    return Union[members]  # noqa: UP007
+
+
+@attrs.frozen
+class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]):
+    """A chat model: messages in, an `AIMessage` out; streams `AIMessageChunk`s.
+
+    Hooks (write at least one): `_generate(messages, stop=None, **kwargs) -> AIMessage`,
+    `async _agenerate(...)`, `_stream_chunks(messages, stop=None, **kwargs) ->
+    Iterator[AIMessageChunk]`, and the async generator `_astream_chunks(...)`. `kwargs` are
+    the options bound with `bind(...)` other than `stop`.
+    """
+
+    @property
+    def run_type(self) -> str:
+        return "chat_model"
+
+    @property
+    def input_type(self) -> Any:
+        return _input_type()
+
+    @property
+    def output_type(self) -> Any:
+        return AIMessage
+
+    def stream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None
+    ) -> Iterator[AIMessageChunk]:
+        """The answer as `AIMessageChunk`s (add them up with `+`)."""
+        return cast("Iterator[AIMessageChunk]", super().stream(input, config))
+
+    def astream(
+        self, input: LanguageModelInput, config: RunnableConfig | None = None
+    ) -> AsyncIterator[AIMessageChunk]:
+        """The answer as `AIMessageChunk`s, asynchronously."""
+        return cast("AsyncIterator[AIMessageChunk]", super().astream(input, config))
+
+    # -- the hooks a chat model writes (at least one)
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
+        """The whole answer to `messages`."""
+        raise NotImplementedError
+
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
+        """The whole answer to `messages`, asynchronously."""
+        raise NotImplementedError
+
+    def _stream_chunks(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        """The answer to `messages`, chunk by chunk."""
+        raise NotImplementedError
+
+    def _astream_chunks(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        """The answer to `messages`, chunk by chunk, asynchronously (write an async generator)."""
+        raise NotImplementedError
+
+    def _call_generate(
+        self, input: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> AIMessage:
+        return self._generate(input, stop, **kwargs)
+
+    async def _call_agenerate(
+        self, input: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> AIMessage:
+        return await self._agenerate(input, stop, **kwargs)
+
+    def _call_stream_chunks(
+        self, input: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> Iterator[AIMessageChunk]:
+        return self._stream_chunks(input, stop, **kwargs)
+
+    def _call_astream_chunks(
+        self, input: list[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> AsyncIterator[AIMessageChunk]:
+        return self._astream_chunks(input, stop, **kwargs)
+
+    # -- conversions
+
+    def _prepare(self, input: LanguageModelInput) -> list[BaseMessage]:
+        return _messages_from(self, input)
+
+    def _to_chunk(self, output: AIMessage) -> AIMessageChunk:
+        if isinstance(output, AIMessageChunk):
+            return output
+        return AIMessageChunk(
+            output.content,
+            additional_kwargs=output.additional_kwargs,
+            response_metadata=output.response_metadata,
+            name=output.name,
+            id=output.id,
+            tool_calls=output.tool_calls,
+            usage_metadata=output.usage_metadata,
+        )
+
+    def _from_chunks(self, total: AIMessageChunk) -> AIMessage:
+        return total.to_message()
+
+    def _empty(self) -> AIMessage:
+        return AIMessage("")
+
+    def _run_sync(self, input: list[BaseMessage]) -> AIMessage:
+        return _as_message(super()._run_sync(input))
+
+    async def _run_async(self, input: list[BaseMessage]) -> AIMessage:
+        return _as_message(await super()._run_async(input))
+
+
+def _as_message(output: AIMessage) -> AIMessage:
+    """`invoke` returns a complete `AIMessage`, even from a hook that returned a chunk."""
+    return output.to_message() if isinstance(output, AIMessageChunk) else output
+
+
+@attrs.frozen
+class BaseLLM(_LanguageModel[str, str, str]):
+    """A text completion model: a prompt string in, a string out; streams str chunks.
+
+    Hooks (write at least one): `_generate(prompt, stop=None, **kwargs) -> str`,
+    `async _agenerate(...)`, `_stream_chunks(prompt, stop=None, **kwargs) -> Iterator[str]`,
+    and the async generator `_astream_chunks(...)`. Messages are rendered with
+    `get_buffer_string`, prompt values with `to_string()`.
+    """
+
+    @property
+    def run_type(self) -> str:
+        return "llm"
+
+    @property
+    def input_type(self) -> Any:
+        return _input_type()
+
+    @property
+    def output_type(self) -> Any:
+        return str
+
+    # -- the hooks an LLM writes (at least one)
+
+    def _generate(self, prompt: str, stop: list[str] | None = None, **kwargs: Any) -> str:
+        """The whole completion of `prompt`."""
+        raise NotImplementedError
+
+    async def _agenerate(self, prompt: str, stop: list[str] | None = None, **kwargs: Any) -> str:
+        """The whole completion of `prompt`, asynchronously."""
+        raise NotImplementedError
+
+    def _stream_chunks(
+        self, prompt: str, stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[str]:
+        """The completion of `prompt`, chunk by chunk."""
+        raise NotImplementedError
+
+    def _astream_chunks(
+        self, prompt: str, stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[str]:
+        """The completion of `prompt`, chunk by chunk, asynchronously (write an async generator)."""
+        raise NotImplementedError
+
+    def _call_generate(self, input: str, stop: list[str] | None, kwargs: dict[str, Any]) -> str:
+        return self._generate(input, stop, **kwargs)
+
+    async def _call_agenerate(
+        self, input: str, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> str:
+        return await self._agenerate(input, stop, **kwargs)
+
+    def _call_stream_chunks(
+        self, input: str, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> Iterator[str]:
+        return self._stream_chunks(input, stop, **kwargs)
+
+    def _call_astream_chunks(
+        self, input: str, stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> AsyncIterator[str]:
+        return self._astream_chunks(input, stop, **kwargs)
+
+    # -- conversions
+
+    def _prepare(self, input: LanguageModelInput) -> str:
+        if isinstance(input, str):
+            return input
+        if isinstance(input, PromptValueLike):
+            return input.to_string()
+        return get_buffer_string(_messages_from(self, input))
+
+    def _to_chunk(self, output: str) -> str:
+        return output
+
+    def _from_chunks(self, total: str) -> str:
+        return total
+
+    def _empty(self) -> str:
+        return ""

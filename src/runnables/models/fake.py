@@ -1,0 +1,171 @@
+"""Fake models answering with canned responses, for tests, examples and docs."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+import anyio
+import attrs
+
+from runnables.messages import AIMessage, AIMessageChunk, BaseMessage
+from runnables.models.base import BaseChatModel, BaseLLM
+
+__all__ = ["FakeListChatModel", "FakeListLLM", "split_tokens"]
+
+_TOKEN = re.compile(r"\s+|\S+")
+
+
+def split_tokens(text: str) -> list[str]:
+    """Split `text` into tokens: each a word or a run of whitespace ("a  b" -> "a", "  ", "b")."""
+    return _TOKEN.findall(text)
+
+
+class _Counter:
+    """The index of the next response, shared by copies of a model (a model is immutable)."""
+
+    __slots__ = ("_lock", "_next")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 0
+
+    def take(self, count: int) -> int:
+        with self._lock:
+            index = self._next % count
+            self._next += 1
+            return index
+
+    def reset(self) -> None:
+        with self._lock:
+            self._next = 0
+
+
+def _responses(value: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise TypeError("responses must be a sequence of strings, not one string")
+    responses = tuple(value)
+    if not responses:
+        raise ValueError("responses must not be empty")
+    return responses
+
+
+def _check_delay(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value < 0:
+        raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+
+
+class _FakeList:
+    """The canned-response behaviour shared by `FakeListChatModel` and `FakeListLLM`
+    (a plain mixin: the fields are declared on each model)."""
+
+    __slots__ = ()
+
+    responses: tuple[str, ...]
+    sleep: float
+    token_sleep: float
+    counter: _Counter
+
+    def _next_response(self) -> str:
+        return self.responses[self.counter.take(len(self.responses))]
+
+    def reset(self) -> None:
+        """Start again from the first response."""
+        self.counter.reset()
+
+    def _answer_sync(self) -> str:
+        if self.sleep:
+            time.sleep(self.sleep)
+        return self._next_response()
+
+    async def _answer_async(self) -> str:
+        if self.sleep:
+            await anyio.sleep(self.sleep)
+        return self._next_response()
+
+    def _tokens_sync(self) -> Iterator[str]:
+        for token in split_tokens(self._answer_sync()):
+            if self.token_sleep:
+                time.sleep(self.token_sleep)
+            yield token
+
+    async def _tokens_async(self) -> AsyncIterator[str]:
+        for token in split_tokens(await self._answer_async()):
+            if self.token_sleep:
+                await anyio.sleep(self.token_sleep)
+            yield token
+
+
+@attrs.frozen
+class FakeListChatModel(_FakeList, BaseChatModel):
+    """A chat model answering each call with the next of `responses`, cycling.
+
+    `stream` yields the answer as tokens (a word or a run of whitespace each). `sleep` seconds
+    pass before answering (`time.sleep` in sync calls, `anyio.sleep` in async ones);
+    `token_sleep` seconds pass before each streamed token. Copies (`bind`, `with_config`)
+    share the position in `responses`; `reset()` starts again.
+    """
+
+    responses: tuple[str, ...] = attrs.field(converter=_responses)
+    sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
+    token_sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
+    counter: _Counter = attrs.field(
+        factory=_Counter, kw_only=True, eq=False, hash=False, repr=False
+    )
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
+        return AIMessage(self._answer_sync())
+
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
+        return AIMessage(await self._answer_async())
+
+    def _stream_chunks(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        for token in self._tokens_sync():
+            yield AIMessageChunk(token)
+
+    async def _astream_chunks(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        async for token in self._tokens_async():
+            yield AIMessageChunk(token)
+
+
+@attrs.frozen
+class FakeListLLM(_FakeList, BaseLLM):
+    """A text model answering each call with the next of `responses`, cycling.
+
+    Streams, sleeps and shares its position like `FakeListChatModel`.
+    """
+
+    responses: tuple[str, ...] = attrs.field(converter=_responses)
+    sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
+    token_sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
+    counter: _Counter = attrs.field(
+        factory=_Counter, kw_only=True, eq=False, hash=False, repr=False
+    )
+
+    def _generate(self, prompt: str, stop: list[str] | None = None, **kwargs: Any) -> str:
+        return self._answer_sync()
+
+    async def _agenerate(self, prompt: str, stop: list[str] | None = None, **kwargs: Any) -> str:
+        return await self._answer_async()
+
+    def _stream_chunks(
+        self, prompt: str, stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[str]:
+        yield from self._tokens_sync()
+
+    async def _astream_chunks(
+        self, prompt: str, stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[str]:
+        async for token in self._tokens_async():
+            yield token

@@ -1,0 +1,530 @@
+"""Prompt templates: runnables turning a dict of variables into a prompt value.
+
+`PromptTemplate` formats one f-string template into a `StringPromptValue`;
+`ChatPromptTemplate` formats a list of message templates, fixed messages and
+`MessagesPlaceholder`s into a `ChatPromptValue`. Both are runnables of kind
+``"prompt"`` taking a ``dict[str, Any]`` (or a plain string when the prompt has exactly
+one variable). A missing variable raises `ValueError` naming the prompt, the
+missing variables and the ones that were given; extra keys are ignored.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
+
+import attrs
+
+from runnables._core.base import RunnableBase
+from runnables.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    MessageLike,
+    SystemMessage,
+    ToolMessage,
+    convert_to_messages,
+    get_buffer_string,
+)
+from runnables.schema import Schema
+
+if TYPE_CHECKING:
+    from runnables._core.context import RunContext
+
+__all__ = [
+    "AIMessagePromptTemplate",
+    "BaseMessagePromptTemplate",
+    "ChatPromptTemplate",
+    "ChatPromptValue",
+    "HumanMessagePromptTemplate",
+    "MessagesPlaceholder",
+    "PromptTemplate",
+    "PromptValue",
+    "StringPromptValue",
+    "SystemMessagePromptTemplate",
+]
+
+AnyMessage: TypeAlias = AIMessage | HumanMessage | ChatMessage | SystemMessage | ToolMessage
+"""The concrete message classes, as described in prompt input schemas."""
+
+_FORMATTER = string.Formatter()
+
+
+# --------------------------------------------------------------------------- prompt values
+
+
+class PromptValue:
+    """What a prompt produces: readable as one string (for LLMs) or as messages (chat models)."""
+
+    __slots__ = ()
+
+    def to_string(self) -> str:
+        """The prompt as a single string."""
+        raise NotImplementedError
+
+    def to_messages(self) -> list[BaseMessage]:
+        """The prompt as a list of chat messages."""
+        raise NotImplementedError
+
+
+def _message_list(messages: Iterable[BaseMessage]) -> list[BaseMessage]:
+    return list(messages)
+
+
+@attrs.frozen
+class StringPromptValue(PromptValue):
+    """A formatted text prompt; as messages it is one human message."""
+
+    text: str
+
+    def to_string(self) -> str:
+        return self.text
+
+    def to_messages(self) -> list[BaseMessage]:
+        return [HumanMessage(self.text)]
+
+
+@attrs.frozen(unsafe_hash=False)
+class ChatPromptValue(PromptValue):
+    """A formatted chat prompt; as a string it is the ``Role: text`` buffer string."""
+
+    messages: list[BaseMessage] = attrs.field(converter=_message_list)
+
+    # Holds messages, which are unhashable by design.
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleMethodOverride]
+
+    def to_string(self) -> str:
+        return get_buffer_string(self.messages)
+
+    def to_messages(self) -> list[BaseMessage]:
+        return list(self.messages)
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def _parse_fstring(template: str) -> tuple[str, ...]:
+    """The variables of an f-string template, in order of first appearance.
+
+    ``{{`` and ``}}`` are literal braces. Positional (``{}``) and attribute/index fields
+    (``{a.b}``, ``{a[0]}``) are refused with `ValueError`.
+    """
+    names: list[str] = []
+    try:
+        parsed = list(_FORMATTER.parse(template))
+    except ValueError as exc:
+        raise ValueError(f"invalid prompt template {template!r}: {exc}") from None
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        if not field.isidentifier():
+            raise ValueError(
+                f"invalid variable {{{field}}} in prompt template {template!r}: "
+                "variables must be plain names (use {{ and }} for literal braces)"
+            )
+        if field not in names:
+            names.append(field)
+    return tuple(names)
+
+
+def _resolve_partials(partials: Mapping[str, Any]) -> dict[str, Any]:
+    """Partial values; callables (taking no arguments) are called at format time."""
+    return {key: value() if callable(value) else value for key, value in partials.items()}
+
+
+def _check_variables(
+    who: str, needed: Sequence[str], given: Mapping[str, Any], optional: Iterable[str] = ()
+) -> None:
+    skip = set(optional)
+    missing = [name for name in needed if name not in given and name not in skip]
+    if missing:
+        raise ValueError(f"prompt {who!r} needs variables {missing}; got {sorted(given)}")
+
+
+def _input_dict(who: str, variables: Sequence[str], value: object) -> dict[str, Any]:
+    """The input as a dict: a dict as is, a lone string for a one-variable prompt."""
+    if isinstance(value, Mapping):
+        mapping = cast("Mapping[object, Any]", value)
+        return {str(key): item for key, item in mapping.items()}
+    if isinstance(value, str) and len(variables) == 1:
+        return {variables[0]: value}
+    if isinstance(value, str):
+        raise TypeError(
+            f"prompt {who!r} has {len(variables)} variables {list(variables)}; "
+            "a plain string input works only for exactly one, pass a dict"
+        )
+    raise TypeError(f"prompt {who!r} needs a dict input, got {type(value).__name__}: {value!r}")
+
+
+def _frozen_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(value or {})
+
+
+@attrs.frozen
+class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
+    """An f-string template (``"tell me a joke about {topic}"``) formatted into a
+    `StringPromptValue`.
+
+    ``partial_variables`` fill some variables ahead of time (values, or callables with no
+    arguments called at each format). A missing variable raises `ValueError`.
+    """
+
+    template: str
+    partial_variables: dict[str, Any] = attrs.field(
+        factory=dict, converter=_frozen_dict, hash=False, kw_only=True
+    )
+    _variables: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    @_variables.default  # pyright: ignore[reportUntypedFunctionDecorator, reportAttributeAccessIssue, reportUnknownMemberType]
+    def _parse(self) -> tuple[str, ...]:
+        return _parse_fstring(self.template)
+
+    @classmethod
+    def from_template(
+        cls, template: str, *, partial_variables: Mapping[str, Any] | None = None
+    ) -> PromptTemplate:
+        """A prompt from an f-string template."""
+        return cls(template, partial_variables=dict(partial_variables or {}))
+
+    @property
+    def input_variables(self) -> list[str]:
+        """The variables still to be given, in order of first appearance."""
+        return [name for name in self._variables if name not in self.partial_variables]
+
+    @property
+    def run_type(self) -> str:
+        return "prompt"
+
+    @property
+    def input_type(self) -> Any:
+        return dict[str, Any]
+
+    @property
+    def output_type(self) -> Any:
+        return StringPromptValue
+
+    @property
+    def input_schema(self) -> Schema[dict[str, Any]]:
+        return Schema.object("PromptInput", dict.fromkeys(self.input_variables, str))
+
+    def partial(self, **variables: Any) -> PromptTemplate:
+        """A copy with some variables filled in ahead of time."""
+        return attrs.evolve(self, partial_variables={**self.partial_variables, **variables})
+
+    def format(self, **variables: Any) -> str:
+        """The formatted text; raises `ValueError` if a variable is missing."""
+        values = {**_resolve_partials(self.partial_variables), **variables}
+        _check_variables(self.name, self._variables, values)
+        return _FORMATTER.vformat(self.template, (), values)
+
+    def format_prompt(self, **variables: Any) -> StringPromptValue:
+        """The formatted prompt value."""
+        return StringPromptValue(self.format(**variables))
+
+    def __add__(self, other: PromptTemplate | str) -> PromptTemplate:
+        """Concatenate two templates (or a template and a string template)."""
+        if isinstance(other, str):
+            other = PromptTemplate(other)
+        if not isinstance(other, PromptTemplate):  # pyright: ignore[reportUnnecessaryIsInstance]
+            return NotImplemented
+        clash = [
+            key
+            for key in self.partial_variables.keys() & other.partial_variables.keys()
+            if self.partial_variables[key] != other.partial_variables[key]
+        ]
+        if clash:
+            raise ValueError(f"cannot add prompts: different partial values for {sorted(clash)}")
+        return PromptTemplate(
+            self.template + other.template,
+            partial_variables={**self.partial_variables, **other.partial_variables},
+        )
+
+    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> StringPromptValue:
+        return self.format_prompt(**_input_dict(self.name, self.input_variables, input))
+
+    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> StringPromptValue:
+        return self._invoke(input, ctx)
+
+
+# --------------------------------------------------------------------------- chat parts
+
+
+@attrs.frozen
+class BaseMessagePromptTemplate:
+    """A message whose text is a `PromptTemplate`; subclasses fix the message class."""
+
+    message_class: ClassVar[type[BaseMessage]] = HumanMessage
+
+    prompt: PromptTemplate
+
+    @classmethod
+    def from_template(cls, template: str) -> BaseMessagePromptTemplate:
+        """A message template from an f-string template."""
+        return cls(PromptTemplate(template))
+
+    @property
+    def input_variables(self) -> list[str]:
+        return self.prompt.input_variables
+
+    def format_messages(self, **variables: Any) -> list[BaseMessage]:
+        text = self.prompt.format(**variables)
+        return [self.message_class(text)]
+
+
+@attrs.frozen
+class HumanMessagePromptTemplate(BaseMessagePromptTemplate):
+    """A human message template."""
+
+    message_class: ClassVar[type[BaseMessage]] = HumanMessage
+
+
+@attrs.frozen
+class AIMessagePromptTemplate(BaseMessagePromptTemplate):
+    """An AI message template."""
+
+    message_class: ClassVar[type[BaseMessage]] = AIMessage
+
+
+@attrs.frozen
+class SystemMessagePromptTemplate(BaseMessagePromptTemplate):
+    """A system message template."""
+
+    message_class: ClassVar[type[BaseMessage]] = SystemMessage
+
+
+@attrs.frozen
+class MessagesPlaceholder:
+    """A slot filled with a list of messages from the variable ``variable_name``.
+
+    The value may be anything `convert_to_messages` accepts. Unless ``optional``, a
+    missing variable is an error; an optional one inserts no messages.
+    """
+
+    variable_name: str
+    optional: bool = False
+
+    @property
+    def input_variables(self) -> list[str]:
+        return [self.variable_name]
+
+    def format_messages(self, **variables: Any) -> list[BaseMessage]:
+        if self.variable_name not in variables:
+            if self.optional:
+                return []
+            raise ValueError(
+                f"messages placeholder {self.variable_name!r} needs a value; "
+                f"got {sorted(variables)}"
+            )
+        value: MessageLike | Sequence[MessageLike] | None = variables[self.variable_name]
+        if value is None:
+            if self.optional:
+                return []
+            raise ValueError(f"messages placeholder {self.variable_name!r} got None")
+        return convert_to_messages(value)
+
+
+ChatPart: TypeAlias = BaseMessage | BaseMessagePromptTemplate | MessagesPlaceholder
+"""One entry of a chat prompt: a fixed message, a message template or a placeholder."""
+
+MessageTemplateLike: TypeAlias = (
+    ChatPart | tuple[str, str] | tuple[str, Any] | str | PromptTemplate | Mapping[str, Any]
+)
+"""What `ChatPromptTemplate.from_messages` accepts for each entry."""
+
+_TEMPLATE_ROLES: dict[str, type[BaseMessagePromptTemplate]] = {
+    "human": HumanMessagePromptTemplate,
+    "user": HumanMessagePromptTemplate,
+    "ai": AIMessagePromptTemplate,
+    "assistant": AIMessagePromptTemplate,
+    "system": SystemMessagePromptTemplate,
+}
+
+
+def _placeholder_name(text: str) -> str:
+    names = _parse_fstring(text)
+    if len(names) != 1 or text.strip() != f"{{{names[0]}}}":
+        raise ValueError(
+            f"a ('placeholder', ...) entry must be a single variable like '{{history}}', "
+            f"got {text!r}"
+        )
+    return names[0]
+
+
+def _to_part(value: object) -> ChatPart:
+    if isinstance(value, (BaseMessage, BaseMessagePromptTemplate, MessagesPlaceholder)):
+        return value
+    if isinstance(value, PromptTemplate):
+        return HumanMessagePromptTemplate(value)
+    if isinstance(value, str):
+        return HumanMessagePromptTemplate(PromptTemplate(value))
+    if isinstance(value, tuple):
+        pair = cast("tuple[object, ...]", value)
+        if len(pair) != 2:
+            raise ValueError(f"a message tuple must be (role, content), got {len(pair)} items")
+        role, content = pair
+        if role == "placeholder":
+            if not isinstance(content, str):
+                raise TypeError(f"a placeholder needs a '{{name}}' string, got {content!r}")
+            return MessagesPlaceholder(_placeholder_name(content), optional=True)
+        if not isinstance(role, str) or role not in _TEMPLATE_ROLES:
+            allowed = ", ".join(map(repr, [*_TEMPLATE_ROLES, "placeholder"]))
+            raise ValueError(f"unknown message role {role!r}; allowed roles: {allowed}")
+        if isinstance(content, str):
+            return _TEMPLATE_ROLES[role](PromptTemplate(content))
+        return convert_to_messages([cast("MessageLike", pair)])[0]
+    if isinstance(value, Mapping):
+        return convert_to_messages(cast("MessageLike", value))[0]
+    raise TypeError(
+        f"cannot use {type(value).__name__} in a chat prompt; expected a message, a "
+        "(role, template) tuple, a template string, a message template or a MessagesPlaceholder"
+    )
+
+
+def _part_variables(part: ChatPart) -> list[str]:
+    if isinstance(part, BaseMessage):
+        return []
+    return part.input_variables
+
+
+def _part_tuple(parts: Iterable[ChatPart]) -> tuple[ChatPart, ...]:
+    return tuple(parts)
+
+
+@attrs.frozen
+class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
+    """A list of message templates, fixed messages and placeholders formatted into a
+    `ChatPromptValue`.
+
+    Build it with `from_messages` (``("system", "You are {role}")`` tuples with roles
+    human/user, ai/assistant, system and placeholder, messages, strings, message templates,
+    `MessagesPlaceholder`) or `from_template` (one human message).
+    """
+
+    messages: tuple[ChatPart, ...] = attrs.field(converter=_part_tuple)
+    partial_variables: dict[str, Any] = attrs.field(
+        factory=dict, converter=_frozen_dict, hash=False, kw_only=True
+    )
+
+    @classmethod
+    def from_messages(
+        cls,
+        messages: Iterable[MessageTemplateLike],
+        *,
+        partial_variables: Mapping[str, Any] | None = None,
+    ) -> ChatPromptTemplate:
+        """A chat prompt from message-like entries (see the class docstring)."""
+        return cls(
+            [_to_part(item) for item in messages],
+            partial_variables=dict(partial_variables or {}),
+        )
+
+    @classmethod
+    def from_template(
+        cls, template: str, *, partial_variables: Mapping[str, Any] | None = None
+    ) -> ChatPromptTemplate:
+        """A chat prompt of one human message formatted from `template`."""
+        return cls.from_messages([("human", template)], partial_variables=partial_variables)
+
+    @property
+    def _all_variables(self) -> list[str]:
+        names: list[str] = []
+        for part in self.messages:
+            for name in _part_variables(part):
+                if name not in names:
+                    names.append(name)
+        return names
+
+    @property
+    def _optional_variables(self) -> set[str]:
+        return {
+            part.variable_name
+            for part in self.messages
+            if isinstance(part, MessagesPlaceholder) and part.optional
+        }
+
+    @property
+    def input_variables(self) -> list[str]:
+        """The required variables still to be given, in order of first appearance."""
+        optional = self._optional_variables
+        return [
+            name
+            for name in self._all_variables
+            if name not in self.partial_variables and name not in optional
+        ]
+
+    @property
+    def run_type(self) -> str:
+        return "prompt"
+
+    @property
+    def input_type(self) -> Any:
+        return dict[str, Any]
+
+    @property
+    def output_type(self) -> Any:
+        return ChatPromptValue
+
+    @property
+    def input_schema(self) -> Schema[dict[str, Any]]:
+        placeholders = {
+            part.variable_name for part in self.messages if isinstance(part, MessagesPlaceholder)
+        }
+        optional = self._optional_variables
+        fields: dict[str, Any] = {}
+        required: list[str] = []
+        for name in self._all_variables:
+            if name in self.partial_variables:
+                continue
+            fields[name] = list[AnyMessage] if name in placeholders else str
+            if name not in optional:
+                required.append(name)
+        return Schema.object("PromptInput", fields, required)
+
+    def partial(self, **variables: Any) -> ChatPromptTemplate:
+        """A copy with some variables filled in ahead of time."""
+        return attrs.evolve(self, partial_variables={**self.partial_variables, **variables})
+
+    def format_messages(self, **variables: Any) -> list[BaseMessage]:
+        """The formatted messages; raises `ValueError` if a required variable is missing."""
+        values = {**_resolve_partials(self.partial_variables), **variables}
+        _check_variables(self.name, self._all_variables, values, self._optional_variables)
+        result: list[BaseMessage] = []
+        for part in self.messages:
+            if isinstance(part, BaseMessage):
+                result.append(part)
+            else:
+                result.extend(part.format_messages(**values))
+        return result
+
+    def format_prompt(self, **variables: Any) -> ChatPromptValue:
+        """The formatted prompt value."""
+        return ChatPromptValue(self.format_messages(**variables))
+
+    def format(self, **variables: Any) -> str:
+        """The formatted prompt as one ``Role: text`` string."""
+        return self.format_prompt(**variables).to_string()
+
+    def __add__(
+        self, other: ChatPromptTemplate | MessageTemplateLike | Sequence[MessageTemplateLike]
+    ) -> ChatPromptTemplate:
+        """Concatenate with another chat prompt, one message-like entry, or a list of them."""
+        if isinstance(other, ChatPromptTemplate):
+            return ChatPromptTemplate(
+                (*self.messages, *other.messages),
+                partial_variables={**self.partial_variables, **other.partial_variables},
+            )
+        if isinstance(other, list):
+            parts = [_to_part(item) for item in cast("list[object]", other)]
+        else:
+            parts = [_to_part(other)]
+        return ChatPromptTemplate(
+            (*self.messages, *parts), partial_variables=self.partial_variables
+        )
+
+    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> ChatPromptValue:
+        return self.format_prompt(**_input_dict(self.name, self.input_variables, input))
+
+    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> ChatPromptValue:
+        return self._invoke(input, ctx)

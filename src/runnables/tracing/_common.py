@@ -1,0 +1,160 @@
+"""What the event stream and the run log share: filters, config injection, the producer loop."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+if TYPE_CHECKING:
+    from runnables._core.config import RunnableConfig
+    from runnables._core.runs import Run
+
+__all__ = ["RunFilter", "deliver", "drive", "inject", "root_id_of"]
+
+T = TypeVar("T")
+
+# Runs of these kinds never stream in LangChain (their one output arrives at the end), so their
+# single "chunk" is not reported as a stream event / streamed output.
+NON_STREAMING_TYPES = frozenset({"prompt", "retriever", "tool"})
+
+# How many events may wait for the consumer before the run is made to wait (back-pressure).
+BUFFER_SIZE = 64
+
+
+class RunFilter:
+    """LangChain's include/exclude rule: a run is kept if any include matches (or none is
+    given), unless any exclude matches."""
+
+    __slots__ = (
+        "exclude_names",
+        "exclude_tags",
+        "exclude_types",
+        "include_names",
+        "include_tags",
+        "include_types",
+        "trivial",
+    )
+
+    def __init__(
+        self,
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> None:
+        self.include_names = frozenset(include_names or ())
+        self.include_types = frozenset(include_types or ())
+        self.include_tags = frozenset(include_tags or ())
+        self.exclude_names = frozenset(exclude_names or ())
+        self.exclude_types = frozenset(exclude_types or ())
+        self.exclude_tags = frozenset(exclude_tags or ())
+        self.trivial = not (
+            self.include_names
+            or self.include_types
+            or self.include_tags
+            or self.exclude_names
+            or self.exclude_types
+            or self.exclude_tags
+        )
+
+    def __call__(self, run: Run) -> bool:
+        if self.trivial:
+            return True
+        include = not (self.include_names or self.include_types or self.include_tags)
+        if (
+            run.name in self.include_names
+            or run.run_type in self.include_types
+            or not self.include_tags.isdisjoint(run.tags)
+        ):
+            include = True
+        if (
+            run.name in self.exclude_names
+            or run.run_type in self.exclude_types
+            or not self.exclude_tags.isdisjoint(run.tags)
+        ):
+            include = False
+        return include
+
+
+async def deliver(send: MemoryObjectSendStream[T], item: T) -> None:
+    """Send `item`, waiting only when the buffer is full (no checkpoint while there is room:
+    items keep the order in which things happened, and a scheduler round trip per item would
+    dominate the cost); nothing happens if the consumer has gone (the run is being cancelled)."""
+    try:
+        send.send_nowait(item)
+    except anyio.WouldBlock:
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await send.send(item)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+        pass
+
+
+def root_id_of(config: RunnableConfig | None) -> uuid.UUID:
+    """The id the root run will have: the configured `run_id`, else a fresh one."""
+    given = (config or {}).get("run_id")
+    return given if given is not None else uuid.uuid4()
+
+
+def inject(config: RunnableConfig | None, callback: object, root_id: uuid.UUID) -> RunnableConfig:
+    """`config` with `callback` added to its callbacks and the root run id fixed."""
+    from runnables._core.config import check_config
+
+    base: RunnableConfig = {**(config or {})}
+    check_config(base)
+    callbacks: list[Any] = [*base.get("callbacks", []), callback]
+    base["callbacks"] = callbacks
+    base["run_id"] = root_id
+    return base
+
+
+async def drive(
+    produce: Callable[[MemoryObjectSendStream[T]], Awaitable[None]],
+    send: MemoryObjectSendStream[T],
+    receive: MemoryObjectReceiveStream[T],
+) -> AsyncIterator[T]:
+    """Run `produce(send)` in a task while yielding what it sends, in order.
+
+    Closing the iterator early cancels the producer; an exception from the producer reaches the
+    consumer as itself (never wrapped in an exception group).
+    """
+    errors: list[BaseException] = []
+    closed = False
+
+    async def task() -> None:
+        async with send:
+            try:
+                await produce(send)
+            except Exception as exc:
+                errors.append(exc)
+
+    with receive:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(task)
+            try:
+                while True:
+                    # Take what is ready without a checkpoint each (a scheduler round trip per
+                    # event would dominate the cost); wait only when nothing is.
+                    try:
+                        item = receive.receive_nowait()
+                    except anyio.WouldBlock:
+                        try:
+                            item = await receive.receive()
+                        except anyio.EndOfStream:
+                            break
+                    except anyio.EndOfStream:
+                        break
+                    yield item
+            except GeneratorExit:
+                # Closed early: cancel the run and end without re-raising GeneratorExit into
+                # the task group (which would wrap it in a group).
+                closed = True
+                tg.cancel_scope.cancel()
+    if errors and not closed:
+        raise errors[0]

@@ -1,0 +1,377 @@
+"""`astream_log`: the run as a stream of JSON Patch (RFC 6902) operations on a `RunState`."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import uuid
+from collections.abc import AsyncIterator
+from pprint import pformat
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import jsonpatch
+from anyio.streams.memory import MemoryObjectSendStream
+from typing_extensions import TypedDict
+
+from runnables._core.streaming import NOTHING, add_chunks
+from runnables.tracing._common import (
+    BUFFER_SIZE,
+    NON_STREAMING_TYPES,
+    RunFilter,
+    deliver,
+    drive,
+    inject,
+    root_id_of,
+)
+
+if TYPE_CHECKING:
+    from runnables._core.base import RunnableBase
+    from runnables._core.config import RunnableConfig
+    from runnables._core.runs import Run
+
+__all__ = ["LogEntry", "RunLog", "RunLogPatch", "RunState", "astream_log"]
+
+
+class LogEntry(TypedDict):
+    """One sub-run in the log, under `/logs/<name>`."""
+
+    id: str
+    name: str
+    type: str
+    tags: list[str]
+    metadata: dict[str, Any]
+    start_time: str
+    streamed_output: list[Any]
+    streamed_output_str: list[str]
+    final_output: Any
+    end_time: str | None
+
+
+class RunState(TypedDict):
+    """The state the patches build: the root run, its output so far and its logged sub-runs."""
+
+    id: str
+    name: str
+    type: str
+    streamed_output: list[Any]
+    final_output: Any
+    logs: dict[str, LogEntry]
+
+
+def _copy_containers(value: Any) -> Any:
+    """A copy of the JSON containers (dicts, lists) in `value`; other objects are shared, so
+    applying a patch never mutates a value held by another patch, and never deep-copies (or
+    chokes on) documents, messages and other Python objects."""
+    if isinstance(value, dict):
+        return {key: _copy_containers(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list):
+        return [_copy_containers(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+    return value
+
+
+class _Shared:
+    """An op value's non-JSON object, for a jsonpatch that deep-copies the values it inserts:
+    copying the wrapper gives back the object itself (shared, never deep-copied)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __deepcopy__(self, memo: dict[int, object]) -> object:
+        return self.obj
+
+
+def _wrap(value: Any) -> Any:
+    """`value` with its containers copied and its other objects wrapped in `_Shared`."""
+    if isinstance(value, dict):
+        return {key: _wrap(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
+    if isinstance(value, list):
+        return [_wrap(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return _Shared(value)
+
+
+def _copies_values() -> bool:
+    """Whether this jsonpatch deep-copies the values it inserts (newer versions do)."""
+    probe: list[object] = []
+    result: dict[str, object] = jsonpatch.apply_patch(
+        {}, [{"op": "add", "path": "/a", "value": probe}], in_place=True
+    )
+    return result["a"] is not probe
+
+
+_PREPARE = _wrap if _copies_values() else _copy_containers
+
+
+def _apply(state: Any, ops: tuple[dict[str, Any], ...]) -> Any:
+    """`state` (not modified) with `ops` applied (and not modified either)."""
+    prepared = [{**op, "value": _PREPARE(op["value"])} if "value" in op else op for op in ops]
+    return jsonpatch.apply_patch(_copy_containers(state), prepared, in_place=True)
+
+
+class RunLogPatch:
+    """Some JSON Patch operations on the run state; `patch + patch` is a `RunLog`."""
+
+    __slots__ = ("ops",)
+
+    ops: tuple[dict[str, Any], ...]
+
+    def __init__(self, *ops: dict[str, Any]) -> None:
+        self.ops = ops
+
+    def __add__(self, other: RunLogPatch) -> RunLog:
+        if not isinstance(other, RunLogPatch):  # pyright: ignore[reportUnnecessaryIsInstance]
+            return NotImplemented
+        ops = (*self.ops, *other.ops)
+        return RunLog(*ops, state=_apply(None, ops))
+
+    def __repr__(self) -> str:
+        return f"RunLogPatch({pformat(list(self.ops))[1:-1]})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, RunLogPatch) and type(other) is type(self) and self.ops == other.ops
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+
+
+class RunLog(RunLogPatch):
+    """The operations so far and the state they build (`.state`, a `RunState`)."""
+
+    __slots__ = ("state",)
+
+    state: RunState
+
+    def __init__(self, *ops: dict[str, Any], state: RunState) -> None:
+        super().__init__(*ops)
+        self.state = state
+
+    def __add__(self, other: RunLogPatch) -> RunLog:
+        if not isinstance(other, RunLogPatch):  # pyright: ignore[reportUnnecessaryIsInstance]
+            return NotImplemented
+        if isinstance(other, RunLog):
+            return super().__add__(other)
+        return RunLog(*self.ops, *other.ops, state=_apply(self.state, other.ops))
+
+    def __repr__(self) -> str:
+        return f"RunLog({pformat(self.state)})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RunLog) and self.state == other.state
+
+    __hash__ = None
+
+
+def _iso(moment: Any) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="milliseconds")
+
+
+def _standard_output(run: Run) -> Any:
+    """A sub-run's output as LangChain logs it: a retriever's documents under `documents`, a
+    chain's non-dict output under `output`, a prompt's or model's output as it is."""
+    output = run.outputs
+    if run.error is not None:
+        return None
+    if run.run_type == "retriever":
+        return {"documents": output}
+    if run.run_type in ("prompt", "chat_model", "llm"):
+        return output
+    if isinstance(output, dict):
+        return output  # pyright: ignore[reportUnknownVariableType]
+    return {"output": output}
+
+
+def _token_text(chunk: Any) -> str:
+    content = getattr(chunk, "content", chunk)
+    return content if isinstance(content, str) else str(content)
+
+
+class _LogMaker:
+    """Turns run notifications into patches (one lock: sub-runs may report from threads)."""
+
+    __slots__ = ("counts", "keep", "keys", "lock", "root_id")
+
+    def __init__(self, keep: RunFilter, root_id: uuid.UUID) -> None:
+        self.keep = keep
+        self.root_id = root_id
+        self.keys: dict[uuid.UUID, str] = {}
+        self.counts: collections.Counter[str] = collections.Counter()
+        self.lock = threading.Lock()
+
+    def start(self, run: Run) -> RunLogPatch | None:
+        if run.id == self.root_id or not self.keep(run):
+            return None
+        with self.lock:
+            self.counts[run.name] += 1
+            count = self.counts[run.name]
+            key = run.name if count == 1 else f"{run.name}:{count}"
+            self.keys[run.id] = key
+        entry: LogEntry = {
+            "id": str(run.id),
+            "name": run.name,
+            "type": run.run_type,
+            "tags": list(run.tags),
+            "metadata": dict(run.metadata),
+            "start_time": _iso(run.start_time) or "",
+            "streamed_output": [],
+            "streamed_output_str": [],
+            "final_output": None,
+            "end_time": None,
+        }
+        return RunLogPatch({"op": "add", "path": f"/logs/{key}", "value": entry})
+
+    def stream(self, run: Run, chunk: Any) -> RunLogPatch | None:
+        key = self.keys.get(run.id)
+        if key is None or run.run_type in NON_STREAMING_TYPES:
+            return None
+        if run.run_type in ("chat_model", "llm"):
+            return RunLogPatch(
+                {
+                    "op": "add",
+                    "path": f"/logs/{key}/streamed_output_str/-",
+                    "value": _token_text(chunk),
+                },
+                {"op": "add", "path": f"/logs/{key}/streamed_output/-", "value": chunk},
+            )
+        return RunLogPatch({"op": "add", "path": f"/logs/{key}/streamed_output/-", "value": chunk})
+
+    def end(self, run: Run) -> RunLogPatch | None:
+        key = self.keys.pop(run.id, None)
+        if key is None:
+            return None
+        return RunLogPatch(
+            {"op": "add", "path": f"/logs/{key}/final_output", "value": _standard_output(run)},
+            {"op": "add", "path": f"/logs/{key}/end_time", "value": _iso(run.end_time)},
+        )
+
+
+class _AsyncLogSender:
+    """The callback injected into the call: sends patches into a bounded memory stream."""
+
+    __slots__ = ("maker", "send")
+
+    def __init__(self, maker: _LogMaker, send: MemoryObjectSendStream[RunLogPatch]) -> None:
+        self.maker = maker
+        self.send = send
+
+    async def _deliver(self, patch: RunLogPatch | None) -> None:
+        if patch is not None:
+            await deliver(self.send, patch)
+
+    async def on_start(self, run: Run) -> None:
+        await self._deliver(self.maker.start(run))
+
+    async def on_stream(self, run: Run, chunk: Any) -> None:
+        await self._deliver(self.maker.stream(run, chunk))
+
+    async def on_end(self, run: Run) -> None:
+        await self._deliver(self.maker.end(run))
+
+    async def on_error(self, run: Run, exc: BaseException) -> None:
+        await self._deliver(self.maker.end(run))
+
+
+def _changed(before: Any, after: Any) -> bool:
+    if before is after:
+        return False
+    try:
+        return bool(before != after)
+    except Exception:
+        return True
+
+
+async def _patches(
+    runnable: RunnableBase[Any, Any],
+    input: Any,
+    config: RunnableConfig | None,
+    *,
+    with_streamed_output_list: bool,
+    keep: RunFilter,
+) -> AsyncIterator[RunLogPatch]:
+    send, receive = anyio.create_memory_object_stream[RunLogPatch](BUFFER_SIZE)
+    root_id = root_id_of(config)
+    config_with = inject(config, _AsyncLogSender(_LogMaker(keep, root_id), send), root_id)
+    root_state: RunState = {
+        "id": str(root_id),
+        "name": config_with.get("run_name") or runnable.name,
+        "type": runnable.run_type,
+        "streamed_output": [],
+        "final_output": None,
+        "logs": {},
+    }
+
+    async def produce(out: MemoryObjectSendStream[RunLogPatch]) -> None:
+        await deliver(out, RunLogPatch({"op": "replace", "path": "", "value": root_state}))
+        total: Any = NOTHING
+        chunks = runnable.astream(input, config_with)
+        try:
+            async for chunk in chunks:
+                before = None if total is NOTHING else total
+                total = add_chunks(total, chunk)
+                ops: list[dict[str, Any]] = []
+                if with_streamed_output_list:
+                    # A copy of the chunk's containers: the final output may grow from it.
+                    ops.append(
+                        {
+                            "op": "add",
+                            "path": "/streamed_output/-",
+                            "value": _copy_containers(chunk),
+                        }
+                    )
+                if _changed(before, total):
+                    ops.append({"op": "replace", "path": "/final_output", "value": total})
+                if ops:
+                    await deliver(out, RunLogPatch(*ops))
+        finally:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+    async with _aclosing(drive(produce, send, receive)) as patches:
+        async for patch in patches:
+            yield patch
+
+
+class _aclosing:
+    __slots__ = ("it",)
+
+    def __init__(self, it: AsyncIterator[RunLogPatch]) -> None:
+        self.it = it
+
+    async def __aenter__(self) -> AsyncIterator[RunLogPatch]:
+        return self.it
+
+    async def __aexit__(self, *exc: object) -> None:
+        aclose = getattr(self.it, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def astream_log(
+    runnable: RunnableBase[Any, Any],
+    input: Any,
+    config: RunnableConfig | None,
+    *,
+    diff: bool,
+    with_streamed_output_list: bool,
+    keep: RunFilter,
+) -> AsyncIterator[RunLogPatch] | AsyncIterator[RunLog]:
+    """The log of one `astream` of `runnable`: patches, or (`diff=False`) the states so far."""
+    patches = _patches(
+        runnable, input, config, with_streamed_output_list=with_streamed_output_list, keep=keep
+    )
+    if diff:
+        return patches
+    return _accumulate(patches)
+
+
+async def _accumulate(patches: AsyncIterator[RunLogPatch]) -> AsyncIterator[RunLog]:
+    log: RunLog | None = None
+    async with _aclosing(patches) as each:
+        async for patch in each:
+            log = RunLog(*patch.ops, state=_apply(None, patch.ops)) if log is None else log + patch
+            yield log

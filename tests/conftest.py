@@ -1,0 +1,123 @@
+"""Shared fixtures for the core test suite.
+
+Every async test (marked `anyio`) runs on both asyncio and trio through the `anyio_backend`
+fixture below.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+
+from runnables import Run
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class Recorder:
+    """A callback recording every notification, thread-safely, with its `Run` record."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.events: list[tuple[str, str, Any]] = []
+        self.runs: dict[uuid.UUID, Run] = {}
+
+    def _record(self, kind: str, run: Run, payload: Any = None) -> None:
+        with self.lock:
+            self.events.append((kind, run.name, payload))
+            self.runs[run.id] = run
+
+    def on_start(self, run: Run) -> None:
+        self._record("start", run)
+
+    def on_stream(self, run: Run, chunk: Any) -> None:
+        self._record("stream", run, chunk)
+
+    def on_end(self, run: Run) -> None:
+        self._record("end", run, run.outputs)
+
+    def on_error(self, run: Run, exc: BaseException) -> None:
+        self._record("error", run, exc)
+
+    def named(self, name: str) -> list[Run]:
+        with self.lock:
+            return [run for run in self.runs.values() if run.name == name]
+
+    def one(self, name: str) -> Run:
+        runs = self.named(name)
+        assert len(runs) == 1, f"expected one run named {name!r}, got {runs!r}"
+        return runs[0]
+
+    def kinds(self, name: str) -> list[str]:
+        with self.lock:
+            return [kind for kind, run_name, _ in self.events if run_name == name]
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+class Peak:
+    """Counts calls in flight (from threads or tasks) and remembers the highest count."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current = 0
+        self.peak = 0
+        self.total = 0
+
+    def enter(self) -> None:
+        with self.lock:
+            self.current += 1
+            self.total += 1
+            self.peak = max(self.peak, self.current)
+
+    def exit(self) -> None:
+        with self.lock:
+            self.current -= 1
+
+    def hold_sync(self, seconds: float) -> None:
+        self.enter()
+        try:
+            time.sleep(seconds)
+        finally:
+            self.exit()
+
+
+@pytest.fixture
+def peak() -> Peak:
+    return Peak()
+
+
+def run_in_thread_with_timeout(fn: Any, timeout: float = 10.0) -> Any:
+    """Run `fn()` in a thread; fail (instead of hanging) if it does not finish in time."""
+    result: list[Any] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(fn())
+        except BaseException as exc:
+            error.append(exc)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        pytest.fail(f"call did not finish within {timeout}s (deadlock?)")
+    if error:
+        raise error[0]
+    return result[0]
+
+
+@pytest.fixture
+def in_thread() -> Any:
+    return run_in_thread_with_timeout

@@ -1,0 +1,271 @@
+"""A real HTTP server speaking the OpenAI chat completions protocol, for tests.
+
+`OpenAIServer` listens on 127.0.0.1 (a free port) in a background thread. Each request takes
+the next scripted step (`Reply`, `Fail`, `Drop`, `Truncate`); with none scripted it echoes
+the last message back ("echo: <text>"). Streaming requests (`"stream": true`) are answered
+with Server-Sent Events over chunked transfer encoding, one event per token, then
+`data: [DONE]`. Every request is recorded (`requests`: JSON body and headers).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import attrs
+
+__all__ = ["Drop", "Fail", "OpenAIServer", "Recorded", "Reply", "Truncate"]
+
+_TOKEN = re.compile(r"\s+|\S+")
+
+
+@attrs.frozen
+class Reply:
+    """Answer with `content` (None: echo) and `tool_calls` (`(id, name, args)`), after
+    `delay` seconds; when streaming, wait `token_delay` seconds before each event."""
+
+    content: str | None = None
+    tool_calls: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+    delay: float = 0.0
+    token_delay: float = 0.0
+    usage: dict[str, int] | None = None
+
+
+@attrs.frozen
+class Fail:
+    """Answer with HTTP `status` and a JSON (dict) or text (str) body."""
+
+    status: int
+    body: dict[str, Any] | str = attrs.Factory(
+        lambda self: {"error": {"message": f"scripted failure {self.status}"}}, takes_self=True
+    )
+
+
+@attrs.frozen
+class Drop:
+    """Stream `after` content events of `content`, then drop the connection mid-body."""
+
+    content: str = "one two three four"
+    after: int = 2
+
+
+@attrs.frozen
+class Truncate:
+    """Stream `content` and end the body cleanly, but with no finish_reason and no [DONE]."""
+
+    content: str = "one two three"
+
+
+Step = Reply | Fail | Drop | Truncate
+
+
+@attrs.frozen
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class OpenAIServer:
+    """The server; use as a context manager or call `close()`."""
+
+    def __init__(self) -> None:
+        self.steps: deque[Step] = deque()
+        self.requests: list[Recorded] = []
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self.httpd.daemon_threads = True
+        self.httpd.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def script(self, *steps: Step) -> None:
+        with self.lock:
+            self.steps.extend(steps)
+
+    def next_step(self) -> Step | None:
+        with self.lock:
+            return self.steps.popleft() if self.steps else None
+
+    def record(self, entry: Recorded) -> None:
+        with self.lock:
+            self.requests.append(entry)
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+    def __enter__(self) -> OpenAIServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _echo(body: dict[str, Any]) -> str:
+    messages: list[dict[str, Any]] = body.get("messages") or []
+    last = messages[-1].get("content") if messages else ""
+    return f"echo: {last if isinstance(last, str) else json.dumps(last)}"
+
+
+def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+        def do_POST(self) -> None:
+            try:
+                self._answer()
+            except (BrokenPipeError, ConnectionResetError, OSError):
+                self.close_connection = True
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body: dict[str, Any] = json.loads(self.rfile.read(length) or b"{}")
+            server.record(
+                Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            )
+            if self.path != "/v1/chat/completions":
+                self._send_json(404, {"error": {"message": f"no route {self.path}"}})
+                return
+            step = server.next_step() or Reply()
+            if isinstance(step, Fail):
+                if isinstance(step.body, str):
+                    self._send_bytes(step.status, step.body.encode(), "text/plain")
+                else:
+                    self._send_json(step.status, step.body)
+                return
+            if isinstance(step, Reply) and step.delay and server.stopping.wait(step.delay):
+                return
+            model = str(body.get("model", "test-model"))
+            if body.get("stream"):
+                self._stream(step, body, model)
+            else:
+                assert isinstance(step, Reply)
+                self._send_json(200, _completion(step, body, model))
+
+        def _send_json(self, status: int, data: object) -> None:
+            self._send_bytes(status, json.dumps(data).encode(), "application/json")
+
+        def _send_bytes(self, status: int, data: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _chunk(self, text: str) -> None:
+            data = text.encode()
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        def _event(self, payload: object) -> None:
+            self._chunk(f"data: {json.dumps(payload)}\n\n")
+
+        def _stream(self, step: Step, body: dict[str, Any], model: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            assert not isinstance(step, Fail)
+            content = step.content if step.content is not None else _echo(body)
+            token_delay = step.token_delay if isinstance(step, Reply) else 0.0
+
+            def base(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+                return {
+                    "id": "chatcmpl-test",
+                    "object": "chat.completion.chunk",
+                    "model": model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                }
+
+            self._chunk(": keep-alive comment\n\n")
+            self._event(base({"role": "assistant", "content": ""}))
+            for sent, token in enumerate(_TOKEN.findall(content or "")):
+                if isinstance(step, Drop) and sent == step.after:
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                if token_delay and server.stopping.wait(token_delay):
+                    return
+                self._event(base({"content": token}))
+            if isinstance(step, Truncate):
+                self._chunk("")  # the terminating zero-length chunk: a clean end of body
+                return
+            assert isinstance(step, Reply)
+            for index, (call_id, name, args) in enumerate(step.tool_calls):
+                arguments = json.dumps(args)
+                half = len(arguments) // 2
+                first = {
+                    "index": index,
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments[:half]},
+                }
+                rest = {"index": index, "function": {"arguments": arguments[half:]}}
+                self._event(base({"tool_calls": [first]}))
+                self._event(base({"tool_calls": [rest]}))
+            self._event(base({}, "tool_calls" if step.tool_calls else "stop"))
+            if step.usage is not None:
+                self._event(
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion.chunk",
+                        "model": model,
+                        "choices": [],
+                        "usage": step.usage,
+                    }
+                )
+            self._chunk("data: [DONE]\n\n")
+            self._chunk("")
+
+    return Handler
+
+
+def _completion(step: Reply, body: dict[str, Any], model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": step.content if step.content is not None else _echo(body),
+    }
+    if step.tool_calls:
+        message["tool_calls"] = [
+            {
+                "id": call_id,
+                "type": "function",
+                "function": {"name": name, "arguments": json.dumps(args)},
+            }
+            for call_id, name, args in step.tool_calls
+        ]
+    result: dict[str, Any] = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": "tool_calls" if step.tool_calls else "stop",
+            }
+        ],
+    }
+    if step.usage is not None:
+        result["usage"] = step.usage
+    return result

@@ -1,0 +1,85 @@
+"""`RunnableEach` / `.map()`: a runnable over each element."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import anyio
+import pytest
+
+from runnables import RunnableEach, RunnableLambda, runnable
+
+
+@runnable
+def jittery(x: int) -> int:
+    time.sleep(random.uniform(0, 0.01))
+    return x * 10
+
+
+@runnable
+async def ajittery(x: int) -> int:
+    await anyio.sleep(random.uniform(0, 0.01))
+    return x * 10
+
+
+async def _acollect(chunks: AsyncIterator[Any]) -> list[Any]:
+    return [chunk async for chunk in chunks]
+
+
+def test_map_is_runnable_each() -> None:
+    assert jittery.map() == RunnableEach(jittery)
+    assert isinstance(jittery.map(), RunnableEach)
+    assert jittery.map().name == "RunnableEach<jittery>"
+
+
+def test_each_sync_methods_keep_order() -> None:
+    each = jittery.map()
+    xs = list(range(10))
+    assert each.invoke(xs) == [x * 10 for x in xs]
+    assert each.invoke([]) == []
+    assert each.batch([[1, 2], [3]]) == [[10, 20], [30]]
+    chunks = list(each.stream(xs))
+    assert chunks == [[x * 10] for x in xs]  # streams element outputs in order
+
+
+@pytest.mark.anyio
+async def test_each_async_methods_keep_order() -> None:
+    each = ajittery.map()
+    xs = list(range(10))
+    assert await each.ainvoke(xs) == [x * 10 for x in xs]
+    assert await each.ainvoke([]) == []
+    assert await each.abatch([[1], [2, 3]]) == [[10], [20, 30]]
+    assert await _acollect(each.astream(xs)) == [[x * 10] for x in xs]
+
+
+def test_each_in_chain_and_with_generators() -> None:
+    def letters(word: str) -> Iterator[str]:
+        yield from word
+
+    chain = RunnableLambda(lambda s: s.split()) | RunnableLambda(letters).map()
+    assert chain.invoke("ab cd") == ["ab", "cd"]
+
+
+def test_each_error_is_the_element_error() -> None:
+    def fail_on_two(x: int) -> int:
+        if x == 2:
+            raise ValueError(f"bad {x}")
+        return x
+
+    with pytest.raises(ValueError, match="bad 2") as info:
+        RunnableLambda(fail_on_two).map().invoke([1, 2, 3])
+    assert any("fail_on_two" in note for note in info.value.__notes__)
+
+
+def test_each_runs_concurrently() -> None:
+    start = time.monotonic()
+
+    def slow(x: int) -> int:
+        time.sleep(0.1)
+        return x
+
+    assert RunnableLambda(slow).map().invoke(list(range(8))) == list(range(8))
+    assert time.monotonic() - start < 0.6
