@@ -26,7 +26,7 @@ class InMemoryVectorStore:
     """
 
     def __init__(self, embedding: Embeddings) -> None:
-        self.embedding = embedding
+        self.embedding: Embeddings = embedding
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[Document, list[float]]] = {}
 

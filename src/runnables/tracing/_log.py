@@ -7,7 +7,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from pprint import pformat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import anyio
 import jsonpatch
@@ -136,7 +136,7 @@ class RunLogPatch:
             isinstance(other, RunLogPatch) and type(other) is type(self) and self.ops == other.ops
         )
 
-    __hash__ = None  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleMethodOverride]
 
 
 class RunLog(RunLogPatch):
@@ -163,7 +163,7 @@ class RunLog(RunLogPatch):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RunLog) and self.state == other.state
 
-    __hash__ = None
+    __hash__: ClassVar[None] = None
 
 
 def _iso(moment: Any) -> str | None:
