@@ -9,6 +9,8 @@ from runnables._core.config import RunnableConfig
 
 if TYPE_CHECKING:
     from runnables._primitives.sequence import RunnableSequence
+    from runnables.tracing._events import StreamEvent
+    from runnables.tracing._log import RunLog, RunLogPatch
 
 __all__ = ["Runnable"]
 
@@ -85,6 +87,65 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
     # in order). They return the concrete `RunnableSequence`, not `Runnable`: a protocol whose
     # generic method returns the protocol itself sends mypy and pyright into an endless
     # regress (a fresh `Next` at every level), so that no class would satisfy it.
+    def astream_events(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v2"] = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> AsyncIterator[StreamEvent]: ...
+
+    def stream_events(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v2"] = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> Iterator[StreamEvent]: ...
+
+    @overload
+    def astream_log(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        diff: Literal[True] = True,
+        with_streamed_output_list: bool = True,
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> AsyncIterator[RunLogPatch]: ...
+    @overload
+    def astream_log(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        diff: Literal[False],
+        with_streamed_output_list: bool = True,
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> AsyncIterator[RunLog]: ...
+
     @overload
     def __or__(self, other: Runnable[Out, Next]) -> RunnableSequence[In, Next]: ...
     @overload
