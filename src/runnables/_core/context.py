@@ -139,14 +139,15 @@ class RunContext:
 
         It runs under the function's concurrency slot, so it takes no budget of its own.
         """
-        if (
-            self.budget is None
-            and self.run_name is None
-            and self.run_id is None
-            and not self.local_tags
-        ):
-            return self
-        return self.replace(budget=None, run_name=None, run_id=None, local_tags=(), depth=0)
+        if self._nested is None:
+            pending = self.run_name is not None or self.run_id is not None or self.local_tags
+            if self.budget is None and not pending:
+                self._nested = self
+            else:
+                self._nested = self.replace(
+                    budget=None, run_name=None, run_id=None, local_tags=(), depth=0
+                )
+        return self._nested
 
     def without_budget(self) -> RunContext:
         """This context for code already holding a concurrency slot."""
