@@ -69,4 +69,6 @@ async def test_first_chunk_arrives_before_the_last_token_is_produced_async() -> 
 
 def test_invoke_adds_the_tokens_up() -> None:
     assert chain_with(CountingModel()).invoke({"what": "numbers"}) == "".join(TOKENS)
-    assert isinstance((ChatPromptTemplate.from_template("x") | CountingModel()).invoke({}), AIMessage)
+    assert isinstance(
+        (ChatPromptTemplate.from_template("x") | CountingModel()).invoke({}), AIMessage
+    )
