@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -14,9 +14,10 @@ if TYPE_CHECKING:
     from runnables._core.config import RunnableConfig
     from runnables._core.runs import Run
 
-__all__ = ["RunFilter", "deliver", "drive", "inject", "root_id_of"]
+__all__ = ["AsyncSender", "ItemMaker", "RunFilter", "deliver", "drive", "inject", "root_id_of"]
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 # Runs of these kinds never stream in LangChain (their one output arrives at the end), so their
 # single "chunk" is not reported as a stream event / streamed output.
@@ -81,6 +82,43 @@ class RunFilter:
         ):
             include = False
         return include
+
+
+class ItemMaker(Protocol[T_co]):
+    """Turns run notifications into the items a stream carries (events or log patches)."""
+
+    def start(self, run: Run) -> T_co | None: ...
+    def stream(self, run: Run, chunk: Any) -> T_co | None: ...
+    def end(self, run: Run) -> T_co | None: ...
+    def error(self, run: Run) -> T_co | None: ...
+
+
+class AsyncSender(Generic[T]):
+    """The callback injected into the call: sends each item its maker builds into a bounded
+    memory stream (so a slow consumer slows the run down). Its methods are async: from worker
+    threads the core runs them on the consumer's event loop."""
+
+    __slots__ = ("maker", "send")
+
+    def __init__(self, maker: ItemMaker[T], send: MemoryObjectSendStream[T]) -> None:
+        self.maker = maker
+        self.send = send
+
+    async def _deliver(self, item: T | None) -> None:
+        if item is not None:
+            await deliver(self.send, item)
+
+    async def on_start(self, run: Run) -> None:
+        await self._deliver(self.maker.start(run))
+
+    async def on_stream(self, run: Run, chunk: Any) -> None:
+        await self._deliver(self.maker.stream(run, chunk))
+
+    async def on_end(self, run: Run) -> None:
+        await self._deliver(self.maker.end(run))
+
+    async def on_error(self, run: Run, exc: BaseException) -> None:
+        await self._deliver(self.maker.error(run))
 
 
 async def deliver(send: MemoryObjectSendStream[T], item: T) -> None:

@@ -14,8 +14,8 @@ from typing_extensions import NotRequired, TypedDict
 from runnables.tracing._common import (
     BUFFER_SIZE,
     NON_STREAMING_TYPES,
+    AsyncSender,
     RunFilter,
-    deliver,
     drive,
     inject,
     root_id_of,
@@ -123,34 +123,6 @@ class _EventMaker:
         self.runs.pop(run.id, None)
 
 
-class _AsyncEventSender:
-    """The callback injected into the call: sends each event into a bounded memory stream (so a
-    slow consumer slows the run down). Its methods are async: from worker threads the core runs
-    them on the consumer's event loop."""
-
-    __slots__ = ("maker", "send")
-
-    def __init__(self, maker: _EventMaker, send: MemoryObjectSendStream[StreamEvent]) -> None:
-        self.maker = maker
-        self.send = send
-
-    async def _deliver(self, event: StreamEvent | None) -> None:
-        if event is not None:
-            await deliver(self.send, event)
-
-    async def on_start(self, run: Run) -> None:
-        await self._deliver(self.maker.start(run))
-
-    async def on_stream(self, run: Run, chunk: Any) -> None:
-        await self._deliver(self.maker.stream(run, chunk))
-
-    async def on_end(self, run: Run) -> None:
-        await self._deliver(self.maker.end(run))
-
-    def on_error(self, run: Run, exc: BaseException) -> None:
-        self.maker.error(run)
-
-
 class _SyncEventCollector:
     """The callback of `stream_events`: collects events for the sync generator to hand out
     between chunks of the root stream (thread-safe: parallel branches run on threads)."""
@@ -197,7 +169,7 @@ def astream_events(
     _check_version(version)
     send, receive = anyio.create_memory_object_stream[StreamEvent](BUFFER_SIZE)
     root_id = root_id_of(config)
-    sender = _AsyncEventSender(_EventMaker(keep, root_id, input), send)
+    sender = AsyncSender(_EventMaker(keep, root_id, input), send)
     config_with = inject(config, sender, root_id)
 
     async def produce(out: MemoryObjectSendStream[StreamEvent]) -> None:

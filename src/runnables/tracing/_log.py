@@ -18,6 +18,7 @@ from runnables._core.streaming import NOTHING, add_chunks
 from runnables.tracing._common import (
     BUFFER_SIZE,
     NON_STREAMING_TYPES,
+    AsyncSender,
     RunFilter,
     deliver,
     drive,
@@ -248,31 +249,9 @@ class _LogMaker:
             {"op": "add", "path": f"/logs/{key}/end_time", "value": _iso(run.end_time)},
         )
 
-
-class _AsyncLogSender:
-    """The callback injected into the call: sends patches into a bounded memory stream."""
-
-    __slots__ = ("maker", "send")
-
-    def __init__(self, maker: _LogMaker, send: MemoryObjectSendStream[RunLogPatch]) -> None:
-        self.maker = maker
-        self.send = send
-
-    async def _deliver(self, patch: RunLogPatch | None) -> None:
-        if patch is not None:
-            await deliver(self.send, patch)
-
-    async def on_start(self, run: Run) -> None:
-        await self._deliver(self.maker.start(run))
-
-    async def on_stream(self, run: Run, chunk: Any) -> None:
-        await self._deliver(self.maker.stream(run, chunk))
-
-    async def on_end(self, run: Run) -> None:
-        await self._deliver(self.maker.end(run))
-
-    async def on_error(self, run: Run, exc: BaseException) -> None:
-        await self._deliver(self.maker.end(run))
+    def error(self, run: Run) -> RunLogPatch | None:
+        """A failed run's entry ends like any other (its `final_output` stays None)."""
+        return self.end(run)
 
 
 def _changed(before: Any, after: Any) -> bool:
@@ -294,7 +273,7 @@ async def _patches(
 ) -> AsyncIterator[RunLogPatch]:
     send, receive = anyio.create_memory_object_stream[RunLogPatch](BUFFER_SIZE)
     root_id = root_id_of(config)
-    config_with = inject(config, _AsyncLogSender(_LogMaker(keep, root_id), send), root_id)
+    config_with = inject(config, AsyncSender(_LogMaker(keep, root_id), send), root_id)
     root_state: RunState = {
         "id": str(root_id),
         "name": config_with.get("run_name") or runnable.name,
