@@ -7,7 +7,7 @@ import os
 import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import copy_context
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -45,28 +45,64 @@ class Budget:
     """`max_concurrency` slots shared by every leaf call below the call they were given to.
 
     Only leaves hold a slot, so nesting never deadlocks. A budget nested inside another
-    takes a slot of its parent too.
+    takes a slot of its parent too. The same budget is used from threads, from tasks and
+    from fresh event loops in other threads (sync calls of async functions), so it belongs
+    to no event loop: a count under a plain lock, with a condition for blocked threads and
+    polling (cancellable) for waiting tasks.
     """
 
-    __slots__ = ("_sync", "limit", "parent")
+    __slots__ = ("_free", "_freed", "_lock", "_waiting", "limit", "parent")
 
     def __init__(self, limit: int, parent: Budget | None = None) -> None:
         self.limit = limit
         self.parent = parent
-        # One thread-safe semaphore for sync and async callers alike: the same budget is used
-        # from threads, from tasks, and from fresh event loops in other threads (sync calls of
-        # async functions), so it must not belong to any one event loop.
-        self._sync = threading.BoundedSemaphore(limit)
+        self._free = limit
+        self._waiting = 0
+        self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
+
+    def _take(self) -> bool:
+        with self._lock:
+            if self._free:
+                self._free -= 1
+                return True
+            return False
+
+    def _take_blocking(self) -> None:
+        with self._lock:
+            self._waiting += 1
+            try:
+                while not self._free:
+                    self._freed.wait()
+            finally:
+                self._waiting -= 1
+            self._free -= 1
+
+    def _give(self) -> None:
+        with self._lock:
+            self._free += 1
+            if self._waiting:
+                self._freed.notify()
 
     @contextmanager
     def slot(self) -> Generator[None, None, None]:
         """Hold one slot (and one of each parent budget) from sync code."""
+        with self.parent.slot() if self.parent is not None else nullcontext():
+            self._take_blocking()
+            try:
+                yield
+            finally:
+                self._give()
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free right now (and one of each parent budget), else none."""
+        if self.parent is not None and not self.parent.try_acquire():
+            return False
+        if self._take():
+            return True
         if self.parent is not None:
-            with self.parent.slot(), self._sync:
-                yield
-        else:
-            with self._sync:
-                yield
+            self.parent.release_async()
+        return False
 
     async def acquire(self) -> None:
         """Take one slot (and one of each parent budget) from async code, without blocking the
@@ -75,7 +111,7 @@ class Budget:
             await self.parent.acquire()
         try:
             delay = 0.001
-            while not self._sync.acquire(blocking=False):
+            while not self._take():
                 await anyio.sleep(delay)
                 delay = min(delay * 2, _MAX_POLL)
         except BaseException:
@@ -84,7 +120,8 @@ class Budget:
             raise
 
     def release_async(self) -> None:
-        self._sync.release()
+        """Give back a slot taken by `acquire` or `try_acquire`."""
+        self._give()
         if self.parent is not None:
             self.parent.release_async()
 

@@ -196,13 +196,15 @@ class RunnableLambda(RunnableBase[In, Out]):
         args, kwargs = self._args(input, ctx)
         token = enter(ctx)
         try:
-            if ctx.budget is None:
+            budget = ctx.budget
+            if budget is None:
                 return await func(*args, **kwargs)
-            await ctx.budget.acquire()
+            if not budget.try_acquire():
+                await budget.acquire()
             try:
                 return await func(*args, **kwargs)
             finally:
-                ctx.budget.release_async()
+                budget.release_async()
         finally:
             leave(token)
 
@@ -267,7 +269,10 @@ class RunnableLambda(RunnableBase[In, Out]):
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
         kind = self._akind
         if kind == _ASYNC:
-            return await self._areturned(await self._call_async(input, ctx), input, ctx)
+            output = await self._call_async(input, ctx)
+            if isinstance(output, RunnableBase):
+                return await self._areturned(output, input, ctx)
+            return cast("Out", output)
         if kind == _AGEN:
             return await aaggregate(self._iterate_async(input, ctx))
         if kind == _GEN:
