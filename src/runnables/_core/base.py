@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from runnables._primitives.fallbacks import RunnableWithFallbacks
     from runnables._primitives.retry import RunnableRetry
     from runnables._primitives.sequence import RunnableSequence
+    from runnables.graph import Graph
     from runnables.schema import Schema
     from runnables.tracing._events import StreamEvent
     from runnables.tracing._log import RunLog, RunLogPatch
@@ -85,6 +86,12 @@ class RunnableBase(Generic[In, Out]):
         from runnables.schema import Schema
 
         return Schema(self.output_type, f"{self.name}Output")
+
+    def get_graph(self) -> Graph:
+        """The structure as a graph: `.nodes`, `.edges`, `.draw_mermaid()`, `.draw_ascii()`."""
+        from runnables.graph import graph_of
+
+        return graph_of(self)
 
     # ------------------------------------------------------------------ hooks
 

@@ -1,0 +1,199 @@
+"""`Graph`: a runnable's structure as nodes and edges, drawable as mermaid or plain text.
+
+`graph_of(runnable)` (what `runnable.get_graph()` returns) walks the primitives: a sequence
+chains its steps, a parallel (or an assign's mapper) fans out to its branches and back in, a
+branch fans out along conditional edges, and a binding, retry, fallbacks or each shows the
+runnable it wraps. Anything else is one node. Every graph starts at an input node and ends at
+an output node, named after the runnable's input and output schemas (``shoutInput`` ...
+``tokensOutput``). Node ids are ``n0``, ``n1``, ... in top-down order, so a graph and its
+drawings are deterministic.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from typing import Any, cast
+
+import attrs
+
+from runnables._core.base import RunnableBase
+from runnables._primitives.binding import RunnableBinding
+from runnables._primitives.branch import RunnableBranch
+from runnables._primitives.each import RunnableEach
+from runnables._primitives.fallbacks import RunnableWithFallbacks
+from runnables._primitives.parallel import RunnableParallel
+from runnables._primitives.passthrough import RunnableAssign
+from runnables._primitives.retry import RunnableRetry
+from runnables._primitives.sequence import RunnableSequence
+
+__all__ = ["Edge", "Graph", "Node", "graph_of"]
+
+
+@attrs.frozen
+class Node:
+    """One node: a runnable (`data`), or `data=None` for the input and output ends (and for the
+    junction drawn between two fan-outs that follow each other)."""
+
+    id: str
+    name: str
+    data: RunnableBase[Any, Any] | None = attrs.field(default=None, hash=False)
+
+
+@attrs.frozen
+class Edge:
+    """An edge from node id `source` to node id `target`; `conditional` when it is one branch
+    of a `RunnableBranch`."""
+
+    source: str
+    target: str
+    conditional: bool = False
+
+
+@attrs.frozen
+class Graph:
+    """A runnable's structure: `nodes` in top-down order (input first, output last), `edges`."""
+
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+
+    def draw_mermaid(self) -> str:
+        """Mermaid flowchart text: ``graph TD;`` then one line per node, then one per edge."""
+        lines = ["graph TD;"]
+        for node in self.nodes:
+            label = _mermaid_label(node.name)
+            shape = f"([{label}])" if node.data is None else f"[{label}]"
+            lines.append(f"\t{node.id}{shape};")
+        for edge in self.edges:
+            arrow = "-.->" if edge.conditional else "-->"
+            lines.append(f"\t{edge.source} {arrow} {edge.target};")
+        return "\n".join(lines) + "\n"
+
+    def draw_ascii(self) -> str:
+        """Plain text, top down: each node's name, then one indented line per edge leaving it
+        (``--> target``, or ``-.-> target`` for a conditional edge). A name that several nodes
+        share is followed by the node id."""
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            counts[node.name] = counts.get(node.name, 0) + 1
+        labels = {
+            node.id: node.name if counts[node.name] == 1 else f"{node.name} ({node.id})"
+            for node in self.nodes
+        }
+        lines: list[str] = []
+        for node in self.nodes:
+            lines.append(labels[node.id])
+            for edge in self.edges:
+                if edge.source == node.id:
+                    arrow = "-.->" if edge.conditional else "-->"
+                    lines.append(f"  {arrow} {labels[edge.target]}")
+        return "\n".join(lines) + "\n"
+
+
+def graph_of(runnable: RunnableBase[Any, Any]) -> Graph:
+    """The graph of `runnable`: its input node, its structure, its output node."""
+    ends = runnable
+    while isinstance(ends, (RunnableRetry, RunnableWithFallbacks)):  # same schemas as inside
+        ends = ends.bound if isinstance(ends, RunnableRetry) else ends.runnable
+    build = _Builder()
+    start = build.node(ends.input_schema.title, None)
+    entries, exits = build.add(runnable, None)
+    build.link((start,), entries, runnable)
+    end = build.node(ends.output_schema.title, None)
+    build.link(exits, ((end, False),), runnable)
+    return build.graph()
+
+
+def _mermaid_label(name: str) -> str:
+    """`name` as a quoted mermaid label, with the characters mermaid reads escaped."""
+    for char, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        name = name.replace(char, code)
+    return '"' + " ".join(name.splitlines()) + '"'
+
+
+# (node index, is the edge into it conditional)
+_Entries = tuple[tuple[int, bool], ...]
+_Exits = tuple[int, ...]
+
+
+class _Builder:
+    """Nodes and edges by insertion index; `graph()` orders them top down and names them."""
+
+    def __init__(self) -> None:
+        self.nodes: list[tuple[str, RunnableBase[Any, Any] | None]] = []
+        self.edges: list[tuple[int, int, bool]] = []
+
+    def node(self, name: str, data: RunnableBase[Any, Any] | None) -> int:
+        self.nodes.append((name, data))
+        return len(self.nodes) - 1
+
+    def link(self, exits: _Exits, entries: _Entries, into: RunnableBase[Any, Any]) -> None:
+        """Edges from every exit to every entry, through one junction node if both fan."""
+        if len(exits) > 1 and len(entries) > 1:
+            junction = self.node(into.input_schema.title, None)
+            self.edges.extend((source, junction, False) for source in exits)
+            exits = (junction,)
+        self.edges.extend((s, t, c) for s in exits for t, c in entries)
+
+    def add(self, runnable: RunnableBase[Any, Any], name: str | None) -> tuple[_Entries, _Exits]:
+        """Add `runnable`'s nodes (a leaf named `name` if given); its entries and exits."""
+        if isinstance(runnable, RunnableSequence):
+            steps: Sequence[RunnableBase[Any, Any]] = runnable.steps
+            entries, exits = self.add(steps[0], None)
+            for step in steps[1:]:
+                step_entries, step_exits = self.add(step, None)
+                self.link(exits, step_entries, step)
+                exits = step_exits
+            return entries, exits
+        if isinstance(runnable, RunnableParallel) and runnable.branches:
+            return self.fan([branch for _, branch in runnable.branches], conditional=False)
+        if isinstance(runnable, RunnableAssign) and runnable.mapper.branches:
+            return self.fan([branch for _, branch in runnable.mapper.branches], conditional=False)
+        if isinstance(runnable, RunnableBranch):
+            targets = [target for _, target in runnable.branches]
+            return self.fan([*targets, runnable.default], conditional=True)
+        if isinstance(runnable, RunnableEach):
+            each = cast("RunnableEach[Any, Any]", runnable)  # its `In` is not solvable from Any
+            return self.add(each.bound, name or each.name)
+        if isinstance(runnable, (RunnableBinding, RunnableRetry)):
+            return self.add(runnable.bound, name or runnable.name)
+        if isinstance(runnable, RunnableWithFallbacks):
+            return self.add(runnable.runnable, name or runnable.name)
+        index = self.node(name or runnable.name, runnable)
+        return ((index, False),), (index,)
+
+    def fan(
+        self, branches: Sequence[RunnableBase[Any, Any]], *, conditional: bool
+    ) -> tuple[_Entries, _Exits]:
+        entries: list[tuple[int, bool]] = []
+        exits: list[int] = []
+        for branch in branches:
+            branch_entries, branch_exits = self.add(branch, None)
+            entries.extend((index, conditional or c) for index, c in branch_entries)
+            exits.extend(branch_exits)
+        return tuple(entries), tuple(exits)
+
+    def graph(self) -> Graph:
+        """Order the nodes top down (ties by insertion), number them, and freeze."""
+        incoming = [0] * len(self.nodes)
+        outgoing: list[list[int]] = [[] for _ in self.nodes]
+        for source, target, _ in self.edges:
+            incoming[target] += 1
+            outgoing[source].append(target)
+        ready = [index for index, count in enumerate(incoming) if count == 0]
+        heapq.heapify(ready)
+        order: list[int] = []
+        while ready:
+            index = heapq.heappop(ready)
+            order.append(index)
+            for target in outgoing[index]:
+                incoming[target] -= 1
+                if incoming[target] == 0:
+                    heapq.heappush(ready, target)
+        ids = {index: f"n{position}" for position, index in enumerate(order)}
+        nodes = tuple(Node(ids[i], self.nodes[i][0], self.nodes[i][1]) for i in order)
+        edges = sorted(
+            (Edge(ids[s], ids[t], c) for s, t, c in self.edges),
+            key=lambda edge: (int(edge.source[1:]), int(edge.target[1:])),
+        )
+        return Graph(nodes, tuple(edges))
