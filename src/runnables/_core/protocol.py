@@ -9,6 +9,7 @@ from runnables._core.config import RunnableConfig
 
 if TYPE_CHECKING:
     from runnables._primitives.sequence import RunnableSequence
+    from runnables.graph import Graph
     from runnables.tracing._events import StreamEvent
     from runnables.tracing._log import RunLog, RunLogPatch
 
@@ -145,6 +146,8 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         exclude_types: Sequence[str] | None = None,
         exclude_tags: Sequence[str] | None = None,
     ) -> AsyncIterator[RunLog]: ...
+
+    def get_graph(self) -> Graph: ...
 
     @overload
     def __or__(self, other: Runnable[Out, Next]) -> RunnableSequence[In, Next]: ...
