@@ -18,7 +18,8 @@ import json
 import os
 import ssl
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -418,13 +419,8 @@ class OpenAIChatModel(BaseChatModel):
     ) -> AIMessage:
         body = self.request_body(messages, stop, **kwargs)
         httpx = _httpx()
-        try:
-            with httpx.Client(**self._client_options()) as client:
-                response = client.post(self.url, json=body)
-        except httpx.TimeoutException as exc:
-            raise self._timeout(exc) from exc
-        except httpx.TransportError as exc:
-            raise self._connection(exc) from exc
+        with self._transport_errors(), httpx.Client(**self._client_options()) as client:
+            response = client.post(self.url, json=body)
         return message_from_openai(self._json(response))
 
     def _stream_chunks(
@@ -433,22 +429,18 @@ class OpenAIChatModel(BaseChatModel):
         body = self.request_body(messages, stop, stream=True, **kwargs)
         httpx = _httpx()
         state = _StreamState()
-        try:
-            with (
-                httpx.Client(**self._client_options()) as client,
-                client.stream("POST", self.url, json=body, headers=_SSE) as response,
-            ):
-                if response.status_code >= 400:
-                    response.read()
-                    raise self._status(response)
-                for line in response.iter_lines():
-                    chunk = state.feed(line)
-                    if chunk is not None:
-                        yield chunk
-        except httpx.TimeoutException as exc:
-            raise self._timeout(exc) from exc
-        except httpx.TransportError as exc:
-            raise self._connection(exc) from exc
+        with (
+            self._transport_errors(),
+            httpx.Client(**self._client_options()) as client,
+            client.stream("POST", self.url, json=body, headers=_SSE) as response,
+        ):
+            if response.status_code >= 400:
+                response.read()
+                raise self._status(response)
+            for line in response.iter_lines():
+                chunk = state.feed(line)
+                if chunk is not None:
+                    yield chunk
         last = state.end()
         if last is not None:
             yield last
@@ -460,13 +452,9 @@ class OpenAIChatModel(BaseChatModel):
     ) -> AIMessage:
         body = self.request_body(messages, stop, **kwargs)
         httpx = _httpx()
-        try:
+        with self._transport_errors():
             async with httpx.AsyncClient(**self._client_options()) as client:
                 response = await client.post(self.url, json=body)
-        except httpx.TimeoutException as exc:
-            raise self._timeout(exc) from exc
-        except httpx.TransportError as exc:
-            raise self._connection(exc) from exc
         return message_from_openai(self._json(response))
 
     async def _astream_chunks(
@@ -475,7 +463,7 @@ class OpenAIChatModel(BaseChatModel):
         body = self.request_body(messages, stop, stream=True, **kwargs)
         httpx = _httpx()
         state = _StreamState()
-        try:
+        with self._transport_errors():
             async with (
                 httpx.AsyncClient(**self._client_options()) as client,
                 client.stream("POST", self.url, json=body, headers=_SSE) as response,
@@ -488,10 +476,6 @@ class OpenAIChatModel(BaseChatModel):
                         chunk = state.feed(line)
                         if chunk is not None:
                             yield chunk
-        except httpx.TimeoutException as exc:
-            raise self._timeout(exc) from exc
-        except httpx.TransportError as exc:
-            raise self._connection(exc) from exc
         last = state.end()
         if last is not None:
             yield last
@@ -517,6 +501,17 @@ class OpenAIChatModel(BaseChatModel):
         if not isinstance(data, dict):
             raise OpenAIError(f"{self.url} answered with unexpected JSON: {response.text[:500]}")
         return cast("dict[str, Any]", data)
+
+    @contextmanager
+    def _transport_errors(self) -> Generator[None, None, None]:
+        """Turn httpx's timeouts and transport failures into this module's errors."""
+        httpx = _httpx()
+        try:
+            yield
+        except httpx.TimeoutException as exc:
+            raise self._timeout(exc) from exc
+        except httpx.TransportError as exc:
+            raise self._connection(exc) from exc
 
     def _timeout(self, exc: Exception) -> APITimeoutError:
         return APITimeoutError(
