@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from runnables._primitives.passthrough import RunnablePick as RunnablePick
     from runnables._primitives.retry import RunnableRetry as RunnableRetry
     from runnables._primitives.sequence import RunnableSequence as RunnableSequence
+    from runnables._primitives.tuple_ import RunnableTuple as RunnableTuple
 
 __all__ = [
     "Callback",
@@ -45,6 +46,7 @@ __all__ = [
     "RunnablePick",
     "RunnableRetry",
     "RunnableSequence",
+    "RunnableTuple",
     "RunnableWithFallbacks",
     "runnable",
 ]
@@ -66,6 +68,7 @@ _WHERE = {
     "RunnablePick": "runnables._primitives.passthrough",
     "RunnableRetry": "runnables._primitives.retry",
     "RunnableSequence": "runnables._primitives.sequence",
+    "RunnableTuple": "runnables._primitives.tuple_",
     "RunnableWithFallbacks": "runnables._primitives.fallbacks",
     "runnable": "runnables._primitives.lambda_",
 }

@@ -26,6 +26,7 @@ from runnables._primitives.parallel import RunnableParallel
 from runnables._primitives.passthrough import RunnableAssign
 from runnables._primitives.retry import RunnableRetry
 from runnables._primitives.sequence import RunnableSequence
+from runnables._primitives.tuple_ import RunnableTuple
 
 __all__ = ["Edge", "Graph", "Node", "graph_of"]
 
@@ -147,6 +148,8 @@ class _Builder:
             return entries, exits
         if isinstance(runnable, RunnableParallel) and runnable.branches:
             return self.fan([branch for _, branch in runnable.branches], conditional=False)
+        if isinstance(runnable, RunnableTuple):
+            return self.add(runnable.parallel, None)
         if isinstance(runnable, RunnableAssign) and runnable.mapper.branches:
             return self.fan([branch for _, branch in runnable.mapper.branches], conditional=False)
         if isinstance(runnable, RunnableBranch):

@@ -1,0 +1,124 @@
+"""`RunnableTuple`: every branch gets the same input; the output is a typed tuple."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+
+import attrs
+
+from runnables._core.base import RunnableBase
+from runnables._primitives.parallel import RunnableParallel
+
+if TYPE_CHECKING:
+    from runnables._core.context import RunContext
+    from runnables._core.protocol import Runnable
+
+__all__ = ["RunnableTuple"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+I = TypeVar("I")  # noqa: E741
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+D = TypeVar("D")
+E = TypeVar("E")
+F = TypeVar("F")
+
+
+@attrs.frozen(init=False)
+class RunnableTuple(RunnableBase[In, Out]):
+    """Run branches on the same input at once, like `RunnableParallel`, and return their
+    outputs as a tuple in branch order, so that each position keeps its own type."""
+
+    parallel: RunnableParallel[In]
+    explicit_name: str | None = None
+
+    @overload
+    def __init__(
+        self: RunnableTuple[I, tuple[A, B]],
+        a: Runnable[I, A],
+        b: Runnable[I, B],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableTuple[I, tuple[A, B, C]],
+        a: Runnable[I, A],
+        b: Runnable[I, B],
+        c: Runnable[I, C],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableTuple[I, tuple[A, B, C, D]],
+        a: Runnable[I, A],
+        b: Runnable[I, B],
+        c: Runnable[I, C],
+        d: Runnable[I, D],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableTuple[I, tuple[A, B, C, D, E]],
+        a: Runnable[I, A],
+        b: Runnable[I, B],
+        c: Runnable[I, C],
+        d: Runnable[I, D],
+        e: Runnable[I, E],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableTuple[I, tuple[A, B, C, D, E, F]],
+        a: Runnable[I, A],
+        b: Runnable[I, B],
+        c: Runnable[I, C],
+        d: Runnable[I, D],
+        e: Runnable[I, E],
+        f: Runnable[I, F],
+        /,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    def __init__(self, *branches: Any, name: str | None = None) -> None:
+        if len(branches) < 2:
+            raise ValueError("RunnableTuple needs at least two branches")
+        parallel = RunnableParallel[In]({str(i): b for i, b in enumerate(branches)})
+        self.__attrs_init__(parallel, name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+
+    @property
+    def branches(self) -> tuple[RunnableBase[In, Any], ...]:
+        return tuple(branch for _, branch in self.parallel.branches)
+
+    @property
+    def name(self) -> str:
+        return (
+            self.explicit_name
+            or f"RunnableTuple<{','.join(branch.name for branch in self.branches)}>"
+        )
+
+    @property
+    def input_type(self) -> Any:
+        return self.parallel.input_type
+
+    @property
+    def output_type(self) -> Any:
+        return tuple.__class_getitem__(tuple(branch.output_type for branch in self.branches))
+
+    def _to_tuple(self, result: dict[str, Any]) -> Out:
+        return cast("Out", tuple(result[key] for key, _ in self.parallel.branches))
+
+    def _invoke(self, input: In, ctx: RunContext) -> Out:
+        return self._to_tuple(self.parallel._call(input, ctx))
+
+    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+        return self._to_tuple(await self.parallel._acall(input, ctx))
