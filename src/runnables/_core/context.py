@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from runnables._core.concurrency import Budget
     from runnables._core.runs import Run
 
-__all__ = ["ROOT", "RunContext", "context_for", "current_context"]
+__all__ = ["ROOT", "RunContext", "context_for"]
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -181,11 +181,6 @@ class RunContext:
 
 ROOT = RunContext()
 _current: ContextVar[RunContext | None] = ContextVar("runnables_current_context", default=None)
-
-
-def current_context() -> RunContext | None:
-    """The context of the user function that is running, if any."""
-    return _current.get()
 
 
 def context_for(config: RunnableConfig | None) -> RunContext:
