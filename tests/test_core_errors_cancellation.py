@@ -438,8 +438,11 @@ async def test_astream_aclose_of_parallel() -> None:
     par = RunnableParallel(a=agen, b=_tracked_gen(closed, "b"))
     with anyio.fail_after(5):
         async with aclosing(par.astream(0)) as stream:
-            async for _ in stream:
-                break
+            started: set[str] = set()
+            async for chunk in stream:
+                started |= chunk.keys()
+                if started == {"a", "b"}:  # both branches are mid-stream
+                    break
     assert sorted(closed) == ["agen", "b"]
 
 

@@ -24,8 +24,9 @@ import typing_extensions
 
 from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
-from runnables._core.context import ROOT, RunContext, enter, leave
-from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
+from runnables._core.context import RunContext
+from runnables._core.interop import run_coroutine_blocking
+from runnables._core.leaf import aleaf, aleaf_in_thread, leaf
 from runnables._primitives.lambda_ import _resolve  # pyright: ignore[reportPrivateUsage]
 from runnables.messages import ToolCall, ToolMessage
 from runnables.schema import Constraint, Description, Schema, unstructure
@@ -235,41 +236,18 @@ class Tool(RunnableBase[dict[str, Any] | str, Out]):
         content = output if isinstance(output, str) else str(output)
         return ToolMessage(content, tool_call_id=call.id or "", name=self.name)
 
-    def _run_sync(self, kwargs: dict[str, Any], ctx: RunContext) -> Any:
-        if ctx is ROOT:
-            return self.func(**kwargs)
-        token = enter(ctx)
-        try:
-            if ctx.budget is None:
-                return self.func(**kwargs)
-            with ctx.budget.slot():
-                return self.func(**kwargs)
-        finally:
-            leave(token)
-
     def _invoke(self, input: dict[str, Any] | str, ctx: RunContext) -> Out:
         if self._signature.is_async:
             return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
         kwargs, call = self._kwargs(input, ctx)
-        return cast("Out", self._answer(self._run_sync(kwargs, ctx), call))
+        return cast("Out", self._answer(leaf(ctx, self.func, **kwargs), call))
 
     async def _ainvoke(self, input: dict[str, Any] | str, ctx: RunContext) -> Out:
         kwargs, call = self._kwargs(input, ctx)
-        budget = ctx.budget
-        if budget is not None:
-            await budget.acquire()
-        try:
-            if self._signature.is_async:
-                token = enter(ctx)
-                try:
-                    output = await self.func(**kwargs)
-                finally:
-                    leave(token)
-            else:
-                output = await run_in_worker_thread(self._run_sync, kwargs, ctx.without_budget())
-        finally:
-            if budget is not None:
-                budget.release_async()
+        if self._signature.is_async:
+            output = await aleaf(ctx, self.func, **kwargs)
+        else:
+            output = await aleaf_in_thread(ctx, self.func, **kwargs)
         return cast("Out", self._answer(output, call))
 
 

@@ -1,4 +1,4 @@
-"""Fan-out over threads and tasks, and the `max_concurrency` budget shared by one call."""
+"""Fan-out over threads and tasks: run a function for each index, at most so many at once."""
 
 from __future__ import annotations
 
@@ -6,19 +6,22 @@ import functools
 import os
 import queue
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import copy_context
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from runnables._core.fan_in import FanIn, deliver
+
 if TYPE_CHECKING:
     import concurrent.futures
 
+    from anyio.streams.memory import MemoryObjectSendStream
+
 __all__ = [
+    "DEFAULT_TASKS",
     "DEFAULT_WIDTH",
-    "Budget",
     "afan_out",
     "afan_out_as_completed",
     "fan_out",
@@ -30,6 +33,10 @@ T = TypeVar("T")
 #: How many branches or inputs run at once when no max_concurrency is given (sync fan-out).
 DEFAULT_WIDTH = min(32, (os.cpu_count() or 1) + 4)
 
+#: How many tasks an async fan-out starts at most when no max_concurrency is given: enough for
+#: any I/O-bound batch, while a batch of a million inputs keeps a bounded number of tasks.
+DEFAULT_TASKS = 10_000
+
 
 @functools.cache
 def _pool() -> concurrent.futures.ThreadPoolExecutor:
@@ -39,95 +46,6 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(
         max_workers=256, thread_name_prefix="runnables-worker"
     )
-
-
-class Budget:
-    """`max_concurrency` slots shared by every leaf call below the call they were given to.
-
-    Only leaves hold a slot, so nesting never deadlocks. A budget nested inside another
-    takes a slot of its parent too. The same budget is used from threads, from tasks and
-    from fresh event loops in other threads (sync calls of async functions), so it belongs
-    to no event loop: a count under a plain lock, with a condition for blocked threads and
-    polling (cancellable) for waiting tasks.
-    """
-
-    __slots__ = ("_free", "_freed", "_lock", "_waiting", "limit", "parent")
-
-    def __init__(self, limit: int, parent: Budget | None = None) -> None:
-        self.limit = limit
-        self.parent = parent
-        self._free = limit
-        self._waiting = 0
-        self._lock = threading.Lock()
-        self._freed = threading.Condition(self._lock)
-
-    def _take(self) -> bool:
-        with self._lock:
-            if self._free:
-                self._free -= 1
-                return True
-            return False
-
-    def _take_blocking(self) -> None:
-        with self._lock:
-            self._waiting += 1
-            try:
-                while not self._free:
-                    self._freed.wait()
-            finally:
-                self._waiting -= 1
-            self._free -= 1
-
-    def _give(self) -> None:
-        with self._lock:
-            self._free += 1
-            if self._waiting:
-                self._freed.notify()
-
-    @contextmanager
-    def slot(self) -> Generator[None, None, None]:
-        """Hold one slot (and one of each parent budget) from sync code."""
-        with self.parent.slot() if self.parent is not None else nullcontext():
-            self._take_blocking()
-            try:
-                yield
-            finally:
-                self._give()
-
-    def try_acquire(self) -> bool:
-        """Take a slot if one is free right now (and one of each parent budget), else none."""
-        if self.parent is not None and not self.parent.try_acquire():
-            return False
-        if self._take():
-            return True
-        if self.parent is not None:
-            self.parent.release_async()
-        return False
-
-    async def acquire(self) -> None:
-        """Take one slot (and one of each parent budget) from async code, without blocking the
-        event loop (and cancellable while waiting)."""
-        if self.parent is not None:
-            await self.parent.acquire()
-        try:
-            delay = 0.001
-            while not self._take():
-                await anyio.sleep(delay)
-                delay = min(delay * 2, _MAX_POLL)
-        except BaseException:
-            if self.parent is not None:
-                self.parent.release_async()
-            raise
-
-    def release_async(self) -> None:
-        """Give back a slot taken by `acquire` or `try_acquire`."""
-        self._give()
-        if self.parent is not None:
-            self.parent.release_async()
-
-
-#: Longest pause between two tries of an async caller waiting for a `Budget` slot.
-_MAX_POLL = 0.01
 
 
 class _FanOut:
@@ -239,14 +157,11 @@ async def afan_out(fn: Callable[[int], Awaitable[None]], count: int, width: int 
     if count == 1:
         await fn(0)
         return
-    next_index = 0
+    indices = iter(range(count))
     errors: list[BaseException] = []
 
     async def worker() -> None:
-        nonlocal next_index
-        while next_index < count:
-            index = next_index
-            next_index += 1
+        for index in indices:
             try:
                 await fn(index)
             except Exception as exc:
@@ -255,7 +170,7 @@ async def afan_out(fn: Callable[[int], Awaitable[None]], count: int, width: int 
                 return
 
     async with anyio.create_task_group() as tg:
-        for _ in range(min(count, width or count)):
+        for _ in range(min(count, width or DEFAULT_TASKS)):
             tg.start_soon(worker)
     if errors:
         raise errors[0]
@@ -296,40 +211,16 @@ def fan_out_as_completed(fn: Callable[[int], T], count: int, width: int) -> Iter
         fan.close_and_wait()
 
 
-async def afan_out_as_completed(
+def afan_out_as_completed(
     fn: Callable[[int], Awaitable[T]], count: int, width: int | None
 ) -> AsyncIterator[tuple[int, T]]:
-    """Like `afan_out`, but yield `(i, result)` as each call finishes."""
-    if count == 0:
-        return
-    send, receive = anyio.create_memory_object_stream[tuple[int, T]](count)
-    next_index = 0
-    errors: list[BaseException] = []
+    """Like `afan_out`, but yield `(i, result)` as each call finishes (a `FanIn`: the consumer
+    may stop at any point; the calls still running are then cancelled)."""
+    indices = iter(range(count))
 
-    async def worker() -> None:
-        nonlocal next_index
-        while next_index < count:
-            index = next_index
-            next_index += 1
-            try:
-                send.send_nowait((index, await fn(index)))
-            except Exception as exc:
-                errors.append(exc)
-                tg.cancel_scope.cancel()
-                return
+    async def worker(send: MemoryObjectSendStream[tuple[int, T]]) -> None:
+        for index in indices:
+            await deliver(send, (index, await fn(index)))
 
-    closed = False
-    with send, receive:
-        async with anyio.create_task_group() as tg:
-            for _ in range(min(count, width or count)):
-                tg.start_soon(worker)
-            try:
-                for _ in range(count):
-                    yield await receive.receive()
-            except GeneratorExit:
-                # Closed early: cancel the calls still running and end without re-raising
-                # GeneratorExit into the task group (which would wrap it in a group).
-                closed = True
-                tg.cancel_scope.cancel()
-    if errors and not closed:
-        raise errors[0]
+    workers = min(count, width or DEFAULT_TASKS)
+    return FanIn([worker] * workers, buffer=max(workers, 1))

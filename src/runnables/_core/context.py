@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig, check_config
 
 if TYPE_CHECKING:
-    from runnables._core.concurrency import Budget
+    from runnables._core.budget import Budget
     from runnables._core.runs import Run
 
 __all__ = ["ROOT", "RunContext", "context_for"]
@@ -91,7 +91,7 @@ class RunContext:
         check_config(config)
         if not config:
             return self
-        from runnables._core.concurrency import Budget
+        from runnables._core.budget import Budget
 
         changes: dict[str, Any] = {}
         if tags := config.get("tags"):

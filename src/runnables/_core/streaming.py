@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
@@ -14,6 +14,7 @@ __all__ = [
     "add_note",
     "add_step_note",
     "aggregate",
+    "awaited",
     "closing_chunks",
 ]
 
@@ -100,3 +101,8 @@ async def closing_chunks(chunks: AsyncIterator[T]) -> AsyncGenerator[AsyncIterat
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+async def awaited(make: Callable[[], Awaitable[T]]) -> AsyncIterator[T]:
+    """A one-chunk stream: the result of awaiting `make()` (called when iterated)."""
+    yield await make()

@@ -8,16 +8,12 @@ from typing import Any, TypeVar, overload
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables._core.context import ROOT, RunContext, enter, leave
-from runnables._core.interop import (
-    aiter_sync,
-    aiterate_in_threads,
-    iterate_async_source,
-    iterate_blocking,
-)
+from runnables._core.context import RunContext
+from runnables._core.interop import aiter_sync, iterate_async_source, iterate_blocking
+from runnables._core.leaf import aleaf_iter, aleaf_iter_in_threads, leaf_iter
 from runnables._core.streaming import aaggregate, aggregate, closing_chunks
 from runnables._core.types import function_types
-from runnables._primitives.lambda_ import ain_context, function_kind, function_name
+from runnables._primitives.lambda_ import function_kind, function_name
 
 __all__ = ["RunnableGenerator"]
 
@@ -104,49 +100,23 @@ class RunnableGenerator(RunnableBase[In, Out]):
             async for chunk in chunks:
                 yield chunk
 
-    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
-        if self.transform_fn is None:
-            assert self.atransform_fn is not None
-            afn = self.atransform_fn
-            yield from iterate_blocking(lambda: afn(aiter_sync(inputs)))
-            return
-        if ctx is ROOT:
-            yield from self.transform_fn(inputs)
-            return
-        token = enter(ctx)
-        try:
-            chunks = self.transform_fn(inputs)
-        finally:
-            leave(token)
-        while True:
-            token = enter(ctx)
-            try:
-                chunk = next(chunks)
-            except StopIteration:
-                return
-            finally:
-                leave(token)
-            yield chunk
+    # A transformer holds no concurrency slot: the steps producing its input hold theirs
+    # while it pulls from them (holding one too would deadlock at max_concurrency=1).
 
-    async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
-        if self.atransform_fn is None:
-            assert self.transform_fn is not None
-            chunks = self._transform(iterate_async_source(inputs), ctx.without_budget())
-            async with closing_chunks(aiterate_in_threads(chunks)) as outputs:
-                async for chunk in outputs:
-                    yield chunk
-            return
-        token = enter(ctx)
-        try:
-            source = self.atransform_fn(inputs)
-        finally:
-            leave(token)
-        async with (
-            closing_chunks(source) as outputs,
-            closing_chunks(ain_context(outputs, ctx)) as steps,
-        ):
-            async for chunk in steps:
-                yield chunk
+    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        free = ctx.without_budget()
+        if self.transform_fn is not None:
+            return leaf_iter(free, self.transform_fn, inputs)
+        afn = self.atransform_fn
+        assert afn is not None
+        return iterate_blocking(lambda: aleaf_iter(free, afn, aiter_sync(inputs)))
+
+    def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+        free = ctx.without_budget()
+        if self.atransform_fn is not None:
+            return aleaf_iter(free, self.atransform_fn, inputs)
+        assert self.transform_fn is not None
+        return aleaf_iter_in_threads(free, self.transform_fn, iterate_async_source(inputs))
 
 
 async def _one(value: Any) -> AsyncIterator[Any]:

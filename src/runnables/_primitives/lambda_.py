@@ -5,21 +5,23 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from contextlib import nullcontext
 from typing import Any, SupportsIndex, TypeVar, cast, overload
 
 import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
-from runnables._core.context import ROOT, RunContext, enter, leave
-from runnables._core.interop import (
-    aiterate_in_threads,
-    iterate_blocking,
-    run_coroutine_blocking,
-    run_in_worker_thread,
+from runnables._core.context import ROOT, RunContext
+from runnables._core.interop import iterate_blocking, run_coroutine_blocking
+from runnables._core.leaf import (
+    aleaf,
+    aleaf_in_thread,
+    aleaf_iter,
+    aleaf_iter_in_threads,
+    leaf,
+    leaf_iter,
 )
-from runnables._core.streaming import aaggregate, aggregate, closing_chunks
+from runnables._core.streaming import aaggregate, add_step_note, aggregate, awaited
 from runnables._core.types import function_types
 
 __all__ = ["RunnableLambda", "runnable"]
@@ -75,6 +77,7 @@ class RunnableLambda(RunnableBase[In, Out]):
     _kind: str = attrs.field(eq=False, repr=False, default=_SYNC)
     _akind: str = attrs.field(eq=False, repr=False, default=_SYNC)
     _wants_config: bool = attrs.field(eq=False, repr=False, default=False)
+    _plain: bool = attrs.field(eq=False, repr=False, default=False)
 
     @overload
     def __init__(
@@ -136,13 +139,15 @@ class RunnableLambda(RunnableBase[In, Out]):
                 f"afunc must be an async function or async generator function, got {afunc!r}"
             )
         kind = function_kind(func)
+        wants_config = accepts_config(func)
         self.__attrs_init__(  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
             func,
             afunc,
             name,
             kind,
             function_kind(afunc) if afunc is not None else kind,
-            accepts_config(func),
+            wants_config,
+            kind == _SYNC and not wants_config,
         )
 
     @property
@@ -171,155 +176,69 @@ class RunnableLambda(RunnableBase[In, Out]):
             return _resolve, (module, qualname)
         return super().__reduce_ex__(protocol)
 
-    # -- calling the user's function
+    # -- the hooks: each shape of function reaches its leaf call
 
-    def _args(self, input: Any, ctx: RunContext) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        if self._wants_config:
-            return (input,), {"config": ctx.as_config()}
-        return (input,), {}
+    def _kwargs(self, ctx: RunContext) -> dict[str, Any]:
+        return {"config": ctx.as_config()} if self._wants_config else _NO_KWARGS
 
-    def _call_sync(self, input: In, ctx: RunContext) -> Any:
-        if ctx is ROOT and not self._wants_config:
-            return self.func(input)
-        args, kwargs = self._args(input, ctx)
-        token = enter(ctx)
-        try:
-            if ctx.budget is None:
-                return self.func(*args, **kwargs)
-            with ctx.budget.slot():
-                return self.func(*args, **kwargs)
-        finally:
-            leave(token)
-
-    async def _call_async(self, input: In, ctx: RunContext) -> Any:
-        func = self.afunc or self.func
-        args, kwargs = self._args(input, ctx)
-        token = enter(ctx)
-        try:
-            budget = ctx.budget
-            if budget is None:
-                return await func(*args, **kwargs)
-            if not budget.try_acquire():
-                await budget.acquire()
+    def _call(self, input: In, ctx: RunContext) -> Out:
+        if ctx is ROOT and self._plain:  # the untraced call of a plain function, kept short
             try:
-                return await func(*args, **kwargs)
-            finally:
-                budget.release_async()
-        finally:
-            leave(token)
-
-    def _iterate_sync(self, input: In, ctx: RunContext) -> Iterator[Any]:
-        if ctx is ROOT and not self._wants_config:
-            yield from self.func(input)
-            return
-        args, kwargs = self._args(input, ctx)
-        with ctx.budget.slot() if ctx.budget is not None else nullcontext():
-            token = enter(ctx)
-            try:
-                chunks = self.func(*args, **kwargs)
-            finally:
-                leave(token)
-            yield from _in_context(chunks, ctx)
-
-    async def _iterate_async(self, input: In, ctx: RunContext) -> AsyncIterator[Any]:
-        func = self.afunc or self.func
-        args, kwargs = self._args(input, ctx)
-        budget = ctx.budget
-        if budget is not None:
-            await budget.acquire()
-        try:
-            token = enter(ctx)
-            try:
-                source = func(*args, **kwargs)
-            finally:
-                leave(token)
-            async with (
-                closing_chunks(source) as chunks,
-                closing_chunks(ain_context(chunks, ctx)) as steps,
-            ):
-                async for chunk in steps:
-                    yield chunk
-        finally:
-            if budget is not None:
-                budget.release_async()
-
-    def _returned(self, output: Any, input: In, ctx: RunContext) -> Out:
-        if isinstance(output, RunnableBase):
-            returned = cast("RunnableBase[In, Out]", output)
-            return returned._call(input, ctx.deeper(repr(self.name)))
-        return cast("Out", output)
-
-    async def _areturned(self, output: Any, input: In, ctx: RunContext) -> Out:
-        if isinstance(output, RunnableBase):
-            returned = cast("RunnableBase[In, Out]", output)
-            return await returned._acall(input, ctx.deeper(repr(self.name)))
-        return cast("Out", output)
-
-    # -- the hooks
+                output = self.func(input)
+            except Exception as exc:
+                add_step_note(exc, self.name)
+                raise
+            if isinstance(output, RunnableBase):
+                return self._returned(cast("RunnableBase[In, Out]", output), input, ctx)
+            return cast("Out", output)
+        return super()._call(input, ctx)
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
         kind = self._kind
         if kind == _SYNC:
-            return self._returned(self._call_sync(input, ctx), input, ctx)
+            output = leaf(ctx, self.func, input, **self._kwargs(ctx))
+            if isinstance(output, RunnableBase):
+                return self._returned(cast("RunnableBase[In, Out]", output), input, ctx)
+            return cast("Out", output)
         if kind == _GEN:
-            output: Out = aggregate(self._iterate_sync(input, ctx))
-            return output
+            return aggregate(self._stream(input, ctx))
         return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
         kind = self._akind
         if kind == _ASYNC:
-            output = await self._call_async(input, ctx)
-            if isinstance(output, RunnableBase):
-                return await self._areturned(output, input, ctx)
-            return cast("Out", output)
-        if kind == _AGEN:
-            return await aaggregate(self._iterate_async(input, ctx))
-        if kind == _GEN:
+            output = await aleaf(ctx, self.afunc or self.func, input, **self._kwargs(ctx))
+        elif kind == _SYNC:
+            output = await aleaf_in_thread(ctx, self.func, input, **self._kwargs(ctx))
+        else:
             return await aaggregate(self._astream(input, ctx))
-        return await self._areturned(await self._call_in_thread(input, ctx), input, ctx)
+        if isinstance(output, RunnableBase):
+            returned = cast("RunnableBase[In, Out]", output)
+            return await returned._acall(input, ctx.deeper(repr(self.name)))
+        return cast("Out", output)
 
-    async def _call_in_thread(self, input: In, ctx: RunContext) -> Any:
-        budget = ctx.budget
-        if budget is None:
-            return await run_in_worker_thread(self._call_sync, input, ctx.without_budget())
-        await budget.acquire()
-        try:
-            return await run_in_worker_thread(self._call_sync, input, ctx.without_budget())
-        finally:
-            budget.release_async()
+    def _returned(self, returned: RunnableBase[In, Out], input: In, ctx: RunContext) -> Out:
+        """What a runnable returned by the function gives on the same input."""
+        return returned._call(input, ctx.deeper(repr(self.name)))
 
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
         kind = self._kind
         if kind == _GEN:
-            yield from self._iterate_sync(input, ctx)
-        elif kind == _SYNC:
-            yield self._invoke(input, ctx)
-        else:
-            yield from iterate_blocking(lambda: self._astream(input, ctx))
+            return leaf_iter(ctx, self.func, input, **self._kwargs(ctx))
+        if kind == _SYNC:
+            return iter((self._invoke(input, ctx),))
+        return iterate_blocking(lambda: self._astream(input, ctx))
 
-    async def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
+    def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
         kind = self._akind
         if kind == _AGEN:
-            async with closing_chunks(self._iterate_async(input, ctx)) as chunks:
-                async for chunk in chunks:
-                    yield chunk
-        elif kind == _GEN:
-            # The generator runs in worker threads without the budget, so hold its slot here.
-            budget = ctx.budget
-            if budget is not None:
-                await budget.acquire()
-            try:
-                async with closing_chunks(
-                    aiterate_in_threads(self._iterate_sync(input, ctx.without_budget()))
-                ) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
-            finally:
-                if budget is not None:
-                    budget.release_async()
-        else:
-            yield await self._ainvoke(input, ctx)
+            return aleaf_iter(ctx, self.afunc or self.func, input, **self._kwargs(ctx))
+        if kind == _GEN:
+            return aleaf_iter_in_threads(ctx, self.func, input, **self._kwargs(ctx))
+        return awaited(lambda: self._ainvoke(input, ctx))
+
+
+_NO_KWARGS: dict[str, Any] = {}
 
 
 def _resolve(module: str, qualname: str, default: object = NotImplemented) -> Any:
@@ -333,33 +252,6 @@ def _resolve(module: str, qualname: str, default: object = NotImplemented) -> An
             raise
         return default
     return target
-
-
-def _in_context(chunks: Iterator[Any], ctx: RunContext) -> Iterator[Any]:
-    """Advance a generator with `ctx` published, so nested calls inside it are child runs."""
-    while True:
-        token = enter(ctx)
-        try:
-            chunk = next(chunks)
-        except StopIteration:
-            return
-        finally:
-            leave(token)
-        yield chunk
-
-
-async def ain_context(chunks: AsyncIterator[Any], ctx: RunContext) -> AsyncIterator[Any]:
-    """`_in_context` for an async generator: `ctx` is published around each step only, so the
-    stream may be advanced from different tasks (e.g. from sync code through a portal)."""
-    while True:
-        token = enter(ctx)
-        try:
-            chunk = await chunks.__anext__()
-        except StopAsyncIteration:
-            return
-        finally:
-            leave(token)
-        yield chunk
 
 
 @overload

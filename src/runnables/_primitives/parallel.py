@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextvars import copy_context
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
+from runnables._core.fan_in import FanIn, Producer, deliver
 from runnables._core.interop import aiter_sync
 from runnables._core.streaming import AddableDict, aaggregate, aggregate, closing_chunks
 
@@ -118,40 +118,22 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
         self, inputs: AsyncIterator[In], ctx: RunContext
     ) -> AsyncIterator[dict[str, Any]]:
         input = await aaggregate(inputs)
-        send, receive = anyio.create_memory_object_stream[dict[str, Any]]()
-        errors: list[BaseException] = []
 
-        async def pump(
-            key: str, branch: RunnableBase[In, Any], out: MemoryObjectSendStream[dict[str, Any]]
-        ) -> None:
-            async with out:
-                try:
-                    tagged = ctx.with_local_tag(f"map:key:{key}")
-                    async with closing_chunks(
-                        branch._acall_transform(aiter_sync(iter((input,))), tagged)
-                    ) as chunks:
-                        async for chunk in chunks:
-                            await out.send(AddableDict({key: chunk}))
-                except Exception as exc:
-                    errors.append(exc)
-                    tg.cancel_scope.cancel()
+        def branch_producer(key: str, branch: RunnableBase[In, Any]) -> Producer[dict[str, Any]]:
+            async def produce(send: MemoryObjectSendStream[dict[str, Any]]) -> None:
+                tagged = ctx.with_local_tag(f"map:key:{key}")
+                async with closing_chunks(
+                    branch._acall_transform(aiter_sync(iter((input,))), tagged)
+                ) as chunks:
+                    async for chunk in chunks:
+                        await deliver(send, AddableDict({key: chunk}))
 
-        closed = False
-        with receive:
-            async with anyio.create_task_group() as tg:
-                with send:
-                    for key, branch in self.branches:
-                        tg.start_soon(pump, key, branch, send.clone())
-                try:
-                    async for item in receive:
-                        yield item
-                except GeneratorExit:
-                    # Closed early: cancel the branches and end without re-raising
-                    # GeneratorExit into the task group (which would wrap it in a group).
-                    closed = True
-                    tg.cancel_scope.cancel()
-        if errors and not closed:
-            raise errors[0]
+            return produce
+
+        producers = [branch_producer(key, branch) for key, branch in self.branches]
+        async with closing_chunks(FanIn(producers, buffer=len(producers))) as merged:
+            async for item in merged:
+                yield item
 
 
 def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[str, Any]]:

@@ -24,6 +24,7 @@ from runnables._core.interop import (
     run_coroutine_blocking,
     run_in_worker_thread,
 )
+from runnables._core.leaf import aleaf, aleaf_iter, leaf, leaf_iter
 from runnables._core.streaming import NOTHING, closing_chunks
 from runnables.messages import (
     AIMessage,
@@ -199,52 +200,23 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
             async for chunk in chunks:
                 yield chunk
 
-    # -- the RunnableBase hooks: convert the input, hold a concurrency slot, run
+    # -- the RunnableBase hooks: convert the input, then run the model as a leaf call
 
     def _invoke(self, input: LanguageModelInput, ctx: RunContext) -> Out:
-        prepared = self._prepare(input)
-        if ctx.budget is None:
-            return self._run_sync(prepared)
-        with ctx.budget.slot():
-            return self._run_sync(prepared)
+        return leaf(ctx, self._run_sync, self._prepare(input))
 
     async def _ainvoke(self, input: LanguageModelInput, ctx: RunContext) -> Out:
-        prepared = self._prepare(input)
-        budget = ctx.budget
-        if budget is None:
-            return await self._run_async(prepared)
-        await budget.acquire()
-        try:
-            return await self._run_async(prepared)
-        finally:
-            budget.release_async()
+        return await aleaf(ctx, self._run_async, self._prepare(input))
+
+    # Chunks are also outputs: `AIMessageChunk` is an `AIMessage`, a str chunk is a str.
 
     def _stream(self, input: LanguageModelInput, ctx: RunContext) -> Iterator[Out]:
-        prepared = self._prepare(input)
-        if ctx.budget is None:
-            yield from self._stream_out(prepared)
-            return
-        with ctx.budget.slot():
-            yield from self._stream_out(prepared)
+        chunks: Iterator[Any] = leaf_iter(ctx, self._chunks_sync, self._prepare(input))
+        return chunks
 
-    def _stream_out(self, prepared: P) -> Iterator[Out]:
-        # Chunks are also outputs: `AIMessageChunk` is an `AIMessage`, a str chunk is a str.
-        chunks: Iterator[Any] = self._chunks_sync(prepared)
-        yield from chunks
-
-    async def _astream(self, input: LanguageModelInput, ctx: RunContext) -> AsyncIterator[Out]:
-        prepared = self._prepare(input)
-        budget = ctx.budget
-        if budget is not None:
-            await budget.acquire()
-        try:
-            source: AsyncIterator[Any] = self._chunks_async(prepared)
-            async with closing_chunks(source) as chunks:
-                async for chunk in chunks:
-                    yield chunk
-        finally:
-            if budget is not None:
-                budget.release_async()
+    def _astream(self, input: LanguageModelInput, ctx: RunContext) -> AsyncIterator[Out]:
+        chunks: AsyncIterator[Any] = aleaf_iter(ctx, self._chunks_async, self._prepare(input))
+        return chunks
 
 
 _hook_cache: dict[type[Any], frozenset[str]] = {}

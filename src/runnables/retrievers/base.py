@@ -8,8 +8,9 @@ from typing import Any
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables._core.context import RunContext, enter, leave
+from runnables._core.context import RunContext
 from runnables._core.interop import run_in_worker_thread
+from runnables._core.leaf import aleaf, leaf
 from runnables.documents import Document
 
 __all__ = ["BaseRetriever"]
@@ -57,30 +58,10 @@ class BaseRetriever(RunnableBase[str, list[Document]]):
     # -- the runnable hooks
 
     def _invoke(self, input: str, ctx: RunContext) -> list[Document]:
-        query = _check_query(input)
-        token = enter(ctx)
-        try:
-            if ctx.budget is None:
-                return self._get_relevant_documents(query)
-            with ctx.budget.slot():
-                return self._get_relevant_documents(query)
-        finally:
-            leave(token)
+        return leaf(ctx, self._get_relevant_documents, _check_query(input))
 
     async def _ainvoke(self, input: str, ctx: RunContext) -> list[Document]:
-        query = _check_query(input)
-        budget = ctx.budget
-        token = enter(ctx)
-        try:
-            if budget is None:
-                return await self._aget_relevant_documents(query)
-            await budget.acquire()
-            try:
-                return await self._aget_relevant_documents(query)
-            finally:
-                budget.release_async()
-        finally:
-            leave(token)
+        return await aleaf(ctx, self._aget_relevant_documents, _check_query(input))
 
     # -- the retriever's own tags on its runs
 

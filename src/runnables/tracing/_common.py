@@ -1,20 +1,21 @@
-"""What the event stream and the run log share: filters, config injection, the producer loop."""
+"""What the event stream and the run log share: filters, config injection, the sender."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from runnables._core.fan_in import deliver
+from runnables._core.streaming import closing_chunks
 
 if TYPE_CHECKING:
+    from anyio.streams.memory import MemoryObjectSendStream
+
     from runnables._core.config import RunnableConfig
     from runnables._core.runs import Run
 
-__all__ = ["AsyncSender", "ItemMaker", "RunFilter", "deliver", "drive", "inject", "root_id_of"]
+__all__ = ["AsyncSender", "ItemMaker", "RunFilter", "inject", "root_id_of", "run_to_end"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -121,19 +122,6 @@ class AsyncSender(Generic[T]):
         await self._deliver(self.maker.error(run))
 
 
-async def deliver(send: MemoryObjectSendStream[T], item: T) -> None:
-    """Send `item`, waiting only when the buffer is full (no checkpoint while there is room:
-    items keep the order in which things happened, and a scheduler round trip per item would
-    dominate the cost); nothing happens if the consumer has gone (the run is being cancelled)."""
-    try:
-        send.send_nowait(item)
-    except anyio.WouldBlock:
-        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await send.send(item)
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-        pass
-
-
 def root_id_of(config: RunnableConfig | None) -> uuid.UUID:
     """The id the root run will have: the configured `run_id`, else a fresh one."""
     given = (config or {}).get("run_id")
@@ -152,47 +140,9 @@ def inject(config: RunnableConfig | None, callback: object, root_id: uuid.UUID) 
     return base
 
 
-async def drive(
-    produce: Callable[[MemoryObjectSendStream[T]], Awaitable[None]],
-    send: MemoryObjectSendStream[T],
-    receive: MemoryObjectReceiveStream[T],
-) -> AsyncIterator[T]:
-    """Run `produce(send)` in a task while yielding what it sends, in order.
-
-    Closing the iterator early cancels the producer; an exception from the producer reaches the
-    consumer as itself (never wrapped in an exception group).
-    """
-    errors: list[BaseException] = []
-    closed = False
-
-    async def task() -> None:
-        async with send:
-            try:
-                await produce(send)
-            except Exception as exc:
-                errors.append(exc)
-
-    with receive:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(task)
-            try:
-                while True:
-                    # Take what is ready without a checkpoint each (a scheduler round trip per
-                    # event would dominate the cost); wait only when nothing is.
-                    try:
-                        item = receive.receive_nowait()
-                    except anyio.WouldBlock:
-                        try:
-                            item = await receive.receive()
-                        except anyio.EndOfStream:
-                            break
-                    except anyio.EndOfStream:
-                        break
-                    yield item
-            except GeneratorExit:
-                # Closed early: cancel the run and end without re-raising GeneratorExit into
-                # the task group (which would wrap it in a group).
-                closed = True
-                tg.cancel_scope.cancel()
-    if errors and not closed:
-        raise errors[0]
+async def run_to_end(chunks: AsyncIterator[Any]) -> None:
+    """Consume a stream whose chunks only matter for the notifications they cause; close it
+    however this ends."""
+    async with closing_chunks(chunks) as each:
+        async for _ in each:
+            pass

@@ -7,18 +7,19 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
-import anyio
 from anyio.streams.memory import MemoryObjectSendStream
 from typing_extensions import NotRequired, TypedDict
 
+from runnables._core.config import check_config
+from runnables._core.fan_in import FanIn
 from runnables.tracing._common import (
     BUFFER_SIZE,
     NON_STREAMING_TYPES,
     AsyncSender,
     RunFilter,
-    drive,
     inject,
     root_id_of,
+    run_to_end,
 )
 
 if TYPE_CHECKING:
@@ -167,22 +168,14 @@ def astream_events(
 ) -> AsyncIterator[StreamEvent]:
     """The events of one `astream` of `runnable` on `input`, as they happen."""
     _check_version(version)
-    send, receive = anyio.create_memory_object_stream[StreamEvent](BUFFER_SIZE)
+    check_config(config or {})
     root_id = root_id_of(config)
-    sender = AsyncSender(_EventMaker(keep, root_id, input), send)
-    config_with = inject(config, sender, root_id)
+    maker = _EventMaker(keep, root_id, input)
 
-    async def produce(out: MemoryObjectSendStream[StreamEvent]) -> None:
-        chunks = runnable.astream(input, config_with)
-        try:
-            async for _ in chunks:
-                pass
-        finally:
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                await aclose()
+    async def produce(send: MemoryObjectSendStream[StreamEvent]) -> None:
+        await run_to_end(runnable.astream(input, inject(config, AsyncSender(maker, send), root_id)))
 
-    return drive(produce, send, receive)
+    return FanIn([produce], buffer=BUFFER_SIZE)
 
 
 def stream_events(

@@ -9,19 +9,18 @@ from collections.abc import AsyncIterator
 from pprint import pformat
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import anyio
 import jsonpatch
 from anyio.streams.memory import MemoryObjectSendStream
 from typing_extensions import TypedDict
 
-from runnables._core.streaming import NOTHING, add_chunks
+from runnables._core.config import check_config
+from runnables._core.fan_in import FanIn, deliver
+from runnables._core.streaming import NOTHING, add_chunks, closing_chunks
 from runnables.tracing._common import (
     BUFFER_SIZE,
     NON_STREAMING_TYPES,
     AsyncSender,
     RunFilter,
-    deliver,
-    drive,
     inject,
     root_id_of,
 )
@@ -263,7 +262,7 @@ def _changed(before: Any, after: Any) -> bool:
         return True
 
 
-async def _patches(
+def _patches(
     runnable: RunnableBase[Any, Any],
     input: Any,
     config: RunnableConfig | None,
@@ -271,23 +270,23 @@ async def _patches(
     with_streamed_output_list: bool,
     keep: RunFilter,
 ) -> AsyncIterator[RunLogPatch]:
-    send, receive = anyio.create_memory_object_stream[RunLogPatch](BUFFER_SIZE)
+    check_config(config or {})
     root_id = root_id_of(config)
-    config_with = inject(config, AsyncSender(_LogMaker(keep, root_id), send), root_id)
+    maker = _LogMaker(keep, root_id)
     root_state: RunState = {
         "id": str(root_id),
-        "name": config_with.get("run_name") or runnable.name,
+        "name": (config or {}).get("run_name") or runnable.name,
         "type": runnable.run_type,
         "streamed_output": [],
         "final_output": None,
         "logs": {},
     }
 
-    async def produce(out: MemoryObjectSendStream[RunLogPatch]) -> None:
-        await deliver(out, RunLogPatch({"op": "replace", "path": "", "value": root_state}))
+    async def produce(send: MemoryObjectSendStream[RunLogPatch]) -> None:
+        await deliver(send, RunLogPatch({"op": "replace", "path": "", "value": root_state}))
         total: Any = NOTHING
-        chunks = runnable.astream(input, config_with)
-        try:
+        config_with = inject(config, AsyncSender(maker, send), root_id)
+        async with closing_chunks(runnable.astream(input, config_with)) as chunks:
             async for chunk in chunks:
                 before = None if total is NOTHING else total
                 total = add_chunks(total, chunk)
@@ -304,30 +303,9 @@ async def _patches(
                 if _changed(before, total):
                     ops.append({"op": "replace", "path": "/final_output", "value": total})
                 if ops:
-                    await deliver(out, RunLogPatch(*ops))
-        finally:
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                await aclose()
+                    await deliver(send, RunLogPatch(*ops))
 
-    async with _aclosing(drive(produce, send, receive)) as patches:
-        async for patch in patches:
-            yield patch
-
-
-class _aclosing:
-    __slots__ = ("it",)
-
-    def __init__(self, it: AsyncIterator[RunLogPatch]) -> None:
-        self.it = it
-
-    async def __aenter__(self) -> AsyncIterator[RunLogPatch]:
-        return self.it
-
-    async def __aexit__(self, *exc: object) -> None:
-        aclose = getattr(self.it, "aclose", None)
-        if aclose is not None:
-            await aclose()
+    return FanIn([produce], buffer=BUFFER_SIZE)
 
 
 def astream_log(
@@ -350,7 +328,7 @@ def astream_log(
 
 async def _accumulate(patches: AsyncIterator[RunLogPatch]) -> AsyncIterator[RunLog]:
     log: RunLog | None = None
-    async with _aclosing(patches) as each:
+    async with closing_chunks(patches) as each:
         async for patch in each:
             log = RunLog(*patch.ops, state=_apply(None, patch.ops)) if log is None else log + patch
             yield log

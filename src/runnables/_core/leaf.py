@@ -1,0 +1,166 @@
+"""The guarded call of user code: every leaf (lifted functions, generators, models, tools,
+retrievers) goes through here, so the order is the same everywhere:
+
+1. hold a `max_concurrency` slot of the call's budget (if it has one), for the whole call or
+   the whole stream;
+2. publish the run context around each step of user code (so runnables called inside it
+   become child runs, without taking a slot of their own);
+3. call the user code (in a worker thread when sync code is reached from async code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from functools import partial
+from typing import Any, TypeVar
+
+import anyio
+
+from runnables._core.context import ROOT, RunContext, enter, leave
+from runnables._core.interop import run_in_worker_thread
+
+__all__ = [
+    "aleaf",
+    "aleaf_in_thread",
+    "aleaf_iter",
+    "aleaf_iter_in_threads",
+    "in_context",
+    "leaf",
+    "leaf_iter",
+]
+
+T = TypeVar("T")
+
+_DONE: Any = object()
+
+
+def in_context(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`func(*args, **kwargs)` with `ctx` published to the code it runs (step 2 only)."""
+    token = enter(ctx)
+    try:
+        return func(*args, **kwargs)
+    finally:
+        leave(token)
+
+
+def leaf(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call sync user code from sync code, as a leaf."""
+    if ctx is ROOT:  # nothing to hold, nothing to publish
+        return func(*args, **kwargs)
+    budget = ctx.budget
+    if budget is None:
+        return in_context(ctx, func, *args, **kwargs)
+    with budget:
+        return in_context(ctx, func, *args, **kwargs)
+
+
+async def aleaf(ctx: RunContext, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """Await async user code from async code, as a leaf."""
+    if ctx is ROOT:
+        return await func(*args, **kwargs)
+    budget = ctx.budget
+    if budget is not None and not budget.try_acquire():
+        await budget.acquire()
+    token = enter(ctx)
+    try:
+        return await func(*args, **kwargs)
+    finally:
+        leave(token)
+        if budget is not None:
+            budget.release()
+
+
+async def aleaf_in_thread(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call sync user code from async code, as a leaf, in a worker thread (the slot is taken
+    here, without blocking the loop; cancelling waits for the call to return)."""
+    call = partial(func, **kwargs) if kwargs else func
+    budget = ctx.budget
+    if budget is None:
+        return await run_in_worker_thread(in_context, ctx, call, *args)
+    async with budget:
+        return await run_in_worker_thread(in_context, ctx, call, *args)
+
+
+def leaf_iter(
+    ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
+) -> Iterator[T]:
+    """Iterate a sync user generator from sync code, as a leaf (closed however this ends)."""
+    if ctx is ROOT:
+        yield from func(*args, **kwargs)
+        return
+    budget = ctx.budget
+    if budget is not None:
+        budget.acquire_blocking()
+    try:
+        chunks = in_context(ctx, func, *args, **kwargs)
+        try:
+            chunk: Any
+            while (chunk := in_context(ctx, next, chunks, _DONE)) is not _DONE:
+                yield chunk
+        finally:
+            close: Callable[[], object] | None = getattr(chunks, "close", None)
+            if close is not None:
+                in_context(ctx, close)
+    finally:
+        if budget is not None:
+            budget.release()
+
+
+async def aleaf_iter(
+    ctx: RunContext, func: Callable[..., AsyncIterator[T]], *args: Any, **kwargs: Any
+) -> AsyncIterator[T]:
+    """Iterate an async user generator from async code, as a leaf. The context is published
+    around each step only, so the stream may be advanced from different tasks."""
+    budget = ctx.budget
+    if budget is not None and not budget.try_acquire():
+        await budget.acquire()
+    try:
+        chunks = in_context(ctx, func, *args, **kwargs)
+        try:
+            while True:
+                token = enter(ctx)
+                try:
+                    chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
+                finally:
+                    leave(token)
+                yield chunk
+        finally:
+            aclose: Callable[[], Awaitable[object]] | None = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                token = enter(ctx)
+                try:
+                    await aclose()
+                finally:
+                    leave(token)
+    finally:
+        if budget is not None:
+            budget.release()
+
+
+async def aleaf_iter_in_threads(
+    ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
+) -> AsyncIterator[T]:
+    """Iterate a sync user generator from async code, as a leaf: each step in a worker thread,
+    the slot held here for the whole stream."""
+    budget = ctx.budget
+    if budget is not None and not budget.try_acquire():
+        await budget.acquire()
+    try:
+        chunks = await run_in_worker_thread(
+            in_context, ctx, partial(func, **kwargs) if kwargs else func, *args
+        )
+        try:
+            while (
+                chunk := await run_in_worker_thread(in_context, ctx, next, chunks, _DONE)
+            ) is not _DONE:
+                yield chunk
+        finally:
+            close: Callable[[], object] | None = getattr(chunks, "close", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):  # the generator's cleanup must run
+                    await run_in_worker_thread(in_context, ctx, close)
+    finally:
+        if budget is not None:
+            budget.release()

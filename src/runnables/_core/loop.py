@@ -1,0 +1,75 @@
+"""The only place that knows which event loop is running: asyncio or trio.
+
+Two things anyio does not offer are needed by the core: waking a task of a given event loop
+from any thread without blocking (budget slots are handed over across threads and loops), and
+starting a task that the current task does not own (the producers behind a stream handed to a
+user, which must survive the consumer leaving at any point; see `fan_in`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+__all__ = ["LoopHandle", "current_loop"]
+
+_detached: set[Any] = set()  # asyncio keeps only weak references to running tasks
+
+
+class LoopHandle:
+    """The running event loop, as something other threads can schedule callbacks on."""
+
+    __slots__ = ("_asyncio_loop", "_trio_token")
+
+    def __init__(self, asyncio_loop: Any = None, trio_token: Any = None) -> None:
+        self._asyncio_loop = asyncio_loop
+        self._trio_token = trio_token
+
+    def is_current(self) -> bool:
+        """Whether this is the loop running in the calling thread."""
+        if self._asyncio_loop is not None:
+            asyncio = sys.modules["asyncio"]
+            return asyncio._get_running_loop() is self._asyncio_loop
+        trio = sys.modules["trio"]
+        if not trio.lowlevel.in_trio_run():
+            return False
+        return trio.lowlevel.current_trio_token() is self._trio_token
+
+    def call_soon(self, callback: Callable[[], object]) -> bool:
+        """Run `callback` soon on this loop, from any thread; False if the loop has ended."""
+        try:
+            if self._asyncio_loop is not None:
+                self._asyncio_loop.call_soon_threadsafe(callback)
+            else:
+                self._trio_token.run_sync_soon(callback)
+        except RuntimeError:  # asyncio: the loop is closed; trio: RunFinishedError
+            return False
+        return True
+
+    def spawn(self, run: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
+        """Start `run()` in a task of this loop that no caller's task group owns, in a copy of
+        the caller's context. `run` must handle every exception but cancellation itself (trio
+        treats a system task that raises as a crash); it is cancelled when the loop ends."""
+        context = contextvars.copy_context()
+        if self._asyncio_loop is not None:
+            task = context.run(self._asyncio_loop.create_task, run(), name=name)
+            _detached.add(task)
+            task.add_done_callback(_detached.discard)
+        else:
+            trio = sys.modules["trio"]
+            trio.lowlevel.spawn_system_task(run, name=name, context=context)
+
+
+def current_loop() -> LoopHandle:
+    """The event loop running in this thread (asyncio or trio)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is not None:
+        loop = asyncio._get_running_loop()
+        if loop is not None:
+            return LoopHandle(asyncio_loop=loop)
+    trio = sys.modules.get("trio")
+    if trio is not None and trio.lowlevel.in_trio_run():
+        return LoopHandle(trio_token=trio.lowlevel.current_trio_token())
+    raise RuntimeError("no asyncio or trio event loop is running in this thread")
