@@ -61,6 +61,12 @@ class RunnableBase(Generic[In, Out]):
         """The kind of run this is, for callbacks, events and logs."""
         return "chain"
 
+    @property
+    def blocks(self) -> bool:
+        """Whether the async path of this runnable only runs blocking sync code in a worker
+        thread (so that several such steps in a row may share one trip to a thread)."""
+        return False
+
     # ------------------------------------------------------------------ schemas
 
     @property

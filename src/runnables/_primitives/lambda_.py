@@ -155,6 +155,10 @@ class RunnableLambda(RunnableBase[In, Out]):
         return self.explicit_name or function_name(self.func, "RunnableLambda")
 
     @property
+    def blocks(self) -> bool:
+        return self._akind in (_SYNC, _GEN)
+
+    @property
     def input_type(self) -> Any:
         return self._types()[0]
 
@@ -184,13 +188,13 @@ class RunnableLambda(RunnableBase[In, Out]):
     def _call(self, input: In, ctx: RunContext) -> Out:
         if ctx is ROOT and self._plain:  # the untraced call of a plain function, kept short
             try:
-                output = self.func(input)
+                output: Any = self.func(input)
             except Exception as exc:
                 add_step_note(exc, self.name)
                 raise
             if isinstance(output, RunnableBase):
                 return self._returned(cast("RunnableBase[In, Out]", output), input, ctx)
-            return cast("Out", output)
+            return output  # type: ignore[no-any-return]  # (no `cast` call on the hot path)
         return super()._call(input, ctx)
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, overload
 
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.interop import run_in_worker_thread
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -41,6 +42,27 @@ def _flatten(steps: tuple[Any, ...]) -> tuple[RunnableBase[Any, Any], ...]:
     return tuple(flat)
 
 
+_Stage = Union["RunnableBase[Any, Any]", "tuple[RunnableBase[Any, Any], ...]"]
+
+
+def _async_stages(steps: tuple[RunnableBase[Any, Any], ...]) -> tuple[_Stage, ...]:
+    """The steps, with each run of consecutive steps that block (sync functions) grouped to
+    run in one worker thread trip under `ainvoke`."""
+    stages: list[_Stage] = []
+    run: list[RunnableBase[Any, Any]] = []
+    for step in steps:
+        if step.blocks:
+            run.append(step)
+            continue
+        if run:
+            stages.append(tuple(run) if len(run) > 1 else run[0])
+            run = []
+        stages.append(step)
+    if run:
+        stages.append(tuple(run) if len(run) > 1 else run[0])
+    return tuple(stages)
+
+
 @attrs.frozen(init=False)
 class RunnableSequence(RunnableBase[In, Out]):
     """Steps run one after another; nested sequences are flattened into one.
@@ -51,6 +73,7 @@ class RunnableSequence(RunnableBase[In, Out]):
 
     steps: tuple[RunnableBase[Any, Any], ...]
     explicit_name: str | None = None
+    _async_stages: tuple[_Stage, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @overload
     def __init__(
@@ -116,7 +139,8 @@ class RunnableSequence(RunnableBase[In, Out]):
     def __init__(self, *steps: Any, name: str | None = None) -> None:
         if not steps:
             raise ValueError("RunnableSequence needs at least one step")
-        self.__attrs_init__(_flatten(steps), name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+        flat = _flatten(steps)
+        self.__attrs_init__(flat, name, _async_stages(flat))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
     @property
     def name(self) -> str:
@@ -148,19 +172,41 @@ class RunnableSequence(RunnableBase[In, Out]):
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
         value: Any = input
-        if not ctx.callbacks:
+        if not ctx.callbacks:  # untraced: no position tags to add
             for step in self.steps:
                 value = step._call(value, ctx)
-            return cast("Out", value)
+            return value  # type: ignore[no-any-return]  # (no `cast` call on the hot path)
         for position, step in enumerate(self.steps, 1):
             value = step._call(value, ctx.with_local_tag(f"seq:step:{position}"))
         return cast("Out", value)
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
         value: Any = input
+        if not ctx.callbacks and ctx.budget is None:
+            # Untraced, and no slot to wait for: consecutive steps that would each hop to a
+            # worker thread make one trip together.
+            for stage in self._async_stages:
+                if isinstance(stage, tuple):
+                    value = await run_in_worker_thread(self._run_in_thread, stage, value, ctx)
+                else:
+                    value = await stage._acall(value, ctx)
+            return cast("Out", value)
         for position, step in enumerate(self.steps, 1):
             value = await step._acall(value, ctx.with_local_tag(f"seq:step:{position}"))
         return cast("Out", value)
+
+    @staticmethod
+    def _run_in_thread(
+        steps: tuple[RunnableBase[Any, Any], ...], value: Any, ctx: RunContext
+    ) -> Any:
+        """Run `steps` one after another in a worker thread, stopping between steps if the
+        awaiting task has been cancelled."""
+        from anyio.from_thread import check_cancelled
+
+        for step in steps:
+            value = step._call(value, ctx)
+            check_cancelled()
+        return value
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         stages: list[Iterator[Any]] = []
