@@ -18,6 +18,7 @@ from runnables._core.streaming import (
     add_chunks,
     add_step_note,
     aggregate,
+    aone,
     closing_chunks,
 )
 
@@ -127,7 +128,7 @@ class RunnableBase(Generic[In, Out]):
             finally:
                 leave(token)
         if _overrides(cls, "_atransform"):
-            return await aaggregate(self._atransform(_aiter_one(input), ctx))
+            return await aaggregate(self._atransform(aone(input), ctx))
         return await run_in_worker_thread(self._invoke, input, ctx)
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
@@ -481,7 +482,7 @@ class RunnableBase(Generic[In, Out]):
 
     def astream(self, input: In, config: RunnableConfig | None = None) -> AsyncIterator[Out]:
         """Yield output chunks as they are produced, asynchronously."""
-        return self._acall_transform(_aiter_one(input), context_for(config))
+        return self._acall_transform(aone(input), context_for(config))
 
     def transform(
         self, inputs: Iterator[In], config: RunnableConfig | None = None
@@ -848,10 +849,6 @@ def _overrides(cls: type[object], method: str) -> bool:
     """Whether `cls` replaces `RunnableBase`'s own `method`."""
     own: object = getattr(RunnableBase, method)
     return getattr(cls, method) is not own
-
-
-async def _aiter_one(value: Any) -> AsyncIterator[Any]:
-    yield value
 
 
 def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:

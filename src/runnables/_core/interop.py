@@ -31,19 +31,14 @@ def _event_loop_running_here() -> bool:
 
 
 def _in_anyio_worker_thread() -> bool:
+    """Whether this thread is an anyio worker thread (so its event loop can be reached)."""
     import anyio.from_thread
 
     try:
-        anyio.from_thread.run_sync(_noop)
+        anyio.from_thread.check_cancelled()  # reads a thread-local; no trip to the loop
     except anyio.NoEventLoopError:
         return False
-    except anyio.RunFinishedError:
-        return False
     return True
-
-
-def _noop() -> None:
-    return None
 
 
 def run_coroutine_blocking(func: Callable[[], Awaitable[T]]) -> T:
@@ -144,7 +139,8 @@ def _iterate_with(
 
 
 async def aiterate_in_threads(chunks: Iterator[T]) -> AsyncIterator[T]:
-    """Iterate a sync iterator from async code, each `next` in a worker thread."""
+    """Iterate a sync iterator that may block (user code) from async code: each `next` in a
+    worker thread, and `close` too, however the iteration ends."""
     import anyio.to_thread
 
     done: Any = object()
@@ -175,6 +171,7 @@ def iterate_async_source(chunks: AsyncIterator[T]) -> Iterator[T]:
 
 
 async def aiter_sync(chunks: Iterator[T]) -> AsyncIterator[T]:
-    """An async view of a sync iterator whose `next` does not block."""
+    """An async view of a sync iterator, advanced on the event loop itself: only for one
+    whose `next` never blocks, or a loop that has nothing else to run (a portal's)."""
     for chunk in chunks:
         yield chunk

@@ -11,13 +11,13 @@ retrievers) goes through here, so the order is the same everywhere:
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import closing
 from functools import partial
 from typing import Any, TypeVar
 
-import anyio
-
 from runnables._core.context import ROOT, RunContext, enter, leave
-from runnables._core.interop import run_in_worker_thread
+from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
+from runnables._core.streaming import closing_chunks
 
 __all__ = [
     "aleaf",
@@ -30,8 +30,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-_DONE: Any = object()
 
 
 def in_context(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -81,6 +79,25 @@ async def aleaf_in_thread(ctx: RunContext, func: Callable[..., T], *args: Any, *
         return await run_in_worker_thread(in_context, ctx, call, *args)
 
 
+class _Stepped(Iterator[T]):
+    """A sync stream advanced, and closed, with `ctx` published around each step."""
+
+    __slots__ = ("_chunks", "_ctx")
+
+    def __init__(self, ctx: RunContext, chunks: Iterator[T]) -> None:
+        self._ctx = ctx
+        self._chunks = chunks
+
+    def __next__(self) -> T:
+        chunk: T = in_context(self._ctx, next, self._chunks)
+        return chunk
+
+    def close(self) -> None:
+        close: Callable[[], object] | None = getattr(self._chunks, "close", None)
+        if close is not None:
+            in_context(self._ctx, close)
+
+
 def leaf_iter(
     ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
 ) -> Iterator[T]:
@@ -92,15 +109,8 @@ def leaf_iter(
     if budget is not None:
         budget.acquire_blocking()
     try:
-        chunks = in_context(ctx, func, *args, **kwargs)
-        try:
-            chunk: Any
-            while (chunk := in_context(ctx, next, chunks, _DONE)) is not _DONE:
-                yield chunk
-        finally:
-            close: Callable[[], object] | None = getattr(chunks, "close", None)
-            if close is not None:
-                in_context(ctx, close)
+        with closing(_Stepped(ctx, in_context(ctx, func, *args, **kwargs))) as chunks:
+            yield from chunks
     finally:
         if budget is not None:
             budget.release()
@@ -151,16 +161,9 @@ async def aleaf_iter_in_threads(
         chunks = await run_in_worker_thread(
             in_context, ctx, partial(func, **kwargs) if kwargs else func, *args
         )
-        try:
-            while (
-                chunk := await run_in_worker_thread(in_context, ctx, next, chunks, _DONE)
-            ) is not _DONE:
+        async with closing_chunks(aiterate_in_threads(_Stepped(ctx, chunks))) as stepped:
+            async for chunk in stepped:
                 yield chunk
-        finally:
-            close: Callable[[], object] | None = getattr(chunks, "close", None)
-            if close is not None:
-                with anyio.CancelScope(shield=True):  # the generator's cleanup must run
-                    await run_in_worker_thread(in_context, ctx, close)
     finally:
         if budget is not None:
             budget.release()

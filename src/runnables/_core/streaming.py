@@ -14,6 +14,7 @@ __all__ = [
     "add_note",
     "add_step_note",
     "aggregate",
+    "aone",
     "awaited",
     "closing_chunks",
 ]
@@ -106,3 +107,8 @@ async def closing_chunks(chunks: AsyncIterator[T]) -> AsyncGenerator[AsyncIterat
 async def awaited(make: Callable[[], Awaitable[T]]) -> AsyncIterator[T]:
     """A one-chunk stream: the result of awaiting `make()` (called when iterated)."""
     yield await make()
+
+
+async def aone(value: T) -> AsyncIterator[T]:
+    """A one-chunk async stream: `value`."""
+    yield value

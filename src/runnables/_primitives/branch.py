@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, cast, overload
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables._core.interop import aiter_sync
-from runnables._core.streaming import aaggregate, aggregate, closing_chunks
+from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
 from runnables._primitives.coerce import coerce_to_runnable
 
 if TYPE_CHECKING:
@@ -112,7 +111,7 @@ class RunnableBranch(RunnableBase[In, Out], Generic[In, Out]):
         input = await aaggregate(inputs)
         branch, tag = await self._achoose(input, ctx)
         async with closing_chunks(
-            branch._acall_transform(aiter_sync(iter((input,))), ctx.with_local_tag(tag))
+            branch._acall_transform(aone(input), ctx.with_local_tag(tag))
         ) as chunks:
             async for chunk in chunks:
                 yield chunk

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables._core.interop import aiter_sync
-from runnables._core.streaming import aaggregate, add_note, aggregate, closing_chunks
+from runnables._core.streaming import aaggregate, add_note, aggregate, aone, closing_chunks
 from runnables._primitives.coerce import coerce_to_runnable
 
 if TYPE_CHECKING:
@@ -121,7 +120,7 @@ class RunnableWithFallbacks(RunnableBase[In, Out]):
         input = await aaggregate(inputs)
         errors: list[BaseException] = []
         for position, attempt in enumerate(self._attempts()):
-            source = aiter_sync(iter((self._input_for(input, errors[-1] if errors else None),)))
+            source = aone(self._input_for(input, errors[-1] if errors else None))
             async with closing_chunks(
                 attempt._acall_transform(source, _tag(ctx, position))
             ) as chunks:

@@ -11,7 +11,7 @@ from runnables._core.base import RunnableBase
 from runnables._core.context import RunContext
 from runnables._core.interop import aiter_sync, iterate_async_source, iterate_blocking
 from runnables._core.leaf import aleaf_iter, aleaf_iter_in_threads, leaf_iter
-from runnables._core.streaming import aaggregate, aggregate, closing_chunks
+from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
 from runnables._core.types import function_types
 from runnables._primitives.lambda_ import function_kind, function_name
 
@@ -90,13 +90,13 @@ class RunnableGenerator(RunnableBase[In, Out]):
         return aggregate(self._transform(iter((input,)), ctx))
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        return await aaggregate(self._atransform(_one(input), ctx))
+        return await aaggregate(self._atransform(aone(input), ctx))
 
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
         return self._transform(iter((input,)), ctx)
 
     async def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
-        async with closing_chunks(self._atransform(_one(input), ctx)) as chunks:
+        async with closing_chunks(self._atransform(aone(input), ctx)) as chunks:
             async for chunk in chunks:
                 yield chunk
 
@@ -117,7 +117,3 @@ class RunnableGenerator(RunnableBase[In, Out]):
             return aleaf_iter(free, self.atransform_fn, inputs)
         assert self.transform_fn is not None
         return aleaf_iter_in_threads(free, self.transform_fn, iterate_async_source(inputs))
-
-
-async def _one(value: Any) -> AsyncIterator[Any]:
-    yield value

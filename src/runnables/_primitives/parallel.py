@@ -13,8 +13,7 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
 from runnables._core.fan_in import FanIn, Producer, deliver
-from runnables._core.interop import aiter_sync
-from runnables._core.streaming import AddableDict, aaggregate, aggregate, closing_chunks
+from runnables._core.streaming import AddableDict, aaggregate, aggregate, aone, closing_chunks
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
@@ -122,9 +121,7 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
         def branch_producer(key: str, branch: RunnableBase[In, Any]) -> Producer[dict[str, Any]]:
             async def produce(send: MemoryObjectSendStream[dict[str, Any]]) -> None:
                 tagged = ctx.with_local_tag(f"map:key:{key}")
-                async with closing_chunks(
-                    branch._acall_transform(aiter_sync(iter((input,))), tagged)
-                ) as chunks:
+                async with closing_chunks(branch._acall_transform(aone(input), tagged)) as chunks:
                     async for chunk in chunks:
                         await deliver(send, AddableDict({key: chunk}))
 

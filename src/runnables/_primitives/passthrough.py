@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables._core.interop import aiter_sync
-from runnables._core.streaming import AddableDict, aaggregate, aggregate, closing_chunks
+from runnables._core.streaming import AddableDict, aaggregate, aggregate, aone, closing_chunks
 from runnables._primitives.parallel import RunnableParallel
 
 if TYPE_CHECKING:
@@ -103,9 +102,7 @@ class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
         if passed:
             yield AddableDict(passed)
         tagged = ctx.with_local_tag("map:key:__assign__")
-        async with closing_chunks(
-            self.mapper._acall_transform(aiter_sync(iter((whole,))), tagged)
-        ) as chunks:
+        async with closing_chunks(self.mapper._acall_transform(aone(whole), tagged)) as chunks:
             async for chunk in chunks:
                 yield chunk
 

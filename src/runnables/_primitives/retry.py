@@ -11,8 +11,7 @@ import anyio
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables._core.interop import aiter_sync
-from runnables._core.streaming import aaggregate, aggregate, closing_chunks
+from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -109,7 +108,7 @@ class RunnableRetry(RunnableBase[In, Out]):
         input = await aaggregate(inputs)
         attempt = 1
         while True:
-            source = aiter_sync(iter((input,)))
+            source = aone(input)
             async with closing_chunks(
                 self.bound._acall_transform(source, _tag(ctx, attempt))
             ) as chunks:
