@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast, overload
 
 from typing_extensions import Unpack
 
 from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
 from runnables._core.config import RunnableConfig, check_config
 from runnables._core.context import RunContext, context_for, enter, leave
+from runnables._core.hooks import default_hook, written
 from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
 from runnables._core.runs import finish_run, notify, notify_async, start_run
 from runnables._core.streaming import (
@@ -37,6 +38,18 @@ if TYPE_CHECKING:
 
 __all__ = ["RunnableBase"]
 
+#: The methods a runnable class may write, the rest being derived from them.
+_HOOKS = (
+    "_invoke",
+    "_ainvoke",
+    "_transform",
+    "_stream",
+    "_atransform",
+    "_astream",
+    "invoke",
+    "ainvoke",
+)
+
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 Next = TypeVar("Next")
@@ -51,6 +64,13 @@ class RunnableBase(Generic[In, Out]):
     """
 
     __slots__ = ()
+
+    #: The hooks of `_HOOKS` this class writes itself (set for each class as it is created).
+    _written: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._written = written(cls, _HOOKS)
 
     @property
     def name(self) -> str:
@@ -102,43 +122,50 @@ class RunnableBase(Generic[In, Out]):
 
     # ------------------------------------------------------------------ hooks
 
+    @default_hook
     def _invoke(self, input: In, ctx: RunContext) -> Out:
         """Run once, synchronously. Defaults to a public `invoke` override, else the async path."""
-        cls = type(self)
-        if _overrides(cls, "invoke"):
+        has = self._written
+        if "invoke" in has:
             token = enter(ctx)
             try:
                 return self.invoke(input, ctx.as_config())
             finally:
                 leave(token)
-        if not _overrides(cls, "_ainvoke") and not _overrides(cls, "ainvoke"):
-            if _overrides(cls, "_transform"):
+        if "_ainvoke" not in has and "ainvoke" not in has:
+            if "_transform" in has:
                 return aggregate(self._transform(iter((input,)), ctx))
-            raise NotImplementedError(f"{cls.__name__} implements neither invoke nor ainvoke")
+            raise NotImplementedError(
+                f"{type(self).__name__} implements neither invoke nor ainvoke"
+            )
         return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
 
+    @default_hook
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
         """Run once, asynchronously. Defaults to a public `ainvoke` override, else the sync path
         in a worker thread."""
-        cls = type(self)
-        if _overrides(cls, "ainvoke"):
+        has = self._written
+        if "ainvoke" in has:
             token = enter(ctx)
             try:
                 return await self.ainvoke(input, ctx.as_config())
             finally:
                 leave(token)
-        if _overrides(cls, "_atransform"):
+        if "_atransform" in has:
             return await aaggregate(self._atransform(aone(input), ctx))
         return await run_in_worker_thread(self._invoke, input, ctx)
 
+    @default_hook
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         """Stream in, stream out. Defaults to waiting for the whole input, then `_stream`."""
         yield from self._stream(aggregate(inputs), ctx)
 
+    @default_hook
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
         """Stream the output for one whole input. Defaults to one chunk: the invoke result."""
         yield self._invoke(input, ctx)
 
+    @default_hook
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         """Async stream in, stream out. Defaults to waiting for the whole input, then `_astream`."""
         whole = await aaggregate(inputs)
@@ -146,6 +173,7 @@ class RunnableBase(Generic[In, Out]):
             async for chunk in chunks:
                 yield chunk
 
+    @default_hook
     async def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
         """Async stream for one whole input. Defaults to one chunk: the ainvoke result."""
         yield await self._ainvoke(input, ctx)
@@ -213,14 +241,14 @@ class RunnableBase(Generic[In, Out]):
         # input (one not overriding `_transform`) once that is complete (and so known), any
         # other runnable at its first input chunk.
         seen = _Recorder(inputs)
-        whole = self.run_type != "chain" and not _overrides(type(self), "_transform")
+        whole = self.run_type != "chain" and "_transform" not in self._written
         try:
             known: Any = aggregate(seen) if whole else next(seen, NOTHING)
         except Exception as exc:
             add_step_note(exc, self.name)
             raise
         # One that cannot stream at all ends its run before its output moves on.
-        held: list[Any] | None = [] if whole and not _overrides(type(self), "_stream") else None
+        held: list[Any] | None = [] if whole and "_stream" not in self._written else None
         run = start_run(self.name, self.run_type, known if whole else None, ctx)
         notify(ctx.callbacks, "on_start", run)
         total: Any = NOTHING
@@ -264,13 +292,13 @@ class RunnableBase(Generic[In, Out]):
             return
         # Like LangChain, a run starts when its input does (see `_call_transform`).
         seen = _ARecorder(inputs)
-        whole = self.run_type != "chain" and not _overrides(type(self), "_atransform")
+        whole = self.run_type != "chain" and "_atransform" not in self._written
         try:
             known: Any = await aaggregate(seen) if whole else await _anext_or(seen, NOTHING)
         except Exception as exc:
             add_step_note(exc, self.name)
             raise
-        held: list[Any] | None = [] if whole and not _overrides(type(self), "_astream") else None
+        held: list[Any] | None = [] if whole and "_astream" not in self._written else None
         run = start_run(self.name, self.run_type, known if whole else None, ctx)
         await notify_async(ctx.callbacks, "on_start", run)
         total: Any = NOTHING
@@ -302,10 +330,12 @@ class RunnableBase(Generic[In, Out]):
 
     # ------------------------------------------------------------- public calls
 
+    @default_hook
     def invoke(self, input: In, config: RunnableConfig | None = None) -> Out:
         """Run once on `input` and return the output."""
         return self._call(input, context_for(config))
 
+    @default_hook
     async def ainvoke(self, input: In, config: RunnableConfig | None = None) -> Out:
         """Run once on `input`, asynchronously."""
         return await self._acall(input, context_for(config))
@@ -843,12 +873,6 @@ class _ARecorder(AsyncIterator[Any]):
 
     def total(self) -> Any:
         return None if self._total is NOTHING else self._total
-
-
-def _overrides(cls: type[object], method: str) -> bool:
-    """Whether `cls` replaces `RunnableBase`'s own `method`."""
-    own: object = getattr(RunnableBase, method)
-    return getattr(cls, method) is not own
 
 
 def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeAlias, TypeVar, Union, cast, runtime_checkable
+from typing import (
+    Any,
+    ClassVar,
+    Generic,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    Union,
+    cast,
+    runtime_checkable,
+)
 
 import attrs
 from typing_extensions import Self
@@ -18,6 +28,7 @@ from typing_extensions import Self
 from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
 from runnables._core.context import RunContext
+from runnables._core.hooks import default_hook, written
 from runnables._core.interop import (
     aiterate_in_threads,
     iterate_blocking,
@@ -73,6 +84,13 @@ def _options_factory() -> dict[str, Any]:
 @attrs.frozen
 class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
     """The machinery shared by chat models and LLMs."""
+
+    #: The model hooks of `_HOOKS` this class writes itself (set for each class as it is created).
+    _model_hooks: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._model_hooks = written(cls, _HOOKS)
 
     options: Mapping[str, Any] = attrs.field(
         factory=_options_factory, kw_only=True, hash=False, converter=_options
@@ -145,7 +163,7 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
     # -- the model's work, without the budget (held by the callers below)
 
     def _run_sync(self, input: P) -> Out:
-        has = _hooks(type(self))
+        has = self._model_hooks
         stop, kwargs = self._call_options()
         if "_generate" in has:
             return self._call_generate(input, stop, kwargs)
@@ -156,7 +174,7 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
         raise self._missing()
 
     async def _run_async(self, input: P) -> Out:
-        has = _hooks(type(self))
+        has = self._model_hooks
         stop, kwargs = self._call_options()
         if "_agenerate" in has:
             return await self._call_agenerate(input, stop, kwargs)
@@ -167,7 +185,7 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
         raise self._missing()
 
     def _chunks_sync(self, input: P) -> Iterator[C]:
-        has = _hooks(type(self))
+        has = self._model_hooks
         stop, kwargs = self._call_options()
         if "_stream_chunks" in has:
             yield from self._call_stream_chunks(input, stop, kwargs)
@@ -182,7 +200,7 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
             raise self._missing()
 
     async def _chunks_async(self, input: P) -> AsyncIterator[C]:
-        has = _hooks(type(self))
+        has = self._model_hooks
         stop, kwargs = self._call_options()
         if "_astream_chunks" in has:
             source = self._call_astream_chunks(input, stop, kwargs)
@@ -217,19 +235,6 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
     def _astream(self, input: LanguageModelInput, ctx: RunContext) -> AsyncIterator[Out]:
         chunks: AsyncIterator[Any] = aleaf_iter(ctx, self._chunks_async, self._prepare(input))
         return chunks
-
-
-_hook_cache: dict[type[Any], frozenset[str]] = {}
-
-
-def _hooks(cls: type[Any]) -> frozenset[str]:
-    """The hooks `cls` writes itself (rather than inheriting the bases' placeholders)."""
-    found = _hook_cache.get(cls)
-    if found is None:
-        placeholders = {getattr(base, name) for base in (BaseChatModel, BaseLLM) for name in _HOOKS}
-        found = frozenset(name for name in _HOOKS if getattr(cls, name) not in placeholders)
-        _hook_cache[cls] = found
-    return found
 
 
 def _wrong_input(model: RunnableBase[Any, Any], input: object) -> TypeError:
@@ -313,24 +318,28 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
 
     # -- the hooks a chat model writes (at least one)
 
+    @default_hook
     def _generate(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AIMessage:
         """The whole answer to `messages`."""
         raise NotImplementedError
 
+    @default_hook
     async def _agenerate(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AIMessage:
         """The whole answer to `messages`, asynchronously."""
         raise NotImplementedError
 
+    @default_hook
     def _stream_chunks(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> Iterator[AIMessageChunk]:
         """The answer to `messages`, chunk by chunk."""
         raise NotImplementedError
 
+    @default_hook
     def _astream_chunks(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[AIMessageChunk]:
@@ -417,20 +426,24 @@ class BaseLLM(_LanguageModel[str, str, str]):
 
     # -- the hooks an LLM writes (at least one)
 
+    @default_hook
     def _generate(self, prompt: str, stop: list[str] | None = None, **kwargs: Any) -> str:
         """The whole completion of `prompt`."""
         raise NotImplementedError
 
+    @default_hook
     async def _agenerate(self, prompt: str, stop: list[str] | None = None, **kwargs: Any) -> str:
         """The whole completion of `prompt`, asynchronously."""
         raise NotImplementedError
 
+    @default_hook
     def _stream_chunks(
         self, prompt: str, stop: list[str] | None = None, **kwargs: Any
     ) -> Iterator[str]:
         """The completion of `prompt`, chunk by chunk."""
         raise NotImplementedError
 
+    @default_hook
     def _astream_chunks(
         self, prompt: str, stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[str]:
