@@ -5,6 +5,8 @@ the next scripted step (`Reply`, `Fail`, `Drop`, `Truncate`); with none scripted
 the last message back ("echo: <text>"). Streaming requests (`"stream": true`) are answered
 with Server-Sent Events over chunked transfer encoding, one event per token, then
 `data: [DONE]`. Every request is recorded (`requests`: JSON body and headers).
+`answering` counts the requests being answered right now and `disconnects` the answers cut
+short because the client went away (a write to its closed connection failed).
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class OpenAIServer:
     def __init__(self) -> None:
         self.steps: deque[Step] = deque()
         self.requests: list[Recorded] = []
+        self.answering = 0
+        self.disconnects = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
@@ -103,6 +107,14 @@ class OpenAIServer:
     def record(self, entry: Recorded) -> None:
         with self.lock:
             self.requests.append(entry)
+
+    def count_answering(self, change: int) -> None:
+        with self.lock:
+            self.answering += change
+
+    def count_disconnect(self) -> None:
+        with self.lock:
+            self.disconnects += 1
 
     def close(self) -> None:
         self.stopping.set()
@@ -131,10 +143,14 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             return None
 
         def do_POST(self) -> None:
+            server.count_answering(1)
             try:
                 self._answer()
             except (BrokenPipeError, ConnectionResetError, OSError):
                 self.close_connection = True
+                server.count_disconnect()
+            finally:
+                server.count_answering(-1)
 
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

@@ -55,78 +55,93 @@ class RunnableRetry(RunnableBase[In, Out]):
     def output_type(self) -> Any:
         return self.bound.output_type
 
-    def _wait(self, attempt: int) -> float:
-        if not self.wait_exponential_jitter:
-            return 0.0
-        return min(MAX_WAIT, INITIAL_WAIT * 2.0 ** (attempt - 1)) + random.uniform(0, JITTER)
-
-    def _should_retry(self, exc: BaseException, attempt: int) -> bool:
-        return attempt < self.stop_after_attempt and isinstance(exc, self.retry_if_exception_type)
+    # The drivers below only call, sleep and yield; `_Attempts` decides.
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
-        attempt = 1
+        attempts = _Attempts(self, ctx)
         while True:
             try:
-                return self.bound._call(input, _tag(ctx, attempt))
+                return self.bound._call(input, attempts.context)
             except Exception as exc:
-                if not self._should_retry(exc, attempt):
+                if not attempts.retry_after(exc):
                     raise
-            time.sleep(self._wait(attempt))
-            attempt += 1
+            time.sleep(attempts.wait)
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        attempt = 1
+        attempts = _Attempts(self, ctx)
         while True:
             try:
-                return await self.bound._acall(input, _tag(ctx, attempt))
+                return await self.bound._acall(input, attempts.context)
             except Exception as exc:
-                if not self._should_retry(exc, attempt):
+                if not attempts.retry_after(exc):
                     raise
-            await anyio.sleep(self._wait(attempt))
-            attempt += 1
+            await anyio.sleep(attempts.wait)
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         input = aggregate(inputs)
-        attempt = 1
+        attempts = _Attempts(self, ctx)
         while True:
-            chunks = self.bound._call_transform(iter((input,)), _tag(ctx, attempt))
+            chunks = self.bound._call_transform(iter((input,)), attempts.context)
             try:
                 first = next(chunks)
             except StopIteration:
                 return
             except Exception as exc:
-                if not self._should_retry(exc, attempt):
+                if not attempts.retry_after(exc):
                     raise
-                time.sleep(self._wait(attempt))
-                attempt += 1
-                continue
-            yield first
-            yield from chunks
-            return
+            else:
+                yield first
+                yield from chunks
+                return
+            time.sleep(attempts.wait)
 
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         input = await aaggregate(inputs)
-        attempt = 1
+        attempts = _Attempts(self, ctx)
         while True:
-            source = aone(input)
             async with closing_chunks(
-                self.bound._acall_transform(source, _tag(ctx, attempt))
+                self.bound._acall_transform(aone(input), attempts.context)
             ) as chunks:
                 try:
                     first = await chunks.__anext__()
                 except StopAsyncIteration:
                     return
                 except Exception as exc:
-                    if not self._should_retry(exc, attempt):
+                    if not attempts.retry_after(exc):
                         raise
                 else:
                     yield first
                     async for chunk in chunks:
                         yield chunk
                     return
-            await anyio.sleep(self._wait(attempt))
-            attempt += 1
+            await anyio.sleep(attempts.wait)
 
 
-def _tag(ctx: RunContext, attempt: int) -> RunContext:
-    return ctx if attempt == 1 else ctx.with_local_tag(f"retry:attempt:{attempt}")
+class _Attempts:
+    """The retry decisions of one call, without I/O: the context of the current attempt, and
+    after a failure whether to try again and how long to wait first."""
+
+    __slots__ = ("_ctx", "_retry", "context", "number", "wait")
+
+    def __init__(self, retry: RunnableRetry[Any, Any], ctx: RunContext) -> None:
+        self._retry = retry
+        self._ctx = ctx
+        self.number = 1
+        self.context = ctx
+        self.wait = 0.0
+
+    def retry_after(self, exc: BaseException) -> bool:
+        """Whether attempt `number`, which raised `exc`, is followed by another one."""
+        retry = self._retry
+        if self.number >= retry.stop_after_attempt or not isinstance(
+            exc, retry.retry_if_exception_type
+        ):
+            return False
+        self.wait = (
+            min(MAX_WAIT, INITIAL_WAIT * 2.0 ** (self.number - 1)) + random.uniform(0, JITTER)
+            if retry.wait_exponential_jitter
+            else 0.0
+        )
+        self.number += 1
+        self.context = self._ctx.with_local_tag(f"retry:attempt:{self.number}")
+        return True
