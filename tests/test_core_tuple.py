@@ -48,7 +48,7 @@ def test_plain_functions_are_coerced() -> None:
     # Typed for runnables only; functions are accepted at run time.
     pair: RunnableTuple[str, Any] = RunnableTuple(length, str.upper)  # type: ignore[call-overload]
     assert pair.invoke("abc") == (3, "ABC")
-    assert isinstance(pair.parallel, RunnableParallel)
+    assert isinstance(pair.bound, RunnableParallel)
     assert isinstance(pair.branches[0], RunnableLambda)
 
 
@@ -63,7 +63,7 @@ def test_name_types_and_schemas() -> None:
     assert RunnableTuple(word_count, shout, name="pair").name == "pair"
     assert pair.input_type is str
     assert pair.output_type == tuple[int, str]
-    assert pair.parallel.name == "RunnableParallel<0,1>"
+    assert pair.bound.name == "RunnableParallel<0,1>"
 
 
 @pytest.mark.anyio
@@ -154,4 +154,4 @@ def test_graph_draws_like_the_parallel() -> None:
     names = [node.name for node in pair.get_graph().nodes]
     assert "word_count" in names
     assert "shout" in names
-    assert len(pair.get_graph().edges) == len(pair.parallel.get_graph().edges)
+    assert len(pair.get_graph().edges) == len(pair.bound.get_graph().edges)

@@ -7,7 +7,26 @@ import uuid
 
 from typing_extensions import assert_type
 
-from runnables import RunnableBinding, RunnableConfig, RunnableLambda
+from runnables import Callback, Run, RunnableBinding, RunnableConfig, RunnableLambda
+
+
+class EndsOnly:
+    """A callback may write any one of the four methods, sync or async."""
+
+    async def on_end(self, run: Run) -> None:
+        return None
+
+
+class ErrorsOnly:
+    def on_error(self, run: Run, error: BaseException) -> None:
+        return None
+
+
+class LangChainStyle:
+    """No method runnables calls: not a callback."""
+
+    def on_chain_start(self, serialized: dict[str, object], inputs: object) -> None:
+        return None
 
 
 def to_len(text: str) -> int:
@@ -32,6 +51,8 @@ def config_values() -> None:
     assert_type(r.with_config(config), RunnableBinding[str, int])
     assert_type(r.with_config(config, run_name="x"), RunnableBinding[str, int])
     assert_type(r.with_config(max_concurrency=2, recursion_limit=5), RunnableBinding[str, int])
+    callbacks: list[Callback] = [EndsOnly(), ErrorsOnly()]
+    assert_type(r.invoke("a", {"callbacks": callbacks}), int)
 
 
 async def negative() -> None:
@@ -50,3 +71,6 @@ async def negative() -> None:
     bad_value = r.invoke("a", {"tags": "a"})  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     bad_kw_value = r.with_config(max_concurrency="2")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     bad_variable: RunnableConfig = {"tags": [], "verbose": True}  # type: ignore[typeddict-unknown-key]  # pyright: ignore[reportAssignmentType]
+    # Something with none of the callback methods is not a callback.
+    no_callback = r.invoke("a", {"callbacks": [LangChainStyle()]})  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    not_a_list = r.invoke("a", {"callbacks": EndsOnly()})  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

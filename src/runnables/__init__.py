@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from runnables._primitives.retry import RunnableRetry as RunnableRetry
     from runnables._primitives.sequence import RunnableSequence as RunnableSequence
     from runnables._primitives.tuple_ import RunnableTuple as RunnableTuple
+    from runnables.errors import RunnablesError as RunnablesError
 
 __all__ = [
     "Callback",
@@ -48,6 +49,7 @@ __all__ = [
     "RunnableSequence",
     "RunnableTuple",
     "RunnableWithFallbacks",
+    "RunnablesError",
     "runnable",
 ]
 
@@ -70,6 +72,7 @@ _WHERE = {
     "RunnableSequence": "runnables._primitives.sequence",
     "RunnableTuple": "runnables._primitives.tuple_",
     "RunnableWithFallbacks": "runnables._primitives.fallbacks",
+    "RunnablesError": "runnables.errors",
     "runnable": "runnables._primitives.lambda_",
 }
 
@@ -80,8 +83,6 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'runnables' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
-    if getattr(value, "__module__", "").startswith("runnables._"):
-        value.__module__ = "runnables"  # reprs, tracebacks and docs show the public path
     globals()[name] = value
     return value
 

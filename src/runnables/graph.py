@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, Union, cast
 
 import attrs
 
@@ -91,11 +91,20 @@ class Graph:
         return "\n".join(lines) + "\n"
 
 
+_DRAWN_AS_BOUND = (RunnableBinding, RunnableRetry, RunnableWithFallbacks, RunnableEach)
+_Wrapper = Union[  # noqa: UP007
+    RunnableBinding[Any, Any],
+    RunnableRetry[Any, Any],
+    RunnableWithFallbacks[Any, Any],
+    RunnableEach[Any, Any],
+]
+
+
 def graph_of(runnable: RunnableBase[Any, Any]) -> Graph:
     """The graph of `runnable`: its input node, its structure, its output node."""
     ends = runnable
     while isinstance(ends, (RunnableRetry, RunnableWithFallbacks)):  # same schemas as inside
-        ends = ends.bound if isinstance(ends, RunnableRetry) else ends.runnable
+        ends = ends.bound
     build = _Builder()
     start = build.node(ends.input_schema.title, None)
     entries, exits = build.add(runnable, None)
@@ -149,19 +158,16 @@ class _Builder:
         if isinstance(runnable, RunnableParallel) and runnable.branches:
             return self.fan([branch for _, branch in runnable.branches], conditional=False)
         if isinstance(runnable, RunnableTuple):
-            return self.add(runnable.parallel, None)
-        if isinstance(runnable, RunnableAssign) and runnable.mapper.branches:
-            return self.fan([branch for _, branch in runnable.mapper.branches], conditional=False)
+            return self.add(runnable.bound, None)
+        if isinstance(runnable, RunnableAssign) and runnable.bound.branches:
+            return self.fan([branch for _, branch in runnable.bound.branches], conditional=False)
         if isinstance(runnable, RunnableBranch):
             targets = [target for _, target in runnable.branches]
             return self.fan([*targets, runnable.default], conditional=True)
-        if isinstance(runnable, RunnableEach):
-            each = cast("RunnableEach[Any, Any]", runnable)  # its `In` is not solvable from Any
-            return self.add(each.bound, name or each.name)
-        if isinstance(runnable, (RunnableBinding, RunnableRetry)):
-            return self.add(runnable.bound, name or runnable.name)
-        if isinstance(runnable, RunnableWithFallbacks):
-            return self.add(runnable.runnable, name or runnable.name)
+        if isinstance(runnable, _DRAWN_AS_BOUND):
+            # Wrappers drawn as the runnable they wrap, under their own name.
+            wrapper = cast("_Wrapper", runnable)
+            return self.add(wrapper.bound, name or wrapper.name)
         index = self.node(name or runnable.name, runnable)
         return ((index, False),), (index,)
 

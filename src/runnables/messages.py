@@ -8,6 +8,8 @@ from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, cast, get_args, g
 import attrs
 import cattrs
 
+from runnables.errors import RunnablesTypeError, RunnablesValueError
+
 __all__ = [
     "MessageContent",
     "MessageLike",
@@ -91,7 +93,7 @@ class BaseMessage:
         if not hasattr(self, "type"):
             names = ", ".join(cls.__name__ for cls in _MESSAGE_CLASSES.values())
             msg = f"{self.__class__.__name__} is abstract; use one of {names}"
-            raise TypeError(msg)
+            raise RunnablesTypeError(msg)
 
     def __repr__(self) -> str:
         """Show the class and the fields that differ from their defaults."""
@@ -221,7 +223,7 @@ class AIMessageChunk(AIMessage):
         checked = cast("object", other)
         if not isinstance(checked, AIMessageChunk):
             msg = f"can only add AIMessageChunk to AIMessageChunk, not {checked.__class__.__name__}"
-            raise TypeError(msg)
+            raise RunnablesTypeError(msg)
         return AIMessageChunk(
             _merge_content(self.content, checked.content),
             additional_kwargs=_merge_dicts(self.additional_kwargs, checked.additional_kwargs),
@@ -373,13 +375,13 @@ def _structure(data: object, cls: type[_T], where: str) -> _T:
     """Build ``cls`` from plain data, turning validation failures into one readable ValueError."""
     if not isinstance(data, Mapping):
         msg = f"{where}: expected a mapping of fields, got {_type_name(data)}"
-        raise TypeError(msg)
+        raise RunnablesTypeError(msg)
     try:
         return _converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
         problems = "; ".join(cattrs.transform_error(exc, where, _format_error))
         msg = f"invalid {cls.__name__} data: {problems}"
-        raise ValueError(msg) from exc
+        raise RunnablesValueError(msg) from exc
 
 
 def message_to_dict(message: BaseMessage) -> dict[str, Any]:
@@ -387,7 +389,7 @@ def message_to_dict(message: BaseMessage) -> dict[str, Any]:
     if _MESSAGE_CLASSES.get(message.type) is not message.__class__:
         known = ", ".join(cls.__name__ for cls in _MESSAGE_CLASSES.values())
         msg = f"cannot serialise {_type_name(message)}: only {known} are supported"
-        raise TypeError(msg)
+        raise RunnablesTypeError(msg)
     data: dict[str, Any] = _converter.unstructure(message)
     return {"type": message.type, "data": data}
 
@@ -401,18 +403,18 @@ def _message_from_dict(value: object, where: str) -> BaseMessage:
     """Rebuild one message, reporting problems relative to ``where``."""
     if not isinstance(value, Mapping):
         msg = f"{where}: expected a mapping with 'type' and 'data', got {_type_name(value)}"
-        raise TypeError(msg)
+        raise RunnablesTypeError(msg)
     entry = cast("Mapping[object, object]", value)
     if set(entry) != {"type", "data"}:
         keys = ", ".join(sorted(map(repr, entry)))
         msg = f"{where}: expected exactly the keys 'type' and 'data', got {keys}"
-        raise ValueError(msg)
+        raise RunnablesValueError(msg)
     kind = entry["type"]
     cls = _MESSAGE_CLASSES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         known = ", ".join(map(repr, _MESSAGE_CLASSES))
         msg = f"{where}.type: unknown message type {kind!r}; known types: {known}"
-        raise ValueError(msg)
+        raise RunnablesValueError(msg)
     return _structure(entry["data"], cls, f"{where}.data")
 
 
@@ -446,7 +448,7 @@ def _class_for_role(role: object) -> type[BaseMessage]:
     cls = _ROLES.get(role) if isinstance(role, str) else None
     if cls is None:
         msg = f"unknown message role {role!r}; allowed roles: {', '.join(map(repr, _ROLES))}"
-        raise ValueError(msg)
+        raise RunnablesValueError(msg)
     return cls
 
 
@@ -454,7 +456,7 @@ def _from_pair(value: tuple[object, ...]) -> BaseMessage:
     """Convert a ``(role, content)`` pair."""
     if len(value) != 2:
         msg = f"a message tuple must be (role, content), got {len(value)} items"
-        raise ValueError(msg)
+        raise RunnablesValueError(msg)
     role, content = value
     cls = _class_for_role(role)
     if cls is ToolMessage:
@@ -462,12 +464,12 @@ def _from_pair(value: tuple[object, ...]) -> BaseMessage:
             "a ('tool', content) pair cannot carry a tool_call_id; "
             "use ToolMessage(...) or a dict with 'tool_call_id'"
         )
-        raise ValueError(msg)
+        raise RunnablesValueError(msg)
     try:
         checked = _check_content(content)
     except _InvalidValue as exc:
         msg = f"invalid content for role {role!r}: {exc}"
-        raise TypeError(msg) from None
+        raise RunnablesTypeError(msg) from None
     # Every class reachable here has content as its only required field.
     return cls(checked)
 
@@ -478,7 +480,7 @@ def _from_mapping(value: Mapping[object, object]) -> BaseMessage:
     if "role" not in fields:
         keys = ", ".join(sorted(map(repr, fields)))
         msg = f"a message dict needs a 'role' key, got keys {keys}"
-        raise ValueError(msg)
+        raise RunnablesValueError(msg)
     cls = _class_for_role(fields.pop("role"))
     calls = fields.get("tool_calls")
     if isinstance(calls, list):
@@ -504,7 +506,7 @@ def _convert_one(value: object) -> BaseMessage:
         f"cannot convert {_type_name(value)} to a message; expected a BaseMessage, a str, "
         "a (role, content) tuple or a dict with 'role' and 'content'"
     )
-    raise TypeError(msg)
+    raise RunnablesTypeError(msg)
 
 
 def convert_to_message(value: MessageLike) -> BaseMessage:

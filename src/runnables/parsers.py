@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import BaseMessage
 from runnables.schema import Schema, SchemaError
 
@@ -38,7 +39,7 @@ T = TypeVar("T")
 _MISSING: Any = object()
 
 
-class OutputParserException(ValueError):
+class OutputParserException(RunnablesValueError):
     """Model output that a parser could not parse; ``llm_output`` is the offending text."""
 
     llm_output: str
@@ -53,7 +54,7 @@ def _text(value: str | BaseMessage) -> str:
         return value
     if isinstance(value, BaseMessage):  # pyright: ignore[reportUnnecessaryIsInstance]
         return value.text
-    raise TypeError(
+    raise RunnablesTypeError(
         f"an output parser needs a str or a message, got {type(value).__name__}: {value!r}"
     )
 
@@ -197,7 +198,7 @@ def parse_partial_json(text: str) -> Any:
             closers.append("]")
         elif char in "}]":
             if not closers or closers[-1] != char:
-                raise ValueError(f"unbalanced {char!r} in partial JSON")
+                raise RunnablesValueError(f"unbalanced {char!r} in partial JSON")
             closers.pop()
         chars.append(new_char)
     if in_string:
@@ -210,7 +211,7 @@ def parse_partial_json(text: str) -> Any:
             return json.loads("".join(chars) + tail)
         except json.JSONDecodeError:
             chars.pop()
-    raise ValueError("no JSON value in the partial text")
+    raise RunnablesValueError("no JSON value in the partial text")
 
 
 class _JsonStream:

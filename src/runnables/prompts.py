@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
     AIMessage,
     BaseMessage,
@@ -115,12 +116,12 @@ def _parse_fstring(template: str) -> tuple[str, ...]:
     try:
         parsed = list(_FORMATTER.parse(template))
     except ValueError as exc:
-        raise ValueError(f"invalid prompt template {template!r}: {exc}") from None
+        raise RunnablesValueError(f"invalid prompt template {template!r}: {exc}") from None
     for _, field, _, _ in parsed:
         if field is None:
             continue
         if not field.isidentifier():
-            raise ValueError(
+            raise RunnablesValueError(
                 f"invalid variable {{{field}}} in prompt template {template!r}: "
                 "variables must be plain names (use {{ and }} for literal braces)"
             )
@@ -140,7 +141,7 @@ def _check_variables(
     skip = set(optional)
     missing = [name for name in needed if name not in given and name not in skip]
     if missing:
-        raise ValueError(f"prompt {who!r} needs variables {missing}; got {sorted(given)}")
+        raise RunnablesValueError(f"prompt {who!r} needs variables {missing}; got {sorted(given)}")
 
 
 def _input_dict(who: str, variables: Sequence[str], value: object) -> dict[str, Any]:
@@ -151,11 +152,13 @@ def _input_dict(who: str, variables: Sequence[str], value: object) -> dict[str, 
     if isinstance(value, str) and len(variables) == 1:
         return {variables[0]: value}
     if isinstance(value, str):
-        raise TypeError(
+        raise RunnablesTypeError(
             f"prompt {who!r} has {len(variables)} variables {list(variables)}; "
             "a plain string input works only for exactly one, pass a dict"
         )
-    raise TypeError(f"prompt {who!r} needs a dict input, got {type(value).__name__}: {value!r}")
+    raise RunnablesTypeError(
+        f"prompt {who!r} needs a dict input, got {type(value).__name__}: {value!r}"
+    )
 
 
 def _frozen_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -235,7 +238,9 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
             if self.partial_variables[key] != other.partial_variables[key]
         ]
         if clash:
-            raise ValueError(f"cannot add prompts: different partial values for {sorted(clash)}")
+            raise RunnablesValueError(
+                f"cannot add prompts: different partial values for {sorted(clash)}"
+            )
         return PromptTemplate(
             self.template + other.template,
             partial_variables={**self.partial_variables, **other.partial_variables},
@@ -313,7 +318,7 @@ class MessagesPlaceholder:
         if self.variable_name not in variables:
             if self.optional:
                 return []
-            raise ValueError(
+            raise RunnablesValueError(
                 f"messages placeholder {self.variable_name!r} needs a value; "
                 f"got {sorted(variables)}"
             )
@@ -321,7 +326,7 @@ class MessagesPlaceholder:
         if value is None:
             if self.optional:
                 return []
-            raise ValueError(f"messages placeholder {self.variable_name!r} got None")
+            raise RunnablesValueError(f"messages placeholder {self.variable_name!r} got None")
         return convert_to_messages(value)
 
 
@@ -345,7 +350,7 @@ _TEMPLATE_ROLES: dict[str, type[BaseMessagePromptTemplate]] = {
 def _placeholder_name(text: str) -> str:
     names = _parse_fstring(text)
     if len(names) != 1 or text.strip() != f"{{{names[0]}}}":
-        raise ValueError(
+        raise RunnablesValueError(
             f"a ('placeholder', ...) entry must be a single variable like '{{history}}', "
             f"got {text!r}"
         )
@@ -362,21 +367,25 @@ def _to_part(value: object) -> ChatPart:
     if isinstance(value, tuple):
         pair = cast("tuple[object, ...]", value)
         if len(pair) != 2:
-            raise ValueError(f"a message tuple must be (role, content), got {len(pair)} items")
+            raise RunnablesValueError(
+                f"a message tuple must be (role, content), got {len(pair)} items"
+            )
         role, content = pair
         if role == "placeholder":
             if not isinstance(content, str):
-                raise TypeError(f"a placeholder needs a '{{name}}' string, got {content!r}")
+                raise RunnablesTypeError(
+                    f"a placeholder needs a '{{name}}' string, got {content!r}"
+                )
             return MessagesPlaceholder(_placeholder_name(content), optional=True)
         if not isinstance(role, str) or role not in _TEMPLATE_ROLES:
             allowed = ", ".join(map(repr, [*_TEMPLATE_ROLES, "placeholder"]))
-            raise ValueError(f"unknown message role {role!r}; allowed roles: {allowed}")
+            raise RunnablesValueError(f"unknown message role {role!r}; allowed roles: {allowed}")
         if isinstance(content, str):
             return _TEMPLATE_ROLES[role](PromptTemplate(content))
         return convert_to_messages([cast("MessageLike", pair)])[0]
     if isinstance(value, Mapping):
         return convert_to_messages(cast("MessageLike", value))[0]
-    raise TypeError(
+    raise RunnablesTypeError(
         f"cannot use {type(value).__name__} in a chat prompt; expected a message, a "
         "(role, template) tuple, a template string, a message template or a MessagesPlaceholder"
     )

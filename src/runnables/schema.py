@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import attrs
 import typing_extensions
 
+from runnables.errors import RunnablesValueError
+
 from ._schema._constraints import (
     Constraint,
     Description,
@@ -186,7 +188,7 @@ class Schema(Generic[T]):
         needed = frozenset(fields) if required is None else frozenset(required)
         unknown = needed - fields.keys()
         if unknown:
-            raise ValueError(f"required keys {sorted(unknown)} are not among the fields")
+            raise RunnablesValueError(f"required keys {sorted(unknown)} are not among the fields")
         items = tuple(fields.items())
         try:
             hash(items)

@@ -28,6 +28,7 @@ from runnables._core.context import RunContext
 from runnables._core.interop import run_coroutine_blocking
 from runnables._core.leaf import aleaf, aleaf_in_thread, leaf
 from runnables._primitives.lambda_ import _resolve  # pyright: ignore[reportPrivateUsage]
+from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import ToolCall, ToolMessage
 from runnables.schema import Constraint, Description, Schema, unstructure
 
@@ -115,10 +116,10 @@ class Tool(RunnableBase[dict[str, Any] | str, Out]):
         description: str | None = None,
     ) -> None:
         if not callable(func):
-            raise TypeError(f"Tool needs a callable, got {func!r}")
+            raise RunnablesTypeError(f"Tool needs a callable, got {func!r}")
         tool_name = name or getattr(func, "__name__", None)
         if not isinstance(tool_name, str) or tool_name == "<lambda>":
-            raise TypeError(f"give the tool a name: {func!r} has none")
+            raise RunnablesTypeError(f"give the tool a name: {func!r} has none")
         signature = _read_signature(func, tool_name, description)
         self.__attrs_init__(  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
             func, name, description, signature=signature
@@ -202,7 +203,7 @@ class Tool(RunnableBase[dict[str, Any] | str, Out]):
         elif isinstance(cast("object", input), Mapping):
             data = input
         else:
-            raise TypeError(
+            raise RunnablesTypeError(
                 f"tool {self.name!r} takes a dict of arguments, a string or a ToolCall, "
                 f"got {type(input).__name__}"
             )
@@ -218,7 +219,7 @@ class Tool(RunnableBase[dict[str, Any] | str, Out]):
             return names[0]
         if len(required) == 1:
             return required[0]
-        raise ValueError(
+        raise RunnablesValueError(
             f"tool {self.name!r} takes the arguments {list(names)}: give them as a dict, "
             "not a string"
         )
@@ -317,7 +318,7 @@ def _parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
 def _read_signature(func: Callable[..., Any], name: str, description: str | None) -> _Signature:
     target = inspect.unwrap(func)
     if inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target):
-        raise TypeError(f"tool {name!r}: generator functions cannot be tools")
+        raise RunnablesTypeError(f"tool {name!r}: generator functions cannot be tools")
     call = getattr(target, "__call__", None)  # noqa: B004 - callable objects
     if not inspect.isfunction(target) and not inspect.ismethod(target) and call is not None:
         is_async = inspect.iscoroutinefunction(call)
@@ -337,11 +338,11 @@ def _read_signature(func: Callable[..., Any], name: str, description: str | None
             wants_config = True
             continue
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise TypeError(
+            raise RunnablesTypeError(
                 f"tool {name!r}: *{param.name} is not supported; tools take named arguments"
             )
         if param.kind is param.POSITIONAL_ONLY:
-            raise TypeError(
+            raise RunnablesTypeError(
                 f"tool {name!r}: positional-only parameter {param.name!r} is not supported"
             )
         annotation: Any = hints.get(param.name, Any)

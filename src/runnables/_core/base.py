@@ -12,6 +12,7 @@ from runnables._core.config import RunnableConfig, check_config
 from runnables._core.context import RunContext, context_for, enter, leave
 from runnables._core.hooks import default_hook, written
 from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
+from runnables._core.public import public
 from runnables._core.runs import finish_run, notify, notify_async, start_run
 from runnables._core.streaming import (
     NOTHING,
@@ -22,6 +23,7 @@ from runnables._core.streaming import (
     aone,
     closing_chunks,
 )
+from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.protocol import Runnable
@@ -57,6 +59,7 @@ I2 = TypeVar("I2")
 O2 = TypeVar("O2")
 
 
+@public
 class RunnableBase(Generic[In, Out]):
     """The base of every runnable: subclasses write `_invoke` / `_ainvoke` (and `_transform` /
     `_atransform` if they stream), or LangChain-style public `invoke` / `ainvoke`; everything
@@ -187,7 +190,7 @@ class RunnableBase(Generic[In, Out]):
         try:
             return self._invoke(input, ctx)
         except Exception as exc:
-            add_step_note(exc, self.name)
+            add_step_note(exc, ctx.run_name or self.name)
             raise
 
     def _traced_call(self, input: In, ctx: RunContext) -> Out:
@@ -211,7 +214,7 @@ class RunnableBase(Generic[In, Out]):
         try:
             return await self._ainvoke(input, ctx)
         except Exception as exc:
-            add_step_note(exc, self.name)
+            add_step_note(exc, ctx.run_name or self.name)
             raise
 
     async def _atraced_call(self, input: In, ctx: RunContext) -> Out:
@@ -234,7 +237,7 @@ class RunnableBase(Generic[In, Out]):
             try:
                 yield from self._transform(inputs, ctx)
             except Exception as exc:
-                add_step_note(exc, self.name)
+                add_step_note(exc, ctx.run_name or self.name)
                 raise
             return
         # Like LangChain, a run starts when its input does: a component that needs its whole
@@ -245,7 +248,7 @@ class RunnableBase(Generic[In, Out]):
         try:
             known: Any = aggregate(seen) if whole else next(seen, NOTHING)
         except Exception as exc:
-            add_step_note(exc, self.name)
+            add_step_note(exc, ctx.run_name or self.name)
             raise
         # One that cannot stream at all ends its run before its output moves on.
         held: list[Any] | None = [] if whole and "_stream" not in self._written else None
@@ -287,7 +290,7 @@ class RunnableBase(Generic[In, Out]):
                     async for chunk in chunks:
                         yield chunk
             except Exception as exc:
-                add_step_note(exc, self.name)
+                add_step_note(exc, ctx.run_name or self.name)
                 raise
             return
         # Like LangChain, a run starts when its input does (see `_call_transform`).
@@ -296,7 +299,7 @@ class RunnableBase(Generic[In, Out]):
         try:
             known: Any = await aaggregate(seen) if whole else await _anext_or(seen, NOTHING)
         except Exception as exc:
-            add_step_note(exc, self.name)
+            add_step_note(exc, ctx.run_name or self.name)
             raise
         held: list[Any] | None = [] if whole and "_astream" not in self._written else None
         run = start_run(self.name, self.run_type, known if whole else None, ctx)
@@ -906,7 +909,7 @@ def _batch_contexts(
         return [ctx] * count, ctx.max_concurrency
     configs = list(config)
     if len(configs) != count:
-        raise ValueError(
+        raise RunnablesValueError(
             f"batch got {count} inputs but {len(configs)} configs; give one config or one per input"
         )
     first = context_for(configs[0])

@@ -4,73 +4,44 @@ carries it into user functions so that nested calls become child runs without pl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig, check_config
+from runnables.errors import RunnablesRecursionError
 
 if TYPE_CHECKING:
     from runnables._core.budget import Budget
-    from runnables._core.runs import Run
+    from runnables._core.runs import Callback, Run
 
 __all__ = ["ROOT", "RunContext", "context_for"]
 
 _EMPTY: Mapping[str, Any] = {}
 
 
-class RunContext:
+class RunContext(NamedTuple):
     """Immutable call state: inherited config, the concurrency budget and the tracing state.
 
     `run_name`, `run_id` and `local_tags` are pending: they belong to the next run started
-    under this context and are not inherited by that run's children.
+    under this context and are not inherited by that run's children. A tuple, so that no
+    code can change a context others share (`ROOT` above all); `replace` makes a new one.
     """
 
-    __slots__ = (
-        "_nested",
-        "budget",
-        "callbacks",
-        "configurable",
-        "depth",
-        "local_tags",
-        "max_concurrency",
-        "metadata",
-        "parent_run",
-        "recursion_limit",
-        "run_id",
-        "run_name",
-        "tags",
-    )
-
-    def __init__(
-        self,
-        *,
-        tags: Sequence[str] = (),
-        metadata: Mapping[str, Any] = _EMPTY,
-        callbacks: Sequence[object] = (),
-        configurable: Mapping[str, Any] = _EMPTY,
-        recursion_limit: int = DEFAULT_RECURSION_LIMIT,
-        max_concurrency: int | None = None,
-        budget: Budget | None = None,
-        parent_run: Run | None = None,
-        run_name: str | None = None,
-        run_id: uuid.UUID | None = None,
-        local_tags: Sequence[str] = (),
-        depth: int = 0,
-    ) -> None:
-        self.tags = tuple(tags)
-        self.metadata = metadata
-        self.callbacks = tuple(callbacks)
-        self.configurable = configurable
-        self.recursion_limit = recursion_limit
-        self.max_concurrency = max_concurrency
-        self.budget = budget
-        self.parent_run = parent_run
-        self.run_name = run_name
-        self.run_id = run_id
-        self.local_tags = tuple(local_tags)
-        self.depth = depth
-        self._nested: RunContext | None = None
+    tags: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = _EMPTY
+    callbacks: tuple[Callback, ...] = ()
+    configurable: Mapping[str, Any] = _EMPTY
+    recursion_limit: int = DEFAULT_RECURSION_LIMIT
+    max_concurrency: int | None = None
+    budget: Budget | None = None
+    parent_run: Run | None = None
+    run_name: str | None = None
+    run_id: uuid.UUID | None = None
+    local_tags: tuple[str, ...] = ()
+    depth: int = 0
+    #: A cell caching `nested()` (`replace` gives each new context its own).
+    nested_cell: list[RunContext] | None = None
 
     @property
     def tracing(self) -> bool:
@@ -78,9 +49,8 @@ class RunContext:
         return bool(self.callbacks)
 
     def replace(self, **changes: Any) -> RunContext:
-        fields = {name: getattr(self, name) for name in RunContext.__slots__ if name != "_nested"}
-        fields.update(changes)
-        return RunContext(**fields)
+        """A new context with `changes` (and its own `nested()` cache)."""
+        return self._replace(**changes, nested_cell=[])
 
     def merged(self, config: RunnableConfig, *, call: bool) -> RunContext:
         """This context with `config` merged in.
@@ -139,15 +109,17 @@ class RunContext:
 
         It runs under the function's concurrency slot, so it takes no budget of its own.
         """
-        if self._nested is None:
-            pending = self.run_name is not None or self.run_id is not None or self.local_tags
-            if self.budget is None and not pending:
-                self._nested = self
-            else:
-                self._nested = self.replace(
-                    budget=None, run_name=None, run_id=None, local_tags=(), depth=0
-                )
-        return self._nested
+        cell = self.nested_cell
+        if cell:
+            return cell[0]
+        pending = self.run_name is not None or self.run_id is not None or self.local_tags
+        if self.budget is None and not pending:
+            nested = self
+        else:
+            nested = self.replace(budget=None, run_name=None, run_id=None, local_tags=(), depth=0)
+        if cell is not None:
+            cell.append(nested)
+        return nested
 
     def without_budget(self) -> RunContext:
         """This context for code already holding a concurrency slot."""
@@ -156,7 +128,7 @@ class RunContext:
     def deeper(self, what: str) -> RunContext:
         """One more level of runnables returned by functions; past the limit, `RecursionError`."""
         if self.depth + 1 > self.recursion_limit:
-            raise RecursionError(
+            raise RunnablesRecursionError(
                 f"recursion_limit of {self.recursion_limit} reached while {what} returned a runnable "
                 "to invoke; raise it with config={'recursion_limit': ...}"
             )
@@ -179,7 +151,7 @@ class RunContext:
         return config
 
 
-ROOT = RunContext()
+ROOT = RunContext(nested_cell=[])
 _current: ContextVar[RunContext | None] = ContextVar("runnables_current_context", default=None)
 
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mappin
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, runtime_checkable
 
 from runnables._core.config import RunnableConfig
+from runnables._core.public import public
 
 if TYPE_CHECKING:
     from runnables._primitives.sequence import RunnableSequence
@@ -21,6 +22,7 @@ Next = TypeVar("Next")
 
 
 # pyright cannot prove the variance of a protocol that refers to itself (`__or__`); mypy does.
+@public
 @runtime_checkable
 class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
     """A step that turns an `In` into an `Out`, once, in batches or as a stream, sync or async.

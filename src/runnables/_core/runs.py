@@ -8,15 +8,29 @@ import logging
 import uuid
 from collections.abc import Awaitable, Sequence
 from functools import partial
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, Union, runtime_checkable
 
 import attrs
 
-__all__ = ["Callback", "Run", "notify", "notify_async"]
+from runnables._core.public import public
+from runnables.errors import RunnablesTypeError
+
+__all__ = [
+    "Callback",
+    "OnEnd",
+    "OnError",
+    "OnStart",
+    "OnStream",
+    "Run",
+    "check_callback",
+    "notify",
+    "notify_async",
+]
 
 _log = logging.getLogger("runnables")
 
 
+@public
 @attrs.define(eq=False)
 class Run:
     """The record of one runnable's execution, filled in as it starts, streams and ends."""
@@ -38,11 +52,58 @@ class Run:
 
 
 @runtime_checkable
-class Callback(Protocol):
-    """Receives run notifications; each method is optional and may be sync or async.
+class OnStart(Protocol):
+    """A callback told when a run starts (`on_start` may be sync or async)."""
 
-    A callback that raises is logged on the ``runnables`` logger and never breaks the run.
-    """
+    def on_start(self, run: Run, /) -> object: ...
+
+
+@runtime_checkable
+class OnStream(Protocol):
+    """A callback told of each chunk a run streams (`on_stream` may be sync or async)."""
+
+    def on_stream(self, run: Run, chunk: Any, /) -> object: ...
+
+
+@runtime_checkable
+class OnEnd(Protocol):
+    """A callback told when a run ends with its output (`on_end` may be sync or async)."""
+
+    def on_end(self, run: Run, /) -> object: ...
+
+
+@runtime_checkable
+class OnError(Protocol):
+    """A callback told when a run fails (`on_error` may be sync or async)."""
+
+    def on_error(self, run: Run, error: BaseException, /) -> object: ...
+
+
+Callback: TypeAlias = Union[OnStart, OnStream, OnEnd, OnError]  # noqa: UP007
+"""What `config["callbacks"]` holds: any object with at least one of `on_start(run)`,
+`on_stream(run, chunk)`, `on_end(run)` and `on_error(run, error)`, each sync or async. A
+callback that raises is logged on the ``runnables`` logger and never breaks the run."""
+
+_CALLBACK_PROTOCOLS = (OnStart, OnStream, OnEnd, OnError)
+_callback_types: set[type[object]] = set()  # types seen to be callbacks
+
+
+def check_callback(callback: object) -> None:
+    """Raise `TypeError` unless `callback` has at least one of the callback methods."""
+    kind = type(callback)
+    if kind in _callback_types:
+        return
+    if not isinstance(callback, _CALLBACK_PROTOCOLS):
+        hint = (
+            " (a LangChain callback handler: runnables calls on_start/on_stream/on_end/on_error)"
+            if any(hasattr(callback, name) for name in ("on_chain_start", "on_llm_start"))
+            else ""
+        )
+        raise RunnablesTypeError(
+            f"{callback!r:.100} is not a callback: it has none of the methods on_start, "
+            f"on_stream, on_end, on_error{hint}"
+        )
+    _callback_types.add(kind)
 
 
 _EVENTS = ("on_start", "on_stream", "on_end", "on_error")

@@ -6,6 +6,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
+from runnables.errors import RunnablesValueError
+
 __all__ = [
     "NOTHING",
     "AddableDict",
@@ -62,7 +64,7 @@ def aggregate(chunks: Iterable[T]) -> T:
     for chunk in chunks:
         total = add_chunks(total, chunk)
     if total is NOTHING:
-        raise ValueError("the input stream was empty: there is no input to run on")
+        raise RunnablesValueError("the input stream was empty: there is no input to run on")
     return total  # type: ignore[no-any-return]
 
 
@@ -72,7 +74,7 @@ async def aaggregate(chunks: AsyncIterator[T]) -> T:
     async for chunk in chunks:
         total = add_chunks(total, chunk)
     if total is NOTHING:
-        raise ValueError("the input stream was empty: there is no input to run on")
+        raise RunnablesValueError("the input stream was empty: there is no input to run on")
     return total  # type: ignore[no-any-return]
 
 

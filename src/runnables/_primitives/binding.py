@@ -9,6 +9,7 @@ import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
+from runnables._core.public import public
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -56,6 +57,7 @@ class _ListenerCallback:
             self.listeners.on_error(run)
 
 
+@public
 @attrs.frozen
 class RunnableBinding(RunnableBase[In, Out]):
     """`bound` with config merged under each call's, optional listeners, and optionally other

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, cast, overload
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.public import public
 from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
 from runnables._primitives.coerce import coerce_to_runnable
+from runnables.errors import RunnablesTypeError, RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -23,6 +25,7 @@ I1 = TypeVar("I1")
 O1 = TypeVar("O1")
 
 
+@public
 @attrs.frozen(init=False)
 class RunnableBranch(RunnableBase[In, Out], Generic[In, Out]):
     """`RunnableBranch((cond, r1), (cond2, r2), default)`: the first branch whose condition is
@@ -52,20 +55,20 @@ class RunnableBranch(RunnableBase[In, Out], Generic[In, Out]):
         pairs_given: list[Any] = list(branches)
         if default is None:
             if not pairs_given or isinstance(pairs_given[-1], tuple):
-                raise ValueError(
+                raise RunnablesValueError(
                     "RunnableBranch needs a default branch last: RunnableBranch((cond, r), ..., default)"
                 )
             default = pairs_given.pop()
         pairs: list[tuple[RunnableBase[Any, Any], RunnableBase[Any, Any]]] = []
         for position, pair in enumerate(pairs_given, 1):
             if not isinstance(pair, tuple) or len(cast("tuple[Any, ...]", pair)) != 2:
-                raise TypeError(
+                raise RunnablesTypeError(
                     f"RunnableBranch branch {position} must be a (condition, runnable) pair, got {pair!r}"
                 )
             condition, branch = cast("tuple[Any, Any]", pair)
             pairs.append((coerce_to_runnable(condition), coerce_to_runnable(branch)))
         if not pairs:
-            raise ValueError(
+            raise RunnablesValueError(
                 "RunnableBranch needs at least one (condition, runnable) pair before the default"
             )
         self.__attrs_init__(tuple(pairs), coerce_to_runnable(default))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from runnables._core.base import RunnableBase
+from runnables.errors import RunnablesTypeError
 
 __all__ = ["coerce_to_runnable"]
 
@@ -37,7 +38,7 @@ def coerce_to_runnable(thing: object) -> RunnableBase[Any, Any]:
         if _is_stream_transformer(function):
             return RunnableGenerator(function)
         return RunnableLambda(function)
-    raise TypeError(
+    raise RunnablesTypeError(
         f"cannot use {thing!r} (a {type(thing).__name__}) as a step: expected a runnable, "
         "a function, or a dict of them"
     )

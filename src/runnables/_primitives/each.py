@@ -15,6 +15,7 @@ from runnables._core.concurrency import (
     fan_out,
     fan_out_as_completed,
 )
+from runnables._core.public import public
 from runnables._core.streaming import closing_chunks
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out")
 
 
+@public
 @attrs.frozen
 class RunnableEach(RunnableBase[Sequence[In], list[Out]]):
     """`bound` over each element, concurrently; streams `[output]` chunks in element order."""

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.public import public
 from runnables._core.streaming import aaggregate, add_note, aggregate, aone, closing_chunks
 from runnables._primitives.coerce import coerce_to_runnable
+from runnables.errors import RunnablesTypeError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -24,6 +26,7 @@ def _coerce_all(fallbacks: Iterable[object]) -> tuple[RunnableBase[Any, Any], ..
     return tuple(coerce_to_runnable(fallback) for fallback in fallbacks)
 
 
+@public
 @attrs.frozen
 class RunnableWithFallbacks(RunnableBase[In, Out]):
     """Run `runnable`; on one of `exceptions_to_handle`, try each fallback in turn.
@@ -37,6 +40,11 @@ class RunnableWithFallbacks(RunnableBase[In, Out]):
     fallbacks: tuple[RunnableBase[In, Out], ...] = attrs.field(converter=_coerce_all)
     exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,)
     exception_key: str | None = None
+
+    @property
+    def bound(self) -> RunnableBase[In, Out]:
+        """The wrapped runnable (`runnable`, LangChain's name), as every wrapper calls it."""
+        return self.runnable
 
     @property
     def name(self) -> str:
@@ -62,7 +70,7 @@ class RunnableWithFallbacks(RunnableBase[In, Out]):
         if self.exception_key is None or error is None:
             return input
         if not isinstance(input, Mapping):
-            raise TypeError(
+            raise RunnablesTypeError(
                 f"exception_key={self.exception_key!r} needs a dict input, got {type(input).__name__}"
             )
         return {**cast("Mapping[str, Any]", input), self.exception_key: error}

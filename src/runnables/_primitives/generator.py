@@ -11,9 +11,11 @@ from runnables._core.base import RunnableBase
 from runnables._core.context import RunContext
 from runnables._core.interop import aiter_sync, iterate_async_source, iterate_blocking
 from runnables._core.leaf import aleaf_iter, aleaf_iter_in_threads, leaf_iter
+from runnables._core.public import public
 from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
 from runnables._core.types import function_types
 from runnables._primitives.lambda_ import function_kind, function_name
+from runnables.errors import RunnablesTypeError
 
 __all__ = ["RunnableGenerator"]
 
@@ -23,6 +25,7 @@ I1 = TypeVar("I1")
 O1 = TypeVar("O1")
 
 
+@public
 @attrs.frozen(init=False)
 class RunnableGenerator(RunnableBase[In, Out]):
     """Lift `Iterator[In] -> Iterator[Out]` (or the async-iterator form, or both) into a runnable
@@ -59,12 +62,14 @@ class RunnableGenerator(RunnableBase[In, Out]):
         kind = function_kind(transform)
         if kind == "async generator":
             if atransform is not None:
-                raise TypeError("give the sync transform first and the async one second")
+                raise RunnablesTypeError("give the sync transform first and the async one second")
             async_fn = transform
         elif kind == "generator" or callable(transform):
             sync_fn = transform
         else:
-            raise TypeError(f"RunnableGenerator needs a generator function, got {transform!r}")
+            raise RunnablesTypeError(
+                f"RunnableGenerator needs a generator function, got {transform!r}"
+            )
         self.__attrs_init__(sync_fn, async_fn, name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
     @property

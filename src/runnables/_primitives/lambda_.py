@@ -21,8 +21,10 @@ from runnables._core.leaf import (
     leaf,
     leaf_iter,
 )
+from runnables._core.public import public
 from runnables._core.streaming import aaggregate, add_step_note, aggregate, awaited
 from runnables._core.types import function_types
+from runnables.errors import RunnablesTypeError
 
 __all__ = ["RunnableLambda", "runnable"]
 
@@ -62,6 +64,7 @@ def function_name(func: Callable[..., Any], default: str) -> str:
     return name if isinstance(name, str) and name != "<lambda>" else default
 
 
+@public
 @attrs.frozen(init=False)
 class RunnableLambda(RunnableBase[In, Out]):
     """A function as a runnable: sync, async, generator (streams) or async generator.
@@ -133,9 +136,9 @@ class RunnableLambda(RunnableBase[In, Out]):
         name: str | None = None,
     ) -> None:
         if not callable(func):
-            raise TypeError(f"RunnableLambda needs a callable, got {func!r}")
+            raise RunnablesTypeError(f"RunnableLambda needs a callable, got {func!r}")
         if afunc is not None and function_kind(afunc) not in (_ASYNC, _AGEN):
-            raise TypeError(
+            raise RunnablesTypeError(
                 f"afunc must be an async function or async generator function, got {afunc!r}"
             )
         kind = function_kind(func)
@@ -278,6 +281,7 @@ def runnable(func: Callable[[I1], O1]) -> RunnableLambda[I1, O1]: ...
 def runnable(func: Callable[[I1, RunnableConfig], O1]) -> RunnableLambda[I1, O1]: ...
 @overload
 def runnable(*, name: str) -> _Decorator: ...
+@public
 def runnable(func: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
     """Lift a function into a `RunnableLambda`; use bare or as `@runnable(name=...)`."""
     if func is None:

@@ -13,7 +13,9 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
 from runnables._core.fan_in import FanIn, Producer, deliver
+from runnables._core.public import public
 from runnables._core.streaming import AddableDict, aaggregate, aggregate, aone, closing_chunks
+from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from anyio.streams.memory import MemoryObjectSendStream
@@ -33,6 +35,7 @@ def _coerce_branches(branches: Mapping[str, Any]) -> tuple[tuple[str, RunnableBa
     return tuple((key, coerce_to_runnable(value)) for key, value in branches.items())
 
 
+@public
 @attrs.frozen(init=False)
 class RunnableParallel(RunnableBase[In, dict[str, Any]]):
     """Run named branches on the same input at once (threads for sync calls, tasks for async)
@@ -52,7 +55,7 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
     ) -> None:
         merged = {**(branches or {}), **kwargs}
         if not merged:
-            raise ValueError("RunnableParallel needs at least one branch")
+            raise RunnablesValueError("RunnableParallel needs at least one branch")
         self.__attrs_init__(_coerce_branches(merged), name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
     @property

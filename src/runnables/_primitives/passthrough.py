@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.public import public
 from runnables._core.streaming import AddableDict, aaggregate, aggregate, aone, closing_chunks
 from runnables._primitives.parallel import RunnableParallel
+from runnables.errors import RunnablesTypeError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -20,6 +22,7 @@ __all__ = ["RunnableAssign", "RunnablePassthrough", "RunnablePick"]
 T = TypeVar("T")
 
 
+@public
 @attrs.frozen
 class RunnablePassthrough(RunnableBase[T, T]):
     """Return the input unchanged (streams pass straight through).
@@ -50,10 +53,11 @@ class RunnablePassthrough(RunnableBase[T, T]):
 
 def _require_dict(value: object, who: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise TypeError(f"{who} needs a dict input, got {type(value).__name__}: {value!r}")
+        raise RunnablesTypeError(f"{who} needs a dict input, got {type(value).__name__}: {value!r}")
     return cast("Mapping[str, Any]", value)
 
 
+@public
 @attrs.frozen
 class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
     """Its dict input plus new keys computed (concurrently) from that same input."""
@@ -65,6 +69,11 @@ class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
         cls, branches: Mapping[str, Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]]
     ) -> RunnableAssign:
         return cls(RunnableParallel(branches))
+
+    @property
+    def bound(self) -> RunnableParallel[dict[str, Any]]:
+        """The wrapped parallel (`mapper`, LangChain's name), as every wrapper calls it."""
+        return self.mapper
 
     @property
     def name(self) -> str:
@@ -107,6 +116,7 @@ class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
                 yield chunk
 
 
+@public
 @attrs.frozen(init=False)
 class RunnablePick(RunnableBase[Mapping[str, Any], Any]):
     """Pick one key of a dict (its value) or several keys (a sub-dict of those present)."""

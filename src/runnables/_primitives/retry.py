@@ -11,6 +11,7 @@ import anyio
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.public import public
 from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ MAX_WAIT = 10.0
 JITTER = 0.1
 
 
+@public
 @attrs.frozen
 class RunnableRetry(RunnableBase[In, Out]):
     """Retry `bound` on `retry_if_exception_type` up to `stop_after_attempt` attempts in all.

@@ -9,6 +9,8 @@ import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.interop import run_in_worker_thread
+from runnables._core.public import public
+from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -63,6 +65,7 @@ def _async_stages(steps: tuple[RunnableBase[Any, Any], ...]) -> tuple[_Stage, ..
     return tuple(stages)
 
 
+@public
 @attrs.frozen(init=False)
 class RunnableSequence(RunnableBase[In, Out]):
     """Steps run one after another; nested sequences are flattened into one.
@@ -138,7 +141,7 @@ class RunnableSequence(RunnableBase[In, Out]):
     ) -> None: ...
     def __init__(self, *steps: Any, name: str | None = None) -> None:
         if not steps:
-            raise ValueError("RunnableSequence needs at least one step")
+            raise RunnablesValueError("RunnableSequence needs at least one step")
         flat = _flatten(steps)
         self.__attrs_init__(flat, name, _async_stages(flat))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 

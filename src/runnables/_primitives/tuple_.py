@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.public import public
 from runnables._primitives.parallel import RunnableParallel
+from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -26,12 +28,13 @@ E = TypeVar("E")
 F = TypeVar("F")
 
 
+@public
 @attrs.frozen(init=False)
 class RunnableTuple(RunnableBase[In, Out]):
     """Run branches on the same input at once, like `RunnableParallel`, and return their
     outputs as a tuple in branch order, so that each position keeps its own type."""
 
-    parallel: RunnableParallel[In]
+    bound: RunnableParallel[In]
     explicit_name: str | None = None
 
     @overload
@@ -91,13 +94,13 @@ class RunnableTuple(RunnableBase[In, Out]):
     ) -> None: ...
     def __init__(self, *branches: Any, name: str | None = None) -> None:
         if len(branches) < 2:
-            raise ValueError("RunnableTuple needs at least two branches")
+            raise RunnablesValueError("RunnableTuple needs at least two branches")
         parallel = RunnableParallel[In]({str(i): b for i, b in enumerate(branches)})
         self.__attrs_init__(parallel, name)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
     @property
     def branches(self) -> tuple[RunnableBase[In, Any], ...]:
-        return tuple(branch for _, branch in self.parallel.branches)
+        return tuple(branch for _, branch in self.bound.branches)
 
     @property
     def name(self) -> str:
@@ -108,17 +111,17 @@ class RunnableTuple(RunnableBase[In, Out]):
 
     @property
     def input_type(self) -> Any:
-        return self.parallel.input_type
+        return self.bound.input_type
 
     @property
     def output_type(self) -> Any:
         return tuple.__class_getitem__(tuple(branch.output_type for branch in self.branches))
 
     def _to_tuple(self, result: dict[str, Any]) -> Out:
-        return cast("Out", tuple(result[key] for key, _ in self.parallel.branches))
+        return cast("Out", tuple(result[key] for key, _ in self.bound.branches))
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
-        return self._to_tuple(self.parallel._call(input, ctx))
+        return self._to_tuple(self.bound._call(input, ctx))
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        return self._to_tuple(await self.parallel._acall(input, ctx))
+        return self._to_tuple(await self.bound._acall(input, ctx))

@@ -13,6 +13,8 @@ from typing import Any
 
 import attrs
 
+from runnables.errors import RunnablesTypeError
+
 __all__ = ["Constraint", "Description", "Ge", "Gt", "Le", "Lt", "MaxLen", "MinLen", "Pattern"]
 
 _LENGTH_KEYWORDS = {"string": "Length", "array": "Items", "object": "Properties"}
@@ -39,7 +41,9 @@ class Constraint(abc.ABC):
 def _length_keyword(schema: dict[str, Any], prefix: str, owner: object) -> str:
     suffix = _LENGTH_KEYWORDS.get(str(_json_type(schema)))
     if suffix is None:
-        raise TypeError(f"{owner!r} applies to strings, arrays and objects, not {schema!r}")
+        raise RunnablesTypeError(
+            f"{owner!r} applies to strings, arrays and objects, not {schema!r}"
+        )
     return prefix + suffix
 
 
@@ -73,7 +77,7 @@ class MaxLen(Constraint):
 
 def _number_keyword(schema: dict[str, Any], keyword: str, owner: object) -> str:
     if _json_type(schema) not in ("integer", "number"):
-        raise TypeError(f"{owner!r} applies to numbers, not {schema!r}")
+        raise RunnablesTypeError(f"{owner!r} applies to numbers, not {schema!r}")
     return keyword
 
 
@@ -140,7 +144,7 @@ class Pattern(Constraint):
 
     def apply(self, schema: dict[str, Any]) -> None:
         if _json_type(schema) != "string":
-            raise TypeError(f"{self!r} applies to strings, not {schema!r}")
+            raise RunnablesTypeError(f"{self!r} applies to strings, not {schema!r}")
         schema["pattern"] = self.regex
 
     def check(self, value: Any) -> str | None:

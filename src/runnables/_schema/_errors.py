@@ -17,12 +17,14 @@ from cattrs.errors import (
     IterableValidationNote,
 )
 
+from runnables.errors import RunnablesValueError
+
 __all__ = ["Invalid", "SchemaError", "collect", "got", "join_path", "members"]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class SchemaError(ValueError):
+class SchemaError(RunnablesValueError):
     """Data did not match a schema; ``errors`` has one ``"<path>: <problem>"`` per failure.
 
     Paths start at ``$``; keys that are identifiers follow a dot (``$.items``), other

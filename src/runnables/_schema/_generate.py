@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from runnables.errors import RunnablesTypeError
+
 from ._introspect import display
 
 __all__ = ["Builder", "JSONSchema", "Predicate", "Registry", "SchemaHook"]
@@ -35,7 +37,9 @@ class Registry:
         for predicate, hook in self._rules:
             if predicate(tp):
                 return hook
-        raise TypeError(f"runnables.schema does not support the type {display(tp)} ({tp!r})")
+        raise RunnablesTypeError(
+            f"runnables.schema does not support the type {display(tp)} ({tp!r})"
+        )
 
 
 def _def_name(title: str) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 import attrs
 import typing_extensions
 
+from runnables.errors import RunnablesTypeError
+
 if typing.TYPE_CHECKING:
     import collections.abc
 
@@ -257,7 +259,7 @@ def class_fields(tp: object) -> list[FieldSpec]:
     """Return the init fields of an attrs class, dataclass or TypedDict, resolved."""
     cls = _class_of(tp)
     if cls is None:
-        raise TypeError(f"{display(tp)} is not a structured class")
+        raise RunnablesTypeError(f"{display(tp)} is not a structured class")
     mapping = _typevar_map(tp)
     if is_typeddict(cls):
         return _typeddict_fields(cls, mapping)

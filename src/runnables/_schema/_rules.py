@@ -15,6 +15,8 @@ import typing
 import uuid
 from typing import Any
 
+from runnables.errors import RunnablesTypeError
+
 from ._constraints import Constraint
 from ._generate import Builder, JSONSchema, Registry
 from ._introspect import (
@@ -122,7 +124,7 @@ for _tp, _schema in _LEAVES:
 
 
 def _unbound_typevar(builder: Builder, tp: object) -> JSONSchema:
-    raise TypeError(
+    raise RunnablesTypeError(
         f"runnables.schema cannot describe the unbound type variable {display(tp)}; "
         "parametrise the generic type"
     )
@@ -157,7 +159,9 @@ def _literal(builder: Builder, tp: object) -> JSONSchema:
     for value in literal_values(tp):
         value = value.value if isinstance(value, enum.Enum) else value
         if json_type_of(value) is None:
-            raise TypeError(f"runnables.schema cannot describe the literal {value!r} in JSON")
+            raise RunnablesTypeError(
+                f"runnables.schema cannot describe the literal {value!r} in JSON"
+            )
         values.append(value)
     schema: JSONSchema = {"const": values[0]} if len(values) == 1 else {"enum": values}
     kinds = {json_type_of(v) for v in values}
@@ -205,7 +209,9 @@ def _tuple(builder: Builder, tp: object) -> JSONSchema:
 def _mapping(builder: Builder, tp: object) -> JSONSchema:
     args = args_of(tp)
     if args and args[0] is not str:
-        raise TypeError(f"runnables.schema supports only str keys in mappings, not {display(tp)}")
+        raise RunnablesTypeError(
+            f"runnables.schema supports only str keys in mappings, not {display(tp)}"
+        )
     values = builder.build(args[1]) if args else {}
     return {"type": "object", "additionalProperties": values}
 
@@ -229,7 +235,9 @@ def _enum(builder: Builder, tp: type[enum.Enum]) -> JSONSchema:
         values: list[object] = [member.value for member in tp]
         kinds = {json_type_of(v) for v in values}
         if None in kinds:
-            raise TypeError(f"runnables.schema cannot describe the values of {display(tp)}")
+            raise RunnablesTypeError(
+                f"runnables.schema cannot describe the values of {display(tp)}"
+            )
         schema: JSONSchema = {"enum": values}
         if len(kinds) == 1:
             schema["type"] = kinds.pop()

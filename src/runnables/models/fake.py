@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import attrs
 
+from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import AIMessage, AIMessageChunk, BaseMessage
 from runnables.models.base import BaseChatModel, BaseLLM
 
@@ -46,16 +47,16 @@ class _Counter:
 
 def _responses(value: Sequence[str]) -> tuple[str, ...]:
     if isinstance(value, str):
-        raise TypeError("responses must be a sequence of strings, not one string")
+        raise RunnablesTypeError("responses must be a sequence of strings, not one string")
     responses = tuple(value)
     if not responses:
-        raise ValueError("responses must not be empty")
+        raise RunnablesValueError("responses must not be empty")
     return responses
 
 
 def _check_delay(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if value < 0:
-        raise ValueError(f"{attribute.name} must be >= 0, got {value}")
+        raise RunnablesValueError(f"{attribute.name} must be >= 0, got {value}")
 
 
 class _FakeList:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 import attrs
 
 from runnables._core.streaming import closing_chunks
+from runnables.errors import RunnablesError, RunnablesTypeError
 from runnables.messages import (
     AIMessage,
     AIMessageChunk,
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 
-class OpenAIError(RuntimeError):
+class OpenAIError(RunnablesError, RuntimeError):
     """Any failure talking to an OpenAI-compatible endpoint."""
 
 
@@ -192,7 +193,9 @@ def message_to_openai(message: BaseMessage) -> dict[str, Any]:
     elif isinstance(message, ChatMessage):
         result = {"role": message.role, "content": _content(message)}
     else:
-        raise TypeError(f"cannot send a {type(message).__name__} to a chat completions endpoint")
+        raise RunnablesTypeError(
+            f"cannot send a {type(message).__name__} to a chat completions endpoint"
+        )
     if message.name is not None:
         result["name"] = message.name
     return result

@@ -12,6 +12,7 @@ from runnables._core.context import RunContext
 from runnables._core.interop import run_in_worker_thread
 from runnables._core.leaf import aleaf, leaf
 from runnables.documents import Document
+from runnables.errors import RunnablesTypeError
 
 __all__ = ["BaseRetriever"]
 
@@ -89,5 +90,5 @@ class BaseRetriever(RunnableBase[str, list[Document]]):
 
 def _check_query(query: object) -> str:
     if not isinstance(query, str):
-        raise TypeError(f"a retriever takes a query string, got {type(query).__name__}")
+        raise RunnablesTypeError(f"a retriever takes a query string, got {type(query).__name__}")
     return query

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from runnables.documents import Document
+from runnables.errors import RunnablesValueError
 from runnables.retrievers.base import BaseRetriever
 from runnables.retrievers.embeddings import Embeddings
 
@@ -79,7 +80,7 @@ class InMemoryVectorStore:
         """Embed and store `texts`; returns their ids (new UUIDs unless `ids` are given)."""
         texts = list(texts)
         if metadatas is not None and len(metadatas) != len(texts):
-            raise ValueError(f"got {len(texts)} texts but {len(metadatas)} metadatas")
+            raise RunnablesValueError(f"got {len(texts)} texts but {len(metadatas)} metadatas")
         documents = [
             Document(text, dict(metadatas[i]) if metadatas is not None else {})
             for i, text in enumerate(texts)
@@ -93,10 +94,10 @@ class InMemoryVectorStore:
         document's own `id`, else a new UUID). An existing id is overwritten."""
         documents = list(documents)
         if ids is not None and len(ids) != len(documents):
-            raise ValueError(f"got {len(documents)} documents but {len(ids)} ids")
+            raise RunnablesValueError(f"got {len(documents)} documents but {len(ids)} ids")
         vectors = self.embedding.embed_documents([doc.page_content for doc in documents])
         if len(vectors) != len(documents):
-            raise ValueError(
+            raise RunnablesValueError(
                 f"the embedding returned {len(vectors)} vectors for {len(documents)} texts"
             )
         keys = [
@@ -127,7 +128,7 @@ class InMemoryVectorStore:
         """The `k` documents most similar to the vector `embedding`, with their cosine
         similarity, best first (ties in insertion order)."""
         if k < 0:
-            raise ValueError(f"k must be at least 0, got {k}")
+            raise RunnablesValueError(f"k must be at least 0, got {k}")
         with self._lock:
             entries = list(self._entries.values())
         scored = [(doc, _cosine(embedding, vector)) for doc, vector in entries]
@@ -173,7 +174,7 @@ class InMemoryVectorStore:
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     if len(a) != len(b):
-        raise ValueError(f"vectors of different lengths: {len(a)} and {len(b)}")
+        raise RunnablesValueError(f"vectors of different lengths: {len(a)} and {len(b)}")
     dot = math.fsum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
     return dot / norm if norm else 0.0
@@ -181,7 +182,7 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
 
 def _check_k(_instance: object, _attribute: object, value: int) -> None:
     if value < 0:
-        raise ValueError(f"k must be at least 0, got {value}")
+        raise RunnablesValueError(f"k must be at least 0, got {value}")
 
 
 @attrs.frozen
