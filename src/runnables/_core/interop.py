@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
@@ -13,13 +15,14 @@ import anyio
 __all__ = [
     "aiter_sync",
     "aiterate_in_threads",
-    "iterate_async_source",
+    "atransform_in_thread",
     "iterate_blocking",
     "run_coroutine_blocking",
     "run_in_worker_thread",
 ]
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def _event_loop_running_here() -> bool:
@@ -154,20 +157,96 @@ async def aiterate_in_threads(chunks: Iterator[T]) -> AsyncIterator[T]:
                 await anyio.to_thread.run_sync(close)
 
 
-def iterate_async_source(chunks: AsyncIterator[T]) -> Iterator[T]:
-    """A sync view of an async iterator, for sync code running in an anyio worker thread."""
-    import anyio.from_thread
+_NEED, _INPUT, _END, _OUTPUT, _GO, _CLOSE, _DONE, _ERROR = range(8)
 
-    done: Any = object()
 
-    async def step() -> Any:
+class _Abandoned(BaseException):
+    """Raised inside a transformer's input stream when its consumer has gone away."""
+
+
+async def atransform_in_thread(
+    transform: Callable[[Iterator[T]], Iterator[U]], inputs: AsyncIterator[T]
+) -> AsyncIterator[U]:
+    """Run a sync stream transformer (user code that may block) on an async input stream, in
+    a thread of its own, in lockstep with this generator.
+
+    The thread runs only while this side waits for it. When the transformer wants an input
+    chunk, the thread asks for one and this side pulls it from `inputs` (in the consumer's
+    task); each output chunk is handed over the same way. Nothing in the thread ever calls
+    back into the event loop but to post a message, so cancelling or abandoning the stream
+    cannot leave the two sides waiting for each other: closing this generator makes the
+    transformer's input end with an exception (or closes it at its `yield`), then waits for
+    the thread to finish its cleanup.
+    """
+    from runnables._core.loop import current_loop
+
+    loop = current_loop()
+    post_in, messages = anyio.create_memory_object_stream[tuple[int, Any]](100)
+    to_thread: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+
+    def deliver(message: tuple[int, Any]) -> None:
+        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+            post_in.send_nowait(message)  # (never full: the two sides take turns)
+
+    def post(kind: int, value: Any = None) -> None:
+        loop.call_soon(lambda: deliver((kind, value)))
+
+    def chunks_in() -> Iterator[T]:
+        while True:
+            post(_NEED)
+            kind, value = to_thread.get()
+            if kind == _END:
+                return
+            if kind == _CLOSE:
+                raise _Abandoned
+            yield value
+
+    def work() -> None:
         try:
-            return await chunks.__anext__()
-        except StopAsyncIteration:
-            return done
+            outputs = transform(chunks_in())
+            for output in outputs:
+                post(_OUTPUT, output)
+                if to_thread.get()[0] == _CLOSE:
+                    close = getattr(outputs, "close", None)
+                    if close is not None:
+                        close()
+                    return
+            post(_DONE)
+        except _Abandoned:
+            pass
+        except BaseException as exc:
+            post(_ERROR, exc)
 
-    while (chunk := anyio.from_thread.run(step)) is not done:
-        yield chunk
+    thread = threading.Thread(
+        target=copy_context().run, args=(work,), name="runnables-transform", daemon=True
+    )
+    thread.start()
+    running = True
+    try:
+        with post_in, messages:
+            while True:
+                kind, value = await messages.receive()
+                if kind == _NEED:
+                    try:
+                        chunk = await inputs.__anext__()
+                    except StopAsyncIteration:
+                        to_thread.put((_END, None))
+                    else:
+                        to_thread.put((_INPUT, chunk))
+                elif kind == _OUTPUT:
+                    yield value
+                    to_thread.put((_GO, None))
+                elif kind == _DONE:
+                    running = False
+                    return
+                elif kind == _ERROR:
+                    running = False
+                    raise value
+    finally:
+        if running:
+            to_thread.put((_CLOSE, None))
+        with anyio.CancelScope(shield=True):  # its cleanup must run before we go on
+            await anyio.to_thread.run_sync(thread.join)
 
 
 async def aiter_sync(chunks: Iterator[T]) -> AsyncIterator[T]:

@@ -9,8 +9,8 @@ import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.context import RunContext
-from runnables._core.interop import aiter_sync, iterate_async_source, iterate_blocking
-from runnables._core.leaf import aleaf_iter, aleaf_iter_in_threads, leaf_iter
+from runnables._core.interop import aiter_sync, atransform_in_thread, iterate_blocking
+from runnables._core.leaf import aleaf_iter, leaf_iter
 from runnables._core.public import public
 from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
 from runnables._core.types import function_types
@@ -121,4 +121,5 @@ class RunnableGenerator(RunnableBase[In, Out]):
         if self.atransform_fn is not None:
             return aleaf_iter(free, self.atransform_fn, inputs)
         assert self.transform_fn is not None
-        return aleaf_iter_in_threads(free, self.transform_fn, iterate_async_source(inputs))
+        transform_fn = self.transform_fn
+        return atransform_in_thread(lambda chunks: leaf_iter(free, transform_fn, chunks), inputs)
