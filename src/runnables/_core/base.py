@@ -16,8 +16,8 @@ from runnables._core.public import public
 from runnables._core.runs import finish_run, notify, notify_async, start_run
 from runnables._core.streaming import (
     NOTHING,
+    Total,
     aaggregate,
-    add_chunks,
     add_step_note,
     aggregate,
     aone,
@@ -84,6 +84,12 @@ class RunnableBase(Generic[In, Out]):
     def run_type(self) -> str:
         """The kind of run this is, for callbacks, events and logs."""
         return "chain"
+
+    def _one_chunk(self, sync: bool) -> bool:
+        """Whether streaming this runnable (sync or async) gives one chunk, its output for its
+        whole input: it neither consumes its input chunk by chunk nor streams its output."""
+        hooks = ("_transform", "_stream") if sync else ("_atransform", "_astream")
+        return not any(hook in self._written for hook in hooks)
 
     @property
     def blocks(self) -> bool:
@@ -254,7 +260,7 @@ class RunnableBase(Generic[In, Out]):
         held: list[Any] | None = [] if whole and "_stream" not in self._written else None
         run = start_run(self.name, self.run_type, known if whole else None, ctx)
         notify(ctx.callbacks, "on_start", run)
-        total: Any = NOTHING
+        total = Total()
         child = ctx.child_of(run)
         try:
             for chunk in (
@@ -262,7 +268,7 @@ class RunnableBase(Generic[In, Out]):
                 if whole
                 else self._transform(_prepend(known, seen), child)
             ):
-                total = add_chunks(total, chunk)
+                total.add(chunk)
                 notify(ctx.callbacks, "on_stream", run, chunk)
                 if held is None:
                     yield chunk
@@ -275,7 +281,7 @@ class RunnableBase(Generic[In, Out]):
             notify(ctx.callbacks, "on_error", run, exc)
             raise
         run.inputs = seen.total()
-        finish_run(run, None if total is NOTHING else total)
+        finish_run(run, total.or_none())
         notify(ctx.callbacks, "on_end", run)
         if held:
             yield from held
@@ -304,7 +310,7 @@ class RunnableBase(Generic[In, Out]):
         held: list[Any] | None = [] if whole and "_astream" not in self._written else None
         run = start_run(self.name, self.run_type, known if whole else None, ctx)
         await notify_async(ctx.callbacks, "on_start", run)
-        total: Any = NOTHING
+        total = Total()
         child = ctx.child_of(run)
         try:
             async with closing_chunks(
@@ -313,7 +319,7 @@ class RunnableBase(Generic[In, Out]):
                 else self._atransform(_aprepend(known, seen), child)
             ) as chunks:
                 async for chunk in chunks:
-                    total = add_chunks(total, chunk)
+                    total.add(chunk)
                     await notify_async(ctx.callbacks, "on_stream", run, chunk)
                     if held is None:
                         yield chunk
@@ -326,7 +332,7 @@ class RunnableBase(Generic[In, Out]):
             await notify_async(ctx.callbacks, "on_error", run, exc)
             raise
         run.inputs = seen.total()
-        finish_run(run, None if total is NOTHING else total)
+        finish_run(run, total.or_none())
         await notify_async(ctx.callbacks, "on_end", run)
         for chunk in held or ():
             yield chunk
@@ -849,15 +855,15 @@ class _Recorder(Iterator[Any]):
 
     def __init__(self, inputs: Iterator[Any]) -> None:
         self._inputs = inputs
-        self._total: Any = NOTHING
+        self._total = Total()
 
     def __next__(self) -> Any:
         chunk = next(self._inputs)
-        self._total = add_chunks(self._total, chunk)
+        self._total.add(chunk)
         return chunk
 
     def total(self) -> Any:
-        return None if self._total is NOTHING else self._total
+        return self._total.or_none()
 
 
 class _ARecorder(AsyncIterator[Any]):
@@ -867,15 +873,15 @@ class _ARecorder(AsyncIterator[Any]):
 
     def __init__(self, inputs: AsyncIterator[Any]) -> None:
         self._inputs = inputs
-        self._total: Any = NOTHING
+        self._total = Total()
 
     async def __anext__(self) -> Any:
         chunk = await self._inputs.__anext__()
-        self._total = add_chunks(self._total, chunk)
+        self._total.add(chunk)
         return chunk
 
     def total(self) -> Any:
-        return None if self._total is NOTHING else self._total
+        return self._total.or_none()
 
 
 def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:

@@ -11,6 +11,7 @@ from runnables.errors import RunnablesValueError
 __all__ = [
     "NOTHING",
     "AddableDict",
+    "Total",
     "aaggregate",
     "add_chunks",
     "add_note",
@@ -58,24 +59,75 @@ def add_chunks(total: Any, chunk: Any) -> Any:
         return chunk
 
 
+class Total:
+    """Stream chunks added up, in time linear in the stream's length.
+
+    Adding strings with `+` copies the total so far, so n string chunks would cost O(n²):
+    their pieces are kept and joined once, when the value is asked for. Other chunks are
+    added with `add_chunks` as they come.
+    """
+
+    __slots__ = ("_parts", "_value")
+
+    def __init__(self) -> None:
+        self._value: Any = NOTHING
+        self._parts: list[str] | None = None
+
+    def add(self, chunk: Any) -> None:
+        parts = self._parts
+        if parts is not None:
+            if type(chunk) is str:
+                parts.append(chunk)
+                return
+            self._value = "".join(parts)
+            self._parts = None
+        elif self._value is NOTHING:
+            if type(chunk) is str:
+                self._parts = [chunk]
+            else:
+                self._value = chunk
+            return
+        self._value = add_chunks(self._value, chunk)
+
+    @property
+    def value(self) -> Any:
+        """The total so far; `NOTHING` if no chunk was added."""
+        parts = self._parts
+        if parts is None:
+            return self._value
+        if len(parts) > 1:
+            parts[:] = ["".join(parts)]
+        return parts[0]
+
+    def or_none(self) -> Any:
+        """The total so far; None if no chunk was added (for run records)."""
+        value = self.value
+        return None if value is NOTHING else value
+
+
 def aggregate(chunks: Iterable[T]) -> T:
     """All chunks added up; an empty stream is an error since there is no value to give."""
-    total: Any = NOTHING
+    total = Total()
     for chunk in chunks:
-        total = add_chunks(total, chunk)
-    if total is NOTHING:
-        raise RunnablesValueError("the input stream was empty: there is no input to run on")
-    return total  # type: ignore[no-any-return]
+        total.add(chunk)
+    whole: T = _whole(total)
+    return whole
 
 
 async def aaggregate(chunks: AsyncIterator[T]) -> T:
     """`aggregate` for an async stream."""
-    total: Any = NOTHING
+    total = Total()
     async for chunk in chunks:
-        total = add_chunks(total, chunk)
-    if total is NOTHING:
+        total.add(chunk)
+    whole: T = _whole(total)
+    return whole
+
+
+def _whole(total: Total) -> Any:
+    value = total.value
+    if value is NOTHING:
         raise RunnablesValueError("the input stream was empty: there is no input to run on")
-    return total  # type: ignore[no-any-return]
+    return value
 
 
 def add_step_note(exc: BaseException, name: str) -> None:

@@ -161,6 +161,9 @@ class RunnableLambda(RunnableBase[In, Out]):
     def blocks(self) -> bool:
         return self._akind in (_SYNC, _GEN)
 
+    def _one_chunk(self, sync: bool) -> bool:
+        return self._kind == _SYNC if sync else self._akind in (_SYNC, _ASYNC)
+
     @property
     def input_type(self) -> Any:
         return self._types()[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextvars import copy_context
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
+from runnables._core.concurrency import DEFAULT_WIDTH, Channel, afan_out, fan_out
 from runnables._core.fan_in import FanIn, Producer, deliver
 from runnables._core.public import public
 from runnables._core.streaming import AddableDict, aaggregate, aggregate, aone, closing_chunks
@@ -137,30 +136,32 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
 
 
 def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[str, Any]]:
-    """Iterate several sync streams at once on threads, yielding `{key: chunk}` as chunks come."""
+    """Iterate several sync streams at once on threads, yielding `{key: chunk}` as chunks come.
+
+    At most `BUFFER` chunks wait for the consumer: a branch that gets ahead waits (as
+    `astream` makes it). Closing early stops every branch at its next chunk and waits for it.
+    """
     if len(streams) == 1:
         key, chunks = streams[0]
         for chunk in chunks:
             yield AddableDict({key: chunk})
         return
-    ready: queue.SimpleQueue[tuple[str, Any, bool, BaseException | None]] = queue.SimpleQueue()
-    stop = threading.Event()
+    channel: Channel[tuple[str, Any, bool, BaseException | None]] = Channel(BUFFER)
 
     def pump(index: int) -> None:
         key, chunks = streams[index]
         try:
             for chunk in chunks:
-                if stop.is_set():
-                    break
-                ready.put((key, chunk, False, None))
+                if not channel.put((key, chunk, False, None)):
+                    break  # the consumer has gone
         except BaseException as exc:
-            ready.put((key, None, True, exc))
+            channel.put((key, None, True, exc))
             return
         finally:
             close = getattr(chunks, "close", None)
             if close is not None:
                 close()
-        ready.put((key, None, True, None))
+        channel.put((key, None, True, None))
 
     context = copy_context()
     runner = threading.Thread(target=context.run, args=(fan_out, pump, len(streams), len(streams)))
@@ -168,7 +169,7 @@ def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[st
     remaining = len(streams)
     try:
         while remaining:
-            key, chunk, finished, error = ready.get()
+            key, chunk, finished, error = channel.get()
             if error is not None:
                 raise error
             if finished:
@@ -176,5 +177,9 @@ def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[st
                 continue
             yield AddableDict({key: chunk})
     finally:
-        stop.set()
+        channel.close()
         runner.join()
+
+
+#: How many chunks of a sync parallel stream may wait for its consumer.
+BUFFER = 64

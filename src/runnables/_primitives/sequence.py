@@ -10,6 +10,7 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.interop import run_in_worker_thread
 from runnables._core.public import public
+from runnables._core.streaming import aaggregate, aggregate
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
@@ -211,11 +212,31 @@ class RunnableSequence(RunnableBase[In, Out]):
             check_cancelled()
         return value
 
+    def _stages(
+        self, ctx: RunContext, *, sync: bool
+    ) -> list[tuple[int, list[RunnableBase[Any, Any]]]]:
+        """The steps as stream stages `(position, steps)`. Untraced, steps whose stream would
+        be one chunk computed from their whole input join the next step's stage: they are
+        invoked one after another, so that a stream through thousands of such steps does not
+        nest thousands of generators."""
+        if ctx.callbacks:
+            return [(position, [step]) for position, step in enumerate(self.steps, 1)]
+        stages: list[tuple[int, list[RunnableBase[Any, Any]]]] = []
+        run: list[RunnableBase[Any, Any]] = []
+        for position, step in enumerate(self.steps, 1):
+            run.append(step)
+            if position == len(self.steps) or not step._one_chunk(sync):
+                stages.append((position, run))
+                run = []
+        return stages
+
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         stages: list[Iterator[Any]] = []
         chunks: Iterator[Any] = inputs
-        for position, step in enumerate(self.steps, 1):
-            chunks = step._call_transform(chunks, ctx.with_local_tag(f"seq:step:{position}"))
+        for position, steps in self._stages(ctx, sync=True):
+            *whole, last = steps
+            tagged = ctx.with_local_tag(f"seq:step:{position}")
+            chunks = last._call_transform(_invoked(whole, chunks, ctx) if whole else chunks, tagged)
             stages.append(chunks)
         try:
             yield from chunks
@@ -228,8 +249,12 @@ class RunnableSequence(RunnableBase[In, Out]):
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         stages: list[AsyncIterator[Any]] = []
         chunks: AsyncIterator[Any] = inputs
-        for position, step in enumerate(self.steps, 1):
-            chunks = step._acall_transform(chunks, ctx.with_local_tag(f"seq:step:{position}"))
+        for position, steps in self._stages(ctx, sync=False):
+            *whole, last = steps
+            tagged = ctx.with_local_tag(f"seq:step:{position}")
+            chunks = last._acall_transform(
+                _ainvoked(whole, chunks, ctx) if whole else chunks, tagged
+            )
             stages.append(chunks)
         try:
             async for chunk in chunks:
@@ -239,3 +264,23 @@ class RunnableSequence(RunnableBase[In, Out]):
                 aclose: Callable[[], Awaitable[object]] | None = getattr(stage, "aclose", None)
                 if aclose is not None:
                     await aclose()
+
+
+def _invoked(
+    steps: list[RunnableBase[Any, Any]], inputs: Iterator[Any], ctx: RunContext
+) -> Iterator[Any]:
+    """One chunk: the whole input, through `steps` invoked one after another (untraced)."""
+    value = aggregate(inputs)
+    for step in steps:
+        value = step._call(value, ctx)  # pyright: ignore[reportPrivateUsage]
+    yield value
+
+
+async def _ainvoked(
+    steps: list[RunnableBase[Any, Any]], inputs: AsyncIterator[Any], ctx: RunContext
+) -> AsyncIterator[Any]:
+    """`_invoked` for async streams."""
+    value = await aaggregate(inputs)
+    for step in steps:
+        value = await step._acall(value, ctx)  # pyright: ignore[reportPrivateUsage]
+    yield value
