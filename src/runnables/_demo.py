@@ -110,16 +110,15 @@ async def events_and_logs() -> None:
     async for event in chain.astream_events(
         "where did harrison work?", version="v2", include_names=["Docs", "my_llm"]
     ):
-        kind, data = event["event"], event["data"]
-        if kind == "on_chat_model_stream" and "chunk" in data:
-            print(data["chunk"].content, end="|", flush=True)
-        elif kind == "on_chat_model_start":
+        if event["event"] == "on_chat_model_stream":
+            print(event["data"]["chunk"].content, end="|", flush=True)
+        elif event["event"] == "on_chat_model_start":
             print("\nStreaming LLM:")
-        elif kind == "on_chat_model_end":
+        elif event["event"] == "on_chat_model_end":
             print("\nDone streaming LLM.")
-        elif kind == "on_retriever_end":
+        elif event["event"] == "on_retriever_end":
             print("--\nRetrieved the following documents:")
-            print(data.get("output"))
+            print(event["data"]["output"])
     section("astream_log, JSONPatch chunks of the run state (include_names=['Docs'])")
     async for patch in chain.astream_log("where did harrison work?", include_names=["Docs"]):
         print("-" * 40)

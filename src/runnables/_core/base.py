@@ -201,16 +201,16 @@ class RunnableBase(Generic[In, Out]):
 
     def _traced_call(self, input: In, ctx: RunContext) -> Out:
         run = start_run(self.name, self.run_type, input, ctx)
-        notify(ctx.callbacks, "on_start", run)
+        notify(ctx.handlers.on_start, run)
         try:
             output = self._invoke(input, ctx.child_of(run))
         except BaseException as exc:
             add_step_note(exc, run.name)
             finish_run(run, error=exc)
-            notify(ctx.callbacks, "on_error", run, exc)
+            notify(ctx.handlers.on_error, run, exc)
             raise
         finish_run(run, output)
-        notify(ctx.callbacks, "on_end", run)
+        notify(ctx.handlers.on_end, run)
         return output
 
     async def _acall(self, input: In, ctx: RunContext) -> Out:
@@ -225,16 +225,16 @@ class RunnableBase(Generic[In, Out]):
 
     async def _atraced_call(self, input: In, ctx: RunContext) -> Out:
         run = start_run(self.name, self.run_type, input, ctx)
-        await notify_async(ctx.callbacks, "on_start", run)
+        await notify_async(ctx.handlers.on_start, run)
         try:
             output = await self._ainvoke(input, ctx.child_of(run))
         except BaseException as exc:
             add_step_note(exc, run.name)
             finish_run(run, error=exc)
-            await notify_async(ctx.callbacks, "on_error", run, exc)
+            await notify_async(ctx.handlers.on_error, run, exc)
             raise
         finish_run(run, output)
-        await notify_async(ctx.callbacks, "on_end", run)
+        await notify_async(ctx.handlers.on_end, run)
         return output
 
     def _call_transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
@@ -259,7 +259,7 @@ class RunnableBase(Generic[In, Out]):
         # One that cannot stream at all ends its run before its output moves on.
         held: list[Any] | None = [] if whole and "_stream" not in self._written else None
         run = start_run(self.name, self.run_type, known if whole else None, ctx)
-        notify(ctx.callbacks, "on_start", run)
+        notify(ctx.handlers.on_start, run)
         total = Total()
         child = ctx.child_of(run)
         try:
@@ -269,7 +269,7 @@ class RunnableBase(Generic[In, Out]):
                 else self._transform(_prepend(known, seen), child)
             ):
                 total.add(chunk)
-                notify(ctx.callbacks, "on_stream", run, chunk)
+                notify(ctx.handlers.on_stream, run, chunk)
                 if held is None:
                     yield chunk
                 else:
@@ -278,11 +278,11 @@ class RunnableBase(Generic[In, Out]):
             add_step_note(exc, run.name)
             run.inputs = seen.total()
             finish_run(run, error=exc)
-            notify(ctx.callbacks, "on_error", run, exc)
+            notify(ctx.handlers.on_error, run, exc)
             raise
         run.inputs = seen.total()
         finish_run(run, total.or_none())
-        notify(ctx.callbacks, "on_end", run)
+        notify(ctx.handlers.on_end, run)
         if held:
             yield from held
 
@@ -309,7 +309,7 @@ class RunnableBase(Generic[In, Out]):
             raise
         held: list[Any] | None = [] if whole and "_astream" not in self._written else None
         run = start_run(self.name, self.run_type, known if whole else None, ctx)
-        await notify_async(ctx.callbacks, "on_start", run)
+        await notify_async(ctx.handlers.on_start, run)
         total = Total()
         child = ctx.child_of(run)
         try:
@@ -320,7 +320,7 @@ class RunnableBase(Generic[In, Out]):
             ) as chunks:
                 async for chunk in chunks:
                     total.add(chunk)
-                    await notify_async(ctx.callbacks, "on_stream", run, chunk)
+                    await notify_async(ctx.handlers.on_stream, run, chunk)
                     if held is None:
                         yield chunk
                     else:
@@ -329,11 +329,11 @@ class RunnableBase(Generic[In, Out]):
             add_step_note(exc, run.name)
             run.inputs = seen.total()
             finish_run(run, error=exc)
-            await notify_async(ctx.callbacks, "on_error", run, exc)
+            await notify_async(ctx.handlers.on_error, run, exc)
             raise
         run.inputs = seen.total()
         finish_run(run, total.or_none())
-        await notify_async(ctx.callbacks, "on_end", run)
+        await notify_async(ctx.handlers.on_end, run)
         for chunk in held or ():
             yield chunk
 

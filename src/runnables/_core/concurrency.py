@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 
-from runnables._core.fan_in import FanIn, deliver
+from runnables._core.fan_in import FanIn, Sink, deliver
 
 if TYPE_CHECKING:
     import concurrent.futures
 
-    from anyio.streams.memory import MemoryObjectSendStream
 
 __all__ = [
     "DEFAULT_TASKS",
@@ -260,7 +259,7 @@ def afan_out_as_completed(
     may stop at any point; the calls still running are then cancelled)."""
     indices = iter(range(count))
 
-    async def worker(send: MemoryObjectSendStream[tuple[int, T]]) -> None:
+    async def worker(send: Sink[tuple[int, T]]) -> None:
         for index in indices:
             await deliver(send, (index, await fn(index)))
 

@@ -9,6 +9,7 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig, check_config
+from runnables._core.runs import NO_HANDLERS, Handlers
 from runnables.errors import RunnablesRecursionError
 
 if TYPE_CHECKING:
@@ -42,6 +43,8 @@ class RunContext(NamedTuple):
     depth: int = 0
     #: A cell caching `nested()` (`replace` gives each new context its own).
     nested_cell: list[RunContext] | None = None
+    #: `callbacks` sorted by notification (`replace` keeps the two in step).
+    handlers: Handlers = NO_HANDLERS
 
     @property
     def tracing(self) -> bool:
@@ -50,6 +53,8 @@ class RunContext(NamedTuple):
 
     def replace(self, **changes: Any) -> RunContext:
         """A new context with `changes` (and its own `nested()` cache)."""
+        if "callbacks" in changes:
+            changes["handlers"] = Handlers(changes["callbacks"])
         return self._replace(**changes, nested_cell=[])
 
     def merged(self, config: RunnableConfig, *, call: bool) -> RunContext:

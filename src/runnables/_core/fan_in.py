@@ -9,8 +9,8 @@ task other than the one that entered it: a crash on asyncio, a corrupted schedul
 
 So the producers run in a task of their own that the consumer does not own (started through
 `LoopHandle.spawn`); their task group lives entirely inside it. The consumer holds an
-ordinary object whose `__anext__` only receives from a bounded memory stream (so a slow
-consumer slows the producers down). The producers live exactly as long as the stream:
+ordinary object whose `__anext__` only takes from a bounded queue, the `Sink` the producers
+put into (so a slow consumer slows the producers down). The producers live exactly as long as the stream:
 exhausting it waits for them; `aclose()` cancels them and waits for their cleanup (shielded,
 so it also completes when the consumer is being cancelled); dropping the object unfinished
 cancels them from a callback on their event loop.
@@ -18,35 +18,124 @@ cancels them from a callback on their event loop.
 
 from __future__ import annotations
 
-import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from runnables._core.loop import LoopHandle, current_loop
+from runnables._core.loop import LoopHandle, Wakeup, current_loop
 
-__all__ = ["FanIn", "Producer", "deliver"]
+__all__ = ["FanIn", "Producer", "Sink", "deliver"]
 
 T = TypeVar("T")
 
-Producer = Callable[[MemoryObjectSendStream[T]], Awaitable[None]]
-"""Sends its items into the stream it is given, with `deliver`."""
+_EMPTY: Any = object()
 
 
-async def deliver(send: MemoryObjectSendStream[T], item: T) -> None:
-    """Send `item`, waiting only when the buffer is full (no checkpoint while there is room:
-    items keep the order in which things happened, and a scheduler round trip per item would
-    dominate the cost); nothing happens if the consumer has gone (the producers are being
-    cancelled)."""
-    try:
-        send.send_nowait(item)
-    except anyio.WouldBlock:
-        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
-            await send.send(item)
-    except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-        pass
+class Sink(Generic[T]):
+    """The bounded queue between the producers of a `FanIn` and its consumer, on one event
+    loop. Producers `offer` (or `deliver`) items; once the consumer has gone, items are
+    dropped (the producers are being cancelled)."""
+
+    __slots__ = ("_ended", "_gone", "_items", "_loop", "_receiver", "_senders", "_size")
+
+    def __init__(self, size: int, loop: LoopHandle) -> None:
+        self._items: deque[T] = deque()
+        self._size = size
+        self._loop = loop
+        self._receiver: Wakeup | None = None  # the consumer, waiting for an item
+        self._senders: deque[Wakeup] = deque()  # producers waiting for room
+        self._gone = False  # the consumer has gone
+        self._ended = False  # every producer has finished
+
+    def offer(self, item: T) -> bool:
+        """Queue `item` if there is room, without a checkpoint; False if the queue is full."""
+        if self._gone:
+            return True
+        if len(self._items) >= self._size:
+            return False
+        self._items.append(item)
+        receiver = self._receiver
+        if receiver is not None:
+            self._receiver = None
+            receiver.wake()
+        return True
+
+    def force(self, item: T) -> None:
+        """Queue `item` even if the queue is full (for items handed over from other threads,
+        which cannot wait for room)."""
+        if self._gone:
+            return
+        self._items.append(item)
+        receiver = self._receiver
+        if receiver is not None:
+            self._receiver = None
+            receiver.wake()
+
+    async def put(self, item: T) -> None:
+        """Queue `item`, waiting while the queue is full."""
+        while not self.offer(item):
+            wakeup = self._loop.wakeup()
+            self._senders.append(wakeup)
+            try:
+                await wakeup.wait()
+            except BaseException:
+                try:
+                    self._senders.remove(wakeup)
+                except ValueError:  # woken already: pass the room on to the next producer
+                    self._wake_sender()
+                raise
+
+    def _wake_sender(self) -> None:
+        if self._senders:
+            self._senders.popleft().wake()
+
+    # -- the consumer's side
+
+    def take(self) -> T:
+        """The oldest item, or `_EMPTY`."""
+        if not self._items:
+            return _EMPTY  # type: ignore[no-any-return]
+        item = self._items.popleft()
+        self._wake_sender()
+        return item
+
+    async def wait(self) -> None:
+        """Wait until an item is queued or the producers have ended."""
+        if self._items or self._ended:
+            return
+        wakeup = self._receiver = self._loop.wakeup()
+        try:
+            await wakeup.wait()
+        finally:
+            self._receiver = None
+
+    def end(self) -> None:
+        """The producers have all finished: the consumer takes what is left, then stops."""
+        self._ended = True
+        receiver, self._receiver = self._receiver, None
+        if receiver is not None:
+            receiver.wake()
+
+    def leave(self) -> None:
+        """The consumer has gone: drop what is queued and release every waiting producer."""
+        self._gone = True
+        self._items.clear()
+        while self._senders:
+            self._senders.popleft().wake()
+
+
+async def deliver(sink: Sink[T], item: T) -> None:
+    """Queue `item`, waiting only when the queue is full: no checkpoint while there is room
+    (items keep the order in which things happened, and a scheduler round trip per item would
+    dominate the cost)."""
+    if not sink.offer(item):
+        await sink.put(item)
+
+
+Producer = Callable[[Sink[T]], Awaitable[None]]
+"""Sends its items into the sink it is given, with `deliver`."""
 
 
 class FanIn(AsyncIterator[T], Generic[T]):
@@ -57,12 +146,12 @@ class FanIn(AsyncIterator[T], Generic[T]):
     once every producer has stopped.
     """
 
-    __slots__ = ("_buffer", "_closed", "_loop", "_producers", "_receive", "_run")
+    __slots__ = ("_buffer", "_closed", "_loop", "_producers", "_run", "_sink")
 
     def __init__(self, producers: Sequence[Producer[T]], *, buffer: int) -> None:
         self._producers = producers
         self._buffer = buffer
-        self._receive: MemoryObjectReceiveStream[T] | None = None
+        self._sink: Sink[T] | None = None
         self._loop: LoopHandle | None = None
         self._run: _Run[T] | None = None
         self._closed = False
@@ -71,28 +160,19 @@ class FanIn(AsyncIterator[T], Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        receive = self._receive
-        if receive is None:
+        sink = self._sink
+        if sink is None:
             if self._closed:
                 raise StopAsyncIteration
-            receive = self._start()
-        try:
-            # What is ready is taken without a checkpoint (a scheduler round trip per item
-            # would dominate the cost); the consumer waits only when nothing is.
-            return receive.receive_nowait()
-        except anyio.WouldBlock:
-            try:
-                return await receive.receive()
-            except anyio.EndOfStream:
-                pass
-            except anyio.ClosedResourceError:
-                raise StopAsyncIteration from None
-        except anyio.EndOfStream:
-            pass
-        except anyio.ClosedResourceError:
-            raise StopAsyncIteration from None
+            sink = self._start()
+        while True:
+            item = sink.take()
+            if item is not _EMPTY:
+                return item
+            if sink._ended or self._closed:  # pyright: ignore[reportPrivateUsage]
+                break
+            await sink.wait()
         self._closed = True
-        receive.close()
         run = self._run
         assert run is not None
         await run.wait_done()
@@ -105,69 +185,63 @@ class FanIn(AsyncIterator[T], Generic[T]):
         if self._closed:
             return
         self._closed = True
-        run, receive = self._run, self._receive
-        if run is None or receive is None:
+        run, sink = self._run, self._sink
+        if run is None or sink is None:
             return
         run.scope.cancel()
-        receive.close()
+        sink.leave()
         await run.wait_done()
 
     def __del__(self) -> None:
-        if self._closed or self._receive is None:
+        if self._closed or self._sink is None:
             return
         self._closed = True
         assert self._loop is not None
         assert self._run is not None
         # Not cancelled right here: a finalizer may run in any thread, at any point of the
         # event loop's own work.
-        scope, receive = self._run.scope, self._receive
-        if not self._loop.call_soon(lambda: _abandon(scope, receive)):
-            receive.close()  # the loop has ended: nothing runs any more
+        scope, sink = self._run.scope, self._sink
+        self._loop.call_soon(lambda: _abandon(scope, sink))
 
-    def _start(self) -> MemoryObjectReceiveStream[T]:
-        send, receive = anyio.create_memory_object_stream[T](self._buffer)
-        self._receive = receive
+    def _start(self) -> Sink[T]:
+        loop = self._loop = current_loop()
+        sink = self._sink = Sink[T](self._buffer, loop)
         # The producers' task refers to `_Run`, never to this object, so that dropping this
         # object is seen (and stops them).
-        run = self._run = _Run(self._producers)
-        self._loop = current_loop()
-        self._loop.spawn(lambda: run.run(send), name="runnables stream producers")
-        return receive
+        run = self._run = _Run(self._producers, sink)
+        loop.spawn(run.run, name="runnables stream producers")
+        return sink
 
 
 class _Run(Generic[T]):
     """The producers' side of a `FanIn`: their task's cancel scope, first error and end."""
 
-    __slots__ = ("done", "error", "producers", "scope")
+    __slots__ = ("done", "error", "producers", "scope", "sink")
 
-    def __init__(self, producers: Sequence[Producer[T]]) -> None:
+    def __init__(self, producers: Sequence[Producer[T]], sink: Sink[T]) -> None:
         self.producers = producers
+        self.sink = sink
         self.scope = anyio.CancelScope()
         self.done = anyio.Event()
         self.error: BaseException | None = None
 
-    async def run(self, send: MemoryObjectSendStream[T]) -> None:
+    async def run(self) -> None:
         try:
-            with send, self.scope:
+            with self.scope:
                 producers = self.producers
                 if len(producers) == 1:
-                    await self._produce(producers[0], send, None)
+                    await self._produce(producers[0], None)
                 else:
                     async with anyio.create_task_group() as tg:
                         for produce in producers:
-                            tg.start_soon(self._produce, produce, send.clone(), tg.cancel_scope)
+                            tg.start_soon(self._produce, produce, tg.cancel_scope)
         finally:
+            self.sink.end()
             self.done.set()
 
-    async def _produce(
-        self,
-        produce: Producer[T],
-        send: MemoryObjectSendStream[T],
-        siblings: anyio.CancelScope | None,
-    ) -> None:
+    async def _produce(self, produce: Producer[T], siblings: anyio.CancelScope | None) -> None:
         try:
-            with send:
-                await produce(send)
+            await produce(self.sink)
         except BaseException as exc:
             if isinstance(exc, anyio.get_cancelled_exc_class()):
                 raise
@@ -185,6 +259,6 @@ class _Run(Generic[T]):
             await self.done.wait()
 
 
-def _abandon(scope: anyio.CancelScope, receive: MemoryObjectReceiveStream[Any]) -> None:
+def _abandon(scope: anyio.CancelScope, sink: Sink[Any]) -> None:
     scope.cancel()
-    receive.close()
+    sink.leave()

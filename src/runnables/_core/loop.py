@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-__all__ = ["LoopHandle", "current_loop"]
+__all__ = ["LoopHandle", "Wakeup", "current_loop"]
 
 _detached: set[Any] = set()  # asyncio keeps only weak references to running tasks
 
@@ -48,6 +48,12 @@ class LoopHandle:
             return False
         return True
 
+    def wakeup(self) -> Wakeup:
+        """A one-shot wakeup for the calling task, on this loop (see `Wakeup`)."""
+        if self._asyncio_loop is not None:
+            return _AsyncioWakeup(self._asyncio_loop)
+        return _TrioWakeup()
+
     def spawn(self, run: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
         """Start `run()` in a task of this loop that no caller's task group owns, in a copy of
         the caller's context. `run` must handle every exception but cancellation itself (trio
@@ -73,3 +79,58 @@ def current_loop() -> LoopHandle:
     if trio is not None and trio.lowlevel.in_trio_run():
         return LoopHandle(trio_token=trio.lowlevel.current_trio_token())
     raise RuntimeError("no asyncio or trio event loop is running in this thread")
+
+
+class Wakeup:
+    """The cheapest way for the task that made it to wait until other code running on the
+    same event loop thread wakes it (the native future or trio's own rescheduling, without
+    anyio's per-call backend lookups). `wait` is cancellable; `wake` before `wait` makes
+    `wait` return at once; a wakeup is used once."""
+
+    __slots__ = ()
+
+    async def wait(self) -> None:
+        raise NotImplementedError
+
+    def wake(self) -> None:
+        raise NotImplementedError
+
+
+class _AsyncioWakeup(Wakeup):
+    __slots__ = ("_future",)
+
+    def __init__(self, loop: Any) -> None:
+        self._future = loop.create_future()
+
+    async def wait(self) -> None:
+        await self._future
+
+    def wake(self) -> None:
+        if not self._future.done():
+            self._future.set_result(None)
+
+
+class _TrioWakeup(Wakeup):
+    __slots__ = ("_task", "_woken")
+
+    def __init__(self) -> None:
+        self._task: Any = None
+        self._woken = False
+
+    async def wait(self) -> None:
+        if self._woken:
+            return
+        trio = sys.modules["trio"]
+        self._task = trio.lowlevel.current_task()
+
+        def abort(_: object) -> object:
+            self._task = None
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+
+    def wake(self) -> None:
+        self._woken = True
+        task, self._task = self._task, None
+        if task is not None:
+            sys.modules["trio"].lowlevel.reschedule(task)

@@ -6,7 +6,7 @@ import datetime
 import inspect
 import logging
 import uuid
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any, Protocol, TypeAlias, Union, runtime_checkable
 
@@ -16,7 +16,9 @@ from runnables._core.public import public
 from runnables.errors import RunnablesTypeError
 
 __all__ = [
+    "NO_HANDLERS",
     "Callback",
+    "Handlers",
     "OnEnd",
     "OnError",
     "OnStart",
@@ -106,41 +108,55 @@ def check_callback(callback: object) -> None:
     _callback_types.add(kind)
 
 
-_EVENTS = ("on_start", "on_stream", "on_end", "on_error")
+class Handlers:
+    """The callbacks of a call sorted by notification, worked out once per set of callbacks
+    (not at every notification): for each of `on_start`, `on_stream`, `on_end`, `on_error`,
+    the bound methods to call, in order."""
+
+    __slots__ = ("on_end", "on_error", "on_start", "on_stream")
+
+    def __init__(self, callbacks: Sequence[object]) -> None:
+        self.on_start = _methods(callbacks, "on_start")
+        self.on_stream = _methods(callbacks, "on_stream")
+        self.on_end = _methods(callbacks, "on_end")
+        self.on_error = _methods(callbacks, "on_error")
 
 
-def notify(callbacks: Sequence[object], event: str, *args: Any) -> None:
-    """Call `event` on every callback that has it, from sync code (async ones run to completion)."""
-    from runnables._core.interop import run_coroutine_blocking
+def _methods(callbacks: Sequence[object], name: str) -> tuple[Callable[..., object], ...]:
+    return tuple(method for c in callbacks if (method := getattr(c, name, None)) is not None)
 
-    for callback in callbacks:
-        method = getattr(callback, event, None)
-        if method is None:
-            continue
+
+NO_HANDLERS = Handlers(())
+
+
+def notify(methods: tuple[Callable[..., object], ...], *args: Any) -> None:
+    """Call each of `methods` from sync code (an async one runs to completion); a method that
+    raises is logged and the run goes on."""
+    for method in methods:
         try:
             result = method(*args)
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
+                from runnables._core.interop import run_coroutine_blocking
+
                 run_coroutine_blocking(partial(_await, result))
         except Exception:
-            _log.exception("callback %r raised in %s; the run goes on", callback, event)
+            _log.exception("callback %r raised; the run goes on", method)
 
 
 async def _await(awaitable: Awaitable[object]) -> object:
     return await awaitable
 
 
-async def notify_async(callbacks: Sequence[object], event: str, *args: Any) -> None:
-    """Call `event` on every callback that has it, awaiting async ones."""
-    for callback in callbacks:
-        method = getattr(callback, event, None)
-        if method is None:
-            continue
+async def notify_async(methods: tuple[Callable[..., object], ...], *args: Any) -> None:
+    """Call each of `methods`, awaiting async ones; a method that raises is logged and the
+    run goes on."""
+    for method in methods:
         try:
             result = method(*args)
-            if inspect.isawaitable(result):
+            if result is not None and inspect.isawaitable(result):
                 await result
         except Exception:
-            _log.exception("callback %r raised in %s; the run goes on", callback, event)
+            _log.exception("callback %r raised; the run goes on", method)
 
 
 def start_run(name: str, run_type: str, inputs: Any, ctx: Any) -> Run:

@@ -11,14 +11,12 @@ import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, Channel, afan_out, fan_out
-from runnables._core.fan_in import FanIn, Producer, deliver
+from runnables._core.fan_in import FanIn, Producer, Sink, deliver
 from runnables._core.public import public
 from runnables._core.streaming import AddableDict, aaggregate, aggregate, aone, closing_chunks
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
-    from anyio.streams.memory import MemoryObjectSendStream
-
     from runnables._core.context import RunContext
     from runnables._core.protocol import Runnable
     from runnables.schema import Schema
@@ -121,7 +119,7 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
         input = await aaggregate(inputs)
 
         def branch_producer(key: str, branch: RunnableBase[In, Any]) -> Producer[dict[str, Any]]:
-            async def produce(send: MemoryObjectSendStream[dict[str, Any]]) -> None:
+            async def produce(send: Sink[dict[str, Any]]) -> None:
                 tagged = ctx.with_local_tag(f"map:key:{key}")
                 async with closing_chunks(branch._acall_transform(aone(input), tagged)) as chunks:
                     async for chunk in chunks:

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from runnables._core.fan_in import deliver
+from runnables._core.loop import current_loop
 from runnables._core.streaming import closing_chunks
 
 if TYPE_CHECKING:
-    from anyio.streams.memory import MemoryObjectSendStream
-
     from runnables._core.config import RunnableConfig
+    from runnables._core.fan_in import Sink
     from runnables._core.runs import Run
 
 __all__ = ["AsyncSender", "ItemMaker", "RunFilter", "inject", "root_id_of", "run_to_end"]
@@ -95,31 +96,43 @@ class ItemMaker(Protocol[T_co]):
 
 
 class AsyncSender(Generic[T]):
-    """The callback injected into the call: sends each item its maker builds into a bounded
-    memory stream (so a slow consumer slows the run down). Its methods are async: from worker
-    threads the core runs them on the consumer's event loop."""
+    """The callback injected into the call: puts each item its maker builds into the stream's
+    bounded `Sink` (so a slow consumer slows the run down).
 
-    __slots__ = ("maker", "send")
+    Called in place (no coroutine) while there is room. From a thread other than the event
+    loop's (a sync step in a worker thread), the item is handed to the loop to queue instead,
+    past the bound: the sink belongs to the loop, and a worker thread must not wait on it.
+    """
 
-    def __init__(self, maker: ItemMaker[T], send: MemoryObjectSendStream[T]) -> None:
+    __slots__ = ("loop", "maker", "sink", "thread")
+
+    def __init__(self, maker: ItemMaker[T], sink: Sink[T]) -> None:
         self.maker = maker
-        self.send = send
+        self.sink = sink
+        self.loop = current_loop()
+        self.thread = threading.get_ident()
 
-    async def _deliver(self, item: T | None) -> None:
-        if item is not None:
-            await deliver(self.send, item)
+    def _send(self, item: T | None) -> Awaitable[None] | None:
+        if item is None:
+            return None
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon(partial(self.sink.force, item))
+            return None
+        if self.sink.offer(item):
+            return None
+        return self.sink.put(item)
 
-    async def on_start(self, run: Run) -> None:
-        await self._deliver(self.maker.start(run))
+    def on_start(self, run: Run) -> Awaitable[None] | None:
+        return self._send(self.maker.start(run))
 
-    async def on_stream(self, run: Run, chunk: Any) -> None:
-        await self._deliver(self.maker.stream(run, chunk))
+    def on_stream(self, run: Run, chunk: Any) -> Awaitable[None] | None:
+        return self._send(self.maker.stream(run, chunk))
 
-    async def on_end(self, run: Run) -> None:
-        await self._deliver(self.maker.end(run))
+    def on_end(self, run: Run) -> Awaitable[None] | None:
+        return self._send(self.maker.end(run))
 
-    async def on_error(self, run: Run, exc: BaseException) -> None:
-        await self._deliver(self.maker.error(run))
+    def on_error(self, run: Run, exc: BaseException) -> Awaitable[None] | None:
+        return self._send(self.maker.error(run))
 
 
 def root_id_of(config: RunnableConfig | None) -> uuid.UUID:

@@ -1,21 +1,30 @@
-"""`astream_events` / `stream_events`: the run notifications as a stream of `StreamEvent` dicts."""
+"""`astream_events` / `stream_events`: the run notifications as a stream of `StreamEvent` dicts.
+
+`StreamEvent` is a union of TypedDicts, one per event name (`on_{kind}_{start|stream|end}`
+for the seven run kinds, and `on_tool_error`), discriminated by the `Literal` `event` key:
+comparing `ev["event"]` with a name narrows `ev` to that event, and so types its `data`.
+The payload types are those the library's components of each kind produce (chain, parser
+and tool payloads are user values: `Any`); a runnable of your own that reports one of these
+`run_type`s must produce them too, and one that reports another kind makes events that the
+union does not describe.
+"""
 
 from __future__ import annotations
 
 import collections
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar, cast
 
-from anyio.streams.memory import MemoryObjectSendStream
 from typing_extensions import NotRequired, TypedDict
 
 from runnables._core.config import check_config
-from runnables._core.fan_in import FanIn
+from runnables._core.fan_in import FanIn, Sink
 from runnables.tracing._common import (
     BUFFER_SIZE,
     NON_STREAMING_TYPES,
     AsyncSender,
+    ItemMaker,
     RunFilter,
     inject,
     root_id_of,
@@ -26,30 +35,284 @@ if TYPE_CHECKING:
     from runnables._core.base import RunnableBase
     from runnables._core.config import RunnableConfig
     from runnables._core.runs import Run
+    from runnables.documents import Document
+    from runnables.messages import AIMessage
+    from runnables.prompts import ChatPromptValue, StringPromptValue
 
-__all__ = ["EventData", "StreamEvent", "astream_events", "stream_events"]
+__all__ = [
+    "BaseStreamEvent",
+    "ChainEndEvent",
+    "ChainStartEvent",
+    "ChainStreamEvent",
+    "ChatModelEndEvent",
+    "ChatModelStartEvent",
+    "ChatModelStreamEvent",
+    "EndData",
+    "EventData",
+    "LLMEndEvent",
+    "LLMStartEvent",
+    "LLMStreamEvent",
+    "ParserEndEvent",
+    "ParserStartEvent",
+    "ParserStreamEvent",
+    "PromptEndEvent",
+    "PromptStartEvent",
+    "PromptStreamEvent",
+    "RetrieverEndEvent",
+    "RetrieverStartEvent",
+    "RetrieverStreamEvent",
+    "StartData",
+    "StreamData",
+    "StreamEvent",
+    "ToolEndEvent",
+    "ToolErrorData",
+    "ToolErrorEvent",
+    "ToolStartEvent",
+    "ToolStreamEvent",
+    "astream_events",
+    "stream_events",
+]
+
+ChunkT = TypeVar("ChunkT")
+OutputT = TypeVar("OutputT")
 
 
-class EventData(TypedDict, total=False):
-    """The payload of an event: `input` on start (when known), `chunk` on stream, `input` and
-    `output` on end."""
+# ------------------------------------------------------------------------------- payloads
 
+
+class StartData(TypedDict):
+    """The payload of a start event: the run's `input`, when it is known as the run starts
+    (a step fed by a stream learns its input only at its end)."""
+
+    input: NotRequired[Any]
+
+
+class StreamData(TypedDict, Generic[ChunkT]):
+    """The payload of a stream event: one `chunk` of the run's output."""
+
+    chunk: ChunkT
+
+
+class EndData(TypedDict, Generic[OutputT]):
+    """The payload of an end event: the run's `output` (its chunks added up, `None` if it
+    streamed none) and its `input` when known (the root run's end may carry none)."""
+
+    input: NotRequired[Any]
+    output: OutputT
+
+
+class ToolErrorData(TypedDict):
+    """The payload of `on_tool_error`: the exception the tool raised (the same object then
+    reaches the consumer), the tool's `input` and, for a tool call, its `tool_call_id`."""
+
+    error: BaseException
     input: Any
-    chunk: Any
-    output: Any
+    tool_call_id: NotRequired[str | None]
 
 
-class StreamEvent(TypedDict):
-    """One event of `astream_events(version="v2")`."""
+EventData: TypeAlias = StartData | StreamData[Any] | EndData[Any] | ToolErrorData
+"""The payload of any event (`ev["data"]` before `ev["event"]` is narrowed)."""
 
-    event: str
+
+# --------------------------------------------------------------------------------- events
+
+
+class BaseStreamEvent(TypedDict):
+    """The keys every event has besides `event` (its name) and `data` (its payload)."""
+
     name: str
     run_id: str
     parent_ids: list[str]
     tags: list[str]
     metadata: dict[str, Any]
+
+
+class ChainStartEvent(BaseStreamEvent):
+    """`on_chain_start`: a chain (sequence, parallel, lambda, passthrough, ...) started."""
+
+    event: Literal["on_chain_start"]
+    data: StartData
+
+
+class ChainStreamEvent(BaseStreamEvent):
+    """`on_chain_stream`: a chain streamed a chunk of its output."""
+
+    event: Literal["on_chain_stream"]
+    data: StreamData[Any]
+
+
+class ChainEndEvent(BaseStreamEvent):
+    """`on_chain_end`: a chain ended with its output."""
+
+    event: Literal["on_chain_end"]
+    data: EndData[Any]
+
+
+class PromptStartEvent(BaseStreamEvent):
+    """`on_prompt_start`: a prompt template started, on its variables."""
+
+    event: Literal["on_prompt_start"]
+    data: StartData
+
+
+class PromptStreamEvent(BaseStreamEvent):
+    """`on_prompt_stream`: a prompt's value as one chunk (only when the prompt is the root run)."""
+
+    event: Literal["on_prompt_stream"]
+    data: StreamData[StringPromptValue | ChatPromptValue]
+
+
+class PromptEndEvent(BaseStreamEvent):
+    """`on_prompt_end`: a prompt template ended with its prompt value."""
+
+    event: Literal["on_prompt_end"]
+    data: EndData[StringPromptValue | ChatPromptValue]
+
+
+class ChatModelStartEvent(BaseStreamEvent):
+    """`on_chat_model_start`: a chat model started."""
+
+    event: Literal["on_chat_model_start"]
+    data: StartData
+
+
+class ChatModelStreamEvent(BaseStreamEvent):
+    """`on_chat_model_stream`: a chat model streamed a chunk (maybe a fallback's `AIMessage`)."""
+
+    event: Literal["on_chat_model_stream"]
+    data: StreamData[AIMessage]
+
+
+class ChatModelEndEvent(BaseStreamEvent):
+    """`on_chat_model_end`: a chat model ended with its message (`None` if it streamed nothing)."""
+
+    event: Literal["on_chat_model_end"]
+    data: EndData[AIMessage | None]
+
+
+class LLMStartEvent(BaseStreamEvent):
+    """`on_llm_start`: a text completion model started."""
+
+    event: Literal["on_llm_start"]
+    data: StartData
+
+
+class LLMStreamEvent(BaseStreamEvent):
+    """`on_llm_stream`: a text completion model streamed a piece of text."""
+
+    event: Literal["on_llm_stream"]
+    data: StreamData[str]
+
+
+class LLMEndEvent(BaseStreamEvent):
+    """`on_llm_end`: a text completion model ended with its text (`None` if it streamed nothing)."""
+
+    event: Literal["on_llm_end"]
+    data: EndData[str | None]
+
+
+class ParserStartEvent(BaseStreamEvent):
+    """`on_parser_start`: an output parser started."""
+
+    event: Literal["on_parser_start"]
+    data: StartData
+
+
+class ParserStreamEvent(BaseStreamEvent):
+    """`on_parser_stream`: an output parser streamed a chunk of its output."""
+
+    event: Literal["on_parser_stream"]
+    data: StreamData[Any]
+
+
+class ParserEndEvent(BaseStreamEvent):
+    """`on_parser_end`: an output parser ended with its output."""
+
+    event: Literal["on_parser_end"]
+    data: EndData[Any]
+
+
+class RetrieverStartEvent(BaseStreamEvent):
+    """`on_retriever_start`: a retriever started, on its query."""
+
+    event: Literal["on_retriever_start"]
+    data: StartData
+
+
+class RetrieverStreamEvent(BaseStreamEvent):
+    """`on_retriever_stream`: a retriever's documents as one chunk (only as the root run)."""
+
+    event: Literal["on_retriever_stream"]
+    data: StreamData[list[Document]]
+
+
+class RetrieverEndEvent(BaseStreamEvent):
+    """`on_retriever_end`: a retriever ended with the documents it found."""
+
+    event: Literal["on_retriever_end"]
+    data: EndData[list[Document]]
+
+
+class ToolStartEvent(BaseStreamEvent):
+    """`on_tool_start`: a tool started, on its arguments or tool call."""
+
+    event: Literal["on_tool_start"]
+    data: StartData
+
+
+class ToolStreamEvent(BaseStreamEvent):
+    """`on_tool_stream`: a tool's result as one chunk (only when the tool is the root run)."""
+
+    event: Literal["on_tool_stream"]
+    data: StreamData[Any]
+
+
+class ToolEndEvent(BaseStreamEvent):
+    """`on_tool_end`: a tool ended with its result."""
+
+    event: Literal["on_tool_end"]
+    data: EndData[Any]
+
+
+class ToolErrorEvent(BaseStreamEvent):
+    """`on_tool_error`: a tool raised (no other run reports its failure as an event)."""
+
+    event: Literal["on_tool_error"]
+    data: ToolErrorData
+
+
+StreamEvent: TypeAlias = (
+    ChainStartEvent
+    | ChainStreamEvent
+    | ChainEndEvent
+    | PromptStartEvent
+    | PromptStreamEvent
+    | PromptEndEvent
+    | ChatModelStartEvent
+    | ChatModelStreamEvent
+    | ChatModelEndEvent
+    | LLMStartEvent
+    | LLMStreamEvent
+    | LLMEndEvent
+    | ParserStartEvent
+    | ParserStreamEvent
+    | ParserEndEvent
+    | RetrieverStartEvent
+    | RetrieverStreamEvent
+    | RetrieverEndEvent
+    | ToolStartEvent
+    | ToolStreamEvent
+    | ToolEndEvent
+    | ToolErrorEvent
+)
+"""One event of `astream_events(version="v2")`: narrow it on `ev["event"]` to type `ev["data"]`."""
+
+
+class _Event(BaseStreamEvent):
+    """An event as `_EventMaker` builds it: its name is known only at run time."""
+
+    event: str
     data: EventData
-    error: NotRequired[str]
 
 
 class _Info:
@@ -66,7 +329,7 @@ class _Info:
         self.streams = streams
 
 
-class _EventMaker:
+class _EventMaker(ItemMaker[StreamEvent]):
     """Turns run notifications into `StreamEvent`s (shared by the sync and async forms)."""
 
     __slots__ = ("keep", "root_id", "root_input", "runs")
@@ -77,8 +340,14 @@ class _EventMaker:
         self.root_input = root_input
         self.runs: dict[uuid.UUID, _Info] = {}  # the live runs
 
-    def _event(self, run: Run, info: _Info, phase: str, data: EventData) -> StreamEvent:
-        return {
+    def _event(
+        self,
+        run: Run,
+        info: _Info,
+        phase: Literal["start", "stream", "end", "error"],
+        data: EventData,
+    ) -> StreamEvent:
+        event: _Event = {
             "event": info.prefix + phase,
             "name": info.name,
             "run_id": info.run_id,
@@ -87,6 +356,9 @@ class _EventMaker:
             "metadata": dict(run.metadata),
             "data": data,
         }
+        # The one unchecked step: which member of the union this is (its name, and so its
+        # payload's types) follows from the run's kind, a `run_type: str` known at run time.
+        return cast("StreamEvent", event)
 
     def start(self, run: Run) -> StreamEvent | None:
         parent = run.parent_id
@@ -172,7 +444,7 @@ def astream_events(
     root_id = root_id_of(config)
     maker = _EventMaker(keep, root_id, input)
 
-    async def produce(send: MemoryObjectSendStream[StreamEvent]) -> None:
+    async def produce(send: Sink[StreamEvent]) -> None:
         await run_to_end(runnable.astream(input, inject(config, AsyncSender(maker, send), root_id)))
 
     return FanIn([produce], buffer=BUFFER_SIZE)

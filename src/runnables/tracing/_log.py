@@ -10,11 +10,10 @@ from pprint import pformat
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import jsonpatch
-from anyio.streams.memory import MemoryObjectSendStream
 from typing_extensions import TypedDict
 
 from runnables._core.config import check_config
-from runnables._core.fan_in import FanIn, deliver
+from runnables._core.fan_in import FanIn, Sink, deliver
 from runnables._core.streaming import NOTHING, add_chunks, closing_chunks
 from runnables.tracing._common import (
     BUFFER_SIZE,
@@ -282,7 +281,7 @@ def _patches(
         "logs": {},
     }
 
-    async def produce(send: MemoryObjectSendStream[RunLogPatch]) -> None:
+    async def produce(send: Sink[RunLogPatch]) -> None:
         await deliver(send, RunLogPatch({"op": "replace", "path": "", "value": root_state}))
         total: Any = NOTHING
         config_with = inject(config, AsyncSender(maker, send), root_id)
