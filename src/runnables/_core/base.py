@@ -238,21 +238,25 @@ class RunnableBase(Generic[In, Out]):
         return output
 
     def _call_transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
-        """`_transform` with tracing and the failing step's note."""
+        """`_transform` with tracing and the failing step's note. (A runnable that needs its
+        whole input is streamed through `_stream` directly, one generator fewer per chunk.)"""
+        streams_input = "_transform" in self._written
         if not ctx.callbacks:
             try:
-                yield from self._transform(inputs, ctx)
+                if streams_input:
+                    yield from self._transform(inputs, ctx)
+                else:
+                    yield from self._stream(aggregate(inputs), ctx)
             except Exception as exc:
                 add_step_note(exc, ctx.run_name or self.name)
                 raise
             return
         # Like LangChain, a run starts when its input does: a component that needs its whole
-        # input (one not overriding `_transform`) once that is complete (and so known), any
-        # other runnable at its first input chunk.
+        # input once that is complete (and so known), any other runnable at its first chunk.
         seen = _Recorder(inputs)
-        whole = self.run_type != "chain" and "_transform" not in self._written
+        whole = self.run_type != "chain" and not streams_input
         try:
-            known: Any = aggregate(seen) if whole else next(seen, NOTHING)
+            known: Any = aggregate(seen) if whole else seen.peek()
         except Exception as exc:
             add_step_note(exc, ctx.run_name or self.name)
             raise
@@ -263,17 +267,22 @@ class RunnableBase(Generic[In, Out]):
         total = Total()
         child = ctx.child_of(run)
         try:
-            for chunk in (
-                self._stream(known, child)
-                if whole
-                else self._transform(_prepend(known, seen), child)
-            ):
-                total.add(chunk)
-                notify(ctx.handlers.on_stream, run, chunk)
-                if held is None:
-                    yield chunk
-                else:
-                    held.append(chunk)
+            if streams_input:
+                chunks = self._transform(seen, child)
+            else:
+                chunks = self._stream(known if whole else aggregate(seen), child)
+            try:
+                for chunk in chunks:
+                    total.add(chunk)
+                    notify(ctx.handlers.on_stream, run, chunk)
+                    if held is None:
+                        yield chunk
+                    else:
+                        held.append(chunk)
+            finally:  # however this ends: not left to the garbage collector
+                close: Callable[[], object] | None = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
         except BaseException as exc:
             add_step_note(exc, run.name)
             run.inputs = seen.total()
@@ -289,21 +298,25 @@ class RunnableBase(Generic[In, Out]):
     async def _acall_transform(
         self, inputs: AsyncIterator[In], ctx: RunContext
     ) -> AsyncIterator[Out]:
-        """`_atransform` with tracing and the failing step's note."""
+        """`_atransform` with tracing and the failing step's note (see `_call_transform`)."""
+        streams_input = "_atransform" in self._written
         if not ctx.callbacks:
             try:
-                async with closing_chunks(self._atransform(inputs, ctx)) as chunks:
+                if streams_input:
+                    stream = self._atransform(inputs, ctx)
+                else:
+                    stream = self._astream(await aaggregate(inputs), ctx)
+                async with closing_chunks(stream) as chunks:
                     async for chunk in chunks:
                         yield chunk
             except Exception as exc:
                 add_step_note(exc, ctx.run_name or self.name)
                 raise
             return
-        # Like LangChain, a run starts when its input does (see `_call_transform`).
         seen = _ARecorder(inputs)
-        whole = self.run_type != "chain" and "_atransform" not in self._written
+        whole = self.run_type != "chain" and not streams_input
         try:
-            known: Any = await aaggregate(seen) if whole else await _anext_or(seen, NOTHING)
+            known: Any = await aaggregate(seen) if whole else await seen.peek()
         except Exception as exc:
             add_step_note(exc, ctx.run_name or self.name)
             raise
@@ -313,11 +326,11 @@ class RunnableBase(Generic[In, Out]):
         total = Total()
         child = ctx.child_of(run)
         try:
-            async with closing_chunks(
-                self._astream(known, child)
-                if whole
-                else self._atransform(_aprepend(known, seen), child)
-            ) as chunks:
+            if streams_input:
+                stream = self._atransform(seen, child)
+            else:
+                stream = self._astream(known if whole else await aaggregate(seen), child)
+            async with closing_chunks(stream) as chunks:
                 async for chunk in chunks:
                     total.add(chunk)
                     await notify_async(ctx.handlers.on_stream, run, chunk)
@@ -849,15 +862,26 @@ class RunnableBase(Generic[In, Out]):
 
 
 class _Recorder(Iterator[Any]):
-    """Passes an input stream through while adding it up, for the run record."""
+    """Passes an input stream through while adding it up, for the run record; `peek` reads
+    the first chunk ahead (the next `__next__` gives it again)."""
 
-    __slots__ = ("_inputs", "_total")
+    __slots__ = ("_ahead", "_inputs", "_total")
 
     def __init__(self, inputs: Iterator[Any]) -> None:
         self._inputs = inputs
         self._total = Total()
+        self._ahead: Any = NOTHING
+
+    def peek(self) -> Any:
+        """The first chunk (`NOTHING` if there is none)."""
+        self._ahead = next(self, NOTHING)
+        return self._ahead
 
     def __next__(self) -> Any:
+        ahead = self._ahead
+        if ahead is not NOTHING:
+            self._ahead = NOTHING
+            return ahead
         chunk = next(self._inputs)
         self._total.add(chunk)
         return chunk
@@ -869,41 +893,32 @@ class _Recorder(Iterator[Any]):
 class _ARecorder(AsyncIterator[Any]):
     """`_Recorder` for an async input stream."""
 
-    __slots__ = ("_inputs", "_total")
+    __slots__ = ("_ahead", "_inputs", "_total")
 
     def __init__(self, inputs: AsyncIterator[Any]) -> None:
         self._inputs = inputs
         self._total = Total()
+        self._ahead: Any = NOTHING
+
+    async def peek(self) -> Any:
+        """The first chunk (`NOTHING` if there is none)."""
+        try:
+            self._ahead = await self.__anext__()
+        except StopAsyncIteration:
+            return NOTHING
+        return self._ahead
 
     async def __anext__(self) -> Any:
+        ahead = self._ahead
+        if ahead is not NOTHING:
+            self._ahead = NOTHING
+            return ahead
         chunk = await self._inputs.__anext__()
         self._total.add(chunk)
         return chunk
 
     def total(self) -> Any:
         return self._total.or_none()
-
-
-def _prepend(first: Any, rest: Iterator[Any]) -> Iterator[Any]:
-    """`first` (unless it is `NOTHING`) followed by `rest`."""
-    if first is not NOTHING:
-        yield first
-    yield from rest
-
-
-async def _anext_or(chunks: AsyncIterator[Any], default: Any) -> Any:
-    try:
-        return await chunks.__anext__()
-    except StopAsyncIteration:
-        return default
-
-
-async def _aprepend(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """`first` (unless it is `NOTHING`) followed by `rest`."""
-    if first is not NOTHING:
-        yield first
-    async for chunk in rest:
-        yield chunk
 
 
 def _batch_contexts(

@@ -41,8 +41,6 @@ class RunContext(NamedTuple):
     run_id: uuid.UUID | None = None
     local_tags: tuple[str, ...] = ()
     depth: int = 0
-    #: A cell caching `nested()` (`replace` gives each new context its own).
-    nested_cell: list[RunContext] | None = None
     #: `callbacks` sorted by notification (`replace` keeps the two in step).
     handlers: Handlers = NO_HANDLERS
 
@@ -52,10 +50,13 @@ class RunContext(NamedTuple):
         return bool(self.callbacks)
 
     def replace(self, **changes: Any) -> RunContext:
-        """A new context with `changes` (and its own `nested()` cache)."""
+        """A new context with `changes`."""
         if "callbacks" in changes:
             changes["handlers"] = Handlers(changes["callbacks"])
-        return self._replace(**changes, nested_cell=[])
+        values = list(self)
+        for name, value in changes.items():
+            values[_POSITION[name]] = value
+        return RunContext._make(values)
 
     def merged(self, config: RunnableConfig, *, call: bool) -> RunContext:
         """This context with `config` merged in.
@@ -114,17 +115,10 @@ class RunContext(NamedTuple):
 
         It runs under the function's concurrency slot, so it takes no budget of its own.
         """
-        cell = self.nested_cell
-        if cell:
-            return cell[0]
         pending = self.run_name is not None or self.run_id is not None or self.local_tags
         if self.budget is None and not pending:
-            nested = self
-        else:
-            nested = self.replace(budget=None, run_name=None, run_id=None, local_tags=(), depth=0)
-        if cell is not None:
-            cell.append(nested)
-        return nested
+            return self
+        return self.replace(budget=None, run_name=None, run_id=None, local_tags=(), depth=0)
 
     def without_budget(self) -> RunContext:
         """This context for code already holding a concurrency slot."""
@@ -156,7 +150,9 @@ class RunContext(NamedTuple):
         return config
 
 
-ROOT = RunContext(nested_cell=[])
+_POSITION = {name: position for position, name in enumerate(RunContext._fields)}
+
+ROOT = RunContext()
 _current: ContextVar[RunContext | None] = ContextVar("runnables_current_context", default=None)
 
 
@@ -171,6 +167,11 @@ def context_for(config: RunnableConfig | None) -> RunContext:
 def enter(ctx: RunContext) -> Token[RunContext | None]:
     """Publish `ctx` to user code; returns a token for `leave`."""
     return _current.set(ctx.nested())
+
+
+def enter_nested(nested: RunContext) -> Token[RunContext | None]:
+    """`enter` for code that publishes the same context many times: give it `ctx.nested()`."""
+    return _current.set(nested)
 
 
 def leave(token: Token[RunContext | None]) -> None:

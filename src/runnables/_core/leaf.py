@@ -15,7 +15,7 @@ from contextlib import closing
 from functools import partial
 from typing import Any, TypeVar
 
-from runnables._core.context import ROOT, RunContext, enter, leave
+from runnables._core.context import ROOT, RunContext, enter, enter_nested, leave
 from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
 from runnables._core.streaming import closing_chunks
 
@@ -82,20 +82,27 @@ async def aleaf_in_thread(ctx: RunContext, func: Callable[..., T], *args: Any, *
 class _Stepped(Iterator[T]):
     """A sync stream advanced, and closed, with `ctx` published around each step."""
 
-    __slots__ = ("_chunks", "_ctx")
+    __slots__ = ("_chunks", "_nested")
 
     def __init__(self, ctx: RunContext, chunks: Iterator[T]) -> None:
-        self._ctx = ctx
+        self._nested = ctx.nested()
         self._chunks = chunks
 
     def __next__(self) -> T:
-        chunk: T = in_context(self._ctx, next, self._chunks)
-        return chunk
+        token = enter_nested(self._nested)
+        try:
+            return next(self._chunks)
+        finally:
+            leave(token)
 
     def close(self) -> None:
         close: Callable[[], object] | None = getattr(self._chunks, "close", None)
         if close is not None:
-            in_context(self._ctx, close)
+            token = enter_nested(self._nested)
+            try:
+                close()
+            finally:
+                leave(token)
 
 
 def leaf_iter(
@@ -125,10 +132,11 @@ async def aleaf_iter(
     if budget is not None and not budget.try_acquire():
         await budget.acquire()
     try:
+        nested = ctx.nested()
         chunks = in_context(ctx, func, *args, **kwargs)
         try:
             while True:
-                token = enter(ctx)
+                token = enter_nested(nested)
                 try:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
@@ -139,7 +147,7 @@ async def aleaf_iter(
         finally:
             aclose: Callable[[], Awaitable[object]] | None = getattr(chunks, "aclose", None)
             if aclose is not None:
-                token = enter(ctx)
+                token = enter_nested(nested)
                 try:
                     await aclose()
                 finally:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Generic, TypeVar, cast
 
 from runnables.errors import RunnablesValueError
 
@@ -147,13 +146,21 @@ def add_note(exc: BaseException, note: str) -> None:
     notes.append(note)
 
 
-@asynccontextmanager
-async def closing_chunks(chunks: AsyncIterator[T]) -> AsyncGenerator[AsyncIterator[T], None]:
-    """Use an async stream and close it (if it can be closed) however the block exits."""
-    try:
-        yield chunks
-    finally:
-        aclose = getattr(chunks, "aclose", None)
+class closing_chunks(Generic[T]):
+    """`async with closing_chunks(stream) as chunks:` uses an async stream and closes it (if it
+    can be closed) however the block exits. (A class, not an `@asynccontextmanager`: one is
+    entered for every stream of every step, and a generator per use costs memory and time.)"""
+
+    __slots__ = ("_chunks",)
+
+    def __init__(self, chunks: AsyncIterator[T]) -> None:
+        self._chunks = chunks
+
+    async def __aenter__(self) -> AsyncIterator[T]:
+        return self._chunks
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        aclose = getattr(self._chunks, "aclose", None)
         if aclose is not None:
             await aclose()
 
