@@ -159,8 +159,9 @@ def test_with_listeners_get_the_bound_run_only() -> None:
     assert chain.invoke(1) == 4
     assert [r.name for r in started] == ["RunnableSequence"]
     assert [r.name for r in ended] == ["RunnableSequence"]
-    assert ended[0].inputs == 1
-    assert ended[0].outputs == 4
+    # Listeners see LangChain's shapes: a value that is not a dict is wrapped.
+    assert ended[0].inputs == {"input": 1}
+    assert ended[0].outputs == {"output": 4}
     assert ended[0].end_time is not None
     assert started[0].id == ended[0].id
 
@@ -185,21 +186,23 @@ def test_with_listeners_once_per_batch_item() -> None:
             ended.append(run)
 
     add_one.with_listeners(on_end=on_end).batch([1, 2, 3])
-    assert sorted(r.outputs for r in ended) == [2, 3, 4]
+    assert sorted(r.outputs["output"] for r in ended) == [2, 3, 4]
 
 
 @pytest.mark.anyio
 async def test_with_listeners_async() -> None:
     ended: list[Run] = []
     await double.with_listeners(on_end=ended.append).ainvoke(4)
-    assert [(r.name, r.outputs) for r in ended] == [("double", 8)]
+    assert [(r.name, r.outputs) for r in ended] == [("double", {"output": 8})]
 
 
 def test_with_listeners_inside_chain_sees_its_own_run() -> None:
     ended: list[Run] = []
     chain = add_one | double.with_listeners(on_end=ended.append)
     assert chain.invoke(1) == 4
-    assert [(r.name, r.inputs, r.outputs) for r in ended] == [("double", 2, 4)]
+    assert [(r.name, r.inputs, r.outputs) for r in ended] == [
+        ("double", {"input": 2}, {"output": 4})
+    ]
 
 
 # ----------------------------------------------------------------- callbacks

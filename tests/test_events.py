@@ -42,7 +42,7 @@ async def test_single_lambda() -> None:
     start, stream, end = events
     assert start["data"] == {"input": 1}
     assert stream["data"] == {"chunk": 2}
-    assert end["data"] == {"input": 1, "output": 2}
+    assert end["data"] == {"output": 2}  # the root's end carries its output only (LangChain's)
     assert start["run_id"] == stream["run_id"] == end["run_id"]
     assert start["parent_ids"] == []
 
@@ -66,7 +66,7 @@ async def test_sequence_order_and_position_tags() -> None:
     root_id = events[0]["run_id"]
     assert all(e["parent_ids"] == [root_id] for e in events if e["name"] != "RunnableSequence")
     assert all(e["metadata"] == {"m": 1} for e in events)
-    assert events[-1]["data"] == {"input": 1, "output": 4}
+    assert events[-1]["data"] == {"output": 4}
     # A streamed step's input is not known when it starts, only at its end.
     assert events[3]["data"] == {}
     assert events[7]["data"] == {"input": 2, "output": 4}
@@ -285,7 +285,7 @@ def test_stream_events_sync() -> None:
         ("on_chain_end", "RunnableSequence", 0, []),
     ]
     assert events[0]["data"] == {"input": 12}
-    assert events[-1]["data"] == {"input": 12, "output": "12"}
+    assert events[-1]["data"] == {"output": "12"}
 
 
 def test_stream_events_sync_error_and_early_close() -> None:

@@ -225,7 +225,7 @@ class Tool(RunnableBase[dict[str, Any] | str, Out]):
         )
 
     def _kwargs(self, input: Any, ctx: RunContext) -> tuple[dict[str, Any], ToolCall | None]:
-        call = _as_tool_call(input)
+        call = as_tool_call(input)
         kwargs = self.parse_input(call.args if call is not None else input)
         if self._signature.wants_config:
             kwargs["config"] = ctx.as_config()
@@ -256,7 +256,8 @@ def _rebuild(func: Callable[..., Any], name: str | None, description: str | None
     return Tool(func, name=name, description=description)
 
 
-def _as_tool_call(input: object) -> ToolCall | None:
+def as_tool_call(input: object) -> ToolCall | None:
+    """`input` as a `ToolCall` if it is one (or a tool call's dict), else None."""
     if isinstance(input, ToolCall):
         return input
     if isinstance(input, Mapping):

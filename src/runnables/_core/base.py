@@ -15,7 +15,8 @@ from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
 from runnables._core.public import public
 from runnables._core.runs import finish_run, notify, notify_async, start_run
 from runnables._core.streaming import (
-    NOTHING,
+    ARecorder,
+    Recorder,
     Total,
     aaggregate,
     add_step_note,
@@ -253,7 +254,7 @@ class RunnableBase(Generic[In, Out]):
             return
         # Like LangChain, a run starts when its input does: a component that needs its whole
         # input once that is complete (and so known), any other runnable at its first chunk.
-        seen = _Recorder(inputs)
+        seen = Recorder(inputs)
         whole = self.run_type != "chain" and not streams_input
         try:
             known: Any = aggregate(seen) if whole else seen.peek()
@@ -313,7 +314,7 @@ class RunnableBase(Generic[In, Out]):
                 add_step_note(exc, ctx.run_name or self.name)
                 raise
             return
-        seen = _ARecorder(inputs)
+        seen = ARecorder(inputs)
         whole = self.run_type != "chain" and not streams_input
         try:
             known: Any = await aaggregate(seen) if whole else await seen.peek()
@@ -859,66 +860,6 @@ class RunnableBase(Generic[In, Out]):
 
         first = cast("RunnableBase[In, Any]", self)  # its output is known to be a dict at run time
         return RunnableSequence(first, RunnableAssign.of(branches))
-
-
-class _Recorder(Iterator[Any]):
-    """Passes an input stream through while adding it up, for the run record; `peek` reads
-    the first chunk ahead (the next `__next__` gives it again)."""
-
-    __slots__ = ("_ahead", "_inputs", "_total")
-
-    def __init__(self, inputs: Iterator[Any]) -> None:
-        self._inputs = inputs
-        self._total = Total()
-        self._ahead: Any = NOTHING
-
-    def peek(self) -> Any:
-        """The first chunk (`NOTHING` if there is none)."""
-        self._ahead = next(self, NOTHING)
-        return self._ahead
-
-    def __next__(self) -> Any:
-        ahead = self._ahead
-        if ahead is not NOTHING:
-            self._ahead = NOTHING
-            return ahead
-        chunk = next(self._inputs)
-        self._total.add(chunk)
-        return chunk
-
-    def total(self) -> Any:
-        return self._total.or_none()
-
-
-class _ARecorder(AsyncIterator[Any]):
-    """`_Recorder` for an async input stream."""
-
-    __slots__ = ("_ahead", "_inputs", "_total")
-
-    def __init__(self, inputs: AsyncIterator[Any]) -> None:
-        self._inputs = inputs
-        self._total = Total()
-        self._ahead: Any = NOTHING
-
-    async def peek(self) -> Any:
-        """The first chunk (`NOTHING` if there is none)."""
-        try:
-            self._ahead = await self.__anext__()
-        except StopAsyncIteration:
-            return NOTHING
-        return self._ahead
-
-    async def __anext__(self) -> Any:
-        ahead = self._ahead
-        if ahead is not NOTHING:
-            self._ahead = NOTHING
-            return ahead
-        chunk = await self._inputs.__anext__()
-        self._total.add(chunk)
-        return chunk
-
-    def total(self) -> Any:
-        return self._total.or_none()
 
 
 def _batch_contexts(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, cast
 
 from runnables.errors import RunnablesValueError
 
 __all__ = [
     "NOTHING",
+    "ARecorder",
     "AddableDict",
+    "Recorder",
     "Total",
     "aaggregate",
     "add_chunks",
@@ -102,6 +104,95 @@ class Total:
         """The total so far; None if no chunk was added (for run records)."""
         value = self.value
         return None if value is NOTHING else value
+
+
+class Recorder(Iterator[Any]):
+    """Passes an input stream through while adding it up (for a run record, or to run again
+    on the whole input); `peek` reads the first chunk ahead (the next `__next__` gives it
+    again). An exception from the input itself is kept in `failed`."""
+
+    __slots__ = ("_ahead", "_inputs", "_total", "failed")
+
+    def __init__(self, inputs: Iterator[Any]) -> None:
+        self._inputs = inputs
+        self._total = Total()
+        self._ahead: Any = NOTHING
+        self.failed: BaseException | None = None
+
+    def peek(self) -> Any:
+        """The first chunk (`NOTHING` if there is none)."""
+        self._ahead = next(self, NOTHING)
+        return self._ahead
+
+    def __next__(self) -> Any:
+        ahead = self._ahead
+        if ahead is not NOTHING:
+            self._ahead = NOTHING
+            return ahead
+        try:
+            chunk = next(self._inputs)
+        except StopIteration:
+            raise
+        except BaseException as exc:
+            self.failed = exc
+            raise
+        self._total.add(chunk)
+        return chunk
+
+    def total(self) -> Any:
+        """The chunks seen so far added up; None if there were none."""
+        return self._total.or_none()
+
+    def whole(self) -> Any:
+        """The whole input: the chunks not yet seen are read too."""
+        for _ in self:
+            pass
+        return _whole(self._total)
+
+
+class ARecorder(AsyncIterator[Any]):
+    """`Recorder` for an async input stream."""
+
+    __slots__ = ("_ahead", "_inputs", "_total", "failed")
+
+    def __init__(self, inputs: AsyncIterator[Any]) -> None:
+        self._inputs = inputs
+        self._total = Total()
+        self._ahead: Any = NOTHING
+        self.failed: BaseException | None = None
+
+    async def peek(self) -> Any:
+        """The first chunk (`NOTHING` if there is none)."""
+        try:
+            self._ahead = await self.__anext__()
+        except StopAsyncIteration:
+            return NOTHING
+        return self._ahead
+
+    async def __anext__(self) -> Any:
+        ahead = self._ahead
+        if ahead is not NOTHING:
+            self._ahead = NOTHING
+            return ahead
+        try:
+            chunk = await self._inputs.__anext__()
+        except StopAsyncIteration:
+            raise
+        except BaseException as exc:
+            self.failed = exc
+            raise
+        self._total.add(chunk)
+        return chunk
+
+    def total(self) -> Any:
+        """The chunks seen so far added up; None if there were none."""
+        return self._total.or_none()
+
+    async def whole(self) -> Any:
+        """The whole input: the chunks not yet seen are read too."""
+        async for _ in self:
+            pass
+        return _whole(self._total)
 
 
 def aggregate(chunks: Iterable[T]) -> T:

@@ -34,7 +34,9 @@ class Listeners:
 
 
 class _ListenerCallback:
-    """Per-call adapter from run notifications to `Listeners`, for the first run it sees."""
+    """Per-call adapter from run notifications to `Listeners`, for the first run it sees.
+    Listeners get the run as LangChain's do: its inputs and outputs in LangChain's shapes
+    (`runnables.tracing._shapes`)."""
 
     __slots__ = ("listeners", "run_id")
 
@@ -43,18 +45,24 @@ class _ListenerCallback:
         self.run_id: object = None
 
     def on_start(self, run: Run) -> None:
+        from runnables.tracing._shapes import langchain_run
+
         if self.run_id is None:
             self.run_id = run.id
             if self.listeners.on_start is not None:
-                self.listeners.on_start(run)
+                self.listeners.on_start(langchain_run(run))
 
     def on_end(self, run: Run) -> None:
+        from runnables.tracing._shapes import langchain_run
+
         if run.id == self.run_id and self.listeners.on_end is not None:
-            self.listeners.on_end(run)
+            self.listeners.on_end(langchain_run(run))
 
     def on_error(self, run: Run, error: BaseException) -> None:
+        from runnables.tracing._shapes import langchain_run
+
         if run.id == self.run_id and self.listeners.on_error is not None:
-            self.listeners.on_error(run)
+            self.listeners.on_error(langchain_run(run))
 
 
 @public

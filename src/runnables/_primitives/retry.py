@@ -12,7 +12,7 @@ import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.public import public
-from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
+from runnables._core.streaming import ARecorder, Recorder, aone, closing_chunks
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -57,6 +57,14 @@ class RunnableRetry(RunnableBase[In, Out]):
     def output_type(self) -> Any:
         return self.bound.output_type
 
+    # A stream adds no run of its own around its attempts' runs (as LangChain's does not).
+
+    def _call_transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        return self._transform(inputs, ctx)
+
+    def _acall_transform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+        return self._atransform(inputs, ctx)
+
     # The drivers below only call, sleep and yield; `_Attempts` decides.
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
@@ -79,43 +87,50 @@ class RunnableRetry(RunnableBase[In, Out]):
                     raise
             await anyio.sleep(attempts.wait)
 
+    # The first attempt streams the input through (recording it); a retry runs on the whole
+    # input. A failure of the input itself is not retried.
+
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
-        input = aggregate(inputs)
         attempts = _Attempts(self, ctx)
+        seen = Recorder(inputs)
+        source: Iterator[Any] = seen
         while True:
-            chunks = self.bound._call_transform(iter((input,)), attempts.context)
+            chunks = self.bound._call_transform(source, attempts.context)
             try:
                 first = next(chunks)
             except StopIteration:
                 return
             except Exception as exc:
-                if not attempts.retry_after(exc):
+                if seen.failed is not None or not attempts.retry_after(exc):
                     raise
             else:
                 yield first
                 yield from chunks
                 return
+            source = iter((seen.whole(),))
             time.sleep(attempts.wait)
 
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
-        input = await aaggregate(inputs)
         attempts = _Attempts(self, ctx)
+        seen = ARecorder(inputs)
+        source: AsyncIterator[Any] = seen
         while True:
             async with closing_chunks(
-                self.bound._acall_transform(aone(input), attempts.context)
+                self.bound._acall_transform(source, attempts.context)
             ) as chunks:
                 try:
                     first = await chunks.__anext__()
                 except StopAsyncIteration:
                     return
                 except Exception as exc:
-                    if not attempts.retry_after(exc):
+                    if seen.failed is not None or not attempts.retry_after(exc):
                         raise
                 else:
                     yield first
                     async for chunk in chunks:
                         yield chunk
                     return
+            source = aone(await seen.whole())
             await anyio.sleep(attempts.wait)
 
 
@@ -145,5 +160,6 @@ class _Attempts:
             else 0.0
         )
         self.number += 1
-        self.context = self._ctx.with_local_tag(f"retry:attempt:{self.number}")
+        # A new run: the id given for this call's run belongs to the first attempt.
+        self.context = self._ctx.replace(run_id=None).with_local_tag(f"retry:attempt:{self.number}")
         return True

@@ -37,6 +37,7 @@ from runnables._core.interop import (
 )
 from runnables._core.leaf import aleaf, aleaf_iter, leaf, leaf_iter
 from runnables._core.streaming import NOTHING, closing_chunks
+from runnables.errors import RunnablesTypeError
 from runnables.messages import (
     AIMessage,
     AIMessageChunk,
@@ -237,23 +238,30 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
         return chunks
 
 
-def _wrong_input(model: RunnableBase[Any, Any], input: object) -> TypeError:
-    return TypeError(
-        f"{model.name} got {type(input).__name__} {input!r:.80}; it accepts a str, a prompt "
-        "value (with to_messages() and to_string()) or a sequence of messages "
-        "(BaseMessage, (role, content) tuples, str or dicts)"
-    )
-
-
-def _messages_from(model: RunnableBase[Any, Any], input: object) -> list[BaseMessage]:
-    """The messages of a str, a prompt value or a sequence of message-likes."""
+def messages_of(input: object, who: str = "a chat model") -> list[BaseMessage]:
+    """The messages of a str, a prompt value or a sequence of message-likes (a chat model's
+    input); `RunnablesTypeError` naming `who` for anything else."""
     if isinstance(input, str):
         return [HumanMessage(input)]
     if isinstance(input, PromptValueLike):
         return list(input.to_messages())
     if isinstance(input, Sequence) and not isinstance(input, (bytes, bytearray)):
         return convert_to_messages(list(cast("Sequence[Any]", input)))
-    raise _wrong_input(model, input)
+    raise RunnablesTypeError(
+        f"{who} got {type(input).__name__} {input!r:.80}; it accepts a str, a prompt "
+        "value (with to_messages() and to_string()) or a sequence of messages "
+        "(BaseMessage, (role, content) tuples, str or dicts)"
+    )
+
+
+def prompt_of(input: object, who: str = "an LLM") -> str:
+    """The prompt text of a str, a prompt value or a sequence of message-likes (an LLM's
+    input: messages are rendered with `get_buffer_string`)."""
+    if isinstance(input, str):
+        return input
+    if isinstance(input, PromptValueLike):
+        return input.to_string()
+    return get_buffer_string(messages_of(input, who))
 
 
 @functools.cache
@@ -369,7 +377,7 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
     # -- conversions
 
     def _prepare(self, input: LanguageModelInput) -> list[BaseMessage]:
-        return _messages_from(self, input)
+        return messages_of(input, self.name)
 
     def _to_chunk(self, output: AIMessage) -> AIMessageChunk:
         if isinstance(output, AIMessageChunk):
@@ -471,11 +479,7 @@ class BaseLLM(_LanguageModel[str, str, str]):
     # -- conversions
 
     def _prepare(self, input: LanguageModelInput) -> str:
-        if isinstance(input, str):
-            return input
-        if isinstance(input, PromptValueLike):
-            return input.to_string()
-        return get_buffer_string(_messages_from(self, input))
+        return prompt_of(input, self.name)
 
     def _to_chunk(self, output: str) -> str:
         return output

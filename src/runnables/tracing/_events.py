@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from runnables._core.config import RunnableConfig
     from runnables._core.runs import Run
     from runnables.documents import Document
-    from runnables.messages import AIMessage
+    from runnables.messages import AIMessage, ToolCall
     from runnables.prompts import ChatPromptValue, StringPromptValue
 
 __all__ = [
@@ -330,15 +330,21 @@ class _Info:
 
 
 class _EventMaker(ItemMaker[StreamEvent]):
-    """Turns run notifications into `StreamEvent`s (shared by the sync and async forms)."""
+    """Turns run notifications into `StreamEvent`s (shared by the sync and async forms),
+    shaped as LangChain's v2 events are: the root's end carries its output only; below the
+    root a chat model's input is `{"messages": [[...]]}`, an LLM's `{"prompts": [...]}` and a
+    retriever's `{"query": ...}`;
+    a failing tool reports `on_tool_error`; tools, retrievers and prompts never stream."""
 
-    __slots__ = ("keep", "root_id", "root_input", "runs")
+    __slots__ = ("by_id", "keep", "root_id", "root_input", "runs")
 
     def __init__(self, keep: RunFilter, root_id: uuid.UUID, root_input: Any) -> None:
         self.keep = keep
         self.root_id = root_id
         self.root_input = root_input
-        self.runs: dict[uuid.UUID, _Info] = {}  # the live runs
+        # The live runs, by record (an identity hash: cheap per event) and by id (for parents).
+        self.runs: dict[Run, _Info] = {}
+        self.by_id: dict[uuid.UUID, _Info] = {}
 
     def _event(
         self,
@@ -365,35 +371,76 @@ class _EventMaker(ItemMaker[StreamEvent]):
         if parent is None:
             parent_ids: list[str] = []
         else:
-            above = self.runs.get(parent)
+            above = self.by_id.get(parent)
             parent_ids = [*above.parent_ids, above.run_id] if above is not None else [str(parent)]
-        is_root = run.id == self.root_id
         kept = self.keep(run)
-        streams = kept and (is_root or run.run_type not in NON_STREAMING_TYPES)
-        info = self.runs[run.id] = _Info(run, parent_ids, kept, streams)
+        streams = kept and run.run_type not in NON_STREAMING_TYPES
+        info = self.runs[run] = self.by_id[run.id] = _Info(run, parent_ids, kept, streams)
         if not kept:
             return None
-        if is_root:
+        if run.id == self.root_id:
             return self._event(run, info, "start", {"input": self.root_input})
-        return self._event(run, info, "start", {} if run.inputs is None else {"input": run.inputs})
+        if run.inputs is None:
+            return self._event(run, info, "start", {})
+        return self._event(run, info, "start", {"input": _input_of(run)})
 
     def stream(self, run: Run, chunk: Any) -> StreamEvent | None:
-        info = self.runs.get(run.id)
+        info = self.runs.get(run)
         if info is None or not info.streams:
             return None
         return self._event(run, info, "stream", {"chunk": chunk})
 
     def end(self, run: Run) -> StreamEvent | None:
-        info = self.runs.pop(run.id, None)
+        info = self._forget(run)
         if info is None or not info.kept:
             return None
-        inputs = self.root_input if run.id == self.root_id else run.inputs
-        return self._event(run, info, "end", {"input": inputs, "output": run.outputs})
+        if run.id == self.root_id:
+            return self._event(run, info, "end", {"output": run.outputs})
+        return self._event(run, info, "end", {"input": _input_of(run), "output": run.outputs})
 
-    def error(self, run: Run) -> None:
-        # LangChain's v2 stream emits no event for a failed run: the exception reaches the
-        # consumer instead.
-        self.runs.pop(run.id, None)
+    def error(self, run: Run) -> StreamEvent | None:
+        # LangChain's v2 stream reports a failed run only for tools: for the others the
+        # exception reaches the consumer instead.
+        info = self._forget(run)
+        if info is None or not info.kept or run.run_type != "tool" or run.error is None:
+            return None
+        call = _tool_call(run.inputs)
+        data: ToolErrorData = {
+            "error": run.error,
+            "input": call.args if call is not None else run.inputs,
+            "tool_call_id": call.id if call is not None else None,
+        }
+        return self._event(run, info, "error", data)
+
+    def _forget(self, run: Run) -> _Info | None:
+        self.by_id.pop(run.id, None)
+        return self.runs.pop(run, None)
+
+
+def _input_of(run: Run) -> Any:
+    """A child run's input as LangChain's events show it (models: their messages or prompts,
+    an input the model refuses as it is; retrievers: `{"query": ...}`)."""
+    inputs = run.inputs
+    kind = run.run_type
+    if kind == "retriever":
+        return {"query": inputs}
+    if kind not in ("chat_model", "llm"):
+        return inputs
+    from runnables.errors import RunnablesTypeError
+    from runnables.models.base import messages_of, prompt_of
+
+    try:
+        if kind == "chat_model":
+            return {"messages": [messages_of(inputs)]}
+        return {"prompts": [prompt_of(inputs)]}
+    except RunnablesTypeError:
+        return inputs
+
+
+def _tool_call(inputs: Any) -> ToolCall | None:
+    from runnables.tools import as_tool_call
+
+    return as_tool_call(inputs)
 
 
 class _SyncEventCollector:
