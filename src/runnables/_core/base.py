@@ -13,7 +13,7 @@ from runnables._core.context import RunContext, context_for, enter, leave
 from runnables._core.hooks import default_hook, written
 from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
 from runnables._core.public import public
-from runnables._core.runs import finish_run, notify, notify_async, start_run
+from runnables._core.runs import asettle, finish_run, notify, notify_async, settle, start_run
 from runnables._core.streaming import (
     ARecorder,
     Recorder,
@@ -209,9 +209,12 @@ class RunnableBase(Generic[In, Out]):
             add_step_note(exc, run.name)
             finish_run(run, error=exc)
             notify(ctx.handlers.on_error, run, exc)
+            if isinstance(exc, Exception):
+                settle(ctx.handlers, run)
             raise
         finish_run(run, output)
         notify(ctx.handlers.on_end, run)
+        settle(ctx.handlers, run)
         return output
 
     async def _acall(self, input: In, ctx: RunContext) -> Out:
@@ -233,9 +236,12 @@ class RunnableBase(Generic[In, Out]):
             add_step_note(exc, run.name)
             finish_run(run, error=exc)
             await notify_async(ctx.handlers.on_error, run, exc)
+            if isinstance(exc, Exception):
+                await asettle(ctx.handlers, run)
             raise
         finish_run(run, output)
         await notify_async(ctx.handlers.on_end, run)
+        await asettle(ctx.handlers, run)
         return output
 
     def _call_transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
@@ -289,10 +295,13 @@ class RunnableBase(Generic[In, Out]):
             run.inputs = seen.total()
             finish_run(run, error=exc)
             notify(ctx.handlers.on_error, run, exc)
+            if isinstance(exc, Exception):
+                settle(ctx.handlers, run)
             raise
         run.inputs = seen.total()
         finish_run(run, total.or_none())
         notify(ctx.handlers.on_end, run)
+        settle(ctx.handlers, run)
         if held:
             yield from held
 
@@ -344,10 +353,13 @@ class RunnableBase(Generic[In, Out]):
             run.inputs = seen.total()
             finish_run(run, error=exc)
             await notify_async(ctx.handlers.on_error, run, exc)
+            if isinstance(exc, Exception):
+                await asettle(ctx.handlers, run)
             raise
         run.inputs = seen.total()
         finish_run(run, total.or_none())
         await notify_async(ctx.handlers.on_end, run)
+        await asettle(ctx.handlers, run)
         for chunk in held or ():
             yield chunk
 

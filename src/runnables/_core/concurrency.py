@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TASKS",
     "Channel",
+    "submit",
     "DEFAULT_WIDTH",
     "afan_out",
     "afan_out_as_completed",
@@ -47,6 +48,11 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(
         max_workers=256, thread_name_prefix="runnables-worker"
     )
+
+
+def submit(fn: Callable[[], object]) -> None:
+    """Run `fn()` on a pool thread, in a copy of the caller's context."""
+    _pool().submit(copy_context().run, fn)
 
 
 class Channel(Generic[T]):

@@ -52,7 +52,7 @@ class RunContext(NamedTuple):
     def replace(self, **changes: Any) -> RunContext:
         """A new context with `changes`."""
         if "callbacks" in changes:
-            changes["handlers"] = Handlers(changes["callbacks"])
+            changes["handlers"] = Handlers(changes["callbacks"], self.handlers)
         values = list(self)
         for name, value in changes.items():
             values[_POSITION[name]] = value

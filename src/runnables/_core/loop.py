@@ -27,6 +27,10 @@ class LoopHandle:
         self._asyncio_loop = asyncio_loop
         self._trio_token = trio_token
 
+    def key(self) -> object:
+        """What identifies this event loop (equal for two handles on the same loop)."""
+        return self._asyncio_loop if self._asyncio_loop is not None else self._trio_token
+
     def is_current(self) -> bool:
         """Whether this is the loop running in the calling thread."""
         if self._asyncio_loop is not None:

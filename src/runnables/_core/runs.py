@@ -12,11 +12,15 @@ from typing import Any, Protocol, TypeAlias, Union, runtime_checkable
 
 import attrs
 
+from runnables._core.dispatch import Dispatcher, is_async_method
 from runnables._core.public import public
 from runnables.errors import RunnablesTypeError
 
 __all__ = [
     "NO_HANDLERS",
+    "Notice",
+    "asettle",
+    "settle",
     "Callback",
     "Handlers",
     "OnEnd",
@@ -108,31 +112,59 @@ def check_callback(callback: object) -> None:
     _callback_types.add(kind)
 
 
+class Notice:
+    """Who is told of one kind of notification: the methods called in place (the library's
+    own observers, and callbacks with `run_inline = True`) and, through the call's
+    `Dispatcher`, a user's callbacks."""
+
+    __slots__ = ("inline", "post")
+
+    def __init__(
+        self, callbacks: Sequence[object], name: str, dispatcher: Dispatcher | None
+    ) -> None:
+        inline: list[Callable[..., object]] = []
+        queued: list[Callable[..., object]] = []
+        for callback in callbacks:
+            method = getattr(callback, name, None)
+            if method is not None:
+                (inline if getattr(callback, "run_inline", False) else queued).append(method)
+        self.inline = tuple(inline)
+        self.post: Callable[[tuple[Any, ...]], None] | None = None
+        if queued and dispatcher is not None:
+            self.post = partial(
+                dispatcher.post,
+                tuple(m for m in queued if not is_async_method(m)),
+                tuple(m for m in queued if is_async_method(m)),
+            )
+
+
 class Handlers:
     """The callbacks of a call sorted by notification, worked out once per set of callbacks
-    (not at every notification): for each of `on_start`, `on_stream`, `on_end`, `on_error`,
-    the bound methods to call, in order."""
+    (not at every notification), with the `Dispatcher` of its user callbacks."""
 
-    __slots__ = ("on_end", "on_error", "on_start", "on_stream")
+    __slots__ = ("dispatcher", "on_end", "on_error", "on_start", "on_stream")
 
-    def __init__(self, callbacks: Sequence[object]) -> None:
-        self.on_start = _methods(callbacks, "on_start")
-        self.on_stream = _methods(callbacks, "on_stream")
-        self.on_end = _methods(callbacks, "on_end")
-        self.on_error = _methods(callbacks, "on_error")
-
-
-def _methods(callbacks: Sequence[object], name: str) -> tuple[Callable[..., object], ...]:
-    return tuple(method for c in callbacks if (method := getattr(c, name, None)) is not None)
+    def __init__(self, callbacks: Sequence[object], previous: Handlers | None = None) -> None:
+        dispatcher: Dispatcher | None = None
+        if any(not getattr(c, "run_inline", False) for c in callbacks):
+            # One per call: a wrapper adding its own observers keeps the call's order.
+            dispatcher = previous.dispatcher if previous is not None else None
+            if dispatcher is None:
+                dispatcher = Dispatcher()
+        self.dispatcher: Dispatcher | None = dispatcher
+        self.on_start = Notice(callbacks, "on_start", dispatcher)
+        self.on_stream = Notice(callbacks, "on_stream", dispatcher)
+        self.on_end = Notice(callbacks, "on_end", dispatcher)
+        self.on_error = Notice(callbacks, "on_error", dispatcher)
 
 
 NO_HANDLERS = Handlers(())
 
 
-def notify(methods: tuple[Callable[..., object], ...], *args: Any) -> None:
-    """Call each of `methods` from sync code (an async one runs to completion); a method that
+def notify(notice: Notice, *args: Any) -> None:
+    """Tell `notice`'s observers, from sync code (an async one runs to completion); one that
     raises is logged and the run goes on."""
-    for method in methods:
+    for method in notice.inline:
         try:
             result = method(*args)
             if result is not None and inspect.isawaitable(result):
@@ -141,22 +173,38 @@ def notify(methods: tuple[Callable[..., object], ...], *args: Any) -> None:
                 run_coroutine_blocking(partial(_await, result))
         except Exception:
             _log.exception("callback %r raised; the run goes on", method)
+    if notice.post is not None:
+        notice.post(args)
 
 
 async def _await(awaitable: Awaitable[object]) -> object:
     return await awaitable
 
 
-async def notify_async(methods: tuple[Callable[..., object], ...], *args: Any) -> None:
-    """Call each of `methods`, awaiting async ones; a method that raises is logged and the
-    run goes on."""
-    for method in methods:
+async def notify_async(notice: Notice, *args: Any) -> None:
+    """Tell `notice`'s observers, awaiting async ones; one that raises is logged and the run
+    goes on."""
+    for method in notice.inline:
         try:
             result = method(*args)
             if result is not None and inspect.isawaitable(result):
                 await result
         except Exception:
             _log.exception("callback %r raised; the run goes on", method)
+    if notice.post is not None:
+        notice.post(args)
+
+
+def settle(handlers: Handlers, run: Run) -> None:
+    """At the end of a call's root run (sync): let its user callbacks catch up (bounded)."""
+    if run.parent_id is None and handlers.dispatcher is not None:
+        handlers.dispatcher.wait()
+
+
+async def asettle(handlers: Handlers, run: Run) -> None:
+    """`settle` from async code."""
+    if run.parent_id is None and handlers.dispatcher is not None:
+        await handlers.dispatcher.wait_async()
 
 
 def start_run(name: str, run_type: str, inputs: Any, ctx: Any) -> Run:

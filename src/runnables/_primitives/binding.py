@@ -38,6 +38,8 @@ class _ListenerCallback:
     Listeners get the run as LangChain's do: its inputs and outputs in LangChain's shapes
     (`runnables.tracing._shapes`)."""
 
+    run_inline = True  # the library's own observer: called in place, in order
+
     __slots__ = ("listeners", "run_id")
 
     def __init__(self, listeners: Listeners) -> None:

@@ -104,6 +104,8 @@ class AsyncSender(Generic[T]):
     past the bound: the sink belongs to the loop, and a worker thread must not wait on it.
     """
 
+    run_inline = True  # the library's own observer: called in place, in order
+
     __slots__ = ("loop", "maker", "sink", "thread")
 
     def __init__(self, maker: ItemMaker[T], sink: Sink[T]) -> None:

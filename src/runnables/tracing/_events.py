@@ -447,6 +447,8 @@ class _SyncEventCollector:
     """The callback of `stream_events`: collects events for the sync generator to hand out
     between chunks of the root stream (thread-safe: parallel branches run on threads)."""
 
+    run_inline = True  # the library's own observer: called in place, in order
+
     __slots__ = ("events", "maker")
 
     def __init__(self, maker: _EventMaker) -> None:
