@@ -7,7 +7,8 @@ consumed iterator), `tests/abandon_scenarios.py` runs the scenario in a fresh `p
 and checks that the user's `finally:` blocks ran within about 0.1 s, that nothing is still
 running (tasks, threads, user work, an HTTP stream), and that the consumer's event loop still
 works. Here each (form, backend) is one test, which also requires the process to print nothing
-to stderr (trio's generic advice about garbage-collected async generators aside) and to exit 0.
+to stderr (trio's advice about garbage-collected async generators only for generators outside the
+library: the user's own nested ones, httpx's) and to exit 0.
 
 The scenario processes start when the first test of this file runs and run a few at a time on a
 pool, while the tests wait for their own; so the file takes about as long as the longest share

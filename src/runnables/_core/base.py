@@ -14,6 +14,7 @@ from runnables._core.hooks import default_hook, written
 from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
 from runnables._core.public import public
 from runnables._core.runs import asettle, finish_run, notify, notify_async, settle, start_run
+from runnables._core.stream import Stream
 from runnables._core.streaming import (
     ARecorder,
     Recorder,
@@ -547,7 +548,7 @@ class RunnableBase(Generic[In, Out]):
 
     def astream(self, input: In, config: RunnableConfig | None = None) -> AsyncIterator[Out]:
         """Yield output chunks as they are produced, asynchronously."""
-        return self._acall_transform(aone(input), context_for(config))
+        return Stream(self._acall_transform(aone(input), context_for(config)))
 
     def transform(
         self, inputs: Iterator[In], config: RunnableConfig | None = None
@@ -559,7 +560,7 @@ class RunnableBase(Generic[In, Out]):
         self, inputs: AsyncIterator[In], config: RunnableConfig | None = None
     ) -> AsyncIterator[Out]:
         """Async stream in, stream out."""
-        return self._acall_transform(inputs, context_for(config))
+        return Stream(self._acall_transform(inputs, context_for(config)))
 
     # ------------------------------------------------------------- observability
 

@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import attrs
 
+from runnables._core.streaming import closing_chunks
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import AIMessage, AIMessageChunk, BaseMessage
 from runnables.models.base import BaseChatModel, BaseLLM
@@ -136,8 +137,9 @@ class FakeListChatModel(_FakeList, BaseChatModel):
     async def _astream_chunks(
         self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[AIMessageChunk]:
-        async for token in self._tokens_async():
-            yield AIMessageChunk(token)
+        async with closing_chunks(self._tokens_async()) as tokens:
+            async for token in tokens:
+                yield AIMessageChunk(token)
 
 
 @attrs.frozen
@@ -168,5 +170,6 @@ class FakeListLLM(_FakeList, BaseLLM):
     async def _astream_chunks(
         self, prompt: str, stop: list[str] | None = None, **kwargs: Any
     ) -> AsyncIterator[str]:
-        async for token in self._tokens_async():
-            yield token
+        async with closing_chunks(self._tokens_async()) as tokens:
+            async for token in tokens:
+                yield token

@@ -14,6 +14,7 @@ from typing_extensions import TypedDict
 
 from runnables._core.config import check_config
 from runnables._core.fan_in import FanIn, Sink, deliver
+from runnables._core.stream import Stream
 from runnables._core.streaming import NOTHING, add_chunks, closing_chunks
 from runnables.tracing._common import (
     BUFFER_SIZE,
@@ -322,7 +323,7 @@ def astream_log(
     )
     if diff:
         return patches
-    return _accumulate(patches)
+    return Stream(_accumulate(patches))
 
 
 async def _accumulate(patches: AsyncIterator[RunLogPatch]) -> AsyncIterator[RunLog]:
