@@ -1,29 +1,21 @@
-"""`RunnableBase`: every public method, derived from the few hooks a primitive writes."""
+"""`RunnableBase`: the public API of every runnable, on the `Engine` of hooks and traced calls."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from typing_extensions import Unpack
 
 from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
 from runnables._core.config import RunnableConfig, check_config
-from runnables._core.context import RunContext, context_for, enter, leave
-from runnables._core.hooks import default_hook, written
-from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
+from runnables._core.context import RunContext, context_for
+from runnables._core.engine import Engine
+from runnables._core.hooks import default_hook
 from runnables._core.public import public
-from runnables._core.runs import asettle, finish_run, notify, notify_async, settle, start_run
 from runnables._core.stream import Stream
 from runnables._core.streaming import (
-    ARecorder,
-    Recorder,
-    Total,
-    aaggregate,
-    add_step_note,
-    aggregate,
     aone,
-    closing_chunks,
 )
 from runnables.errors import RunnablesValueError
 
@@ -42,18 +34,6 @@ if TYPE_CHECKING:
 
 __all__ = ["RunnableBase"]
 
-#: The methods a runnable class may write, the rest being derived from them.
-_HOOKS = (
-    "_invoke",
-    "_ainvoke",
-    "_transform",
-    "_stream",
-    "_atransform",
-    "_astream",
-    "invoke",
-    "ainvoke",
-)
-
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 Next = TypeVar("Next")
@@ -62,54 +42,16 @@ O2 = TypeVar("O2")
 
 
 @public
-class RunnableBase(Generic[In, Out]):
+class RunnableBase(Engine[In, Out]):
     """The base of every runnable: subclasses write `_invoke` / `_ainvoke` (and `_transform` /
-    `_atransform` if they stream), or LangChain-style public `invoke` / `ainvoke`; everything
-    else (batching, streaming, config, tracing, composition) is derived here.
+    `_atransform` if they stream), or LangChain-style public `invoke` / `ainvoke`; the
+    `Engine` derives and traces the rest, and this class gives every runnable its public
+    API: calls, batches, streams, observability, composition and wrappers.
     """
 
     __slots__ = ()
 
-    #: The hooks of `_HOOKS` this class writes itself (set for each class as it is created).
-    _written: ClassVar[frozenset[str]] = frozenset()
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls._written = written(cls, _HOOKS)
-
-    @property
-    def name(self) -> str:
-        """The run name: the class name unless a subclass knows better."""
-        return type(self).__name__
-
-    @property
-    def run_type(self) -> str:
-        """The kind of run this is, for callbacks, events and logs."""
-        return "chain"
-
-    def _one_chunk(self, sync: bool) -> bool:
-        """Whether streaming this runnable (sync or async) gives one chunk, its output for its
-        whole input: it neither consumes its input chunk by chunk nor streams its output."""
-        hooks = ("_transform", "_stream") if sync else ("_atransform", "_astream")
-        return not any(hook in self._written for hook in hooks)
-
-    @property
-    def blocks(self) -> bool:
-        """Whether the async path of this runnable only runs blocking sync code in a worker
-        thread (so that several such steps in a row may share one trip to a thread)."""
-        return False
-
     # ------------------------------------------------------------------ schemas
-
-    @property
-    def input_type(self) -> Any:
-        """The declared input type (an annotation); `Any` when nothing is known."""
-        return Any
-
-    @property
-    def output_type(self) -> Any:
-        """The declared output type (an annotation); `Any` when nothing is known."""
-        return Any
 
     @property
     def input_schema(self: RunnableBase[I2, Any]) -> Schema[I2]:
@@ -130,239 +72,6 @@ class RunnableBase(Generic[In, Out]):
         from runnables.graph import graph_of
 
         return graph_of(self)
-
-    # ------------------------------------------------------------------ hooks
-
-    @default_hook
-    def _invoke(self, input: In, ctx: RunContext) -> Out:
-        """Run once, synchronously. Defaults to a public `invoke` override, else the async path."""
-        has = self._written
-        if "invoke" in has:
-            token = enter(ctx)
-            try:
-                return self.invoke(input, ctx.as_config())
-            finally:
-                leave(token)
-        if "_ainvoke" not in has and "ainvoke" not in has:
-            if "_transform" in has:
-                return aggregate(self._transform(iter((input,)), ctx))
-            raise NotImplementedError(
-                f"{type(self).__name__} implements neither invoke nor ainvoke"
-            )
-        return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
-
-    @default_hook
-    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        """Run once, asynchronously. Defaults to a public `ainvoke` override, else the sync path
-        in a worker thread."""
-        has = self._written
-        if "ainvoke" in has:
-            token = enter(ctx)
-            try:
-                return await self.ainvoke(input, ctx.as_config())
-            finally:
-                leave(token)
-        if "_atransform" in has:
-            return await aaggregate(self._atransform(aone(input), ctx))
-        return await run_in_worker_thread(self._invoke, input, ctx)
-
-    @default_hook
-    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
-        """Stream in, stream out. Defaults to waiting for the whole input, then `_stream`."""
-        yield from self._stream(aggregate(inputs), ctx)
-
-    @default_hook
-    def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
-        """Stream the output for one whole input. Defaults to one chunk: the invoke result."""
-        yield self._invoke(input, ctx)
-
-    @default_hook
-    async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
-        """Async stream in, stream out. Defaults to waiting for the whole input, then `_astream`."""
-        whole = await aaggregate(inputs)
-        async with closing_chunks(self._astream(whole, ctx)) as chunks:
-            async for chunk in chunks:
-                yield chunk
-
-    @default_hook
-    async def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
-        """Async stream for one whole input. Defaults to one chunk: the ainvoke result."""
-        yield await self._ainvoke(input, ctx)
-
-    # ------------------------------------------------ the wrapped calls children use
-
-    def _call(self, input: In, ctx: RunContext) -> Out:
-        """`_invoke` with tracing (when someone listens) and the failing step's note."""
-        if ctx.callbacks:
-            return self._traced_call(input, ctx)
-        try:
-            return self._invoke(input, ctx)
-        except Exception as exc:
-            add_step_note(exc, ctx.run_name or self.name)
-            raise
-
-    def _traced_call(self, input: In, ctx: RunContext) -> Out:
-        run = start_run(self.name, self.run_type, input, ctx)
-        notify(ctx.handlers.on_start, run)
-        try:
-            output = self._invoke(input, ctx.child_of(run))
-        except BaseException as exc:
-            add_step_note(exc, run.name)
-            finish_run(run, error=exc)
-            notify(ctx.handlers.on_error, run, exc)
-            if isinstance(exc, Exception):
-                settle(ctx.handlers, run)
-            raise
-        finish_run(run, output)
-        notify(ctx.handlers.on_end, run)
-        settle(ctx.handlers, run)
-        return output
-
-    async def _acall(self, input: In, ctx: RunContext) -> Out:
-        """`_ainvoke` with tracing (when someone listens) and the failing step's note."""
-        if ctx.callbacks:
-            return await self._atraced_call(input, ctx)
-        try:
-            return await self._ainvoke(input, ctx)
-        except Exception as exc:
-            add_step_note(exc, ctx.run_name or self.name)
-            raise
-
-    async def _atraced_call(self, input: In, ctx: RunContext) -> Out:
-        run = start_run(self.name, self.run_type, input, ctx)
-        await notify_async(ctx.handlers.on_start, run)
-        try:
-            output = await self._ainvoke(input, ctx.child_of(run))
-        except BaseException as exc:
-            add_step_note(exc, run.name)
-            finish_run(run, error=exc)
-            await notify_async(ctx.handlers.on_error, run, exc)
-            if isinstance(exc, Exception):
-                await asettle(ctx.handlers, run)
-            raise
-        finish_run(run, output)
-        await notify_async(ctx.handlers.on_end, run)
-        await asettle(ctx.handlers, run)
-        return output
-
-    def _call_transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
-        """`_transform` with tracing and the failing step's note. (A runnable that needs its
-        whole input is streamed through `_stream` directly, one generator fewer per chunk.)"""
-        streams_input = "_transform" in self._written
-        if not ctx.callbacks:
-            try:
-                if streams_input:
-                    yield from self._transform(inputs, ctx)
-                else:
-                    yield from self._stream(aggregate(inputs), ctx)
-            except Exception as exc:
-                add_step_note(exc, ctx.run_name or self.name)
-                raise
-            return
-        # Like LangChain, a run starts when its input does: a component that needs its whole
-        # input once that is complete (and so known), any other runnable at its first chunk.
-        seen = Recorder(inputs)
-        whole = self.run_type != "chain" and not streams_input
-        try:
-            known: Any = aggregate(seen) if whole else seen.peek()
-        except Exception as exc:
-            add_step_note(exc, ctx.run_name or self.name)
-            raise
-        # One that cannot stream at all ends its run before its output moves on.
-        held: list[Any] | None = [] if whole and "_stream" not in self._written else None
-        run = start_run(self.name, self.run_type, known if whole else None, ctx)
-        notify(ctx.handlers.on_start, run)
-        total = Total()
-        child = ctx.child_of(run)
-        try:
-            if streams_input:
-                chunks = self._transform(seen, child)
-            else:
-                chunks = self._stream(known if whole else aggregate(seen), child)
-            try:
-                for chunk in chunks:
-                    total.add(chunk)
-                    notify(ctx.handlers.on_stream, run, chunk)
-                    if held is None:
-                        yield chunk
-                    else:
-                        held.append(chunk)
-            finally:  # however this ends: not left to the garbage collector
-                close: Callable[[], object] | None = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
-        except BaseException as exc:
-            add_step_note(exc, run.name)
-            run.inputs = seen.total()
-            finish_run(run, error=exc)
-            notify(ctx.handlers.on_error, run, exc)
-            if isinstance(exc, Exception):
-                settle(ctx.handlers, run)
-            raise
-        run.inputs = seen.total()
-        finish_run(run, total.or_none())
-        notify(ctx.handlers.on_end, run)
-        settle(ctx.handlers, run)
-        if held:
-            yield from held
-
-    async def _acall_transform(
-        self, inputs: AsyncIterator[In], ctx: RunContext
-    ) -> AsyncIterator[Out]:
-        """`_atransform` with tracing and the failing step's note (see `_call_transform`)."""
-        streams_input = "_atransform" in self._written
-        if not ctx.callbacks:
-            try:
-                if streams_input:
-                    stream = self._atransform(inputs, ctx)
-                else:
-                    stream = self._astream(await aaggregate(inputs), ctx)
-                async with closing_chunks(stream) as chunks:
-                    async for chunk in chunks:
-                        yield chunk
-            except Exception as exc:
-                add_step_note(exc, ctx.run_name or self.name)
-                raise
-            return
-        seen = ARecorder(inputs)
-        whole = self.run_type != "chain" and not streams_input
-        try:
-            known: Any = await aaggregate(seen) if whole else await seen.peek()
-        except Exception as exc:
-            add_step_note(exc, ctx.run_name or self.name)
-            raise
-        held: list[Any] | None = [] if whole and "_astream" not in self._written else None
-        run = start_run(self.name, self.run_type, known if whole else None, ctx)
-        await notify_async(ctx.handlers.on_start, run)
-        total = Total()
-        child = ctx.child_of(run)
-        try:
-            if streams_input:
-                stream = self._atransform(seen, child)
-            else:
-                stream = self._astream(known if whole else await aaggregate(seen), child)
-            async with closing_chunks(stream) as chunks:
-                async for chunk in chunks:
-                    total.add(chunk)
-                    await notify_async(ctx.handlers.on_stream, run, chunk)
-                    if held is None:
-                        yield chunk
-                    else:
-                        held.append(chunk)
-        except BaseException as exc:
-            add_step_note(exc, run.name)
-            run.inputs = seen.total()
-            finish_run(run, error=exc)
-            await notify_async(ctx.handlers.on_error, run, exc)
-            if isinstance(exc, Exception):
-                await asettle(ctx.handlers, run)
-            raise
-        run.inputs = seen.total()
-        finish_run(run, total.or_none())
-        await notify_async(ctx.handlers.on_end, run)
-        await asettle(ctx.handlers, run)
-        for chunk in held or ():
-            yield chunk
 
     # ------------------------------------------------------------- public calls
 

@@ -158,7 +158,7 @@ class RunnableLambda(RunnableBase[In, Out]):
         return self.explicit_name or function_name(self.func, "RunnableLambda")
 
     @property
-    def blocks(self) -> bool:
+    def _blocks(self) -> bool:
         return self._akind in (_SYNC, _GEN)
 
     def _one_chunk(self, sync: bool) -> bool:

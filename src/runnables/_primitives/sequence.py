@@ -54,7 +54,7 @@ def _async_stages(steps: tuple[RunnableBase[Any, Any], ...]) -> tuple[_Stage, ..
     stages: list[_Stage] = []
     run: list[RunnableBase[Any, Any]] = []
     for step in steps:
-        if step.blocks:
+        if step._blocks:  # pyright: ignore[reportPrivateUsage]
             run.append(step)
             continue
         if run:
