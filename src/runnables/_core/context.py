@@ -153,12 +153,12 @@ class RunContext(NamedTuple):
 _POSITION = {name: position for position, name in enumerate(RunContext._fields)}
 
 ROOT = RunContext()
-_current: ContextVar[RunContext | None] = ContextVar("runnables_current_context", default=None)
+CURRENT: ContextVar[RunContext | None] = ContextVar("runnables_current_context", default=None)
 
 
 def context_for(config: RunnableConfig | None) -> RunContext:
     """The context for a public call: the enclosing function's (if any) with `config` merged."""
-    base = _current.get() or ROOT
+    base = CURRENT.get() or ROOT
     if config is None:
         return base
     return base.merged(config, call=True)
@@ -166,14 +166,14 @@ def context_for(config: RunnableConfig | None) -> RunContext:
 
 def enter(ctx: RunContext) -> Token[RunContext | None]:
     """Publish `ctx` to user code; returns a token for `leave`."""
-    return _current.set(ctx.nested())
+    return CURRENT.set(ctx.nested())
 
 
 def enter_nested(nested: RunContext) -> Token[RunContext | None]:
     """`enter` for code that publishes the same context many times: give it `ctx.nested()`."""
-    return _current.set(nested)
+    return CURRENT.set(nested)
 
 
 def leave(token: Token[RunContext | None]) -> None:
     """Undo `enter`."""
-    _current.reset(token)
+    CURRENT.reset(token)

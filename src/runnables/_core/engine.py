@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from runnables._core.context import RunContext, enter, leave
 from runnables._core.hooks import default_hook, written
 from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
-from runnables._core.runs import asettle, finish_run, notify, notify_async, settle, start_run
+from runnables._core.runs import (
+    asettle,
+    finish_run,
+    notify,
+    notify_async,
+    notify_soon,
+    settle,
+    start_run,
+)
 from runnables._core.streaming import (
     ARecorder,
     Recorder,
@@ -305,9 +313,12 @@ class Engine(Generic[In, Out]):
             else:
                 stream = self._astream(known if whole else await aaggregate(seen), child)
             async with closing_chunks(stream) as chunks:
+                on_stream = ctx.handlers.on_stream
                 async for chunk in chunks:
                     total.add(chunk)
-                    await notify_async(ctx.handlers.on_stream, run, chunk)
+                    pending = notify_soon(on_stream, run, chunk)
+                    if pending is not None:
+                        await pending
                     if held is None:
                         yield chunk
                     else:

@@ -95,10 +95,12 @@ class Sink(Generic[T]):
 
     def take(self) -> T:
         """The oldest item, or `_EMPTY`."""
-        if not self._items:
+        items = self._items
+        if not items:
             return _EMPTY  # type: ignore[no-any-return]
-        item = self._items.popleft()
-        self._wake_sender()
+        item = items.popleft()
+        if self._senders:
+            self._senders.popleft().wake()
         return item
 
     async def wait(self) -> None:

@@ -15,7 +15,7 @@ from contextlib import closing
 from functools import partial
 from typing import Any, TypeVar
 
-from runnables._core.context import ROOT, RunContext, enter, enter_nested, leave
+from runnables._core.context import CURRENT, ROOT, RunContext, enter, enter_nested, leave
 from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
 from runnables._core.streaming import closing_chunks
 
@@ -108,10 +108,16 @@ class _Stepped(Iterator[T]):
 def leaf_iter(
     ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
 ) -> Iterator[T]:
-    """Iterate a sync user generator from sync code, as a leaf (closed however this ends)."""
+    """Iterate a sync user generator from sync code, as a leaf (closed however this ends).
+    (With nothing to hold or publish, the user's generator is the stream itself.)"""
     if ctx is ROOT:
-        yield from func(*args, **kwargs)
-        return
+        return func(*args, **kwargs)
+    return _leaf_iter(ctx, func, *args, **kwargs)
+
+
+def _leaf_iter(
+    ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
+) -> Iterator[T]:
     budget = ctx.budget
     if budget is not None:
         budget.acquire_blocking()
@@ -123,26 +129,36 @@ def leaf_iter(
             budget.release()
 
 
-async def aleaf_iter(
+def aleaf_iter(
     ctx: RunContext, func: Callable[..., AsyncIterator[T]], *args: Any, **kwargs: Any
 ) -> AsyncIterator[T]:
     """Iterate an async user generator from async code, as a leaf. The context is published
-    around each step only, so the stream may be advanced from different tasks."""
+    around each step only, so the stream may be advanced from different tasks. (With nothing
+    to hold or publish, the user's generator is the stream itself: one layer fewer.)"""
+    if ctx is ROOT:
+        return func(*args, **kwargs)
+    return _aleaf_iter(ctx, func, *args, **kwargs)
+
+
+async def _aleaf_iter(
+    ctx: RunContext, func: Callable[..., AsyncIterator[T]], *args: Any, **kwargs: Any
+) -> AsyncIterator[T]:
     budget = ctx.budget
     if budget is not None and not budget.try_acquire():
         await budget.acquire()
     try:
         nested = ctx.nested()
         chunks = in_context(ctx, func, *args, **kwargs)
+        publish, unpublish = CURRENT.set, CURRENT.reset  # `enter_nested`/`leave`, per chunk
         try:
             while True:
-                token = enter_nested(nested)
+                token = publish(nested)
                 try:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     return
                 finally:
-                    leave(token)
+                    unpublish(token)
                 yield chunk
         finally:
             aclose: Callable[[], Awaitable[object]] | None = getattr(chunks, "aclose", None)

@@ -31,6 +31,7 @@ __all__ = [
     "check_callback",
     "notify",
     "notify_async",
+    "notify_soon",
 ]
 
 _log = logging.getLogger("runnables")
@@ -181,10 +182,35 @@ async def _await(awaitable: Awaitable[object]) -> object:
     return await awaitable
 
 
-async def notify_async(notice: Notice, *args: Any) -> None:
-    """Tell `notice`'s observers, awaiting async ones; one that raises is logged and the run
-    goes on."""
+def notify_soon(notice: Notice, *args: Any) -> Awaitable[None] | None:
+    """Tell `notice`'s observers from async code: what can be done in place is done now, and
+    an awaitable is returned only if an observer has something to wait for (a full event
+    queue, an async method), so that the common case costs no coroutine."""
     for method in notice.inline:
+        try:
+            result = method(*args)
+        except Exception:
+            _log.exception("callback %r raised; the run goes on", method)
+            continue
+        if result is not None and inspect.isawaitable(result):
+            rest = notice.inline[notice.inline.index(method) + 1 :]
+            return _notify_rest(result, rest, notice, args)
+    if notice.post is not None:
+        notice.post(args)
+    return None
+
+
+async def _notify_rest(
+    pending: Awaitable[object],
+    methods: tuple[Callable[..., object], ...],
+    notice: Notice,
+    args: tuple[Any, ...],
+) -> None:
+    try:
+        await pending
+    except Exception:
+        _log.exception("a callback raised; the run goes on")
+    for method in methods:
         try:
             result = method(*args)
             if result is not None and inspect.isawaitable(result):
@@ -193,6 +219,13 @@ async def notify_async(notice: Notice, *args: Any) -> None:
             _log.exception("callback %r raised; the run goes on", method)
     if notice.post is not None:
         notice.post(args)
+
+
+async def notify_async(notice: Notice, *args: Any) -> None:
+    """Tell `notice`'s observers from async code, waiting for what they wait for."""
+    pending = notify_soon(notice, *args)
+    if pending is not None:
+        await pending
 
 
 def settle(handlers: Handlers, run: Run) -> None:

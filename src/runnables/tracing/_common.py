@@ -128,7 +128,14 @@ class AsyncSender(Generic[T]):
         return self._send(self.maker.start(run))
 
     def on_stream(self, run: Run, chunk: Any) -> Awaitable[None] | None:
-        return self._send(self.maker.stream(run, chunk))
+        # The one called per chunk: the common case (the loop's thread, room in the queue)
+        # without a call of `_send`.
+        item = self.maker.stream(run, chunk)
+        if item is None:
+            return None
+        if threading.get_ident() == self.thread and self.sink.offer(item):
+            return None
+        return self._send(item)
 
     def on_end(self, run: Run) -> Awaitable[None] | None:
         return self._send(self.maker.end(run))
