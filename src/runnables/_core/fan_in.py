@@ -18,7 +18,6 @@ cancels them from a callback on their event loop.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -41,11 +40,13 @@ class Sink(Generic[T]):
     __slots__ = ("_ended", "_gone", "_items", "_loop", "_receiver", "_senders", "_size")
 
     def __init__(self, size: int, loop: LoopHandle) -> None:
-        self._items: deque[T] = deque()
+        # Lists, not deques: at most `size` (a few dozen) items, and one of these per stream
+        # of a server's many (a deque allocates a block of 64 slots at once).
+        self._items: list[T] = []
         self._size = size
         self._loop = loop
         self._receiver: Wakeup | None = None  # the consumer, waiting for an item
-        self._senders: deque[Wakeup] = deque()  # producers waiting for room
+        self._senders: list[Wakeup] = []  # producers waiting for room
         self._gone = False  # the consumer has gone
         self._ended = False  # every producer has finished
 
@@ -89,7 +90,7 @@ class Sink(Generic[T]):
 
     def _wake_sender(self) -> None:
         if self._senders:
-            self._senders.popleft().wake()
+            self._senders.pop(0).wake()
 
     # -- the consumer's side
 
@@ -98,9 +99,9 @@ class Sink(Generic[T]):
         items = self._items
         if not items:
             return _EMPTY  # type: ignore[no-any-return]
-        item = items.popleft()
+        item = items.pop(0)
         if self._senders:
-            self._senders.popleft().wake()
+            self._senders.pop(0).wake()
         return item
 
     async def wait(self) -> None:
@@ -113,6 +114,10 @@ class Sink(Generic[T]):
         finally:
             self._receiver = None
 
+    def wakeup(self) -> Wakeup:
+        """A wakeup on this sink's event loop."""
+        return self._loop.wakeup()
+
     def end(self) -> None:
         """The producers have all finished: the consumer takes what is left, then stops."""
         self._ended = True
@@ -124,8 +129,9 @@ class Sink(Generic[T]):
         """The consumer has gone: drop what is queued and release every waiting producer."""
         self._gone = True
         self._items.clear()
-        while self._senders:
-            self._senders.popleft().wake()
+        senders, self._senders = self._senders, []
+        for wakeup in senders:
+            wakeup.wake()
 
 
 async def deliver(sink: Sink[T], item: T) -> None:
@@ -218,13 +224,14 @@ class FanIn(AsyncIterator[T], Generic[T]):
 class _Run(Generic[T]):
     """The producers' side of a `FanIn`: their task's cancel scope, first error and end."""
 
-    __slots__ = ("done", "error", "producers", "scope", "sink")
+    __slots__ = ("done", "error", "producers", "scope", "sink", "waiters")
 
     def __init__(self, producers: Sequence[Producer[T]], sink: Sink[T]) -> None:
         self.producers = producers
         self.sink = sink
         self.scope = anyio.CancelScope()
-        self.done = anyio.Event()
+        self.done = False
+        self.waiters: list[Wakeup] = []
         self.error: BaseException | None = None
 
     async def run(self) -> None:
@@ -239,7 +246,10 @@ class _Run(Generic[T]):
                             tg.start_soon(self._produce, produce, tg.cancel_scope)
         finally:
             self.sink.end()
-            self.done.set()
+            self.done = True
+            waiters, self.waiters = self.waiters, []
+            for wakeup in waiters:
+                wakeup.wake()
 
     async def _produce(self, produce: Producer[T], siblings: anyio.CancelScope | None) -> None:
         try:
@@ -255,10 +265,12 @@ class _Run(Generic[T]):
 
     async def wait_done(self) -> None:
         """Wait for the producers to have stopped (also while the caller is being cancelled)."""
-        if self.done.is_set():
+        if self.done:
             return
+        wakeup = self.sink.wakeup()
+        self.waiters.append(wakeup)
         with anyio.CancelScope(shield=True):
-            await self.done.wait()
+            await wakeup.wait()
 
 
 def _abandon(scope: anyio.CancelScope, sink: Sink[Any]) -> None:
