@@ -555,6 +555,93 @@ def w10_memory(s: Settings) -> list[Row]:
     ]
 
 
+class _Quiet:
+    """A callback that does nothing with each chunk (the cost measured is the library's)."""
+
+    def on_stream(self, run: Any, chunk: Any) -> None:
+        return None
+
+
+def w11_linear_callbacks(s: Settings) -> Row:
+    """Per-chunk cost of a stream of string chunks with a callback attached: 50,000 chunks
+    against 5,000 (totals added up per traced level must not be re-copied per chunk)."""
+    from runnables import RunnableGenerator, RunnableLambda
+
+    def per_chunk(count: int) -> float:
+        def words(x: int) -> Iterator[str]:
+            for _ in range(count):
+                yield "ab"
+
+        def relay(chunks: Iterator[str]) -> Iterator[str]:
+            yield from chunks
+
+        chain = RunnableLambda(words) | RunnableGenerator(relay)
+        config: Any = {"callbacks": [_Quiet()]}
+        check("linear stream", sum(1 for _ in chain.stream(0, config)), count)
+        fixed = Settings(rounds=max(3, s.rounds), target=0.0, max_number=1)
+        return measure_sync(lambda: sum(1 for _ in chain.stream(0, config)), fixed).best / count
+
+    small, large = per_chunk(5_000), per_chunk(50_000)
+    ratio = large / small
+    return Row(
+        "11",
+        "stream 50,000 vs 5,000 str chunks, 2 steps, a callback: per-chunk cost ratio",
+        "n/a",
+        f"{fmt_time(large)} vs {fmt_time(small)}",
+        f"{ratio:.2f}x",
+        "<= 1.5x (linear)",
+        "PASS" if ratio <= 1.5 else "FAIL",
+    )
+
+
+ABATCH_MEMORY_SCRIPT = r"""
+import os, sys, anyio
+from runnables import RunnableLambda
+
+N = int(sys.argv[1])
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * PAGE
+
+async def touch(x):
+    await anyio.sleep(0)
+    return x
+
+async def main():
+    before = rss()
+    results = await RunnableLambda(touch).abatch(range(N))
+    assert len(results) == N
+    with open("/proc/self/status") as f:
+        peak = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmHWM"))
+    print(peak - before)
+
+anyio.run(main)
+"""
+
+
+def w12_abatch_memory(s: Settings) -> Row:
+    count = 1_000_000
+    out = subprocess.run(
+        [sys.executable, "-c", ABATCH_MEMORY_SCRIPT, str(count)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    grown = int(out.stdout.strip())
+    limit = 500 * 2**20
+    return Row(
+        "12",
+        "abatch 1,000,000 inputs, no max_concurrency: peak RSS growth",
+        "n/a",
+        f"{grown / 2**20:.0f} MiB",
+        "",
+        "< 500 MiB (not a task per input)",
+        "PASS" if grown < limit else "FAIL",
+    )
+
+
 WORKLOADS: dict[str, Callable[[Settings], Row | list[Row]]] = {  # "2" also gives 2b
     "1": w1_invoke_one,
     "2": w2_invoke_seq10,
@@ -567,6 +654,8 @@ WORKLOADS: dict[str, Callable[[Settings], Row | list[Row]]] = {  # "2" also give
     "8": w8_abatch_sleep,
     "9": w9_import,
     "10": w10_memory,
+    "11": w11_linear_callbacks,
+    "12": w12_abatch_memory,
 }
 
 

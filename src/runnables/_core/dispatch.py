@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import inspect
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ _log = logging.getLogger("runnables")
 CALLBACK_TIMEOUT = 10.0
 
 _Item = tuple[Callable[..., object], tuple[Any, ...]]
+_Batch = tuple[tuple[Callable[..., object], ...], tuple[Any, ...]]  # methods, their arguments
 
 _LINGER = 0.05  # seconds an idle worker waits for more before its thread goes back to the pool
 _BATCH = 0.001  # seconds a woken worker lets its batch grow
@@ -66,14 +68,13 @@ class Dispatcher:
     ) -> None:
         """Queue a notification for `sync_methods` and `async_methods`; never blocks."""
         if sync_methods:
-            self._thread_worker().post([(method, args) for method in sync_methods])
+            (self._thread or self._thread_worker()).post((sync_methods, args))
         if async_methods:
             worker = self._task_worker()
-            items = [(method, args) for method in async_methods]
             if worker is None:  # no event loop here: the thread runs them to completion
-                self._thread_worker().post(items)
+                self._thread_worker().post((async_methods, args))
             else:
-                worker.post(items)
+                worker.post([(method, args) for method in async_methods])
 
     def wait(self) -> None:
         """From sync code: wait (at most `CALLBACK_TIMEOUT`) until what was posted from
@@ -121,50 +122,38 @@ def _report(method: Callable[..., object]) -> None:
 
 
 class _ThreadWorker:
-    """Calls queued methods in order on a pool thread, started when there is work and
-    stopping once idle for a moment. It is woken at most once per batch (and then waits a
-    little for the batch to grow), so that a fast run does not pay a thread switch per
-    notification."""
+    """Calls queued methods in order on a pool thread, started when there is work and going
+    back to the pool once idle for a moment. Posting costs a put on a `SimpleQueue`; the
+    worker takes what has piled up in batches, pausing between batches, so that a fast run
+    does not pay a thread switch per notification."""
 
-    __slots__ = (
-        "_busy_since",
-        "_changed",
-        "_delivered",
-        "_dropping",
-        "_items",
-        "_posted",
-        "_running",
-        "_waiting",
-    )
+    __slots__ = ("_busy_since", "_dropping", "_items", "_lock", "_running")
 
     def __init__(self) -> None:
-        self._items: collections.deque[_Item] = collections.deque()
-        self._changed = threading.Condition(threading.Lock())
+        self._items: queue.SimpleQueue[_Batch | threading.Event] = queue.SimpleQueue()
+        self._lock = threading.Lock()
         self._running = False
-        self._waiting = False
-        self._posted = 0
-        self._delivered = 0
-        self._busy_since: float | None = None
+        self._busy_since: float | None = None  # written by the worker only
         self._dropping = False
 
-    def post(self, items: list[_Item]) -> None:
-        with self._changed:
-            busy = self._busy_since
-            if busy is not None and time.monotonic() - busy > CALLBACK_TIMEOUT:
-                if not self._dropping:
-                    self._dropping = True
-                    _log.error(
-                        "a callback has been handling one notification for more than %s s: "
-                        "it is detached, and notifications are dropped until it returns",
-                        CALLBACK_TIMEOUT,
-                    )
-                return
-            self._items.extend(items)
-            self._posted += len(items)
+    def post(self, item: _Batch) -> None:
+        busy = self._busy_since
+        if busy is not None and time.monotonic() - busy > CALLBACK_TIMEOUT:
+            if not self._dropping:
+                self._dropping = True
+                _log.error(
+                    "a callback has been handling one notification for more than %s s: "
+                    "it is detached, and notifications are dropped until it returns",
+                    CALLBACK_TIMEOUT,
+                )
+            return
+        self._items.put(item)
+        if not self._running:
+            self._ensure_running()
+
+    def _ensure_running(self) -> None:
+        with self._lock:
             if self._running:
-                if self._waiting:
-                    self._waiting = False
-                    self._changed.notify_all()
                 return
             self._running = True
         from runnables._core.concurrency import submit
@@ -172,53 +161,61 @@ class _ThreadWorker:
         submit(self._work)
 
     def _work(self) -> None:
+        items = self._items
         while True:
-            with self._changed:
-                if not self._items:
-                    self._waiting = True
-                    self._changed.wait(_LINGER)  # more is likely to come soon
-                    self._waiting = False
-                    if not self._items:
-                        self._running = False
-                        self._changed.notify_all()
+            try:
+                item = items.get(timeout=_LINGER)
+            except queue.Empty:
+                with self._lock:
+                    self._running = False
+                # A post that saw `_running` still true just before: take its item over.
+                if items.empty():
+                    return
+                with self._lock:
+                    if self._running:  # a new worker has started for it
                         return
-                    self._changed.wait(_BATCH)  # let the batch grow (posts do not wake us)
-                batch = list(self._items)
-                self._items.clear()
-            # Only this thread writes `_busy_since` and `_delivered`; posters and waiters read
-            # them under the lock, and waiters are woken once the batch is done.
-            for method, args in batch:
-                self._busy_since = time.monotonic()
+                    self._running = True
+                continue
+            self._deliver(item)
+            while True:  # what piled up meanwhile, without waiting
                 try:
-                    result = method(*args)
-                    if inspect.isawaitable(result):
-                        from runnables._core.interop import run_coroutine_blocking
+                    item = items.get_nowait()
+                except queue.Empty:
+                    break
+                self._deliver(item)
+            time.sleep(_BATCH)  # let the next batch grow
 
-                        run_coroutine_blocking(partial(_await, result))
-                except Exception:
-                    _report(method)
-                self._delivered += 1
-            with self._changed:
-                self._busy_since = None
-                self._dropping = False
-                self._changed.notify_all()
+    def _deliver(self, item: _Batch | threading.Event) -> None:
+        if isinstance(item, threading.Event):  # a `wait` marker: everything before is done
+            item.set()
+            return
+        methods, args = item
+        for method in methods:
+            self._busy_since = time.monotonic()
+            try:
+                result = method(*args)
+                if inspect.isawaitable(result):
+                    from runnables._core.interop import run_coroutine_blocking
+
+                    run_coroutine_blocking(partial(_await, result))
+            except Exception:
+                _report(method)
+        self._busy_since = None
+        self._dropping = False
 
     def idle(self) -> bool:
-        with self._changed:
-            return self._delivered >= self._posted
+        return self._items.empty() and self._busy_since is None
 
     def wait(self, deadline: float) -> None:
-        with self._changed:
-            target = self._posted
-            while self._delivered < target:
-                left = deadline - time.monotonic()
-                if left <= 0 or self._dropping:
-                    _log.error(
-                        "callbacks have not caught up within %s s; the call goes on without them",
-                        CALLBACK_TIMEOUT,
-                    )
-                    return
-                self._changed.wait(left)
+        """Wait until what was posted before this call is delivered (at most until `deadline`)."""
+        marker = threading.Event()
+        self._items.put(marker)
+        self._ensure_running()
+        if not marker.wait(max(0.0, deadline - time.monotonic())):
+            _log.error(
+                "callbacks have not caught up within %s s; the call goes on without them",
+                CALLBACK_TIMEOUT,
+            )
 
 
 async def _await(awaitable: Any) -> object:
