@@ -75,6 +75,30 @@ class RunnableBase(Engine[In, Out]):
 
     # ------------------------------------------------------------- public calls
 
+    def _batch_context(self, ctx: RunContext) -> RunContext:
+        """The context shared by every input of a batch (a binding merges its config here,
+        so that its `max_concurrency` is one budget for the whole batch)."""
+        return ctx
+
+    def _batch_contexts(
+        self, config: RunnableConfig | Sequence[RunnableConfig] | None, count: int
+    ) -> tuple[list[RunContext], int | None]:
+        """One context per input (sharing one budget), and the fan-out width."""
+        if config is None or isinstance(config, Mapping):
+            ctx = self._batch_context(context_for(config))
+            return [ctx] * count, ctx.max_concurrency
+        configs = list(config)
+        if len(configs) != count:
+            raise RunnablesValueError(
+                f"batch got {count} inputs but {len(configs)} configs; give one config or one "
+                "per input"
+            )
+        first = self._batch_context(context_for(configs[0]))
+        ctxs = [first, *(context_for({**c, "max_concurrency": None}) for c in configs[1:])]
+        if first.budget is not None:
+            ctxs = [first, *(c.replace(budget=first.budget) for c in ctxs[1:])]
+        return ctxs, first.max_concurrency
+
     @default_hook
     def invoke(self, input: In, config: RunnableConfig | None = None) -> Out:
         """Run once on `input` and return the output."""
@@ -112,7 +136,7 @@ class RunnableBase(Engine[In, Out]):
         items = list(inputs)
         if not items:
             return []
-        ctxs, width = _batch_contexts(config, len(items))
+        ctxs, width = self._batch_contexts(config, len(items))
         results: list[Any] = [None] * len(items)
         call = self._call
 
@@ -154,7 +178,7 @@ class RunnableBase(Engine[In, Out]):
         items = list(inputs)
         if not items:
             return []
-        ctxs, width = _batch_contexts(config, len(items))
+        ctxs, width = self._batch_contexts(config, len(items))
         results: list[Any] = [None] * len(items)
         acall = self._acall
 
@@ -198,7 +222,7 @@ class RunnableBase(Engine[In, Out]):
         items = list(inputs)
         if not items:
             return iter(())
-        ctxs, width = _batch_contexts(config, len(items))
+        ctxs, width = self._batch_contexts(config, len(items))
         call = self._call
 
         def run_one(index: int) -> Any:
@@ -238,7 +262,7 @@ class RunnableBase(Engine[In, Out]):
         from runnables._core.concurrency import afan_out_as_completed
 
         items = list(inputs)
-        ctxs, width = _batch_contexts(config, len(items)) if items else ([], None)
+        ctxs, width = self._batch_contexts(config, len(items)) if items else ([], None)
         acall = self._acall
 
         async def run_one(index: int) -> Any:
@@ -582,22 +606,3 @@ class RunnableBase(Engine[In, Out]):
 
         first = cast("RunnableBase[In, Any]", self)  # its output is known to be a dict at run time
         return RunnableSequence(first, RunnableAssign.of(branches))
-
-
-def _batch_contexts(
-    config: RunnableConfig | Sequence[RunnableConfig] | None, count: int
-) -> tuple[list[RunContext], int | None]:
-    """One context per input (sharing one budget), and the fan-out width."""
-    if config is None or isinstance(config, Mapping):
-        ctx = context_for(config)
-        return [ctx] * count, ctx.max_concurrency
-    configs = list(config)
-    if len(configs) != count:
-        raise RunnablesValueError(
-            f"batch got {count} inputs but {len(configs)} configs; give one config or one per input"
-        )
-    first = context_for(configs[0])
-    ctxs = [first, *(context_for({**c, "max_concurrency": None}) for c in configs[1:])]
-    if first.budget is not None:
-        ctxs = [first, *(c.replace(budget=first.budget) for c in ctxs[1:])]
-    return ctxs, first.max_concurrency

@@ -93,7 +93,10 @@ class RunContext(NamedTuple):
             changes["recursion_limit"] = config["recursion_limit"]
         if (limit := config.get("max_concurrency")) is not None:
             changes["max_concurrency"] = limit
-            changes["budget"] = Budget(limit, parent=self.budget)
+            # A budget inside one at least as strict could never bind: do without it (a
+            # binding's own limit, merged for a whole batch and again for each of its items).
+            if self.budget is None or self.budget.limit > limit:
+                changes["budget"] = Budget(limit, parent=self.budget)
         if "run_name" in config and (call or self.run_name is None):
             changes["run_name"] = config["run_name"]
         if "run_id" in config and (call or self.run_id is None):

@@ -19,6 +19,7 @@ a callback has seen `on_end` when `invoke` returns.
 from __future__ import annotations
 
 import collections
+import contextvars
 import inspect
 import logging
 import queue
@@ -88,7 +89,7 @@ class Dispatcher:
         for worker in list(self._loops.values()):
             await worker.wait(deadline)
         thread = self._thread
-        if thread is not None and not thread.idle():
+        if thread is not None:
             import anyio.to_thread
 
             await anyio.to_thread.run_sync(thread.wait, deadline)
@@ -108,7 +109,9 @@ class Dispatcher:
         try:
             loop = current_loop()
         except RuntimeError:
-            return None
+            # A worker thread of the run (a sync step): its event loop's worker, if it has one,
+            # keeps the order and the loop (the post is handed over to the loop).
+            return next(iter(self._loops.values()), None) if len(self._loops) == 1 else None
         key = loop.key()
         worker = self._loops.get(key)
         if worker is None:
@@ -122,10 +125,12 @@ def _report(method: Callable[..., object]) -> None:
 
 
 class _ThreadWorker:
-    """Calls queued methods in order on a pool thread, started when there is work and going
-    back to the pool once idle for a moment. Posting costs a put on a `SimpleQueue`; the
-    worker takes what has piled up in batches, pausing between batches, so that a fast run
-    does not pay a thread switch per notification."""
+    """Calls queued methods in order on a daemon thread of its own (a callback stuck for good
+    must not keep the process from exiting; a fresh thread starts with an empty context, so
+    a runnable the callback calls is not a child of the run it is told about), started when
+    there is work and ending once idle for a moment. Posting costs a put on a `SimpleQueue`;
+    the worker takes what has piled up in batches, pausing between batches, so that a fast
+    run does not pay a thread switch per notification."""
 
     __slots__ = ("_busy_since", "_dropping", "_items", "_lock", "_running")
 
@@ -156,9 +161,7 @@ class _ThreadWorker:
             if self._running:
                 return
             self._running = True
-        from runnables._core.concurrency import submit
-
-        submit(self._work)
+        threading.Thread(target=self._work, name="runnables-callbacks", daemon=True).start()
 
     def _work(self) -> None:
         items = self._items
@@ -197,14 +200,11 @@ class _ThreadWorker:
                 if inspect.isawaitable(result):
                     from runnables._core.interop import run_coroutine_blocking
 
-                    run_coroutine_blocking(partial(_await, result))
+                    run_coroutine_blocking(partial(_await_bounded, result, method))
             except Exception:
                 _report(method)
         self._busy_since = None
         self._dropping = False
-
-    def idle(self) -> bool:
-        return self._items.empty() and self._busy_since is None
 
     def wait(self, deadline: float) -> None:
         """Wait until what was posted before this call is delivered (at most until `deadline`)."""
@@ -218,8 +218,22 @@ class _ThreadWorker:
             )
 
 
-async def _await(awaitable: Any) -> object:
-    return await awaitable
+async def _await_bounded(awaitable: Any, method: Callable[..., object]) -> None:
+    """Await an async callback's result within `CALLBACK_TIMEOUT` (on the worker's own loop)."""
+    import anyio
+
+    with anyio.move_on_after(CALLBACK_TIMEOUT) as scope:
+        await awaitable
+    if scope.cancelled_caught:
+        _detached(method)
+
+
+def _detached(method: Callable[..., object]) -> None:
+    _log.error(
+        "callback %r took more than %s s and was cancelled; it is detached",
+        method,
+        CALLBACK_TIMEOUT,
+    )
 
 
 class _TaskWorker:
@@ -241,8 +255,10 @@ class _TaskWorker:
             return
         self._items.extend(items)
         if not self._running:
-            self._running = True
-            self._loop.spawn(self._work, name="runnables callbacks")
+            # An empty context: a runnable the callback calls is not a child of the run.
+            self._running = self._loop.spawn(
+                self._work, name="runnables callbacks", context=contextvars.Context()
+            )
 
     async def _work(self) -> None:
         import anyio
@@ -262,11 +278,7 @@ class _TaskWorker:
                         _report(method)
                 if scope.cancelled_caught:
                     self._detached.add(owner)
-                    _log.error(
-                        "callback %r took more than %s s and was cancelled; it is detached",
-                        method,
-                        CALLBACK_TIMEOUT,
-                    )
+                    _detached(method)
         finally:
             self._running = False
             waiters, self._waiters = self._waiters, []

@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from runnables._core.context import RunContext, enter, leave
 from runnables._core.hooks import default_hook, written
-from runnables._core.interop import run_coroutine_blocking, run_in_worker_thread
+from runnables._core.interop import (
+    aiterate_in_threads,
+    iterate_blocking,
+    run_coroutine_blocking,
+    run_in_worker_thread,
+)
 from runnables._core.runs import (
     asettle,
     finish_run,
@@ -27,6 +32,7 @@ from runnables._core.streaming import (
     add_step_note,
     aggregate,
     aone,
+    awaited,
     closing_chunks,
 )
 
@@ -46,6 +52,11 @@ _HOOKS = (
     "invoke",
     "ainvoke",
 )
+
+_SYNC_STREAMING = frozenset({"_stream", "_transform"})
+_ASYNC_STREAMING = frozenset({"_astream", "_atransform"})
+_SYNC_HOOKS = frozenset({"_invoke", "invoke"}) | _SYNC_STREAMING
+_ASYNC_HOOKS = frozenset({"_ainvoke", "ainvoke"}) | _ASYNC_STREAMING
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -80,9 +91,8 @@ class Engine(Generic[In, Out]):
 
     def _one_chunk(self, sync: bool) -> bool:
         """Whether streaming this runnable (sync or async) gives one chunk, its output for its
-        whole input: it neither consumes its input chunk by chunk nor streams its output."""
-        hooks = ("_transform", "_stream") if sync else ("_atransform", "_astream")
-        return not any(hook in self._written for hook in hooks)
+        whole input: it writes no streaming hook at all (either side's would stream)."""
+        return not self._written & (_SYNC_STREAMING | _ASYNC_STREAMING)
 
     @property
     def _blocks(self) -> bool:
@@ -104,9 +114,14 @@ class Engine(Generic[In, Out]):
 
     # ------------------------------------------------------------------ hooks
 
+    # A primitive writes any one of these (or LangChain-style `invoke`/`ainvoke`); each
+    # default derives its hook from what the class does write, preferring the same side
+    # (sync or async), then streaming hooks over single answers.
+
     @default_hook
     def _invoke(self, input: In, ctx: RunContext) -> Out:
-        """Run once, synchronously. Defaults to a public `invoke` override, else the async path."""
+        """Run once, synchronously: `invoke` if written, else the sync stream added up, else
+        the async path run to completion."""
         has = self._written
         if "invoke" in has:
             token = enter(ctx)
@@ -114,18 +129,18 @@ class Engine(Generic[In, Out]):
                 return self.invoke(input, ctx.as_config())
             finally:
                 leave(token)
-        if "_ainvoke" not in has and "ainvoke" not in has:
-            if "_transform" in has:
-                return aggregate(self._transform(iter((input,)), ctx))
-            raise NotImplementedError(
-                f"{type(self).__name__} implements neither invoke nor ainvoke"
-            )
-        return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
+        if "_stream" in has or "_transform" in has:
+            return aggregate(self._stream(input, ctx))
+        if has & _ASYNC_HOOKS:
+            return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
+        raise NotImplementedError(
+            f"{type(self).__name__} writes none of the hooks {', '.join(_HOOKS)}: write one"
+        )
 
     @default_hook
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        """Run once, asynchronously. Defaults to a public `ainvoke` override, else the sync path
-        in a worker thread."""
+        """Run once, asynchronously: `ainvoke` if written, else the async stream added up,
+        else the sync path in a worker thread."""
         has = self._written
         if "ainvoke" in has:
             token = enter(ctx)
@@ -133,19 +148,25 @@ class Engine(Generic[In, Out]):
                 return await self.ainvoke(input, ctx.as_config())
             finally:
                 leave(token)
-        if "_atransform" in has:
-            return await aaggregate(self._atransform(aone(input), ctx))
+        if "_astream" in has or "_atransform" in has:
+            return await aaggregate(self._astream(input, ctx))
         return await run_in_worker_thread(self._invoke, input, ctx)
 
     @default_hook
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         """Stream in, stream out. Defaults to waiting for the whole input, then `_stream`."""
-        yield from self._stream(aggregate(inputs), ctx)
+        return self._stream(aggregate(inputs), ctx)
 
     @default_hook
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
-        """Stream the output for one whole input. Defaults to one chunk: the invoke result."""
-        yield self._invoke(input, ctx)
+        """Stream the output for one whole input: `_transform` if written, else the async
+        stream when only async hooks stream, else one chunk, the invoke result."""
+        has = self._written
+        if "_transform" in has:
+            return self._transform(iter((input,)), ctx)
+        if not has & _SYNC_HOOKS and has & _ASYNC_STREAMING:
+            return iterate_blocking(lambda: self._astream(input, ctx))
+        return iter((self._invoke(input, ctx),))
 
     @default_hook
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
@@ -156,9 +177,15 @@ class Engine(Generic[In, Out]):
                 yield chunk
 
     @default_hook
-    async def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
-        """Async stream for one whole input. Defaults to one chunk: the ainvoke result."""
-        yield await self._ainvoke(input, ctx)
+    def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
+        """Async stream for one whole input: `_atransform` if written, else the sync stream
+        (in worker threads) when only sync hooks stream, else one chunk, the ainvoke result."""
+        has = self._written
+        if "_atransform" in has:
+            return self._atransform(aone(input), ctx)
+        if not has & _ASYNC_HOOKS and has & _SYNC_STREAMING:
+            return aiterate_in_threads(self._stream(input, ctx))
+        return awaited(lambda: self._ainvoke(input, ctx))
 
     # ------------------------------------------------ the wrapped calls children use
 

@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import anyio
+import anyio.lowlevel
 
 from runnables._core.loop import LoopHandle, Wakeup, current_loop
 
@@ -30,6 +31,9 @@ __all__ = ["FanIn", "Producer", "Sink", "deliver"]
 T = TypeVar("T")
 
 _EMPTY: Any = object()
+
+#: Items a consumer may take in a row, without waiting, before it checks for its cancellation.
+_CHECK_EVERY = 16
 
 
 class Sink(Generic[T]):
@@ -154,7 +158,7 @@ class FanIn(AsyncIterator[T], Generic[T]):
     once every producer has stopped.
     """
 
-    __slots__ = ("_buffer", "_closed", "_loop", "_producers", "_run", "_sink")
+    __slots__ = ("_buffer", "_closed", "_loop", "_producers", "_ready", "_run", "_sink")
 
     def __init__(self, producers: Sequence[Producer[T]], *, buffer: int) -> None:
         self._producers = producers
@@ -163,6 +167,7 @@ class FanIn(AsyncIterator[T], Generic[T]):
         self._loop: LoopHandle | None = None
         self._run: _Run[T] | None = None
         self._closed = False
+        self._ready = 0  # items taken in a row without waiting
 
     def __aiter__(self) -> FanIn[T]:
         return self
@@ -176,10 +181,19 @@ class FanIn(AsyncIterator[T], Generic[T]):
         while True:
             item = sink.take()
             if item is not _EMPTY:
+                self._ready += 1
+                if self._ready >= _CHECK_EVERY:
+                    # Items kept coming without a wait: let a cancellation of the consumer in.
+                    self._ready = 0
+                    await anyio.lowlevel.checkpoint_if_cancelled()
                 return item
             if sink._ended or self._closed:  # pyright: ignore[reportPrivateUsage]
                 break
+            self._ready = 0
             await sink.wait()
+            # On asyncio a cancellation is delivered only to a task whose wait is pending: one
+            # woken by its producer in the same turn of the loop would never see it.
+            await anyio.lowlevel.checkpoint_if_cancelled()
         self._closed = True
         run = self._run
         assert run is not None

@@ -6,8 +6,8 @@ import contextlib
 import queue
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from contextvars import copy_context
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextvars import Context, copy_context
 from typing import Any, TypeVar
 
 import anyio
@@ -97,6 +97,16 @@ def _run_new_loop(func: Callable[[], Awaitable[T]]) -> T:
         sniffio.current_async_library_cvar.reset(token)
 
 
+def _forget_async_library(context: Context) -> None:
+    """Clear, in `context`, sniffio's note of the async library running where it was copied
+    (code run in it on another loop must find that loop's library)."""
+    try:
+        import sniffio
+    except ModuleNotFoundError:
+        return
+    context.run(sniffio.current_async_library_cvar.set, None)
+
+
 async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
     """Run a sync callable in a worker thread; cancellation waits for it to return."""
     import anyio.to_thread
@@ -105,40 +115,120 @@ async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
 
 
 def iterate_blocking(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
-    """Iterate an async iterator from sync code, one chunk at a time, closing it at the end."""
+    """Iterate an async iterator from sync code, one chunk at a time, closing it at the end.
+
+    The iterator is advanced by one task of an event loop (the loop of this worker thread,
+    or a portal's) for its whole life, so an async generator may hold a cancel scope or a
+    task group across its yields; this thread asks it for each chunk in turn (lockstep)."""
     import anyio.from_thread
 
     if threading.current_thread() is not threading.main_thread() and _in_anyio_worker_thread():
-        yield from _iterate_with(lambda step: anyio.from_thread.run(step), make)
+        yield from _pull(anyio.from_thread.run_sync(_this_loop), make)
         return
     with anyio.from_thread.start_blocking_portal() as portal:
-        yield from _iterate_with(portal.call, make)
+        yield from _pull(portal.call(_this_loop), make)
 
 
-def _iterate_with(
-    call: Callable[[Callable[[], Coroutine[Any, Any, Any]]], Any],
-    make: Callable[[], AsyncIterator[T]],
-) -> Iterator[T]:
+def _this_loop() -> Any:
+    from runnables._core.loop import current_loop
+
+    return current_loop()
+
+
+_GOT_CHUNK, _GOT_END, _GOT_ERROR, _GOT_CLOSED = range(4)
+
+
+def _pull(loop: Any, make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
+    """Chunks of `make()`, advanced by a task of `loop`, asked for from this thread."""
+    answers: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+    link = _Lockstep(loop)
     context = copy_context()
-    chunks = context.run(make)
-    done = object()
-
-    async def step() -> Any:
-        try:
-            return await chunks.__anext__()
-        except StopAsyncIteration:
-            return done
-
-    async def close() -> None:
-        aclose = getattr(chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
+    _forget_async_library(context)  # copied from this thread: it may name another loop's
+    if not loop.call_soon(
+        lambda: loop.spawn(lambda: _drive(link, answers, make), "runnables sync view", context)
+    ):
+        raise RuntimeError("the event loop to run the stream on has ended")
+    over = False
     try:
-        while (chunk := call(step)) is not done:
-            yield chunk
+        while True:
+            link.ask()
+            kind, value = answers.get()
+            if kind == _GOT_CHUNK:
+                yield value
+                continue
+            over = True
+            if kind == _GOT_ERROR:
+                raise value
+            return
     finally:
-        call(close)
+        if not over:
+            link.ask(closing=True)
+        while answers.get()[0] != _GOT_CLOSED:  # the driver's cleanup has run
+            pass
+
+
+class _Lockstep:
+    """The requests of a sync consumer to the task driving its async iterator."""
+
+    __slots__ = ("closing", "loop", "requested", "wakeup")
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+        self.requested = False
+        self.closing = False
+        self.wakeup: Any = None
+
+    def ask(self, *, closing: bool = False) -> None:
+        """From the consumer's thread: the next chunk, please (or stop)."""
+        if not self.loop.call_soon(lambda: self._requested(closing)):
+            raise RuntimeError("the event loop running the stream has ended")
+
+    def _requested(self, closing: bool) -> None:
+        self.closing = self.closing or closing
+        self.requested = True
+        wakeup, self.wakeup = self.wakeup, None
+        if wakeup is not None:
+            wakeup.wake()
+
+    async def next(self) -> None:
+        if not self.requested:
+            self.wakeup = self.loop.wakeup()
+            await self.wakeup.wait()
+        self.requested = False
+
+
+async def _drive(
+    link: _Lockstep,
+    answers: queue.SimpleQueue[tuple[int, Any]],
+    make: Callable[[], AsyncIterator[Any]],
+) -> None:
+    """Advance `make()` one chunk per request, in this one task, then close it."""
+    chunks: AsyncIterator[Any] | None = None
+    try:
+        chunks = make()
+        while True:
+            await link.next()
+            if link.closing:
+                return
+            try:
+                chunk = await chunks.__anext__()
+            except StopAsyncIteration:
+                answers.put((_GOT_END, None))
+                return
+            answers.put((_GOT_CHUNK, chunk))
+    except BaseException as exc:
+        answers.put((_GOT_ERROR, exc))
+        if isinstance(exc, anyio.get_cancelled_exc_class()):
+            raise
+    finally:
+        try:
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                with anyio.CancelScope(shield=True):
+                    await aclose()
+        except Exception as exc:
+            answers.put((_GOT_ERROR, exc))
+        answers.put((_GOT_CLOSED, None))
 
 
 async def aiterate_in_threads(chunks: Iterator[T]) -> AsyncIterator[T]:

@@ -58,18 +58,34 @@ class LoopHandle:
             return _AsyncioWakeup(self._asyncio_loop)
         return _TrioWakeup()
 
-    def spawn(self, run: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
-        """Start `run()` in a task of this loop that no caller's task group owns, in a copy of
-        the caller's context. `run` must handle every exception but cancellation itself (trio
-        treats a system task that raises as a crash); it is cancelled when the loop ends."""
-        context = contextvars.copy_context()
-        if self._asyncio_loop is not None:
-            task = context.run(self._asyncio_loop.create_task, run(), name=name)
-            _detached.add(task)
-            task.add_done_callback(_detached.discard)
-        else:
-            trio = sys.modules["trio"]
-            trio.lowlevel.spawn_system_task(run, name=name, context=context)
+    def spawn(
+        self,
+        run: Callable[[], Coroutine[Any, Any, None]],
+        name: str,
+        context: contextvars.Context | None = None,
+    ) -> bool:
+        """Start `run()` in a task of this loop that no caller's task group owns, in
+        `context` (default: a copy of the caller's). `run` must handle every exception but
+        cancellation itself (trio treats a system task that raises as a crash); it is
+        cancelled when the loop ends. False if the loop is ending and takes no new task."""
+        if context is None:
+            context = contextvars.copy_context()
+        try:
+            if self._asyncio_loop is not None:
+                coroutine = run()
+                try:
+                    task = context.run(self._asyncio_loop.create_task, coroutine, name=name)
+                except RuntimeError:
+                    coroutine.close()
+                    raise
+                _detached.add(task)
+                task.add_done_callback(_detached.discard)
+            else:
+                trio = sys.modules["trio"]
+                trio.lowlevel.spawn_system_task(run, name=name, context=context)
+        except RuntimeError:  # the loop is closed, or trio's system nursery is
+            return False
+        return True
 
 
 def current_loop() -> LoopHandle:

@@ -100,6 +100,10 @@ def check_callback(callback: object) -> None:
     kind = type(callback)
     if kind in _callback_types:
         return
+    if isinstance(callback, type):
+        raise RunnablesTypeError(
+            f"{callback.__name__} is a class; give an instance of it as a callback"
+        )
     if not isinstance(callback, _CALLBACK_PROTOCOLS):
         hint = (
             " (a LangChain callback handler: runnables calls on_start/on_stream/on_end/on_error)"

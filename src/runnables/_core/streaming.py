@@ -259,11 +259,38 @@ class closing_chunks(Generic[T]):
             await aclose()
 
 
-async def awaited(make: Callable[[], Awaitable[T]]) -> AsyncIterator[T]:
-    """A one-chunk stream: the result of awaiting `make()` (called when iterated)."""
-    yield await make()
+class awaited(AsyncIterator[T]):
+    """A one-chunk stream: the result of awaiting `make()` (called when iterated). (A class:
+    no generator of the library is ever left unfinished to the garbage collector.)"""
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], Awaitable[T]]) -> None:
+        self._make: Callable[[], Awaitable[T]] | None = make
+
+    def __aiter__(self) -> awaited[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        make, self._make = self._make, None
+        if make is None:
+            raise StopAsyncIteration
+        return await make()
 
 
-async def aone(value: T) -> AsyncIterator[T]:
-    """A one-chunk async stream: `value`."""
-    yield value
+class aone(AsyncIterator[T]):
+    """A one-chunk async stream: `value`. (A class: see `awaited`.)"""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: T) -> None:
+        self._value: Any = value
+
+    def __aiter__(self) -> aone[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        value, self._value = self._value, NOTHING
+        if value is NOTHING:
+            raise StopAsyncIteration
+        return value  # type: ignore[no-any-return]

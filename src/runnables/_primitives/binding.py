@@ -117,6 +117,9 @@ class RunnableBinding(RunnableBase[In, Out]):
     def run_type(self) -> str:
         return self.bound.run_type
 
+    def _batch_context(self, ctx: RunContext) -> RunContext:
+        return ctx.merged(self.config, call=False)
+
     def _context(self, ctx: RunContext) -> RunContext:
         ctx = ctx.merged(self.config, call=False)
         if self.listeners is not None:

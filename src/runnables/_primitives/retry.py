@@ -13,6 +13,7 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.public import public
 from runnables._core.streaming import ARecorder, Recorder, aone, closing_chunks
+from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
@@ -28,6 +29,11 @@ MAX_WAIT = 10.0
 JITTER = 0.1
 
 
+def _at_least_one(instance: object, attribute: attrs.Attribute[int], value: object) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise RunnablesValueError(f"stop_after_attempt must be an int of at least 1, got {value!r}")
+
+
 @public
 @attrs.frozen
 class RunnableRetry(RunnableBase[In, Out]):
@@ -37,7 +43,7 @@ class RunnableRetry(RunnableBase[In, Out]):
     """
 
     bound: RunnableBase[In, Out]
-    stop_after_attempt: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    stop_after_attempt: int = attrs.field(default=3, validator=_at_least_one)
     retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,)
     wait_exponential_jitter: bool = True
 
