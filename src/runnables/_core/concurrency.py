@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TASKS",
     "Channel",
-    "submit",
     "DEFAULT_WIDTH",
     "afan_out",
     "afan_out_as_completed",
@@ -48,11 +47,6 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(
         max_workers=256, thread_name_prefix="runnables-worker"
     )
-
-
-def submit(fn: Callable[[], object]) -> None:
-    """Run `fn()` on a pool thread, in a copy of the caller's context."""
-    _pool().submit(copy_context().run, fn)
 
 
 class Channel(Generic[T]):
