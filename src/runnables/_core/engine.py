@@ -4,7 +4,7 @@ on top of it (see docs/internals.md)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from runnables._core.context import RunContext, enter, leave
@@ -33,6 +33,7 @@ from runnables._core.streaming import (
     aggregate,
     aone,
     awaited,
+    close_chunks,
     closing_chunks,
 )
 
@@ -286,9 +287,7 @@ class Engine(Generic[In, Out]):
                     else:
                         held.append(chunk)
             finally:  # however this ends: not left to the garbage collector
-                close: Callable[[], object] | None = getattr(chunks, "close", None)
-                if close is not None:
-                    close()
+                close_chunks(chunks)
         except BaseException as exc:
             add_step_note(exc, run.name)
             run.inputs = seen.total()

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import anyio
 
+from runnables._core.streaming import aclose_chunks, close_chunks
+
 __all__ = [
     "aiter_sync",
     "aiterate_in_threads",
@@ -222,10 +224,8 @@ async def _drive(
             raise
     finally:
         try:
-            aclose = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                with anyio.CancelScope(shield=True):
-                    await aclose()
+            with anyio.CancelScope(shield=True):
+                await aclose_chunks(chunks)
         except Exception as exc:
             answers.put((_GOT_ERROR, exc))
         answers.put((_GOT_CLOSED, None))
@@ -297,9 +297,7 @@ async def atransform_in_thread(
             for output in outputs:
                 post(_OUTPUT, output)
                 if to_thread.get()[0] == _CLOSE:
-                    close = getattr(outputs, "close", None)
-                    if close is not None:
-                        close()
+                    close_chunks(outputs)
                     return
             post(_DONE)
         except _Abandoned:

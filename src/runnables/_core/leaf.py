@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from runnables._core.context import CURRENT, ROOT, RunContext, enter, enter_nested, leave
 from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
-from runnables._core.streaming import closing_chunks
+from runnables._core.streaming import aclose_chunks, close_chunks, closing_chunks
 
 __all__ = [
     "aleaf",
@@ -96,13 +96,11 @@ class _Stepped(Iterator[T]):
             leave(token)
 
     def close(self) -> None:
-        close: Callable[[], object] | None = getattr(self._chunks, "close", None)
-        if close is not None:
-            token = enter_nested(self._nested)
-            try:
-                close()
-            finally:
-                leave(token)
+        token = enter_nested(self._nested)
+        try:
+            close_chunks(self._chunks)
+        finally:
+            leave(token)
 
 
 def leaf_iter(
@@ -161,13 +159,11 @@ async def _aleaf_iter(
                     unpublish(token)
                 yield chunk
         finally:
-            aclose: Callable[[], Awaitable[object]] | None = getattr(chunks, "aclose", None)
-            if aclose is not None:
-                token = enter_nested(nested)
-                try:
-                    await aclose()
-                finally:
-                    leave(token)
+            token = enter_nested(nested)
+            try:
+                await aclose_chunks(chunks)
+            finally:
+                leave(token)
     finally:
         if budget is not None:
             budget.release()

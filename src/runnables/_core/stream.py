@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Generic, TypeVar
 
 from runnables._core.loop import LoopHandle, current_loop
+from runnables._core.streaming import aclose_chunks
 
 _log = logging.getLogger("runnables")
 
@@ -48,9 +49,7 @@ class Stream(AsyncIterator[T], Generic[T]):
     async def aclose(self) -> None:
         """Close the stream now, running its cleanup."""
         self._over = True
-        aclose = getattr(self._chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await aclose_chunks(self._chunks)
 
     def __del__(self) -> None:
         loop = self._loop

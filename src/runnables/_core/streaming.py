@@ -20,6 +20,8 @@ __all__ = [
     "aggregate",
     "aone",
     "awaited",
+    "aclose_chunks",
+    "close_chunks",
     "closing_chunks",
 ]
 
@@ -109,18 +111,32 @@ class Total:
         return None if value is NOTHING else value
 
 
-class Recorder(Iterator[Any]):
-    """Passes an input stream through while adding it up (for a run record, or to run again
-    on the whole input); `peek` reads the first chunk ahead (the next `__next__` gives it
-    again). An exception from the input itself is kept in `failed`."""
+class _Recording:
+    """What both recorders keep: the input, its total so far, a chunk read ahead and the
+    input's own failure."""
 
     __slots__ = ("_ahead", "_inputs", "_total", "failed")
 
-    def __init__(self, inputs: Iterator[Any]) -> None:
+    def __init__(self, inputs: Any) -> None:
         self._inputs = inputs
         self._total = Total()
         self._ahead: Any = NOTHING
         self.failed: BaseException | None = None
+
+    def total(self) -> Any:
+        """The chunks seen so far added up; None if there were none."""
+        return self._total.or_none()
+
+
+class Recorder(_Recording, Iterator[Any]):
+    """Passes an input stream through while adding it up (for a run record, or to run again
+    on the whole input); `peek` reads the first chunk ahead (the next `__next__` gives it
+    again). An exception from the input itself is kept in `failed`."""
+
+    __slots__ = ()
+
+    def __init__(self, inputs: Iterator[Any]) -> None:
+        super().__init__(inputs)
 
     def peek(self) -> Any:
         """The first chunk (`NOTHING` if there is none)."""
@@ -142,10 +158,6 @@ class Recorder(Iterator[Any]):
         self._total.add(chunk)
         return chunk
 
-    def total(self) -> Any:
-        """The chunks seen so far added up; None if there were none."""
-        return self._total.or_none()
-
     def whole(self) -> Any:
         """The whole input: the chunks not yet seen are read too."""
         for _ in self:
@@ -153,16 +165,13 @@ class Recorder(Iterator[Any]):
         return _whole(self._total)
 
 
-class ARecorder(AsyncIterator[Any]):
+class ARecorder(_Recording, AsyncIterator[Any]):
     """`Recorder` for an async input stream."""
 
-    __slots__ = ("_ahead", "_inputs", "_total", "failed")
+    __slots__ = ()
 
     def __init__(self, inputs: AsyncIterator[Any]) -> None:
-        self._inputs = inputs
-        self._total = Total()
-        self._ahead: Any = NOTHING
-        self.failed: BaseException | None = None
+        super().__init__(inputs)
 
     async def peek(self) -> Any:
         """The first chunk (`NOTHING` if there is none)."""
@@ -186,10 +195,6 @@ class ARecorder(AsyncIterator[Any]):
             raise
         self._total.add(chunk)
         return chunk
-
-    def total(self) -> Any:
-        """The chunks seen so far added up; None if there were none."""
-        return self._total.or_none()
 
     async def whole(self) -> Any:
         """The whole input: the chunks not yet seen are read too."""
@@ -240,6 +245,20 @@ def add_note(exc: BaseException, note: str) -> None:
     notes.append(note)
 
 
+def close_chunks(chunks: object) -> None:
+    """Close a sync stream, if it can be closed (a generator runs its cleanup)."""
+    close: Callable[[], object] | None = getattr(chunks, "close", None)
+    if close is not None:
+        close()
+
+
+async def aclose_chunks(chunks: object) -> None:
+    """Close an async stream, if it can be closed (an async generator runs its cleanup)."""
+    aclose: Callable[[], Awaitable[object]] | None = getattr(chunks, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 class closing_chunks(Generic[T]):
     """`async with closing_chunks(stream) as chunks:` uses an async stream and closes it (if it
     can be closed) however the block exits. (A class, not an `@asynccontextmanager`: one is
@@ -254,9 +273,7 @@ class closing_chunks(Generic[T]):
         return self._chunks
 
     async def __aexit__(self, *exc_info: object) -> None:
-        aclose = getattr(self._chunks, "aclose", None)
-        if aclose is not None:
-            await aclose()
+        await aclose_chunks(self._chunks)
 
 
 class awaited(AsyncIterator[T]):

@@ -13,7 +13,14 @@ from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, Channel, afan_out, fan_out
 from runnables._core.fan_in import FanIn, Producer, Sink, deliver
 from runnables._core.public import public
-from runnables._core.streaming import AddableDict, aaggregate, aggregate, aone, closing_chunks
+from runnables._core.streaming import (
+    AddableDict,
+    aaggregate,
+    aggregate,
+    aone,
+    close_chunks,
+    closing_chunks,
+)
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
@@ -156,9 +163,7 @@ def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[st
             channel.put((key, None, True, exc))
             return
         finally:
-            close = getattr(chunks, "close", None)
-            if close is not None:
-                close()
+            close_chunks(chunks)
         channel.put((key, None, True, None))
 
     context = copy_context()

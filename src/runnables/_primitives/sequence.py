@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, overload
 
 import attrs
@@ -10,7 +10,7 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.interop import run_in_worker_thread
 from runnables._core.public import public
-from runnables._core.streaming import aaggregate, aggregate
+from runnables._core.streaming import aaggregate, aclose_chunks, aggregate, close_chunks
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
@@ -242,9 +242,7 @@ class RunnableSequence(RunnableBase[In, Out]):
             yield from chunks
         finally:
             for stage in reversed(stages):
-                close: Callable[[], object] | None = getattr(stage, "close", None)
-                if close is not None:
-                    close()
+                close_chunks(stage)
 
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         stages: list[AsyncIterator[Any]] = []
@@ -261,9 +259,7 @@ class RunnableSequence(RunnableBase[In, Out]):
                 yield chunk
         finally:
             for stage in reversed(stages):
-                aclose: Callable[[], Awaitable[object]] | None = getattr(stage, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                await aclose_chunks(stage)
 
 
 def _invoked(

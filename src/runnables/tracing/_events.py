@@ -20,6 +20,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from runnables._core.config import check_config
 from runnables._core.fan_in import FanIn, Sink
+from runnables._core.streaming import close_chunks
 from runnables.tracing._common import (
     BUFFER_SIZE,
     NON_STREAMING_TYPES,
@@ -530,6 +531,4 @@ def _sync_events(
         while events:
             yield events.popleft()
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        close_chunks(chunks)
