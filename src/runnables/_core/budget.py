@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
-import anyio
-
-from runnables._core.loop import LoopHandle, current_loop
+from runnables._core.loop import LoopHandle, Wakeup, current_loop
 
 __all__ = ["Budget"]
+
+W = TypeVar("W", bound="_Waiter")
 
 
 class _Waiter:
@@ -43,18 +44,18 @@ class _ThreadWaiter(_Waiter):
 
 
 class _TaskWaiter(_Waiter):
-    __slots__ = ("event", "loop")
+    __slots__ = ("loop", "wakeup")
 
     def __init__(self) -> None:
         super().__init__()
-        self.event = anyio.Event()
         self.loop: LoopHandle = current_loop()
+        self.wakeup: Wakeup = self.loop.wakeup()
 
     def wake(self) -> bool:
         if self.loop.is_current():
-            self.event.set()
+            self.wakeup.wake()
             return True
-        return self.loop.call_soon(self.event.set)
+        return self.loop.call_soon(self.wakeup.wake)
 
 
 class Budget:
@@ -81,13 +82,6 @@ class Budget:
 
     # -- one budget's own slots
 
-    def _take_now(self) -> bool:
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return True
-            return False
-
     def _give(self) -> None:
         while True:
             with self._lock:
@@ -100,13 +94,27 @@ class Budget:
                 return
             # Its event loop has ended: nobody will use the slot, so pass it on.
 
-    def _wait_blocking(self) -> None:
+    def _claim(self) -> bool:
+        """Take a slot if one is free and nobody waits for one (arrival order); the caller
+        holds the lock."""
+        if self._free and not self._waiters:
+            self._free -= 1
+            return True
+        return False
+
+    def _take_or_queue(self, make_waiter: Callable[[], W]) -> W | None:
+        """Take a slot now (None), or queue a waiter for one."""
         with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return
-            waiter = _ThreadWaiter()
+            if self._claim():
+                return None
+            waiter = make_waiter()
             self._waiters.append(waiter)
+            return waiter
+
+    def _wait_blocking(self) -> None:
+        waiter = self._take_or_queue(_ThreadWaiter)
+        if waiter is None:
+            return
         try:
             waiter.lock.acquire()
         except BaseException:
@@ -114,14 +122,11 @@ class Budget:
             raise
 
     async def _wait(self) -> None:
-        with self._lock:
-            if self._free and not self._waiters:
-                self._free -= 1
-                return
-            waiter = _TaskWaiter()
-            self._waiters.append(waiter)
+        waiter = self._take_or_queue(_TaskWaiter)
+        if waiter is None:
+            return
         try:
-            await waiter.event.wait()
+            await waiter.wakeup.wait()
         except BaseException:
             self._abandon(waiter)
             raise
@@ -140,8 +145,9 @@ class Budget:
         """Take a slot if one is free right now (and one of each parent budget), else none."""
         if self.parent is not None and not self.parent.try_acquire():
             return False
-        if self._take_now():
-            return True
+        with self._lock:
+            if self._claim():
+                return True
         if self.parent is not None:
             self.parent.release()
         return False
