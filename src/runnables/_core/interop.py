@@ -56,12 +56,13 @@ def run_coroutine_blocking(func: Callable[[], Awaitable[T]]) -> T:
     import anyio.from_thread
 
     context = copy_context()
+    _forget_async_library(context)  # else anyio: "Already running asyncio in this thread"
 
     async def in_context() -> T:
         return await func()
 
     def run_fresh() -> T:
-        return context.run(_run_new_loop, in_context)
+        return context.run(anyio.run, in_context)
 
     if threading.current_thread() is not threading.main_thread() and _in_anyio_worker_thread():
         return anyio.from_thread.run(in_context)
@@ -82,21 +83,6 @@ def run_coroutine_blocking(func: Callable[[], Awaitable[T]]) -> T:
     if error:
         raise error[0]
     return result[0]
-
-
-def _run_new_loop(func: Callable[[], Awaitable[T]]) -> T:
-    """`anyio.run(func)` in a context that may have been copied from inside a running loop:
-    sniffio's context variable still names that loop's library there, and anyio would refuse
-    to start ("Already running asyncio in this thread"), so clear it for this run."""
-    try:
-        import sniffio
-    except ModuleNotFoundError:
-        return anyio.run(func)
-    token = sniffio.current_async_library_cvar.set(None)
-    try:
-        return anyio.run(func)
-    finally:
-        sniffio.current_async_library_cvar.reset(token)
 
 
 def _forget_async_library(context: Context) -> None:
