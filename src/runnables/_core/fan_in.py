@@ -32,8 +32,8 @@ T = TypeVar("T")
 
 _EMPTY: Any = object()
 
-#: Items a consumer may take in a row, without waiting, before it checks for its cancellation.
-_CHECK_EVERY = 16
+#: Items a consumer takes between two checks for its own cancellation.
+_CHECK_EVERY = 64
 
 
 class Sink(Generic[T]):
@@ -158,7 +158,7 @@ class FanIn(AsyncIterator[T], Generic[T]):
     once every producer has stopped.
     """
 
-    __slots__ = ("_buffer", "_closed", "_loop", "_producers", "_ready", "_run", "_sink")
+    __slots__ = ("_buffer", "_closed", "_loop", "_producers", "_run", "_sink", "_taken")
 
     def __init__(self, producers: Sequence[Producer[T]], *, buffer: int) -> None:
         self._producers = producers
@@ -167,7 +167,7 @@ class FanIn(AsyncIterator[T], Generic[T]):
         self._loop: LoopHandle | None = None
         self._run: _Run[T] | None = None
         self._closed = False
-        self._ready = 0  # items taken in a row without waiting
+        self._taken = 0  # items taken since the last check for cancellation
 
     def __aiter__(self) -> FanIn[T]:
         return self
@@ -181,19 +181,17 @@ class FanIn(AsyncIterator[T], Generic[T]):
         while True:
             item = sink.take()
             if item is not _EMPTY:
-                self._ready += 1
-                if self._ready >= _CHECK_EVERY:
-                    # Items kept coming without a wait: let a cancellation of the consumer in.
-                    self._ready = 0
+                self._taken += 1
+                if self._taken >= _CHECK_EVERY:
+                    # A consumer woken by its producer in the same turn of the loop in which a
+                    # cancellation is delivered (asyncio only cancels a task whose wait is
+                    # still pending), or one that never has to wait, must still see it.
+                    self._taken = 0
                     await anyio.lowlevel.checkpoint_if_cancelled()
                 return item
             if sink._ended or self._closed:  # pyright: ignore[reportPrivateUsage]
                 break
-            self._ready = 0
             await sink.wait()
-            # On asyncio a cancellation is delivered only to a task whose wait is pending: one
-            # woken by its producer in the same turn of the loop would never see it.
-            await anyio.lowlevel.checkpoint_if_cancelled()
         self._closed = True
         run = self._run
         assert run is not None

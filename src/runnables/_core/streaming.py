@@ -66,27 +66,34 @@ class Total:
     """Stream chunks added up, in time linear in the stream's length.
 
     Adding strings with `+` copies the total so far, so n string chunks would cost O(n²):
-    their pieces are kept and joined once, when the value is asked for. Other chunks are
-    added with `add_chunks` as they come.
+    their pieces are kept and joined once, when the value is asked for (each `_RUN` pieces
+    are joined into one as they come, so that a long stream of small chunks is not kept as
+    that many string objects). Other chunks are added with `add_chunks` as they come.
     """
 
-    __slots__ = ("_parts", "_value")
+    __slots__ = ("_parts", "_runs", "_value")
 
     def __init__(self) -> None:
         self._value: Any = NOTHING
-        self._parts: list[str] | None = None
+        self._runs: list[str] | None = None  # strings: joined runs of pieces (None: not strings)
+        self._parts: list[str] = []  # strings: the pieces since the last run
 
     def add(self, chunk: Any) -> None:
-        parts = self._parts
-        if parts is not None:
+        runs = self._runs
+        if runs is not None:
             if type(chunk) is str:
+                parts = self._parts
                 parts.append(chunk)
+                if len(parts) == _RUN:
+                    runs.append("".join(parts))
+                    parts.clear()
                 return
-            self._value = "".join(parts)
-            self._parts = None
+            self._value = self.value
+            self._runs = None
         elif self._value is NOTHING:
             if type(chunk) is str:
-                self._parts = [chunk]
+                self._runs = []
+                self._parts.append(chunk)
             else:
                 self._value = chunk
             return
@@ -98,17 +105,25 @@ class Total:
     @property
     def value(self) -> Any:
         """The total so far; `NOTHING` if no chunk was added."""
-        parts = self._parts
-        if parts is None:
+        runs = self._runs
+        if runs is None:
             return self._value
-        if len(parts) > 1:
-            parts[:] = ["".join(parts)]
-        return parts[0]
+        parts = self._parts
+        if len(runs) + len(parts) > 1:
+            whole = "".join([*runs, *parts])
+            runs[:] = [whole]
+            parts.clear()
+            return whole
+        return runs[0] if runs else parts[0]
 
     def or_none(self) -> Any:
         """The total so far; None if no chunk was added (for run records)."""
         value = self.value
         return None if value is NOTHING else value
+
+
+#: String chunks joined into one as they are added up (see `Total`).
+_RUN = 32
 
 
 class _Recording:

@@ -12,11 +12,20 @@ from runnables._core.loop import current_loop
 from runnables._core.streaming import closing_chunks
 
 if TYPE_CHECKING:
+    from runnables._core.base import RunnableBase
     from runnables._core.config import RunnableConfig
     from runnables._core.fan_in import Sink
     from runnables._core.runs import Run
 
-__all__ = ["AsyncSender", "ItemMaker", "RunFilter", "inject", "root_id_of", "run_to_end"]
+__all__ = [
+    "AsyncSender",
+    "ItemMaker",
+    "RunFilter",
+    "inject",
+    "root_id_of",
+    "root_stream",
+    "run_to_end",
+]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -160,6 +169,17 @@ def inject(config: RunnableConfig | None, callback: object, root_id: uuid.UUID) 
     base["callbacks"] = callbacks
     base["run_id"] = root_id
     return base
+
+
+def root_stream(
+    runnable: RunnableBase[Any, Any], input: Any, config: RunnableConfig
+) -> AsyncIterator[Any]:
+    """The chunks of `runnable.astream(input, config)` for a producer that closes them itself
+    (without the `Stream` that closes a stream a user drops: one layer fewer per chunk)."""
+    from runnables._core.context import context_for
+    from runnables._core.streaming import aone
+
+    return runnable._acall_transform(aone(input), context_for(config))  # pyright: ignore[reportPrivateUsage]
 
 
 async def run_to_end(chunks: AsyncIterator[Any]) -> None:

@@ -29,6 +29,7 @@ from runnables.tracing._common import (
     RunFilter,
     inject,
     root_id_of,
+    root_stream,
     run_to_end,
 )
 
@@ -319,13 +320,14 @@ class _Event(BaseStreamEvent):
 class _Info:
     """What every event of one run shares, worked out once when it starts."""
 
-    __slots__ = ("kept", "name", "parent_ids", "prefix", "run_id", "streams")
+    __slots__ = ("kept", "name", "parent_ids", "prefix", "run_id", "stream_event", "streams")
 
     def __init__(self, run: Run, parent_ids: list[str], kept: bool, streams: bool) -> None:
         self.run_id = str(run.id)
         self.parent_ids = parent_ids
         self.name = run.name
         self.prefix = f"on_{run.run_type}_"
+        self.stream_event = self.prefix + "stream"
         self.kept = kept
         self.streams = streams
 
@@ -389,7 +391,17 @@ class _EventMaker(ItemMaker[StreamEvent]):
         info = self.runs.get(run)
         if info is None or not info.streams:
             return None
-        return self._event(run, info, "stream", {"chunk": chunk})
+        # `_event`, inlined: this runs for every chunk of every run.
+        event: _Event = {
+            "event": info.stream_event,
+            "name": info.name,
+            "run_id": info.run_id,
+            "parent_ids": list(info.parent_ids),
+            "tags": list(run.tags),
+            "metadata": dict(run.metadata),
+            "data": {"chunk": chunk},
+        }
+        return cast("StreamEvent", event)
 
     def end(self, run: Run) -> StreamEvent | None:
         info = self._forget(run)
@@ -495,7 +507,8 @@ def astream_events(
     maker = _EventMaker(keep, root_id, input)
 
     async def produce(send: Sink[StreamEvent]) -> None:
-        await run_to_end(runnable.astream(input, inject(config, AsyncSender(maker, send), root_id)))
+        config_with = inject(config, AsyncSender(maker, send), root_id)
+        await run_to_end(root_stream(runnable, input, config_with))
 
     return FanIn([produce], buffer=BUFFER_SIZE)
 

@@ -23,6 +23,7 @@ from runnables.tracing._common import (
     RunFilter,
     inject,
     root_id_of,
+    root_stream,
 )
 
 if TYPE_CHECKING:
@@ -286,7 +287,7 @@ def _patches(
         await deliver(send, RunLogPatch({"op": "replace", "path": "", "value": root_state}))
         total: Any = NOTHING
         config_with = inject(config, AsyncSender(maker, send), root_id)
-        async with closing_chunks(runnable.astream(input, config_with)) as chunks:
+        async with closing_chunks(root_stream(runnable, input, config_with)) as chunks:
             async for chunk in chunks:
                 before = None if total is NOTHING else total
                 total = add_chunks(total, chunk)
