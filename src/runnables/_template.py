@@ -42,14 +42,15 @@ class PromptTemplateError(RunnablesValueError):
 
 @attrs.frozen
 class Template:
-    """A parsed template: each field's preceding literal text and name, then the tail."""
+    """A parsed template: each field's preceding literal text and name, then the tail;
+    ``variables`` are the names in order of first appearance."""
 
     fields: tuple[tuple[str, str], ...]
     tail: str
+    variables: tuple[str, ...] = attrs.field(init=False)
 
-    @property
-    def variables(self) -> tuple[str, ...]:
-        """The variable names, in order of first appearance."""
+    @variables.default  # pyright: ignore[reportUntypedFunctionDecorator, reportAttributeAccessIssue, reportUnknownMemberType]
+    def _names(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(name for _, name in self.fields))
 
     def render(self, values: Mapping[str, Any]) -> str:
