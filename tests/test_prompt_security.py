@@ -113,6 +113,23 @@ def test_datetime_attribute_is_not_written_into_the_prompt() -> None:
     assert prompt.format(d=when, y=when) == "2024-05-06 and 2024-05-06"
 
 
+def test_message_template_with_a_raw_string_never_reaches_str_format() -> None:
+    with pytest.raises(
+        TypeError, match=r"HumanMessagePromptTemplate needs a PromptTemplate, got str"
+    ):
+        HumanMessagePromptTemplate(EXPLOIT)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+def test_chat_constructor_parses_every_entry() -> None:
+    entries: list[Any] = [("system", "{x.__class__}")]
+    with pytest.raises(PromptTemplateError, match="attribute access"):
+        ChatPromptTemplate(entries)
+    with pytest.raises(PromptTemplateError, match="conversion"):
+        ChatPromptTemplate(["ok", "{x!r}"])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
+    built = ChatPromptTemplate(["hi {x}"])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
+    assert built.format_messages(x="{y}") == [HumanMessage("hi {y}")]
+
+
 # ------------------------------------------------------------------ each class of bad field
 
 
@@ -210,6 +227,7 @@ def test_chat_values_and_fixed_messages_are_never_parsed() -> None:
             SystemMessage("fixed {a.b} {"),
             ("human", "{q}"),
             {"role": "assistant", "content": "dict {x!r}"},
+            ("human", [{"type": "text", "text": "parts {x.y}"}]),
         ]
     )
     assert prompt.input_variables == ["q"]
@@ -217,6 +235,7 @@ def test_chat_values_and_fixed_messages_are_never_parsed() -> None:
     assert messages[0] == SystemMessage("fixed {a.b} {")
     assert messages[1] == HumanMessage("{q} {history[0]}")
     assert messages[2].content == "dict {x!r}"
+    assert messages[3].content == [{"type": "text", "text": "parts {x.y}"}]
 
 
 def test_rendering_only_formats_the_named_values() -> None:

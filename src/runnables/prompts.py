@@ -239,13 +239,23 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
 # --------------------------------------------------------------------------- chat parts
 
 
+def _is_prompt_template(
+    instance: object, attribute: attrs.Attribute[PromptTemplate], value: PromptTemplate
+) -> None:
+    if not isinstance(value, PromptTemplate):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise RunnablesTypeError(
+            f"{type(instance).__name__} needs a PromptTemplate, got {type(value).__name__}: "
+            f"{value!r}; build one from a string with {type(instance).__name__}.from_template"
+        )
+
+
 @attrs.frozen
 class BaseMessagePromptTemplate:
     """A message whose text is a `PromptTemplate`; subclasses fix the message class."""
 
     message_class: ClassVar[type[BaseMessage]] = HumanMessage
 
-    prompt: PromptTemplate
+    prompt: PromptTemplate = attrs.field(validator=_is_prompt_template)
 
     @classmethod
     def from_template(cls, template: str) -> BaseMessagePromptTemplate:
@@ -381,7 +391,7 @@ def _part_variables(part: ChatPart) -> list[str]:
 
 
 def _part_tuple(parts: Iterable[ChatPart]) -> tuple[ChatPart, ...]:
-    return tuple(parts)
+    return tuple(_to_part(part) for part in parts)
 
 
 @attrs.frozen
