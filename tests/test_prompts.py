@@ -23,6 +23,7 @@ from runnables.prompts import (
     HumanMessagePromptTemplate,
     MessagesPlaceholder,
     PromptTemplate,
+    PromptTemplateError,
     PromptValue,
     StringPromptValue,
     SystemMessagePromptTemplate,
@@ -62,9 +63,11 @@ def test_no_variables() -> None:
     assert prompt.invoke({}).text == "just text {x}"
 
 
-@pytest.mark.parametrize("template", ["{}", "{a.b}", "{a[0]}", "{0}", "unclosed {a", "a } b"])
+@pytest.mark.parametrize(
+    "template", ["{}", "{a.b}", "{a[0]}", "{0}", "unclosed {a", "a } b", "{a!r}", "{a:>3}"]
+)
 def test_bad_templates_rejected(template: str) -> None:
-    with pytest.raises(ValueError, match="prompt template"):
+    with pytest.raises(PromptTemplateError, match="prompt template"):
         PromptTemplate.from_template(template)
 
 

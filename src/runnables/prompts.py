@@ -6,17 +6,22 @@
 ``"prompt"`` taking a ``dict[str, Any]`` (or a plain string when the prompt has exactly
 one variable). A missing variable raises `ValueError` naming the prompt, the
 missing variables and the ones that were given; extra keys are ignored.
+
+Templates hold plain ``{name}`` fields and ``{{``/``}}`` escapes only, checked when the
+prompt is built: attribute access, indexing, conversions, format specs and nested fields
+raise `PromptTemplateError`, so a template, wherever it came from, can read nothing but the
+variables it names.
 """
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
 
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._template import PromptTemplateError, Template, parse_template
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
     AIMessage,
@@ -42,15 +47,16 @@ __all__ = [
     "HumanMessagePromptTemplate",
     "MessagesPlaceholder",
     "PromptTemplate",
+    "PromptTemplateError",
     "PromptValue",
     "StringPromptValue",
     "SystemMessagePromptTemplate",
 ]
 
+PromptTemplateError.__module__ = __name__
+
 AnyMessage: TypeAlias = AIMessage | HumanMessage | ChatMessage | SystemMessage | ToolMessage
 """The concrete message classes, as described in prompt input schemas."""
-
-_FORMATTER = string.Formatter()
 
 
 # --------------------------------------------------------------------------- prompt values
@@ -106,30 +112,6 @@ class ChatPromptValue(PromptValue):
 # --------------------------------------------------------------------------- templates
 
 
-def _parse_fstring(template: str) -> tuple[str, ...]:
-    """The variables of an f-string template, in order of first appearance.
-
-    ``{{`` and ``}}`` are literal braces. Positional (``{}``) and attribute/index fields
-    (``{a.b}``, ``{a[0]}``) are refused with `ValueError`.
-    """
-    names: list[str] = []
-    try:
-        parsed = list(_FORMATTER.parse(template))
-    except ValueError as exc:
-        raise RunnablesValueError(f"invalid prompt template {template!r}: {exc}") from None
-    for _, field, _, _ in parsed:
-        if field is None:
-            continue
-        if not field.isidentifier():
-            raise RunnablesValueError(
-                f"invalid variable {{{field}}} in prompt template {template!r}: "
-                "variables must be plain names (use {{ and }} for literal braces)"
-            )
-        if field not in names:
-            names.append(field)
-    return tuple(names)
-
-
 def _resolve_partials(partials: Mapping[str, Any]) -> dict[str, Any]:
     """Partial values; callables (taking no arguments) are called at format time."""
     return {key: value() if callable(value) else value for key, value in partials.items()}
@@ -171,18 +153,19 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     `StringPromptValue`.
 
     ``partial_variables`` fill some variables ahead of time (values, or callables with no
-    arguments called at each format). A missing variable raises `ValueError`.
+    arguments called at each format). A missing variable raises `ValueError`; a template
+    with anything but plain ``{name}`` fields raises `PromptTemplateError` here, when built.
     """
 
     template: str
     partial_variables: dict[str, Any] = attrs.field(
         factory=dict, converter=_frozen_dict, hash=False, kw_only=True
     )
-    _variables: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False)
+    _parsed: Template = attrs.field(init=False, eq=False, repr=False)
 
-    @_variables.default  # pyright: ignore[reportUntypedFunctionDecorator, reportAttributeAccessIssue, reportUnknownMemberType]
-    def _parse(self) -> tuple[str, ...]:
-        return _parse_fstring(self.template)
+    @_parsed.default  # pyright: ignore[reportUntypedFunctionDecorator, reportAttributeAccessIssue, reportUnknownMemberType]
+    def _parse(self) -> Template:
+        return parse_template(self.template)
 
     @classmethod
     def from_template(
@@ -194,7 +177,7 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     @property
     def input_variables(self) -> list[str]:
         """The variables still to be given, in order of first appearance."""
-        return [name for name in self._variables if name not in self.partial_variables]
+        return [name for name in self._parsed.variables if name not in self.partial_variables]
 
     @property
     def run_type(self) -> str:
@@ -219,8 +202,8 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     def format(self, **variables: Any) -> str:
         """The formatted text; raises `ValueError` if a variable is missing."""
         values = {**_resolve_partials(self.partial_variables), **variables}
-        _check_variables(self.name, self._variables, values)
-        return _FORMATTER.vformat(self.template, (), values)
+        _check_variables(self.name, self._parsed.variables, values)
+        return self._parsed.render(values)
 
     def format_prompt(self, **variables: Any) -> StringPromptValue:
         """The formatted prompt value."""
@@ -256,13 +239,23 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
 # --------------------------------------------------------------------------- chat parts
 
 
+def _is_prompt_template(
+    instance: object, attribute: attrs.Attribute[PromptTemplate], value: PromptTemplate
+) -> None:
+    if not isinstance(value, PromptTemplate):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise RunnablesTypeError(
+            f"{type(instance).__name__} needs a PromptTemplate, got {type(value).__name__}: "
+            f"{value!r}; build one from a string with {type(instance).__name__}.from_template"
+        )
+
+
 @attrs.frozen
 class BaseMessagePromptTemplate:
     """A message whose text is a `PromptTemplate`; subclasses fix the message class."""
 
     message_class: ClassVar[type[BaseMessage]] = HumanMessage
 
-    prompt: PromptTemplate
+    prompt: PromptTemplate = attrs.field(validator=_is_prompt_template)
 
     @classmethod
     def from_template(cls, template: str) -> BaseMessagePromptTemplate:
@@ -348,7 +341,7 @@ _TEMPLATE_ROLES: dict[str, type[BaseMessagePromptTemplate]] = {
 
 
 def _placeholder_name(text: str) -> str:
-    names = _parse_fstring(text)
+    names = parse_template(text).variables
     if len(names) != 1 or text.strip() != f"{{{names[0]}}}":
         raise RunnablesValueError(
             f"a ('placeholder', ...) entry must be a single variable like '{{history}}', "
@@ -398,7 +391,7 @@ def _part_variables(part: ChatPart) -> list[str]:
 
 
 def _part_tuple(parts: Iterable[ChatPart]) -> tuple[ChatPart, ...]:
-    return tuple(parts)
+    return tuple(_to_part(part) for part in parts)
 
 
 @attrs.frozen
