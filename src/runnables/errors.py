@@ -8,6 +8,7 @@ catching `TypeError` or `ValueError` keeps working::
     ├── RunnablesValueError (ValueError)    a value of the right kind that is wrong: an empty
     │   │                                   stream, a limit below 1, a missing variable
     │   ├── runnables.schema.SchemaError    data that does not match a schema (every path)
+    │   ├── runnables.prompts.PromptTemplateError   a template with more than {name} fields
     │   └── runnables.parsers.OutputParserException   model output a parser cannot read
     ├── RunnablesRecursionError (RecursionError)   runnables returning runnables too deeply
     └── runnables.models.OpenAIError (RuntimeError)   an OpenAI-compatible endpoint failed
