@@ -77,15 +77,16 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Load a public name from its private module the first time it is asked for."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'runnables' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # the checkers see only the names imported above: a typo is an error
 
+    def __getattr__(name: str) -> Any:
+        """Load a public name from its private module the first time it is asked for."""
+        module = _WHERE.get(name)
+        if module is None:
+            raise AttributeError(f"module 'runnables' has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
 
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+    def __dir__() -> list[str]:
+        return sorted([*globals(), *__all__])
