@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 from typing_extensions import assert_type
 
-from runnables import RunnableConfig, RunnableLambda, RunnableSequence
+from runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 
 
 def to_len(text: str) -> int:
@@ -18,7 +18,7 @@ def half(x: int) -> float:
     return x / 2
 
 
-def sync_calls(inputs: Iterator[str]) -> None:
+def sync_calls(inputs: Iterator[str], keep_going: bool, as_protocol: Runnable[str, int]) -> None:
     r = RunnableLambda(to_len)
     config: RunnableConfig = {"tags": ["t"], "max_concurrency": 2}
 
@@ -30,6 +30,13 @@ def sync_calls(inputs: Iterator[str]) -> None:
     assert_type(r.batch(["a", "b"], [config, config]), list[int])
     assert_type(r.batch(["a"], return_exceptions=False), list[int])
     assert_type(r.batch(["a"], return_exceptions=True), list[int | Exception])
+    # A flag known only at run time: an element may be an exception.
+    assert_type(r.batch(["a"], return_exceptions=keep_going), list[int | Exception])
+    assert_type(
+        r.batch_as_completed(["a"], return_exceptions=keep_going),
+        Iterator[tuple[int, int | Exception]],
+    )
+    assert_type(as_protocol.batch(["a"], return_exceptions=keep_going), Sequence[int | Exception])
     assert_type(r.batch_as_completed(["a", "b"]), Iterator[tuple[int, int]])
     assert_type(
         r.batch_as_completed(["a"], return_exceptions=True), Iterator[tuple[int, int | Exception]]
@@ -40,13 +47,18 @@ def sync_calls(inputs: Iterator[str]) -> None:
     assert_type(r.name, str)
 
 
-async def async_calls(inputs: AsyncIterator[str]) -> None:
+async def async_calls(inputs: AsyncIterator[str], keep_going: bool) -> None:
     r = RunnableLambda(to_len)
 
     assert_type(await r.ainvoke("a"), int)
     assert_type(await r.ainvoke("a", {"tags": ["x"]}), int)
     assert_type(await r.abatch(["a", "b"]), list[int])
     assert_type(await r.abatch(["a"], return_exceptions=True), list[int | Exception])
+    assert_type(await r.abatch(["a"], return_exceptions=keep_going), list[int | Exception])
+    assert_type(
+        r.abatch_as_completed(["a"], return_exceptions=keep_going),
+        AsyncIterator[tuple[int, int | Exception]],
+    )
     assert_type(r.abatch_as_completed(["a"]), AsyncIterator[tuple[int, int]])
     assert_type(
         r.abatch_as_completed(["a"], return_exceptions=True),

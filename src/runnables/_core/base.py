@@ -125,6 +125,14 @@ class RunnableBase(Engine[In, Out]):
         *,
         return_exceptions: Literal[True],
     ) -> list[Out | Exception]: ...
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
+    ) -> list[Out | Exception]: ...
     def batch(
         self,
         inputs: Sequence[In],
@@ -166,6 +174,14 @@ class RunnableBase(Engine[In, Out]):
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[True],
+    ) -> list[Out | Exception]: ...
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
     ) -> list[Out | Exception]: ...
     async def abatch(
         self,
@@ -209,6 +225,14 @@ class RunnableBase(Engine[In, Out]):
         *,
         return_exceptions: Literal[True],
     ) -> Iterator[tuple[int, Out | Exception]]: ...
+    @overload
+    def batch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
+    ) -> Iterator[tuple[int, Out | Exception]]: ...
     def batch_as_completed(
         self,
         inputs: Sequence[In],
@@ -250,6 +274,14 @@ class RunnableBase(Engine[In, Out]):
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[True],
+    ) -> AsyncIterator[tuple[int, Out | Exception]]: ...
+    @overload
+    def abatch_as_completed(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
     ) -> AsyncIterator[tuple[int, Out | Exception]]: ...
     def abatch_as_completed(
         self,

@@ -56,6 +56,14 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         *,
         return_exceptions: Literal[True],
     ) -> Sequence[Out | Exception]: ...
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
+    ) -> Sequence[Out | Exception]: ...
 
     @overload
     async def abatch(
@@ -72,6 +80,14 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[True],
+    ) -> Sequence[Out | Exception]: ...
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[In],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
     ) -> Sequence[Out | Exception]: ...
 
     def stream(self, input: In, config: RunnableConfig | None = None) -> Iterator[Out]: ...
