@@ -33,7 +33,7 @@ T = TypeVar("T")
 _EMPTY: Any = object()
 
 #: Items a consumer takes between two checks for its own cancellation.
-_CHECK_EVERY = 64
+_CHECK_EVERY = 256
 
 
 class Sink(Generic[T]):
