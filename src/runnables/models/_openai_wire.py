@@ -164,13 +164,28 @@ def _usage(parent: JSON, path: str) -> dict[str, int] | None:
     return result or None
 
 
-def _arguments(text: str, path: str) -> dict[str, Any]:
+# The two readers below raise after their `except` block, so that the error does not keep
+# the decoder's error (which holds the whole text, maybe quoting the key) as its context.
+
+
+def _utf8(raw: bytes, where: str) -> str:
     try:
-        args: object = json.loads(text) if text else {}
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"{where}not UTF-8 ({exc.reason} at byte {exc.start})"
+    raise APIResponseValidationError(problem)
+
+
+def _loads(text: str, where: str) -> object:
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise APIResponseValidationError(
-            f"{path}: the arguments are not JSON ({exc.msg} at character {exc.pos})"
-        ) from None
+        problem = f"{where}not JSON ({exc.msg} at character {exc.pos} of {len(text)})"
+    raise APIResponseValidationError(problem)
+
+
+def _arguments(text: str, path: str) -> dict[str, Any]:
+    args: object = _loads(text, f"{path}: the arguments are ") if text else {}
     return cast("dict[str, Any]", _object(args, f"{path} (parsed)"))
 
 
@@ -231,18 +246,7 @@ def message_from_openai(response: object) -> AIMessage:
 
 def parse_body(raw: bytes) -> object:
     """The JSON of a response body, which must be UTF-8."""
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise APIResponseValidationError(
-            f"the response is not UTF-8 ({exc.reason} at byte {exc.start})"
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise APIResponseValidationError(
-            f"the response is not JSON ({exc.msg} at character {exc.pos} of {len(text)})"
-        ) from None
+    return _loads(_utf8(raw, "the response is "), "the response is ")
 
 
 # --------------------------------------------------------------- a streamed answer
@@ -283,12 +287,7 @@ class ServerSentEvents:
 
     def _read_line(self, raw: bytes) -> str | None:
         self._line += 1
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise APIResponseValidationError(
-                f"stream line {self._line}: not UTF-8 ({exc.reason} at byte {exc.start})"
-            ) from None
+        line = _utf8(raw, f"stream line {self._line}: ")
         if not line:
             data, self._data = self._data, []
             return "\n".join(data) if data else None
@@ -334,16 +333,11 @@ class StreamState:
         try:
             return self._chunk(data)
         except APIResponseValidationError as exc:
-            raise APIResponseValidationError(f"stream event {self.events}: {exc}") from None
+            problem = f"stream event {self.events}: {exc}"
+        raise APIResponseValidationError(problem)
 
     def _chunk(self, data: str) -> AIMessageChunk | None:
-        try:
-            parsed: object = json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise APIResponseValidationError(
-                f"not JSON ({exc.msg} at character {exc.pos} of {len(data)})"
-            ) from None
-        event = _object(parsed, "")
+        event = _object(_loads(data, ""), "")
         if "error" in event:
             raise APIStreamError(self.redact(event["error"]))
         metadata: dict[str, Any] = {}

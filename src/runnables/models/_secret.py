@@ -66,12 +66,12 @@ def check_header_value(what: str, value: str) -> None:
     what is wrong and where without showing the value."""
     for position, char in enumerate(value):
         code = ord(char)
-        if code > 126:
-            problem = "a non-ASCII character"
-        elif char in " \t":
-            problem = "whitespace"
-        elif code < 32 or code == 127:
+        if code < 32 or code == 127:
             problem = "a control character"
+        elif code > 127:
+            problem = "a non-ASCII character"
+        elif char == " ":
+            problem = "whitespace"
         else:
             continue
         hint = " (a key read from a file often ends in a newline: strip it)" if char == "\n" else ""

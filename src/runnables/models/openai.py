@@ -198,11 +198,12 @@ class _Call:
         try:
             return message_from_openai(parse_body(response.content))
         except APIResponseValidationError as exc:
-            text = response.content.decode("utf-8", errors="replace")
-            raise APIResponseValidationError(
-                f"{self.url} answered with something that is not a chat completion: {exc}; "
-                f"the answer begins {self.redact_text(text)[:200]!r}"
-            ) from None
+            problem = str(exc)
+        text = self.redact_text(response.content.decode("utf-8", errors="replace"))
+        raise APIResponseValidationError(
+            f"{self.url} answered with something that is not a chat completion: {problem}; "
+            f"the answer begins {text[:200]!r}"
+        )
 
 
 @contextmanager
