@@ -5,8 +5,10 @@ naming what was wrong."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import logging
+import operator
 import re
 import sys
 import time
@@ -16,9 +18,12 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runnables import Run, RunnableLambda
 from runnables.errors import RunnablesValueError
+from runnables.messages import AIMessage, AIMessageChunk, ToolCall
 from runnables.models import (
     APIConnectionError,
     APIResponseValidationError,
@@ -29,6 +34,7 @@ from runnables.models import (
     OpenAIError,
     SecretStr,
 )
+from runnables.models._openai_wire import ServerSentEvents, StreamState, message_from_openai
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from openai_server import Dribble, Drop, EchoHeaders, Hangup, OpenAIServer, Raw, Reply, Step
@@ -559,3 +565,115 @@ async def test_an_unreadable_stream_is_a_typed_error_naming_the_path(
     server.script(Raw(pieces, content_type="text/event-stream"))
     with pytest.raises(cls, match=re.escape(says)):
         list(model.stream("x"))
+
+
+# ---------------------------------------------------------------- fuzzing the reader (no I/O)
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+def _paths(value: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    found = [path] if path else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*path, index))
+    return found
+
+
+def _mangled(data: st.DataObject, valid: dict[str, Any]) -> object:
+    """`valid` with the value at one path replaced by any JSON value, or removed."""
+    root: Any = json.loads(json.dumps(valid))
+    path = data.draw(st.sampled_from(_paths(root)))
+    parent = root
+    for key in path[:-1]:
+        parent = parent[key]
+    if data.draw(st.booleans()):
+        parent[path[-1]] = data.draw(_json)
+    elif isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent.pop(path[-1])
+    return root
+
+
+def _well_typed(message: AIMessage) -> None:
+    assert isinstance(message.content, str)
+    assert all(
+        isinstance(call, ToolCall) and isinstance(call.args, dict) for call in message.tool_calls
+    )
+    assert all(isinstance(count, int) for count in (message.usage_metadata or {}).values())
+    assert all(isinstance(v, str) for v in message.response_metadata.values())
+
+
+_VALID = {
+    **_completion(content="hi", tool_calls=[_call("f", '{"a": 1}')]),
+    "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_mangled_answer_reads_well_typed_or_raises_a_typed_error(data: st.DataObject) -> None:
+    try:
+        message = message_from_openai(_mangled(data, _VALID))
+    except APIResponseValidationError as error:
+        problem = str(error)
+    else:
+        _well_typed(message)
+        return
+    assert re.search(r": expected .*, got |not JSON|a tool call without a name", problem), problem
+
+
+def _read_stream(pieces: list[bytes]) -> AIMessageChunk:
+    events, state = ServerSentEvents(), StreamState(lambda value: value)
+    chunks = [state.feed(data) for piece in pieces for data in events.feed(piece)]
+    last = state.end(events.end())
+    parts = [chunk for chunk in [*chunks, last] if chunk is not None]
+    return functools.reduce(operator.add, parts, AIMessageChunk(""))
+
+
+_STREAM = [
+    _chunk(content="a"),
+    _chunk(tool_calls=[{"index": 0, "id": "t", "function": {"name": "f", "arguments": '{"a"'}}]),
+    _chunk(tool_calls=[{"index": 0, "function": {"arguments": ": 1}"}}]),
+    {**_STOP, "usage": {"prompt_tokens": 1}},
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_mangled_stream_reads_well_typed_or_raises_a_typed_error(data: st.DataObject) -> None:
+    events = json.loads(json.dumps(_STREAM))
+    index = data.draw(st.integers(0, len(events) - 1))
+    events[index] = _mangled(data, events[index])
+    raw = b"".join(b"data: " + _body(event) + b"\n\n" for event in events) + b"data: [DONE]\n\n"
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(raw)), max_size=6)))
+    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+    try:
+        total = _read_stream(pieces)
+    except (APIResponseValidationError, APIStreamError):
+        return
+    _well_typed(total)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200), st.lists(st.integers(0, 200), max_size=6))
+def test_any_bytes_read_the_same_however_split(raw: bytes, cuts: list[int]) -> None:
+    def outcome(pieces: list[bytes]) -> object:
+        try:
+            return _read_stream(pieces)
+        except OpenAIError as error:
+            return type(error)
+
+    cuts = sorted(min(cut, len(raw)) for cut in cuts)
+    pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
+    assert outcome(pieces) == outcome([raw])
