@@ -7,10 +7,15 @@ with Server-Sent Events over chunked transfer encoding, one event per token, the
 `data: [DONE]`. Every request is recorded (`requests`: JSON body and headers).
 `answering` counts the requests being answered right now and `disconnects` the answers cut
 short because the client went away (a write to its closed connection failed).
+
+Hostile steps misbehave on purpose: `Raw` sends exact bytes, `EchoHeaders` quotes the request's
+headers (its API key) back, `Dribble` sends a whole answer a byte at a time and `Hangup` closes
+the connection without answering.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
@@ -21,7 +26,18 @@ from typing import Any
 
 import attrs
 
-__all__ = ["Drop", "Fail", "OpenAIServer", "Recorded", "Reply", "Truncate"]
+__all__ = [
+    "Dribble",
+    "Drop",
+    "EchoHeaders",
+    "Fail",
+    "Hangup",
+    "OpenAIServer",
+    "Raw",
+    "Recorded",
+    "Reply",
+    "Truncate",
+]
 
 _TOKEN = re.compile(r"\s+|\S+")
 
@@ -63,7 +79,40 @@ class Truncate:
     content: str = "one two three"
 
 
-Step = Reply | Fail | Drop | Truncate
+@attrs.frozen
+class Raw:
+    """Answer HTTP `status` with exactly `body`; a tuple of pieces is sent as a chunked body,
+    one chunk each (the way a stream arrives), then its clean end."""
+
+    body: bytes | tuple[bytes, ...]
+    status: int = 200
+    content_type: str = "application/json"
+
+
+@attrs.frozen
+class EchoHeaders:
+    """Quote the request's headers back: `form` "json" (an error object holding them), "text",
+    "base64" (of the text), "garbage" (a 200 answer that is not JSON) or "stream" (a 200
+    stream whose second event is an error object quoting the Authorization header)."""
+
+    status: int = 500
+    form: str = "json"
+
+
+@attrs.frozen
+class Dribble:
+    """Send a complete answer (status line, headers and body) one byte every `interval`
+    seconds."""
+
+    interval: float = 1.0
+
+
+@attrs.frozen
+class Hangup:
+    """Close the connection without answering."""
+
+
+Step = Reply | Fail | Drop | Truncate | Raw | EchoHeaders | Dribble | Hangup
 
 
 @attrs.frozen
@@ -162,6 +211,9 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._send_json(404, {"error": {"message": f"no route {self.path}"}})
                 return
             step = server.next_step() or Reply()
+            if isinstance(step, (Raw, EchoHeaders, Dribble, Hangup)):
+                self._misbehave(step, body)
+                return
             if isinstance(step, Fail):
                 if isinstance(step.body, str):
                     self._send_bytes(step.status, step.body.encode(), "text/plain")
@@ -176,6 +228,67 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             else:
                 assert isinstance(step, Reply)
                 self._send_json(200, _completion(step, body, model))
+
+        def _misbehave(
+            self, step: Raw | EchoHeaders | Dribble | Hangup, body: dict[str, Any]
+        ) -> None:
+            if isinstance(step, Hangup):
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+            elif isinstance(step, Dribble):
+                self._dribble(step, body)
+            elif isinstance(step, EchoHeaders):
+                self._echo_headers(step)
+            elif isinstance(step.body, bytes):
+                self._send_bytes(step.status, step.body, step.content_type)
+            else:
+                self.send_response(step.status)
+                self.send_header("Content-Type", step.content_type)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for piece in step.body:
+                    if piece:
+                        self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                        self.wfile.flush()
+                self._chunk("")
+
+        def _echo_headers(self, step: EchoHeaders) -> None:
+            headers = dict(self.headers.items())
+            text = "\n".join(f"{k}: {v}" for k, v in headers.items())
+            if step.form == "json":
+                self._send_json(step.status, {"error": {"message": "bad", "headers": headers}})
+            elif step.form == "text":
+                self._send_bytes(step.status, text.encode(), "text/plain")
+            elif step.form == "base64":
+                self._send_bytes(step.status, base64.b64encode(text.encode()), "text/plain")
+            elif step.form == "garbage":
+                self._send_bytes(200, f"<html>{text}</html>".encode(), "text/html")
+            else:
+                auth = headers.get("Authorization", "")
+                events = (
+                    b'data: {"choices": [{"delta": {"content": "hi"}}]}\n\n',
+                    b"data: " + json.dumps({"error": {"message": f"denied {auth}"}}).encode(),
+                    b"\n\n",
+                )
+                self._misbehave(Raw(events, content_type="text/event-stream"), {})
+
+        def _dribble(self, step: Dribble, body: dict[str, Any]) -> None:
+            model = str(body.get("model", "test-model"))
+            completion = _completion(Reply("slow"), body, model)
+            if body.get("stream"):
+                payload, kind = (
+                    f"data: {json.dumps(completion)}\n\ndata: [DONE]\n\n",
+                    "text/event-stream",
+                )
+            else:
+                payload, kind = json.dumps(completion), "application/json"
+            data = payload.encode()
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(data)}\r\n\r\n"
+            for byte in head.encode() + data:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                if server.stopping.wait(step.interval):
+                    return
 
         def _send_json(self, status: int, data: object) -> None:
             self._send_bytes(status, json.dumps(data).encode(), "application/json")

@@ -7,7 +7,9 @@ from runnables.models.base import BaseChatModel, BaseLLM, LanguageModelInput, Pr
 from runnables.models.fake import FakeListChatModel, FakeListLLM
 from runnables.models.openai import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
+    APIStreamError,
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
@@ -15,12 +17,15 @@ from runnables.models.openai import (
     OpenAIChatModel,
     OpenAIError,
     RateLimitError,
+    SecretStr,
     ServerError,
 )
 
 __all__ = [
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
+    "APIStreamError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
@@ -34,5 +39,6 @@ __all__ = [
     "OpenAIError",
     "PromptValueLike",
     "RateLimitError",
+    "SecretStr",
     "ServerError",
 ]
