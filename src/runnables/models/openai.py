@@ -229,7 +229,9 @@ class OpenAIChatModel(BaseChatModel):
 
     `timeout` (seconds) bounds a whole call: connecting, sending, and reading the answer to
     its end, however slowly the server sends it (for a stream, also the time the consumer
-    takes between chunks). It also bounds each connect, read and write on its own.
+    takes between chunks). It also bounds each connect, read and write on its own. The
+    default, 10 minutes, leaves room for long streamed answers (it is the OpenAI SDK's too);
+    set it lower to bound calls to a server you do not trust.
     """
 
     model: str
@@ -240,7 +242,7 @@ class OpenAIChatModel(BaseChatModel):
     temperature: float | None = attrs.field(default=None, kw_only=True)
     max_tokens: int | None = attrs.field(default=None, kw_only=True)
     stop: tuple[str, ...] | None = attrs.field(default=None, kw_only=True, converter=_stop_list)
-    timeout: float = attrs.field(default=60.0, kw_only=True)
+    timeout: float = attrs.field(default=600.0, kw_only=True)
 
     @property
     def url(self) -> str:
