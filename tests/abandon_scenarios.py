@@ -778,7 +778,7 @@ async def _run_async_way(form: str, backend: str, way: str) -> None:
 
         # -X dev turns on asyncio's debug mode, which logs every step slower than 0.1 s; on a
         # busy machine that is noise, not a leak.
-        asyncio.get_running_loop().slow_callback_duration = 2.0
+        asyncio.get_running_loop().slow_callback_duration = 60.0
     tasks_before = living_tasks(backend)
     t = Tracker()
     with ExitStack() as stack:
