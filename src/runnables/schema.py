@@ -47,11 +47,13 @@ from ._schema._constraints import (
     MinLen,
     Pattern,
 )
-from ._schema._errors import SchemaError, collect
+from ._schema._errors import SchemaError, render
 from ._schema._generate import Builder, JSONSchema
 from ._schema._introspect import display
+from ._schema._machine import Failure, Plan, run
 from ._schema._rules import REGISTRY
-from ._schema._validate import CONVERTER
+from ._schema._unstructure import CONVERTER
+from ._schema._validate import compile_plan
 
 if TYPE_CHECKING:
     import builtins
@@ -82,15 +84,19 @@ for _public in (Constraint, Description, Ge, Gt, Le, Lt, MaxLen, MinLen, Pattern
 
 
 def _memoize(fn: Callable[[object], _R]) -> Callable[[object], _R]:
-    """LRU-cache ``fn`` on a type, computing uncached for unhashable annotations."""
-    cached = functools.lru_cache(maxsize=1024)(fn)
+    """LRU-cache ``fn`` on a type, computing uncached for unhashable annotations.
+
+    The key includes the type's repr: ``int | str == str | int``, but a union's
+    declaration order shows in its schema and breaks ties in validation.
+    """
+    cached = functools.lru_cache(maxsize=1024)(lambda tp, _spelling: fn(tp))
 
     def wrapper(tp: object) -> _R:
         try:
             hash(tp)
         except TypeError:
             return fn(tp)
-        return cached(tp)
+        return cached(tp, repr(tp))
 
     return wrapper
 
@@ -102,9 +108,9 @@ def _document(tp: object) -> JSONSchema:
 
 
 @_memoize
-def _structure_hook(tp: object) -> Callable[[Any, Any], Any]:
+def _plan(tp: object) -> Plan:
     _document(tp)  # refuse types the schema side does not support, with a TypeError
-    return CONVERTER.get_structure_hook(tp)
+    return compile_plan(tp)
 
 
 def _with_title(document: JSONSchema, title: str) -> JSONSchema:
@@ -118,7 +124,7 @@ class _Memo:
     """Per-Schema mutable cache (the Schema itself is frozen)."""
 
     document: JSONSchema | None = None
-    hook: Callable[[Any, Any], Any] | None = None
+    plan: Plan | None = None
 
 
 @attrs.frozen
@@ -160,14 +166,15 @@ class Schema(Generic[T]):
         values that need no conversion are accepted too: an instance of an attrs class or
         dataclass is returned as is, ``bytes`` need not be base64, tuples pass as lists.
         """
-        hook = self._memo.hook
-        if hook is None:
-            hook = self._memo.hook = _structure_hook(self.type)
+        plan = self._memo.plan
+        if plan is None:
+            plan = self._memo.plan = _plan(self.type)
         try:
-            result: T = hook(value, self.type)
-        except Exception as exc:
-            errors = [f"{path}: {message}" for path, message in collect(exc)]
-            raise SchemaError(errors, self.title) from exc
+            result: T = run(plan, value)
+        except Failure as failure:
+            errors = [f"{render(path)}: {message}" for path, message in failure.errors]
+            cause = failure.causes[0] if failure.causes else None
+            raise SchemaError(errors, self.title) from cause
         return result
 
     @classmethod

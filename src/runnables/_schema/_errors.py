@@ -1,8 +1,8 @@
-"""Validation errors: the leaf exception raised by hooks and the path-collecting walker.
+"""Validation errors: the exceptions hooks raise, and error paths that stay cheap when deep.
 
-cattrs reports nested failures as exception groups whose members carry notes saying
-which attribute or index failed; :func:`collect` flattens such a tree into
-``(path, message)`` pairs such as ``("$.items[2].name", "expected str, got int")``.
+A :class:`Path` is a linked list from a position back to the root, so stepping into a
+child costs O(1) however deep the data is, and :func:`render` shows a very long path
+with its middle abbreviated instead of printing hundreds of thousands of segments.
 """
 
 from __future__ import annotations
@@ -10,18 +10,27 @@ from __future__ import annotations
 import json
 import re
 
-from cattrs.errors import (
-    AttributeValidationNote,
-    BaseValidationError,
-    ForbiddenExtraKeysError,
-    IterableValidationNote,
-)
-
 from runnables.errors import RunnablesValueError
 
-__all__ = ["Invalid", "SchemaError", "collect", "got", "join_path", "members"]
+__all__ = [
+    "ABBREVIATED",
+    "ROOT",
+    "ConstraintViolation",
+    "Invalid",
+    "Path",
+    "SchemaError",
+    "got",
+    "render",
+]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: Paths with more segments than this are shown as their first and last few segments.
+_LONGEST = 40
+_KEPT = 10
+
+#: Marks the abbreviated middle of a long path (followed by the count and "more").
+ABBREVIATED = "…("
 
 
 class SchemaError(RunnablesValueError):
@@ -29,7 +38,8 @@ class SchemaError(RunnablesValueError):
 
     Paths start at ``$``; keys that are identifiers follow a dot (``$.items``), other
     keys are JSON-quoted in brackets (``$["a b"]``) and list indices are bracketed
-    (``$.items[2]``).
+    (``$.items[2]``). A path longer than 40 segments keeps its first and last 10, with
+    ``…(N more)…`` in between.
     """
 
     errors: list[str]
@@ -39,14 +49,21 @@ class SchemaError(RunnablesValueError):
         count = len(self.errors)
         plural = "" if count == 1 else "s"
         lines = "\n".join(f"  {e}" for e in self.errors)
-        super().__init__(f"{count} validation error{plural} for {title}:\n{lines}")
+        message = f"{count} validation error{plural} for {title}:\n{lines}"
+        if any(ABBREVIATED in e.split(": ", 1)[0] for e in self.errors):
+            message += f"\n(paths longer than {_LONGEST} segments are abbreviated)"
+        super().__init__(message)
 
     def __reduce__(self) -> tuple[type[SchemaError], tuple[list[str]]]:
         return (type(self), (self.errors,))
 
 
 class Invalid(ValueError):
-    """A failure at the current path, raised by the strict structuring hooks."""
+    """A failure at the current path: the value is not of the expected kind."""
+
+
+class ConstraintViolation(Invalid):
+    """The value had the right type but broke an ``Annotated`` constraint."""
 
 
 def got(value: object) -> str:
@@ -54,45 +71,56 @@ def got(value: object) -> str:
     return "None" if value is None else type(value).__name__
 
 
-def join_path(path: str, segment: int | str) -> str:
-    """Append an index or a key to a path."""
-    if isinstance(segment, int):
-        return f"{path}[{segment}]"
-    if _IDENTIFIER.fullmatch(segment):
-        return f"{path}.{segment}"
-    return f"{path}[{json.dumps(segment)}]"
+class Path:
+    """A position in the data: its parent, its last key or index, and its depth.
+
+    ``head`` holds the first segments (shared by all deeper paths once full), so a path
+    can be rendered abbreviated without walking back to the root.
+    """
+
+    __slots__ = ("depth", "head", "parent", "segment")
+
+    def __init__(self, parent: Path | None, segment: int | str) -> None:
+        self.parent = parent
+        self.segment = segment
+        if parent is None:
+            self.depth = 0
+            self.head: tuple[int | str, ...] = ()
+        else:
+            self.depth = parent.depth + 1
+            self.head = parent.head if self.depth > _KEPT else (*parent.head, segment)
+
+    def child(self, segment: int | str) -> Path:
+        """The path one key or index below this one."""
+        return Path(self, segment)
 
 
-def members(group: BaseValidationError) -> list[Exception]:
-    """Return the member exceptions of a cattrs validation group."""
-    found: list[Exception] = list(group.exceptions)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-    return found
+ROOT = Path(None, "$")
 
 
-def _segment(exc: BaseException) -> int | str | None:
-    for note in reversed(getattr(exc, "__notes__", [])):
-        if isinstance(note, AttributeValidationNote):
-            return note.name
-        if isinstance(note, IterableValidationNote):
-            return note.index
-    return None
+def _text(segments: tuple[int | str, ...] | list[int | str]) -> str:
+    parts: list[str] = []
+    for segment in segments:
+        if isinstance(segment, int):
+            parts.append(f"[{segment}]")
+        elif _IDENTIFIER.fullmatch(segment):
+            parts.append(f".{segment}")
+        else:
+            parts.append(f"[{json.dumps(segment)}]")
+    return "".join(parts)
 
 
-def collect(exc: BaseException, path: str = "$") -> list[tuple[str, str]]:
-    """Flatten a structuring failure into ``(path, message)`` pairs, in input order."""
-    if isinstance(exc, BaseValidationError):
-        found: list[tuple[str, str]] = []
-        for sub in members(exc):
-            segment = _segment(sub)
-            if isinstance(sub, KeyError) and isinstance(segment, str):
-                found.append((path, f"missing required key {segment!r}"))
-            elif segment is None:
-                found.extend(collect(sub, path))
-            else:
-                found.extend(collect(sub, join_path(path, segment)))
-        return found
-    if isinstance(exc, ForbiddenExtraKeysError):
-        return [(join_path(path, str(key)), "unexpected key") for key in sorted(exc.extra_fields)]
-    if isinstance(exc, Invalid):
-        return [(path, str(exc))]
-    return [(path, f"{type(exc).__name__}: {exc}")]
+def render(path: Path) -> str:
+    """Write ``path`` in the documented syntax, abbreviating its middle when very long."""
+    count = path.depth if path.depth <= _LONGEST else _KEPT
+    tail: list[int | str] = []
+    node = path
+    for _ in range(count):
+        tail.append(node.segment)
+        assert node.parent is not None  # depth counts the parents
+        node = node.parent
+    tail.reverse()
+    if path.depth <= _LONGEST:
+        return "$" + _text(tail)
+    hidden = path.depth - 2 * _KEPT
+    return f"${_text(path.head)}{ABBREVIATED}{hidden:,} more)…{_text(tail)}"

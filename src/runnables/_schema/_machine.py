@@ -1,0 +1,167 @@
+"""The validation driver: an explicit stack of steps, so data of any depth validates.
+
+A compiled :class:`Plan` either checks a value directly (``check``, for leaves) or walks
+it with a generator (``walk``) that yields ``(plan, child value, key or index)`` for each
+child and receives the structured child back, or has a :class:`Failure` thrown in. The
+driver keeps the generators on a list instead of the Python call stack, so nesting is
+bounded by memory, never by the recursion limit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable
+from typing import Any
+
+from ._errors import ROOT, ConstraintViolation, Invalid, Path
+
+__all__ = ["SAME", "Failure", "Plan", "Sink", "Step", "run", "structure_each"]
+
+#: A segment meaning "the same position" (a union handing its value to a member).
+SAME: Any = object()
+
+Step = Generator[tuple["Plan", object, Any], Any, Any]
+
+
+class Failure(Exception):
+    """Validation failed somewhere below a step: every ``(path, message)`` found.
+
+    ``mismatch`` says the value was simply of another kind (a union tries its next
+    member quietly); ``causes`` keeps exceptions raised by user code, such as an attrs
+    validator, so they are chained rather than swallowed.
+    """
+
+    def __init__(
+        self,
+        errors: list[tuple[Path, str]],
+        *,
+        mismatch: bool = False,
+        causes: tuple[Exception, ...] = (),
+    ) -> None:
+        super().__init__(errors)
+        self.errors = errors
+        self.mismatch = mismatch
+        self.causes = causes
+
+
+def as_failure(exc: Exception, path: Path) -> Failure:
+    """Turn what a check or a step raised at ``path`` into a :class:`Failure`."""
+    if isinstance(exc, Failure):
+        return exc
+    if isinstance(exc, Invalid):
+        return Failure([(path, str(exc))], mismatch=not isinstance(exc, ConstraintViolation))
+    return Failure([(path, f"{type(exc).__name__}: {exc}")], causes=(exc,))
+
+
+class Plan:
+    """How to validate one type: a direct ``check`` or a ``walk`` over its children.
+
+    ``ranks`` maps each JSON kind the type admits (``"string"``, ``"integer"``, ...) to
+    its place in the union rule: a lower rank is tried first. Plans are compiled once
+    per type; a recursive type's plan refers to itself.
+    """
+
+    __slots__ = ("check", "name", "ranks", "walk")
+
+    def __init__(
+        self,
+        name: str,
+        ranks: dict[str, int],
+        check: Callable[[Any], Any] | None = None,
+        walk: Callable[[Any, Path], Step] | None = None,
+    ) -> None:
+        self.name = name
+        self.ranks = ranks
+        self.check = check
+        self.walk = walk
+
+    def become(self, other: Plan) -> None:
+        """Fill a placeholder made while its (recursive) type was being compiled."""
+        self.name = other.name
+        self.ranks = other.ranks
+        self.check = other.check
+        self.walk = other.walk
+
+
+class Sink:
+    """The failures collected by one step, raised together once it has seen everything."""
+
+    __slots__ = ("causes", "errors")
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[Path, str]] = []
+        self.causes: list[Exception] = []
+
+    def add(self, failure: Failure) -> None:
+        self.errors.extend(failure.errors)
+        self.causes.extend(failure.causes)
+
+    def raise_any(self) -> None:
+        if self.errors:
+            raise Failure(self.errors, causes=tuple(self.causes))
+
+
+def structure_each(
+    entries: Iterable[tuple[int | str, Plan, object]], path: Path, sink: Sink
+) -> Step:
+    """Structure each ``(key or index, plan, value)``; failures go to ``sink``.
+
+    Returns the results in order (``None`` where an entry failed, so check ``sink``).
+    Leaves are checked right here, which keeps long lists of scalars fast.
+    """
+    results: list[Any] = []
+    for segment, plan, value in entries:
+        check = plan.check
+        if check is not None:
+            try:
+                results.append(check(value))
+            except Exception as exc:  # noqa: BLE001 - reported in the SchemaError, chained
+                sink.add(as_failure(exc, path.child(segment)))
+                results.append(None)
+            continue
+        try:
+            results.append((yield plan, value, segment))
+        except Failure as failure:
+            sink.add(failure)
+            results.append(None)
+    return results
+
+
+def run(plan: Plan, value: object) -> Any:
+    """Validate ``value`` with ``plan``, or raise the :class:`Failure` listing every error."""
+    stack: list[tuple[Step, Path]] = []
+    outcome: Any = None
+    failure: Failure | None = None
+    target: Plan | None = plan
+    path = ROOT
+    while True:
+        if target is not None:
+            if target.check is not None:
+                try:
+                    outcome = target.check(value)
+                except Exception as exc:  # noqa: BLE001 - becomes the Failure raised below
+                    failure = as_failure(exc, path)
+            else:
+                assert target.walk is not None
+                stack.append((target.walk(value, path), path))
+                outcome = None
+            target = None
+        if not stack:
+            if failure is not None:
+                raise failure
+            return outcome
+        step, here = stack[-1]
+        try:
+            if failure is None:
+                target, value, segment = step.send(outcome)
+            else:
+                thrown, failure = failure, None
+                target, value, segment = step.throw(thrown)
+        except StopIteration as stop:
+            stack.pop()
+            outcome = stop.value
+            continue
+        except Exception as exc:  # noqa: BLE001 - handed to the parent step
+            stack.pop()
+            failure = as_failure(exc, here)
+            continue
+        path = here if segment is SAME else here.child(segment)
