@@ -89,7 +89,10 @@ def _memoize(fn: Callable[[object], _R]) -> Callable[[object], _R]:
     The key includes the type's repr: ``int | str == str | int``, but a union's
     declaration order shows in its schema and breaks ties in validation.
     """
-    cached = functools.lru_cache(maxsize=1024)(lambda tp, _spelling: fn(tp))
+
+    @functools.lru_cache(maxsize=1024)
+    def cached(tp: object, spelling: str) -> _R:
+        return fn(tp)
 
     def wrapper(tp: object) -> _R:
         try:

@@ -114,7 +114,7 @@ def structure_each(
         if check is not None:
             try:
                 results.append(check(value))
-            except Exception as exc:  # noqa: BLE001 - reported in the SchemaError, chained
+            except Exception as exc:
                 sink.add(as_failure(exc, path.child(segment)))
                 results.append(None)
             continue
@@ -138,7 +138,7 @@ def run(plan: Plan, value: object) -> Any:
             if target.check is not None:
                 try:
                     outcome = target.check(value)
-                except Exception as exc:  # noqa: BLE001 - becomes the Failure raised below
+                except Exception as exc:
                     failure = as_failure(exc, path)
             else:
                 assert target.walk is not None
@@ -160,7 +160,7 @@ def run(plan: Plan, value: object) -> Any:
             stack.pop()
             outcome = stop.value
             continue
-        except Exception as exc:  # noqa: BLE001 - handed to the parent step
+        except Exception as exc:
             stack.pop()
             failure = as_failure(exc, here)
             continue

@@ -21,7 +21,7 @@ import enum
 import pathlib
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from ._constraints import Constraint
@@ -44,7 +44,7 @@ from ._introspect import (
     origin_is,
     tuple_items,
 )
-from ._machine import SAME, Failure, Plan, Sink, Step, structure_each
+from ._machine import SAME, Failure, Plan, Sink, Step, as_failure, structure_each
 from ._rules import DECIMAL_PATTERN, LIST_ORIGINS, MAPPING_ORIGINS, SET_ORIGINS
 
 __all__ = ["compile_plan"]
@@ -397,9 +397,17 @@ def _list(tp: object, compile: Compile) -> Plan:
     item = compile(_item_type(tp))
 
     def walk(value: object, path: Path) -> Step:
+        # structure_each, spelled out: lists are the hottest path of deep data
+        check = item.check
+        results: list[Any] = []
         sink = Sink()
-        entries = ((i, item, v) for i, v in enumerate(_array(value)))
-        results = yield from structure_each(entries, path, sink)
+        for index, element in enumerate(_array(value)):
+            try:
+                results.append(
+                    check(element) if check is not None else (yield item, element, index)
+                )
+            except Exception as exc:
+                sink.add(as_failure(exc, path.child(index)))
         sink.raise_any()
         return results
 
@@ -463,70 +471,75 @@ def _mapping(tp: object, compile: Compile) -> Plan:
 # --- structured classes -----------------------------------------------------------------
 
 
-def _unexpected(data: Mapping[Any, object], known: set[str], path: Path, sink: Sink) -> None:
-    for key in sorted((k for k in data if k not in known), key=str):
-        sink.errors.append((path.child(str(key)), "unexpected key"))
+Field = tuple[str, str, Plan, bool]
+
+
+def _structure_fields(
+    data: Mapping[Any, object], fields: list[Field], path: Path, sink: Sink
+) -> Step:
+    """Structure the declared fields found in ``data`` into ``{argument: value}``.
+
+    A missing required key is reported at ``path``, in field order with the other errors.
+    """
+    results: dict[str, Any] = {}
+    for name, argument, plan, required in fields:
+        if name in data:
+            check = plan.check
+            item = data[name]
+            try:
+                results[argument] = check(item) if check is not None else (yield plan, item, name)
+            except Exception as exc:
+                sink.add(as_failure(exc, path.child(name)))
+        elif required:
+            sink.errors.append((path, f"missing required key {name!r}"))
+    return results
+
+
+def _unexpected(data: Mapping[Any, object], known: frozenset[str], path: Path, sink: Sink) -> None:
+    if not known.issuperset(data):
+        for key in sorted((k for k in data if k not in known), key=str):
+            sink.errors.append((path.child(str(key)), "unexpected key"))
 
 
 def _class(tp: Any, compile: Compile) -> Plan:
     cls: type[Any] = getattr(tp, "__origin__", tp)
     fields = [(s.name, s.argument, compile(s.type), s.required) for s in class_fields(tp)]
-    known = {name for name, *_ in fields}
+    known = frozenset(name for name, *_ in fields)
 
     def walk(value: object, path: Path) -> Step:
         if isinstance(value, cls):
             return value
         data = _object(value)
         sink = Sink()
-        arguments: list[str] = []
-
-        def entries() -> Iterator[tuple[str, Plan, object]]:
-            for name, argument, plan, required in fields:
-                if name in data:
-                    arguments.append(argument)
-                    yield name, plan, data[name]
-                elif required:
-                    sink.errors.append((path, f"missing required key {name!r}"))
-
-        results = yield from structure_each(entries(), path, sink)
+        arguments = yield from _structure_fields(data, fields, path, sink)
         _unexpected(data, known, path, sink)
         sink.raise_any()
-        return cls(**dict(zip(arguments, results, strict=True)))
+        return cls(**arguments)
 
     return Plan(display(tp), dict(_OBJECT), walk=walk)
 
 
 def _typeddict(tp: Any, compile: Compile) -> Plan:
-    fields = [(s.name, compile(s.type), s.required) for s in class_fields(tp)]
-    known = {name for name, *_ in fields}
+    fields = [(s.name, s.name, compile(s.type), s.required) for s in class_fields(tp)]
+    known = frozenset(name for name, *_ in fields)
     extra = extra_items(tp)
     rest = None if extra in (None, object, Any) else compile(extra)
 
     def walk(value: object, path: Path) -> Step:
         data = _object(value)
         sink = Sink()
-        keys: list[str] = []
-
-        def entries() -> Iterator[tuple[str, Plan, object]]:
-            for name, plan, required in fields:
-                if name in data:
-                    keys.append(name)
-                    yield name, plan, data[name]
-                elif required:
-                    sink.errors.append((path, f"missing required key {name!r}"))
-            if rest is not None:
-                for key in data:
-                    if key not in known:
-                        keys.append(key)
-                        yield key, rest, data[key]
-
-        results = yield from structure_each(entries(), path, sink)
+        result = yield from _structure_fields(data, fields, path, sink)
         if extra is None:
             _unexpected(data, known, path, sink)
-        sink.raise_any()
-        result = dict(zip(keys, results, strict=True))
-        if extra is not None and rest is None:  # open to anything: extra keys kept as they are
+        elif known.issuperset(data):
+            pass
+        elif rest is None:  # open to anything: extra keys are kept as they are
             result.update((k, v) for k, v in data.items() if k not in known)
+        else:
+            keys = [k for k in data if k not in known]
+            values = yield from structure_each(((k, rest, data[k]) for k in keys), path, sink)
+            result.update(zip(keys, values, strict=True))
+        sink.raise_any()
         return result
 
     return Plan(display(tp), dict(_OBJECT), walk=walk)
