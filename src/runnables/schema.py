@@ -175,9 +175,10 @@ class Schema(Generic[T]):
         try:
             result: T = run(plan, value)
         except Failure as failure:
-            errors = [f"{render(path)}: {message}" for path, message in failure.errors]
-            cause = failure.causes[0] if failure.causes else None
-            raise SchemaError(errors, self.title) from cause
+            found, causes = failure.flatten()
+            paths = render([path for path, _ in found])
+            errors = [f"{path}: {message}" for path, (_, message) in zip(paths, found, strict=True)]
+            raise SchemaError(errors, self.title) from (causes[0] if causes else None)
         return result
 
     @classmethod

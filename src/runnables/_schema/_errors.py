@@ -1,6 +1,6 @@
 """Validation errors: the exceptions hooks raise, and error paths that stay cheap when deep.
 
-A :class:`Path` is a linked list from a position back to the root, so stepping into a
+A :data:`Path` is a linked list from a position back to the root, so stepping into a
 child costs O(1) however deep the data is, and :func:`render` shows a very long path
 with its middle abbreviated instead of printing hundreds of thousands of segments.
 """
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from runnables.errors import RunnablesValueError
 
@@ -71,34 +73,13 @@ def got(value: object) -> str:
     return "None" if value is None else type(value).__name__
 
 
-class Path:
-    """A position in the data: its parent, its last key or index, and its depth.
-
-    ``head`` holds the first segments (shared by all deeper paths once full), so a path
-    can be rendered abbreviated without walking back to the root.
-    """
-
-    __slots__ = ("depth", "head", "parent", "segment")
-
-    def __init__(self, parent: Path | None, segment: int | str) -> None:
-        self.parent = parent
-        self.segment = segment
-        if parent is None:
-            self.depth = 0
-            self.head: tuple[int | str, ...] = ()
-        else:
-            self.depth = parent.depth + 1
-            self.head = parent.head if self.depth > _KEPT else (*parent.head, segment)
-
-    def child(self, segment: int | str) -> Path:
-        """The path one key or index below this one."""
-        return Path(self, segment)
+#: A position in the data: ``()`` for the root, else ``(parent path, key or index)``. A
+#: linked list, so stepping into a child costs one small tuple however deep the data is.
+Path = tuple[Any, ...]
+ROOT: Path = ()
 
 
-ROOT = Path(None, "$")
-
-
-def _text(segments: tuple[int | str, ...] | list[int | str]) -> str:
+def _text(segments: Iterable[int | str]) -> str:
     parts: list[str] = []
     for segment in segments:
         if isinstance(segment, int):
@@ -110,17 +91,33 @@ def _text(segments: tuple[int | str, ...] | list[int | str]) -> str:
     return "".join(parts)
 
 
-def render(path: Path) -> str:
-    """Write ``path`` in the documented syntax, abbreviating its middle when very long."""
-    count = path.depth if path.depth <= _LONGEST else _KEPT
-    tail: list[int | str] = []
-    node = path
-    for _ in range(count):
-        tail.append(node.segment)
-        assert node.parent is not None  # depth counts the parents
-        node = node.parent
-    tail.reverse()
-    if path.depth <= _LONGEST:
-        return "$" + _text(tail)
-    hidden = path.depth - 2 * _KEPT
-    return f"${_text(path.head)}{ABBREVIATED}{hidden:,} more)…{_text(tail)}"
+def render(paths: Sequence[Path]) -> list[str]:
+    """Write each path in the documented syntax, abbreviating the middle of long ones.
+
+    Depths and leading segments are worked out once per position shared by the paths,
+    so many errors deep in the same data cost time in proportion to the data.
+    """
+    known: dict[int, tuple[int, tuple[int | str, ...]]] = {id(ROOT): (0, ())}
+    texts: list[str] = []
+    for path in paths:
+        pending: list[Path] = []
+        node = path
+        while id(node) not in known:
+            pending.append(node)
+            node = node[0]
+        for node in reversed(pending):
+            depth, head = known[id(node[0])]
+            known[id(node)] = (depth + 1, (*head, node[1]) if depth < _KEPT else head)
+        depth, head = known[id(path)]
+        tail: list[int | str] = []
+        node = path
+        for _ in range(depth if depth <= _LONGEST else _KEPT):
+            tail.append(node[1])
+            node = node[0]
+        tail.reverse()
+        if depth <= _LONGEST:
+            texts.append("$" + _text(tail))
+        else:
+            hidden = depth - 2 * _KEPT
+            texts.append(f"${_text(head)}{ABBREVIATED}{hidden:,} more)…{_text(tail)}")
+    return texts

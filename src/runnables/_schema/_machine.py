@@ -14,7 +14,7 @@ from typing import Any
 
 from ._errors import ROOT, ConstraintViolation, Invalid, Path
 
-__all__ = ["SAME", "Failure", "Plan", "Sink", "Step", "run", "structure_each"]
+__all__ = ["SAME", "Failure", "Plan", "Step", "as_failure", "raise_any", "run", "structure_each"]
 
 #: A segment meaning "the same position" (a union handing its value to a member).
 SAME: Any = object()
@@ -23,8 +23,10 @@ Step = Generator[tuple["Plan", object, Any], Any, Any]
 
 
 class Failure(Exception):
-    """Validation failed somewhere below a step: every ``(path, message)`` found.
+    """Validation failed at or below a step: ``(path, message)`` pairs, or child failures.
 
+    A step that saw several failures raises one holding them as ``children`` (no copying,
+    so errors rising through deep data stay cheap); :meth:`flatten` lists them in order.
     ``mismatch`` says the value was simply of another kind (a union tries its next
     member quietly); ``causes`` keeps exceptions raised by user code, such as an attrs
     validator, so they are chained rather than swallowed.
@@ -34,13 +36,38 @@ class Failure(Exception):
         self,
         errors: list[tuple[Path, str]],
         *,
+        children: list[Failure] | None = None,
         mismatch: bool = False,
         causes: tuple[Exception, ...] = (),
     ) -> None:
         super().__init__(errors)
         self.errors = errors
+        self.children = children or []
         self.mismatch = mismatch
         self.causes = causes
+
+    @classmethod
+    def at(cls, path: Path, message: str) -> Failure:
+        """One problem at ``path``."""
+        return cls([(path, message)])
+
+    def flatten(self) -> tuple[list[tuple[Path, str]], list[Exception]]:
+        """Every ``(path, message)`` in input order, and the user exceptions behind them."""
+        errors: list[tuple[Path, str]] = []
+        causes: list[Exception] = []
+        pending = [self]
+        while pending:
+            failure = pending.pop()
+            errors.extend(failure.errors)
+            causes.extend(failure.causes)
+            pending.extend(reversed(failure.children))
+        return errors, causes
+
+
+def raise_any(failures: list[Failure]) -> None:
+    """Raise the failures a step collected below its own position, if any, as one."""
+    if failures:
+        raise Failure([], children=failures)
 
 
 def as_failure(exc: Exception, path: Path) -> Failure:
@@ -82,46 +109,21 @@ class Plan:
         self.walk = other.walk
 
 
-class Sink:
-    """The failures collected by one step, raised together once it has seen everything."""
-
-    __slots__ = ("causes", "errors")
-
-    def __init__(self) -> None:
-        self.errors: list[tuple[Path, str]] = []
-        self.causes: list[Exception] = []
-
-    def add(self, failure: Failure) -> None:
-        self.errors.extend(failure.errors)
-        self.causes.extend(failure.causes)
-
-    def raise_any(self) -> None:
-        if self.errors:
-            raise Failure(self.errors, causes=tuple(self.causes))
-
-
 def structure_each(
-    entries: Iterable[tuple[int | str, Plan, object]], path: Path, sink: Sink
+    entries: Iterable[tuple[int | str, Plan, object]], path: Path, failures: list[Failure]
 ) -> Step:
-    """Structure each ``(key or index, plan, value)``; failures go to ``sink``.
+    """Structure each ``(key or index, plan, value)``; failures go to ``failures``.
 
-    Returns the results in order (``None`` where an entry failed, so check ``sink``).
+    Returns the results in order (``None`` where an entry failed, so check ``failures``).
     Leaves are checked right here, which keeps long lists of scalars fast.
     """
     results: list[Any] = []
     for segment, plan, value in entries:
         check = plan.check
-        if check is not None:
-            try:
-                results.append(check(value))
-            except Exception as exc:
-                sink.add(as_failure(exc, path.child(segment)))
-                results.append(None)
-            continue
         try:
-            results.append((yield plan, value, segment))
-        except Failure as failure:
-            sink.add(failure)
+            results.append(check(value) if check is not None else (yield plan, value, segment))
+        except Exception as exc:
+            failures.append(as_failure(exc, (path, segment)))
             results.append(None)
     return results
 
@@ -164,4 +166,4 @@ def run(plan: Plan, value: object) -> Any:
             stack.pop()
             failure = as_failure(exc, here)
             continue
-        path = here if segment is SAME else here.child(segment)
+        path = here if segment is SAME else (here, segment)

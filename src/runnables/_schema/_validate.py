@@ -44,7 +44,7 @@ from ._introspect import (
     origin_is,
     tuple_items,
 )
-from ._machine import SAME, Failure, Plan, Sink, Step, as_failure, structure_each
+from ._machine import SAME, Failure, Plan, Step, as_failure, raise_any, structure_each
 from ._rules import DECIMAL_PATTERN, LIST_ORIGINS, MAPPING_ORIGINS, SET_ORIGINS
 
 __all__ = ["compile_plan"]
@@ -400,15 +400,15 @@ def _list(tp: object, compile: Compile) -> Plan:
         # structure_each, spelled out: lists are the hottest path of deep data
         check = item.check
         results: list[Any] = []
-        sink = Sink()
+        failures: list[Failure] = []
         for index, element in enumerate(_array(value)):
             try:
                 results.append(
                     check(element) if check is not None else (yield item, element, index)
                 )
             except Exception as exc:
-                sink.add(as_failure(exc, path.child(index)))
-        sink.raise_any()
+                failures.append(as_failure(exc, (path, index)))
+        raise_any(failures)
         return results
 
     return Plan(display(tp), dict(_ARRAY), walk=walk)
@@ -419,10 +419,10 @@ def _set(tp: object, compile: Compile) -> Plan:
     frozen = origin_is(tp, frozenset, collections.abc.Set)
 
     def walk(value: object, path: Path) -> Step:
-        sink = Sink()
+        failures: list[Failure] = []
         entries = ((i, item, v) for i, v in enumerate(_array(value, set, frozenset)))
-        items = yield from structure_each(entries, path, sink)
-        sink.raise_any()
+        items = yield from structure_each(entries, path, failures)
+        raise_any(failures)
         result: frozenset[Any] | set[Any] = frozenset(items) if frozen else set(items)
         if len(result) != len(items):
             raise Invalid("expected unique items")
@@ -441,10 +441,10 @@ def _tuple(tp: object, compile: Compile) -> Plan:
         if rest is None and len(items) != len(plans):
             raise Invalid(f"expected {len(plans)} items, got {len(items)}")
         item_plans = plans if rest is None else [rest] * len(items)
-        sink = Sink()
+        failures: list[Failure] = []
         entries = zip(range(len(items)), item_plans, items, strict=True)
-        results = yield from structure_each(entries, path, sink)
-        sink.raise_any()
+        results = yield from structure_each(entries, path, failures)
+        raise_any(failures)
         return tuple(results)
 
     return Plan(display(tp), dict(_ARRAY), walk=walk)
@@ -460,9 +460,9 @@ def _mapping(tp: object, compile: Compile) -> Plan:
         if bad:
             raise Invalid(f"expected str keys, got {', '.join(map(repr, bad))}")
         keys = list(entries)
-        sink = Sink()
-        results = yield from structure_each(((k, item, entries[k]) for k in keys), path, sink)
-        sink.raise_any()
+        failures: list[Failure] = []
+        results = yield from structure_each(((k, item, entries[k]) for k in keys), path, failures)
+        raise_any(failures)
         return dict(zip(keys, results, strict=True))
 
     return Plan(display(tp), dict(_OBJECT), walk=walk)
@@ -475,7 +475,7 @@ Field = tuple[str, str, Plan, bool]
 
 
 def _structure_fields(
-    data: Mapping[Any, object], fields: list[Field], path: Path, sink: Sink
+    data: Mapping[Any, object], fields: list[Field], path: Path, failures: list[Failure]
 ) -> Step:
     """Structure the declared fields found in ``data`` into ``{argument: value}``.
 
@@ -489,16 +489,18 @@ def _structure_fields(
             try:
                 results[argument] = check(item) if check is not None else (yield plan, item, name)
             except Exception as exc:
-                sink.add(as_failure(exc, path.child(name)))
+                failures.append(as_failure(exc, (path, name)))
         elif required:
-            sink.errors.append((path, f"missing required key {name!r}"))
+            failures.append(Failure.at(path, f"missing required key {name!r}"))
     return results
 
 
-def _unexpected(data: Mapping[Any, object], known: frozenset[str], path: Path, sink: Sink) -> None:
+def _unexpected(
+    data: Mapping[Any, object], known: frozenset[str], path: Path, failures: list[Failure]
+) -> None:
     if not known.issuperset(data):
         for key in sorted((k for k in data if k not in known), key=str):
-            sink.errors.append((path.child(str(key)), "unexpected key"))
+            failures.append(Failure.at((path, str(key)), "unexpected key"))
 
 
 def _class(tp: Any, compile: Compile) -> Plan:
@@ -510,10 +512,10 @@ def _class(tp: Any, compile: Compile) -> Plan:
         if isinstance(value, cls):
             return value
         data = _object(value)
-        sink = Sink()
-        arguments = yield from _structure_fields(data, fields, path, sink)
-        _unexpected(data, known, path, sink)
-        sink.raise_any()
+        failures: list[Failure] = []
+        arguments = yield from _structure_fields(data, fields, path, failures)
+        _unexpected(data, known, path, failures)
+        raise_any(failures)
         return cls(**arguments)
 
     return Plan(display(tp), dict(_OBJECT), walk=walk)
@@ -527,19 +529,19 @@ def _typeddict(tp: Any, compile: Compile) -> Plan:
 
     def walk(value: object, path: Path) -> Step:
         data = _object(value)
-        sink = Sink()
-        result = yield from _structure_fields(data, fields, path, sink)
+        failures: list[Failure] = []
+        result = yield from _structure_fields(data, fields, path, failures)
         if extra is None:
-            _unexpected(data, known, path, sink)
+            _unexpected(data, known, path, failures)
         elif known.issuperset(data):
             pass
         elif rest is None:  # open to anything: extra keys are kept as they are
             result.update((k, v) for k, v in data.items() if k not in known)
         else:
             keys = [k for k in data if k not in known]
-            values = yield from structure_each(((k, rest, data[k]) for k in keys), path, sink)
+            values = yield from structure_each(((k, rest, data[k]) for k in keys), path, failures)
             result.update(zip(keys, values, strict=True))
-        sink.raise_any()
+        raise_any(failures)
         return result
 
     return Plan(display(tp), dict(_OBJECT), walk=walk)
