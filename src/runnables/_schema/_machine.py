@@ -55,7 +55,7 @@ class Failure(Exception):
         """Every ``(path, message)`` in input order, and the user exceptions behind them."""
         errors: list[tuple[Path, str]] = []
         causes: list[Exception] = []
-        pending = [self]
+        pending: list[Failure] = [self]
         while pending:
             failure = pending.pop()
             errors.extend(failure.errors)
@@ -134,7 +134,7 @@ def run(plan: Plan, value: object) -> Any:
     outcome: Any = None
     failure: Failure | None = None
     target: Plan | None = plan
-    path = ROOT
+    path: Path = ROOT
     while True:
         if target is not None:
             if target.check is not None:
