@@ -6,7 +6,8 @@ type (via one strict cattrs converter), raising :class:`SchemaError` that lists 
 failing path. :func:`unstructure` is the inverse, so
 ``Schema(T, "T").validate(unstructure(v)) == v``.
 
-Supported: ``str``, ``int``, ``float`` (ints accepted), ``bool``, ``None``, ``bytes``
+Supported: ``str``, ``int`` (``1.0`` accepted, as JSON Schema's ``integer`` does),
+``float`` (ints accepted), ``bool``, ``None``, ``bytes``
 (base64 strings), ``Decimal`` (numeric strings, kept exact), ``datetime``/``date``/
 ``time`` (ISO strings), ``UUID``, ``Path``, enums (by value), ``Literal``, unions,
 ``Any``/``object``, ``list``/``Sequence``, ``tuple`` (fixed and variadic), ``set``/
@@ -18,6 +19,12 @@ Structured types (attrs classes, dataclasses, TypedDicts) are *closed*: unknown 
 errors and the schema says ``"additionalProperties": false``. A TypedDict declared with
 PEP 728 ``extra_items=object`` (as built by :meth:`Schema.object`) is open instead: its
 extra keys are kept as they are and the schema has no ``additionalProperties``.
+
+Validation keeps its own stack, so recursive types validate data of any depth. A union
+tries the members whose JSON kind admits the value: constants (``Literal``, enums) first,
+then formatted strings (date-time, date, time, UUID, decimal), then plain kinds, then
+``bytes``/``Path`` from strings and numbers of the other form, then ``Any``; declaration
+order breaks ties. So ``str | datetime`` turns an ISO string into a ``datetime``.
 
 Error paths start at ``$``: identifier keys follow a dot (``$.items``), other keys are
 JSON-quoted in brackets (``$["a b"]``) and indices are bracketed (``$.items[2]``).
