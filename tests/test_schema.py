@@ -571,6 +571,7 @@ def test_unsupported_types_raise_type_error() -> None:
 
 def test_strict_primitives() -> None:
     assert validate(int, 3) == 3
+    assert type(validate(int, 1.0)) is int  # JSON Schema's "integer" counts 1.0 too
     assert validate(float, 1) == 1.0
     assert isinstance(validate(float, 1), float)
     assert validate(str, "x") == "x"
@@ -579,7 +580,7 @@ def test_strict_primitives() -> None:
     for tp, bad, message in [
         (int, "3", "$: expected int, got str"),
         (int, True, "$: expected int, got bool"),
-        (int, 1.0, "$: expected int, got float"),
+        (int, 1.5, "$: expected int, got float"),
         (str, 1, "$: expected str, got int"),
         (float, "1.5", "$: expected float, got str"),
         (float, False, "$: expected float, got bool"),

@@ -12,6 +12,7 @@ import enum
 import itertools
 import json
 import re
+import typing
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, Union
@@ -44,6 +45,12 @@ class Spec:
     values: st.SearchStrategy[Any]
     kinds: frozenset[str]
     walk: Walk
+    #: The value the documented union rule makes of this type's JSON form.
+    recover: Callable[[Any], Any] = attrs.field(
+        default=attrs.Factory(lambda self: Schema(self.tp, "T").validate, takes_self=True)
+    )
+    #: Holds a union whose members share a JSON form, so a round trip may change a value.
+    lossy: bool = False
 
 
 def _leaf_walk(kinds: frozenset[str]) -> Walk:
@@ -103,7 +110,14 @@ def list_spec(item: Spec) -> Spec:
         for index, element in enumerate(raw):
             yield from item.walk(element, (*path, index))
 
-    return Spec(list[item.tp], st.lists(item.values, max_size=3), frozenset({"array"}), walk)
+    return Spec(
+        list[item.tp],
+        st.lists(item.values, max_size=3),
+        frozenset({"array"}),
+        walk,
+        lambda raw: [item.recover(x) for x in raw],
+        item.lossy,
+    )
 
 
 def tuple_spec(items: list[Spec]) -> Spec:
@@ -116,6 +130,8 @@ def tuple_spec(items: list[Spec]) -> Spec:
         st.tuples(*(s.values for s in items)),
         frozenset({"array"}),
         walk,
+        lambda raw: tuple(s.recover(x) for s, x in zip(items, raw, strict=True)),
+        any(s.lossy for s in items),
     )
 
 
@@ -125,7 +141,14 @@ def dict_spec(item: Spec) -> Spec:
             yield from item.walk(element, (*path, key))
 
     values = st.dictionaries(st.text(max_size=3), item.values, max_size=3)
-    return Spec(dict[str, item.tp], values, frozenset({"object"}), walk)
+    return Spec(
+        dict[str, item.tp],
+        values,
+        frozenset({"object"}),
+        walk,
+        lambda raw: {k: item.recover(v) for k, v in raw.items()},
+        item.lossy,
+    )
 
 
 def _kind_of(raw: Any) -> str:
@@ -160,11 +183,66 @@ def union_spec(candidates: list[Spec]) -> Spec:
         st.one_of(*(m.values for m in members)),
         kinds,
         walk,
+        lambda raw: next(m for m in members if _kind_of(raw) in m.kinds).recover(raw),
+        any(m.lossy for m in members),
     )
 
 
 def optional_spec(item: Spec) -> Spec:
     return union_spec([item, LEAVES[4]]) if "null" not in item.kinds else item
+
+
+def _rank(spec: Spec, raw: Any) -> int:
+    """The documented union rule: lower ranks are tried first, then declaration order."""
+    tp = spec.tp
+    formats = {datetime.datetime: 1, datetime.date: 2, uuid.UUID: 4, decimal.Decimal: 5}
+    if tp is Shade or typing.get_origin(tp) is Literal:
+        return 0
+    if tp in formats:
+        return formats[tp]
+    if tp is bytes:
+        return 20
+    if tp in (int, float):
+        return 10 if type(raw) is tp else 20
+    return 10
+
+
+def _accepts(spec: Spec, raw: Any) -> bool:
+    try:
+        Schema(spec.tp, "Member").validate(raw)
+    except SchemaError:
+        return False
+    return True
+
+
+def ambiguous_union_spec(candidates: list[Spec]) -> Spec:
+    """A union whose members may share a JSON form: the union rule picks the member."""
+    members: list[Spec] = []
+    for spec in candidates:
+        if all(repr(spec.tp) != repr(m.tp) for m in members):
+            members.append(spec)
+    if len(members) == 1:
+        return members[0]
+    kinds = frozenset().union(*(m.kinds for m in members))
+
+    def recover(raw: Any) -> Any:
+        accepting = [m for m in members if _accepts(m, raw)]
+        return min(accepting, key=lambda m: _rank(m, raw)).recover(raw)  # min is stable
+
+    # numbers keep their form (int or float), so only strings, arrays and objects can
+    # come back as another member
+    shared = any(
+        a.kinds & b.kinds & {"string", "array", "object"}
+        for a, b in itertools.combinations(members, 2)
+    )
+    return Spec(
+        Union[tuple(m.tp for m in members)],  # noqa: UP007
+        st.one_of(*(m.values for m in members)),
+        kinds,
+        _leaf_walk(kinds),
+        recover,
+        shared or any(m.lossy for m in members),
+    )
 
 
 _names = itertools.count()
@@ -179,8 +257,12 @@ def attrs_spec(fields: list[tuple[str, Spec]]) -> Spec:
         for name, spec in fields:
             yield from spec.walk(raw[name], (*path, name))
 
+    def recover(raw: Any) -> Any:
+        return cls(**{name: spec.recover(raw[name]) for name, spec in fields})
+
     values = st.builds(cls, **{name: spec.values for name, spec in fields})
-    return Spec(cls, values, frozenset({"object"}), walk)
+    lossy = any(spec.lossy for _, spec in fields)
+    return Spec(cls, values, frozenset({"object"}), walk, recover, lossy)
 
 
 def typeddict_spec(fields: list[tuple[str, Spec, bool]]) -> Spec:
@@ -197,7 +279,12 @@ def typeddict_spec(fields: list[tuple[str, Spec, bool]]) -> Spec:
         {name: spec.values for name, spec, req in fields if req},
         optional={name: spec.values for name, spec, req in fields if not req},
     )
-    return Spec(cls, values, frozenset({"object"}), walk)
+
+    def recover(raw: Any) -> Any:
+        return {name: spec.recover(raw[name]) for name, spec, _ in fields if name in raw}
+
+    lossy = any(spec.lossy for _, spec, _ in fields)
+    return Spec(cls, values, frozenset({"object"}), walk, recover, lossy)
 
 
 FIELD_NAMES = st.sampled_from(["a", "b", "topic", "tool_call_id", "x1"])
@@ -224,6 +311,13 @@ def extend(children: st.SearchStrategy[Spec]) -> st.SearchStrategy[Spec]:
 
 
 specs = st.recursive(base, extend, max_leaves=6)
+
+_ARRAYS = [list_spec(LEAVES[1]), tuple_spec([LEAVES[1], LEAVES[1]])]
+ambiguous_unions = st.lists(
+    st.sampled_from(LEAVES + _ARRAYS) | literals, min_size=2, max_size=3
+).map(ambiguous_union_spec)
+#: Random types holding unions whose members may share a JSON form.
+ambiguous_specs = st.recursive(ambiguous_unions, extend, max_leaves=4)
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -296,3 +390,38 @@ def test_schema_is_deterministic_and_cached(spec: Spec) -> None:
     first = Schema(spec.tp, "A").json_schema()
     assert Schema(spec.tp, "A").json_schema() == first
     assert Schema(spec.tp, "B").json_schema() == {**first, "title": "B"}
+
+
+@SETTINGS
+@given(spec=ambiguous_specs, data=st.data())
+def test_union_rule_decides_round_trips(spec: Spec, data: st.DataObject) -> None:
+    value = data.draw(spec.values, label="value")
+    raw = unstructure(value)
+    result = Schema(spec.tp, "Random").validate(raw)
+    assert result == spec.recover(raw)
+    # a value changes only where union members share a JSON form (the documented cases)
+    assert result == value or spec.lossy
+
+
+#: Values that JSON Schema and Python tell apart differently: 1.0 is an integer, True not.
+HOSTILE = [1.0, 1.5, -0.0, 1e20, True, False, 0, -3, None, [], {}, [1.0], {"a": 2.0}]
+
+
+@SETTINGS
+@given(spec=specs | ambiguous_specs, data=st.data())
+def test_validation_agrees_with_jsonschema(spec: Spec, data: st.DataObject) -> None:
+    raw = unstructure(data.draw(spec.values, label="value"))
+    positions = list(spec.walk(raw, ())) or [((), spec.kinds)]
+    path, _ = data.draw(st.sampled_from(positions), label="position")
+    candidate = replace(raw, path, data.draw(st.sampled_from(HOSTILE), label="new"))
+    schema = Schema(spec.tp, "Random")
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    expected = jsonschema.Draft202012Validator(
+        schema.json_schema(), format_checker=checker
+    ).is_valid(candidate)
+    try:
+        schema.validate(candidate)
+    except SchemaError:
+        assert not expected
+    else:
+        assert expected

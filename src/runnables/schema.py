@@ -6,7 +6,8 @@ type (via one strict cattrs converter), raising :class:`SchemaError` that lists 
 failing path. :func:`unstructure` is the inverse, so
 ``Schema(T, "T").validate(unstructure(v)) == v``.
 
-Supported: ``str``, ``int``, ``float`` (ints accepted), ``bool``, ``None``, ``bytes``
+Supported: ``str``, ``int`` (``1.0`` accepted, as JSON Schema's ``integer`` does),
+``float`` (ints accepted), ``bool``, ``None``, ``bytes``
 (base64 strings), ``Decimal`` (numeric strings, kept exact), ``datetime``/``date``/
 ``time`` (ISO strings), ``UUID``, ``Path``, enums (by value), ``Literal``, unions,
 ``Any``/``object``, ``list``/``Sequence``, ``tuple`` (fixed and variadic), ``set``/
@@ -18,6 +19,12 @@ Structured types (attrs classes, dataclasses, TypedDicts) are *closed*: unknown 
 errors and the schema says ``"additionalProperties": false``. A TypedDict declared with
 PEP 728 ``extra_items=object`` (as built by :meth:`Schema.object`) is open instead: its
 extra keys are kept as they are and the schema has no ``additionalProperties``.
+
+Validation keeps its own stack, so recursive types validate data of any depth. A union
+tries the members whose JSON kind admits the value: constants (``Literal``, enums) first,
+then formatted strings (date-time, date, time, UUID, decimal), then plain kinds, then
+``bytes``/``Path`` from strings and numbers of the other form, then ``Any``; declaration
+order breaks ties. So ``str | datetime`` turns an ISO string into a ``datetime``.
 
 Error paths start at ``$``: identifier keys follow a dot (``$.items``), other keys are
 JSON-quoted in brackets (``$["a b"]``) and indices are bracketed (``$.items[2]``).
@@ -47,11 +54,13 @@ from ._schema._constraints import (
     MinLen,
     Pattern,
 )
-from ._schema._errors import SchemaError, collect
+from ._schema._errors import SchemaError, render
 from ._schema._generate import Builder, JSONSchema
 from ._schema._introspect import display
+from ._schema._machine import Failure, Plan, run
 from ._schema._rules import REGISTRY
-from ._schema._validate import CONVERTER
+from ._schema._unstructure import CONVERTER
+from ._schema._validate import compile_plan
 
 if TYPE_CHECKING:
     import builtins
@@ -82,15 +91,22 @@ for _public in (Constraint, Description, Ge, Gt, Le, Lt, MaxLen, MinLen, Pattern
 
 
 def _memoize(fn: Callable[[object], _R]) -> Callable[[object], _R]:
-    """LRU-cache ``fn`` on a type, computing uncached for unhashable annotations."""
-    cached = functools.lru_cache(maxsize=1024)(fn)
+    """LRU-cache ``fn`` on a type, computing uncached for unhashable annotations.
+
+    The key includes the type's repr: ``int | str == str | int``, but a union's
+    declaration order shows in its schema and breaks ties in validation.
+    """
+
+    @functools.lru_cache(maxsize=1024)
+    def cached(tp: object, spelling: str) -> _R:
+        return fn(tp)
 
     def wrapper(tp: object) -> _R:
         try:
             hash(tp)
         except TypeError:
             return fn(tp)
-        return cached(tp)
+        return cached(tp, repr(tp))
 
     return wrapper
 
@@ -102,9 +118,9 @@ def _document(tp: object) -> JSONSchema:
 
 
 @_memoize
-def _structure_hook(tp: object) -> Callable[[Any, Any], Any]:
+def _plan(tp: object) -> Plan:
     _document(tp)  # refuse types the schema side does not support, with a TypeError
-    return CONVERTER.get_structure_hook(tp)
+    return compile_plan(tp)
 
 
 def _with_title(document: JSONSchema, title: str) -> JSONSchema:
@@ -118,7 +134,7 @@ class _Memo:
     """Per-Schema mutable cache (the Schema itself is frozen)."""
 
     document: JSONSchema | None = None
-    hook: Callable[[Any, Any], Any] | None = None
+    plan: Plan | None = None
 
 
 @attrs.frozen
@@ -160,14 +176,16 @@ class Schema(Generic[T]):
         values that need no conversion are accepted too: an instance of an attrs class or
         dataclass is returned as is, ``bytes`` need not be base64, tuples pass as lists.
         """
-        hook = self._memo.hook
-        if hook is None:
-            hook = self._memo.hook = _structure_hook(self.type)
+        plan = self._memo.plan
+        if plan is None:
+            plan = self._memo.plan = _plan(self.type)
         try:
-            result: T = hook(value, self.type)
-        except Exception as exc:
-            errors = [f"{path}: {message}" for path, message in collect(exc)]
-            raise SchemaError(errors, self.title) from exc
+            result: T = run(plan, value)
+        except Failure as failure:
+            found, causes = failure.flatten()
+            paths = render([path for path, _ in found])
+            errors = [f"{path}: {message}" for path, (_, message) in zip(paths, found, strict=True)]
+            raise SchemaError(errors, self.title) from (causes[0] if causes else None)
         return result
 
     @classmethod

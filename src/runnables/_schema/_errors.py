@@ -1,27 +1,38 @@
-"""Validation errors: the leaf exception raised by hooks and the path-collecting walker.
+"""Validation errors: the exceptions hooks raise, and error paths that stay cheap when deep.
 
-cattrs reports nested failures as exception groups whose members carry notes saying
-which attribute or index failed; :func:`collect` flattens such a tree into
-``(path, message)`` pairs such as ``("$.items[2].name", "expected str, got int")``.
+A :data:`Path` is a linked list from a position back to the root, so stepping into a
+child costs O(1) however deep the data is, and :func:`render` shows a very long path
+with its middle abbreviated instead of printing hundreds of thousands of segments.
 """
 
 from __future__ import annotations
 
 import json
 import re
-
-from cattrs.errors import (
-    AttributeValidationNote,
-    BaseValidationError,
-    ForbiddenExtraKeysError,
-    IterableValidationNote,
-)
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from runnables.errors import RunnablesValueError
 
-__all__ = ["Invalid", "SchemaError", "collect", "got", "join_path", "members"]
+__all__ = [
+    "ABBREVIATED",
+    "ROOT",
+    "ConstraintViolation",
+    "Invalid",
+    "Path",
+    "SchemaError",
+    "got",
+    "render",
+]
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+#: Paths with more segments than this are shown as their first and last few segments.
+_LONGEST = 40
+_KEPT = 10
+
+#: Marks the abbreviated middle of a long path (followed by the count and "more").
+ABBREVIATED = "…("
 
 
 class SchemaError(RunnablesValueError):
@@ -29,7 +40,8 @@ class SchemaError(RunnablesValueError):
 
     Paths start at ``$``; keys that are identifiers follow a dot (``$.items``), other
     keys are JSON-quoted in brackets (``$["a b"]``) and list indices are bracketed
-    (``$.items[2]``).
+    (``$.items[2]``). A path longer than 40 segments keeps its first and last 10, with
+    ``…(N more)…`` in between.
     """
 
     errors: list[str]
@@ -39,14 +51,21 @@ class SchemaError(RunnablesValueError):
         count = len(self.errors)
         plural = "" if count == 1 else "s"
         lines = "\n".join(f"  {e}" for e in self.errors)
-        super().__init__(f"{count} validation error{plural} for {title}:\n{lines}")
+        message = f"{count} validation error{plural} for {title}:\n{lines}"
+        if any(ABBREVIATED in e.split(": ", 1)[0] for e in self.errors):
+            message += f"\n(paths longer than {_LONGEST} segments are abbreviated)"
+        super().__init__(message)
 
     def __reduce__(self) -> tuple[type[SchemaError], tuple[list[str]]]:
         return (type(self), (self.errors,))
 
 
 class Invalid(ValueError):
-    """A failure at the current path, raised by the strict structuring hooks."""
+    """A failure at the current path: the value is not of the expected kind."""
+
+
+class ConstraintViolation(Invalid):
+    """The value had the right type but broke an ``Annotated`` constraint."""
 
 
 def got(value: object) -> str:
@@ -54,45 +73,51 @@ def got(value: object) -> str:
     return "None" if value is None else type(value).__name__
 
 
-def join_path(path: str, segment: int | str) -> str:
-    """Append an index or a key to a path."""
-    if isinstance(segment, int):
-        return f"{path}[{segment}]"
-    if _IDENTIFIER.fullmatch(segment):
-        return f"{path}.{segment}"
-    return f"{path}[{json.dumps(segment)}]"
+#: A position in the data: ``()`` for the root, else ``(parent path, key or index)``. A
+#: linked list, so stepping into a child costs one small tuple however deep the data is.
+Path = tuple[Any, ...]
+ROOT: Path = ()
 
 
-def members(group: BaseValidationError) -> list[Exception]:
-    """Return the member exceptions of a cattrs validation group."""
-    found: list[Exception] = list(group.exceptions)  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
-    return found
+def _text(segments: Iterable[int | str]) -> str:
+    parts: list[str] = []
+    for segment in segments:
+        if isinstance(segment, int):
+            parts.append(f"[{segment}]")
+        elif _IDENTIFIER.fullmatch(segment):
+            parts.append(f".{segment}")
+        else:
+            parts.append(f"[{json.dumps(segment)}]")
+    return "".join(parts)
 
 
-def _segment(exc: BaseException) -> int | str | None:
-    for note in reversed(getattr(exc, "__notes__", [])):
-        if isinstance(note, AttributeValidationNote):
-            return note.name
-        if isinstance(note, IterableValidationNote):
-            return note.index
-    return None
+def render(paths: Sequence[Path]) -> list[str]:
+    """Write each path in the documented syntax, abbreviating the middle of long ones.
 
-
-def collect(exc: BaseException, path: str = "$") -> list[tuple[str, str]]:
-    """Flatten a structuring failure into ``(path, message)`` pairs, in input order."""
-    if isinstance(exc, BaseValidationError):
-        found: list[tuple[str, str]] = []
-        for sub in members(exc):
-            segment = _segment(sub)
-            if isinstance(sub, KeyError) and isinstance(segment, str):
-                found.append((path, f"missing required key {segment!r}"))
-            elif segment is None:
-                found.extend(collect(sub, path))
-            else:
-                found.extend(collect(sub, join_path(path, segment)))
-        return found
-    if isinstance(exc, ForbiddenExtraKeysError):
-        return [(join_path(path, str(key)), "unexpected key") for key in sorted(exc.extra_fields)]
-    if isinstance(exc, Invalid):
-        return [(path, str(exc))]
-    return [(path, f"{type(exc).__name__}: {exc}")]
+    Depths and leading segments are worked out once per position shared by the paths,
+    so many errors deep in the same data cost time in proportion to the data.
+    """
+    known: dict[int, tuple[int, tuple[int | str, ...]]] = {id(ROOT): (0, ())}
+    texts: list[str] = []
+    for path in paths:
+        pending: list[Path] = []
+        node = path
+        while id(node) not in known:
+            pending.append(node)
+            node = node[0]
+        for node in reversed(pending):
+            depth, head = known[id(node[0])]
+            known[id(node)] = (depth + 1, (*head, node[1]) if depth < _KEPT else head)
+        depth, head = known[id(path)]
+        tail: list[int | str] = []
+        node = path
+        for _ in range(depth if depth <= _LONGEST else _KEPT):
+            tail.append(node[1])
+            node = node[0]
+        tail.reverse()
+        if depth <= _LONGEST:
+            texts.append("$" + _text(tail))
+        else:
+            hidden = depth - 2 * _KEPT
+            texts.append(f"${_text(head)}{ABBREVIATED}{hidden:,} more)…{_text(tail)}")
+    return texts

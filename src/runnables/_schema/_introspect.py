@@ -225,6 +225,8 @@ class FieldSpec:
     required: bool
     default: object = ABSENT
     description: str | None = None
+    #: The ``__init__`` keyword that sets the field (an attrs alias, e.g. ``x`` for ``_x``).
+    argument: str = attrs.field(default=attrs.Factory(lambda spec: spec.name, takes_self=True))
 
 
 def _typevar_map(tp: object) -> dict[object, object]:
@@ -275,6 +277,7 @@ def class_fields(tp: object) -> list[FieldSpec]:
                 if a.default is attrs.NOTHING or isinstance(a.default, _FACTORY)
                 else a.default,
                 metadata=a.metadata,
+                argument=a.alias or a.name,
             )
             for a in attrs.fields(cls)
             if a.init
@@ -305,10 +308,11 @@ def _spec(
     required: bool,
     default: object,
     metadata: collections.abc.Mapping[Any, Any],
+    argument: str | None = None,
 ) -> FieldSpec:
     description = metadata.get("description")
     text = description if isinstance(description, str) else None
-    return FieldSpec(name, tp, required, default, text)
+    return FieldSpec(name, tp, required, default, text, argument or name)
 
 
 def _typeddict_fields(cls: type[Any], mapping: dict[object, object]) -> list[FieldSpec]:

@@ -247,7 +247,7 @@ def _enum(builder: Builder, tp: type[enum.Enum]) -> JSONSchema:
 
 
 def _default_json(value: object) -> object:
-    from ._validate import CONVERTER  # late: _validate imports this module's constants
+    from ._unstructure import CONVERTER  # late: _unstructure imports this module
 
     return CONVERTER.unstructure(value)
 

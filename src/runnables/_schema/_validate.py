@@ -1,9 +1,14 @@
-"""The strict cattrs converter used for validation (structuring) and unstructuring.
+"""Strict validation: each supported type compiles once into a :class:`._machine.Plan`.
 
-cattrs is lenient by default (it calls ``int("3")``); every hook here accepts only the
-JSON form of its type (plus the Python value itself where that is unambiguous, e.g.
-``bytes``), and reports failures as :class:`Invalid` or as cattrs validation groups so
-:func:`._errors.collect` can name the failing paths.
+Every check accepts only the JSON form of its type (plus the Python value itself where
+that is unambiguous, e.g. ``bytes``); nothing is coerced the lenient way (no
+``int("3")``). Containers and classes are generator steps run by :func:`._machine.run`,
+so validation depth is bounded by memory only. A new kind of type is one rule in
+:data:`RULES`, matching the schema rule registered in ``_rules``.
+
+The union rule lives in :func:`_union`: members whose JSON kind admits the value are
+tried from the lowest rank (see the constants below) and the first that accepts it wins;
+equal ranks keep declaration order.
 """
 
 from __future__ import annotations
@@ -16,23 +21,11 @@ import enum
 import pathlib
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
-import cattrs
-from cattrs.errors import (
-    BaseValidationError,
-    ClassValidationError,
-    IterableValidationError,
-    IterableValidationNote,
-)
-from cattrs.gen import make_dict_structure_fn
-from cattrs.gen.typeddicts import (
-    make_dict_structure_fn as make_typeddict_structure_fn,  # pyright: ignore[reportUnknownVariableType]
-)
-
 from ._constraints import Constraint
-from ._errors import Invalid, got, members
+from ._errors import ConstraintViolation, Invalid, Path, got
 from ._introspect import (
     annotated_parts,
     args_of,
@@ -51,91 +44,52 @@ from ._introspect import (
     origin_is,
     tuple_items,
 )
+from ._machine import SAME, Failure, Plan, Step, as_failure, raise_any, structure_each
 from ._rules import DECIMAL_PATTERN, LIST_ORIGINS, MAPPING_ORIGINS, SET_ORIGINS
 
-__all__ = ["CONVERTER", "ConstraintViolation"]
+__all__ = ["compile_plan"]
 
-Hook = Callable[[Any, Any], Any]
+# Union ranks, lowest tried first: constants, then strings with a format (in this
+# order), then plain kinds, then members that take almost any string or a number of
+# the other form, then ``Any``.
+CONSTANT = 0
+DATETIME, DATE, TIME, UUID, DECIMAL = 1, 2, 3, 4, 5
+PLAIN = 10
+LENIENT = 20
+ANYTHING = 30
 
-CONVERTER = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-
-
-class ConstraintViolation(Invalid):
-    """The value had the right type but broke an ``Annotated`` constraint."""
-
-
-def _lazy(tp: object) -> Callable[[object], Any]:
-    """Return ``value -> structured``; the hook is looked up on first use (recursion-safe)."""
-    hook: Hook | None = None
-
-    def run(value: object) -> Any:
-        nonlocal hook
-        if hook is None:
-            hook = CONVERTER.get_structure_hook(tp)
-        return hook(value, tp)
-
-    return run
-
-
-Item = tuple[int | str, object, Callable[[object], Any]]
-
-
-def _with_note(exc: Exception, index: int | str) -> Exception:
-    notes: list[str] = [*getattr(exc, "__notes__", [])]
-    notes.append(IterableValidationNote(f"Structuring @ {index!r}", index, Any))
-    setattr(exc, "__notes__", notes)  # noqa: B010 - BaseException.__notes__ is 3.11+ only
-    return exc
+#: The JSON kinds; values of any other Python type are of the kind ``"python"``.
+KINDS = ("null", "boolean", "integer", "number", "string", "array", "object")
+PYTHON = "python"
+_KIND_OF: dict[type[Any], str] = {
+    type(None): "null",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "array",
+    tuple: "array",
+    dict: "object",
+}
 
 
-def _structure_each(items: Iterable[Item], owner: object, cls: type[Any]) -> list[Any]:
-    """Structure ``(index, value, run)`` triples with ``run(value)``, collecting failures."""
-    results: list[Any] = []
-    errors: list[Exception] = []
-    for index, value, run in items:
-        try:
-            results.append(run(value))
-        except Exception as exc:
-            errors.append(_with_note(exc, index))
-    if errors:
-        raise IterableValidationError(f"While structuring {display(owner)}", errors, cls)
-    return results
+def kind_of(value: object) -> str:
+    """The JSON kind of a value (Python containers count as arrays and objects)."""
+    kind = _KIND_OF.get(type(value))
+    if kind is None:
+        return "object" if isinstance(value, Mapping) else PYTHON
+    return kind
 
 
-# --- leaves -----------------------------------------------------------------------------
-
-
-def _enum_hook(tp: type[enum.Enum]) -> Hook:
-    members = list(tp)
-
-    def hook(value: object, _: object) -> enum.Enum:
-        if isinstance(value, tp):
-            return value
-        for member in members:
-            if type(member.value) is type(value) and member.value == value:
-                return member
-        allowed = ", ".join(repr(m.value) for m in members)
-        raise Invalid(f"expected one of {allowed}, got {value!r}")
-
-    return hook
-
-
-def _leaf(cls: type[Any], convert: Callable[[Any], Any]) -> Hook:
-    """A hook for a class registered by singledispatch (which also catches its subclasses).
-
-    Enum subclasses of ``str``/``int`` reach the ``str``/``int`` hooks through their MRO,
-    so they are sent on to the enum hook here.
-    """
-
-    def hook(value: object, tp: Any) -> Any:
-        if tp is not cls and is_enum(tp):
-            return _enum_hook(tp)(value, tp)
-        return convert(value)
-
-    return hook
+Compile = Callable[[object], Plan]
+Rule = Callable[[Any, Compile], Plan]
 
 
 def _expect(name: str, value: object) -> Invalid:
     return Invalid(f"expected {name}, got {got(value)}")
+
+
+# --- leaves -----------------------------------------------------------------------------
 
 
 def _str(value: object) -> str:
@@ -145,8 +99,11 @@ def _str(value: object) -> str:
 
 
 def _int(value: object) -> int:
+    # JSON Schema's "integer" is any number with a zero fraction, so 1.0 is the int 1.
     if isinstance(value, int) and not isinstance(value, bool):
         return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
     raise _expect("int", value)
 
 
@@ -242,93 +199,172 @@ def _path(value: object) -> pathlib.Path:
     raise _expect("path str", value)
 
 
-_LEAVES: list[tuple[type[Any], Callable[[Any], Any]]] = [
-    (str, _str),
-    (int, _int),
-    (float, _float),
-    (bool, _bool),
-    (type(None), _none),
-    (bytes, _bytes),
-    (decimal.Decimal, _decimal),
-    (datetime.datetime, _datetime),
-    (datetime.date, _date),
-    (datetime.time, _time),
-    (uuid.UUID, _uuid),
-    (pathlib.Path, _path),
+def _anything(value: object) -> object:
+    return value
+
+
+_NUMBER = {"integer": PLAIN, "number": LENIENT}
+_LEAVES: list[tuple[object, Callable[[Any], Any], dict[str, int]]] = [
+    (str, _str, {"string": PLAIN}),
+    (int, _int, {"integer": PLAIN, "number": LENIENT}),
+    (float, _float, {"number": PLAIN, "integer": LENIENT}),
+    (bool, _bool, {"boolean": PLAIN}),
+    (None, _none, {"null": PLAIN}),
+    (type(None), _none, {"null": PLAIN}),
+    (bytes, _bytes, {"string": LENIENT}),
+    (decimal.Decimal, _decimal, {"string": DECIMAL}),
+    (datetime.datetime, _datetime, {"string": DATETIME}),
+    (datetime.date, _date, {"string": DATE}),
+    (datetime.time, _time, {"string": TIME}),
+    (uuid.UUID, _uuid, {"string": UUID}),
+    (pathlib.Path, _path, {"string": LENIENT}),
+    (Any, _anything, dict.fromkeys(KINDS, ANYTHING)),
+    (object, _anything, dict.fromkeys(KINDS, ANYTHING)),
 ]
-for _cls, _convert in _LEAVES:
-    CONVERTER.register_structure_hook(_cls, _leaf(_cls, _convert))
-
-CONVERTER.register_structure_hook_func(lambda tp: tp is Any or tp is object, lambda v, _: v)
-CONVERTER.register_structure_hook_func(lambda tp: tp is None, lambda v, _: _none(v))
-CONVERTER.register_structure_hook_factory(is_enum, _enum_hook)
 
 
-# --- wrappers ---------------------------------------------------------------------------
+def _leaf(tp: object, check: Callable[[Any], Any], ranks: dict[str, int]) -> Rule:
+    return lambda _tp, _compile: Plan(display(tp), dict(ranks), check=check)
 
 
-def _newtype_hook(tp: Any) -> Hook:
-    inner = _lazy(tp.__supertype__)
-    return lambda value, _: inner(value)
+# --- constants --------------------------------------------------------------------------
 
 
-def _annotated_hook(tp: object) -> Hook:
-    base, metadata = annotated_parts(tp)
-    inner = _lazy(base)
-    constraints = [m for m in metadata if isinstance(m, Constraint)]
+def _same_json(value: object, plain: object) -> bool:
+    """Tell whether two values are equal as JSON (``1 == 1.0``, but ``True != 1``)."""
+    if type(value) is type(plain):
+        return value == plain
+    numbers = (int, float)
+    return (
+        isinstance(value, numbers)
+        and isinstance(plain, numbers)
+        and not isinstance(value, bool)
+        and not isinstance(plain, bool)
+        and value == plain
+    )
 
-    def hook(value: object, _: object) -> Any:
-        result = inner(value)
-        problems = [p for c in constraints if (p := c.check(result)) is not None]
-        if problems:
-            raise ConstraintViolation("; ".join(problems))
-        return result
 
-    return hook
+def _constant_ranks(values: Sequence[object]) -> dict[str, int]:
+    ranks: dict[str, int] = {}
+    for value in values:
+        kind = kind_of(value)
+        ranks[kind] = CONSTANT
+        if kind in ("integer", "number"):
+            ranks["integer"] = ranks["number"] = CONSTANT
+    return ranks
 
 
-def _literal_hook(tp: object) -> Hook:
+def _enum(tp: type[enum.Enum], _compile: Compile) -> Plan:
+    members = list(tp)
+
+    def check(value: object) -> enum.Enum:
+        if isinstance(value, tp):
+            return value
+        for member in members:
+            if _same_json(value, member.value):
+                return member
+        allowed = ", ".join(repr(m.value) for m in members)
+        raise Invalid(f"expected one of {allowed}, got {value!r}")
+
+    return Plan(display(tp), _constant_ranks([m.value for m in members]), check=check)
+
+
+def _literal(tp: object, _compile: Compile) -> Plan:
     allowed = literal_values(tp)
+    plains = [v.value if isinstance(v, enum.Enum) else v for v in allowed]
 
-    def hook(value: object, _: object) -> object:
-        for literal in allowed:
-            plain = literal.value if isinstance(literal, enum.Enum) else literal
-            if value is literal or (type(value) is type(plain) and value == plain):
+    def check(value: object) -> object:
+        for literal, plain in zip(allowed, plains, strict=True):
+            if value is literal or _same_json(value, plain):
                 return literal
         if len(allowed) == 1:
             raise Invalid(f"expected {allowed[0]!r}, got {value!r}")
         raise Invalid(f"expected one of {', '.join(map(repr, allowed))}, got {value!r}")
 
-    return hook
+    return Plan(display(tp), _constant_ranks(plains), check=check)
 
 
-def _matched_shape(exc: Exception) -> bool:
-    """Tell whether a union member failed *inside* the value (so its errors are useful)."""
-    return isinstance(exc, BaseValidationError | ConstraintViolation)
+# --- wrappers ---------------------------------------------------------------------------
 
 
-def _union_hook(tp: object) -> Hook:
-    members = [(_lazy(arg), arg) for arg in args_of(tp)]
+def _newtype(tp: Any, compile: Compile) -> Plan:
+    return compile(tp.__supertype__)
 
-    def hook(value: object, _: object) -> Any:
-        failures: list[Exception] = []
-        for run, _arg in members:
+
+def _annotated(tp: object, compile: Compile) -> Plan:
+    base_type, metadata = annotated_parts(tp)
+    base = compile(base_type)
+    constraints = [m for m in metadata if isinstance(m, Constraint)]
+    if not constraints:
+        return base
+
+    def constrain(result: Any) -> Any:
+        problems = [p for c in constraints if (p := c.check(result)) is not None]
+        if problems:
+            raise ConstraintViolation("; ".join(problems))
+        return result
+
+    base_check = base.check
+    if base_check is not None:
+        return Plan(base.name, base.ranks, check=lambda value: constrain(base_check(value)))
+
+    def walk(value: object, _path: Path) -> Step:
+        return constrain((yield base, value, SAME))
+
+    return Plan(base.name, base.ranks, walk=walk)
+
+
+def _union(tp: object, compile: Compile) -> Plan:
+    """The union rule: by JSON kind, lowest rank first, then in declaration order."""
+    members = [compile(arg) for arg in args_of(tp)]
+    orders: dict[str, list[Plan]] = {}
+
+    def candidates(value: object) -> list[Plan]:
+        kind = kind_of(value)
+        order = orders.get(kind)
+        if order is None:  # built on first use: recursive members are complete by then
+            if kind == PYTHON:
+                order = members
+            else:
+                admitting = [m for m in members if kind in m.ranks]
+                order = sorted(admitting, key=lambda m: m.ranks[kind])
+            orders[kind] = order
+        return order
+
+    def refuse(value: object, close: Sequence[Exception]) -> Exception:
+        if len(close) == 1:  # only one member took the value's shape: its errors help most
+            return close[0]
+        return Invalid(f"expected {display(tp)}, got {got(value)}")
+
+    ranks: dict[str, int] = {}
+    for member in members:
+        for kind, rank in member.ranks.items():
+            ranks[kind] = min(rank, ranks.get(kind, rank))
+    if all(member.check is not None for member in members):
+
+        def check(value: object) -> Any:
+            close: list[ConstraintViolation] = []
+            for member in candidates(value):
+                try:
+                    return cast("Callable[[object], Any]", member.check)(value)
+                except ConstraintViolation as exc:
+                    close.append(exc)
+                except Invalid:
+                    pass
+            raise refuse(value, close)
+
+        return Plan(display(tp), ranks, check=check)
+
+    def walk(value: object, _path: Path) -> Step:
+        failures: list[Failure] = []
+        for member in candidates(value):
             try:
-                return run(value)
-            except Exception as exc:
-                failures.append(exc)
-        close = [exc for exc in failures if _matched_shape(exc)]
-        if len(close) == 1:
-            raise close[0]
-        raise Invalid(f"expected {display(tp)}, got {got(value)}")
+                return (yield member, value, SAME)
+            except Failure as failure:
+                failures.append(failure)
+        raise refuse(value, [f for f in failures if not f.mismatch])
 
-    return hook
-
-
-CONVERTER.register_structure_hook_factory(is_newtype, _newtype_hook)
-CONVERTER.register_structure_hook_factory(is_annotated, _annotated_hook)
-CONVERTER.register_structure_hook_factory(is_literal, _literal_hook)
-CONVERTER.register_structure_hook_factory(is_union, _union_hook)
+    return Plan(display(tp), ranks, walk=walk)
 
 
 # --- collections ------------------------------------------------------------------------
@@ -353,144 +389,214 @@ def _item_type(tp: object) -> object:
     return args[0] if args else Any
 
 
-def _list_hook(tp: object) -> Hook:
-    run = _lazy(_item_type(tp))
-
-    def hook(value: object, _: object) -> list[Any]:
-        return _structure_each(((i, v, run) for i, v in enumerate(_array(value))), tp, list)
-
-    return hook
+_ARRAY = {"array": PLAIN}
+_OBJECT = {"object": PLAIN}
 
 
-def _set_hook(tp: object) -> Hook:
-    run = _lazy(_item_type(tp))
+def _list(tp: object, compile: Compile) -> Plan:
+    item = compile(_item_type(tp))
+
+    def walk(value: object, path: Path) -> Step:
+        # structure_each, spelled out: lists are the hottest path of deep data
+        check = item.check
+        results: list[Any] = []
+        failures: list[Failure] = []
+        for index, element in enumerate(_array(value)):
+            try:
+                results.append(
+                    check(element) if check is not None else (yield item, element, index)
+                )
+            except Exception as exc:
+                failures.append(as_failure(exc, (path, index)))
+        raise_any(failures)
+        return results
+
+    return Plan(display(tp), dict(_ARRAY), walk=walk)
+
+
+def _set(tp: object, compile: Compile) -> Plan:
+    item = compile(_item_type(tp))
     frozen = origin_is(tp, frozenset, collections.abc.Set)
 
-    def hook(value: object, _: object) -> Any:
-        array = _array(value, set, frozenset)
-        items = _structure_each(((i, v, run) for i, v in enumerate(array)), tp, set)
+    def walk(value: object, path: Path) -> Step:
+        failures: list[Failure] = []
+        entries = ((i, item, v) for i, v in enumerate(_array(value, set, frozenset)))
+        items = yield from structure_each(entries, path, failures)
+        raise_any(failures)
         result: frozenset[Any] | set[Any] = frozenset(items) if frozen else set(items)
         if len(result) != len(items):
             raise Invalid("expected unique items")
         return result
 
-    return hook
+    return Plan(display(tp), dict(_ARRAY), walk=walk)
 
 
-def _tuple_hook(tp: object) -> Hook:
+def _tuple(tp: object, compile: Compile) -> Plan:
     fixed, variadic = tuple_items(tp)
-    runs = [_lazy(t) for t in fixed]
-    run_variadic = _lazy(variadic)
+    plans = [compile(t) for t in fixed]
+    rest = compile(variadic) if variadic is not None else None
 
-    def hook(value: object, _: object) -> tuple[Any, ...]:
+    def walk(value: object, path: Path) -> Step:
         items = _array(value)
-        if variadic is None and len(items) != len(fixed):
-            raise Invalid(f"expected {len(fixed)} items, got {len(items)}")
-        item_runs = [run_variadic] * len(items) if variadic is not None else runs
-        return tuple(
-            _structure_each(zip(range(len(items)), items, item_runs, strict=True), tp, tuple)
-        )
+        if rest is None and len(items) != len(plans):
+            raise Invalid(f"expected {len(plans)} items, got {len(items)}")
+        item_plans = plans if rest is None else [rest] * len(items)
+        failures: list[Failure] = []
+        entries = zip(range(len(items)), item_plans, items, strict=True)
+        results = yield from structure_each(entries, path, failures)
+        raise_any(failures)
+        return tuple(results)
 
-    return hook
+    return Plan(display(tp), dict(_ARRAY), walk=walk)
 
 
-def _mapping_hook(tp: object) -> Hook:
+def _mapping(tp: object, compile: Compile) -> Plan:
     args = args_of(tp)
-    run = _lazy(args[1] if args else Any)
+    item = compile(args[1] if args else Any)
 
-    def hook(value: object, _: object) -> dict[str, Any]:
+    def walk(value: object, path: Path) -> Step:
         entries = _object(value, "dict")
         bad = [k for k in entries if not isinstance(k, str)]
         if bad:
             raise Invalid(f"expected str keys, got {', '.join(map(repr, bad))}")
-        keys = [str(k) for k in entries]
-        results = _structure_each(((k, entries[k], run) for k in keys), tp, dict)
+        keys = list(entries)
+        failures: list[Failure] = []
+        results = yield from structure_each(((k, item, entries[k]) for k in keys), path, failures)
+        raise_any(failures)
         return dict(zip(keys, results, strict=True))
 
-    return hook
-
-
-CONVERTER.register_structure_hook_factory(lambda tp: origin_is(tp, *LIST_ORIGINS), _list_hook)
-CONVERTER.register_structure_hook_factory(lambda tp: origin_is(tp, *SET_ORIGINS), _set_hook)
-CONVERTER.register_structure_hook_factory(lambda tp: origin_is(tp, tuple), _tuple_hook)
-CONVERTER.register_structure_hook_factory(lambda tp: origin_is(tp, *MAPPING_ORIGINS), _mapping_hook)
+    return Plan(display(tp), dict(_OBJECT), walk=walk)
 
 
 # --- structured classes -----------------------------------------------------------------
 
 
-def _class_hook(tp: Any) -> Hook:
-    class_fields(tp)  # resolves forward references the generated code relies on
-    cls: type[Any] = getattr(tp, "__origin__", tp)
-    inner = make_dict_structure_fn(
-        tp, CONVERTER, _cattrs_forbid_extra_keys=True, _cattrs_detailed_validation=True
-    )
+Field = tuple[str, str, Plan, bool]
 
-    def hook(value: object, _: object) -> Any:
+
+def _structure_fields(
+    data: Mapping[Any, object], fields: list[Field], path: Path, failures: list[Failure]
+) -> Step:
+    """Structure the declared fields found in ``data`` into ``{argument: value}``.
+
+    A missing required key is reported at ``path``, in field order with the other errors.
+    """
+    results: dict[str, Any] = {}
+    for name, argument, plan, required in fields:
+        if name in data:
+            check = plan.check
+            item = data[name]
+            try:
+                results[argument] = check(item) if check is not None else (yield plan, item, name)
+            except Exception as exc:
+                failures.append(as_failure(exc, (path, name)))
+        elif required:
+            failures.append(Failure.at(path, f"missing required key {name!r}"))
+    return results
+
+
+def _unexpected(
+    data: Mapping[Any, object], known: frozenset[str], path: Path, failures: list[Failure]
+) -> None:
+    if not known.issuperset(data):
+        for key in sorted((k for k in data if k not in known), key=str):
+            failures.append(Failure.at((path, str(key)), "unexpected key"))
+
+
+def _class(tp: Any, compile: Compile) -> Plan:
+    cls: type[Any] = getattr(tp, "__origin__", tp)
+    fields = [(s.name, s.argument, compile(s.type), s.required) for s in class_fields(tp)]
+    known = frozenset(name for name, *_ in fields)
+
+    def walk(value: object, path: Path) -> Step:
         if isinstance(value, cls):
             return value
-        return inner(_object(value), tp)
-
-    return hook
-
-
-def _typeddict_hook(tp: Any) -> Hook:
-    extra = extra_items(tp)
-    checked_extra = extra not in (None, object, Any)
-    run_extra = _lazy(extra)
-    inner = cast(
-        "Hook",
-        make_typeddict_structure_fn(
-            tp, CONVERTER, _cattrs_forbid_extra_keys=extra is None, _cattrs_detailed_validation=True
-        ),
-    )
-    known = {spec.name for spec in class_fields(tp)}
-
-    def hook(value: object, _: object) -> Any:
         data = _object(value)
-        if not checked_extra:
-            return inner(data if isinstance(data, dict) else dict(data), tp)
-        errors: list[Exception] = []
-        result: dict[str, Any] = {}
-        try:
-            result = inner({k: v for k, v in data.items() if k in known}, tp)
-        except BaseValidationError as exc:
-            errors.extend(members(exc))
-        keys = [k for k in data if k not in known]
-        try:
-            rest = _structure_each(((k, data[k], run_extra) for k in keys), tp, dict)
-            result.update(zip(keys, rest, strict=True))
-        except BaseValidationError as exc:
-            errors.extend(members(exc))
-        if errors:
-            raise ClassValidationError(f"While structuring {display(tp)}", errors, dict)
+        failures: list[Failure] = []
+        arguments = yield from _structure_fields(data, fields, path, failures)
+        _unexpected(data, known, path, failures)
+        raise_any(failures)
+        return cls(**arguments)
+
+    return Plan(display(tp), dict(_OBJECT), walk=walk)
+
+
+def _typeddict(tp: Any, compile: Compile) -> Plan:
+    fields = [(s.name, s.name, compile(s.type), s.required) for s in class_fields(tp)]
+    known = frozenset(name for name, *_ in fields)
+    extra = extra_items(tp)
+    rest = None if extra in (None, object, Any) else compile(extra)
+
+    def walk(value: object, path: Path) -> Step:
+        data = _object(value)
+        failures: list[Failure] = []
+        result = yield from _structure_fields(data, fields, path, failures)
+        if extra is None:
+            _unexpected(data, known, path, failures)
+        elif known.issuperset(data):
+            pass
+        elif rest is None:  # open to anything: extra keys are kept as they are
+            result.update((k, v) for k, v in data.items() if k not in known)
+        else:
+            keys = [k for k in data if k not in known]
+            values = yield from structure_each(((k, rest, data[k]) for k in keys), path, failures)
+            result.update(zip(keys, values, strict=True))
+        raise_any(failures)
         return result
 
-    return hook
+    return Plan(display(tp), dict(_OBJECT), walk=walk)
 
 
-CONVERTER.register_structure_hook_factory(lambda tp: is_attrs(tp) or is_dataclass(tp), _class_hook)
-CONVERTER.register_structure_hook_factory(is_typeddict, _typeddict_hook)
+# --- compilation ------------------------------------------------------------------------
 
 
-# --- unstructuring to JSON-ready data ---------------------------------------------------
+def _is(expected: object) -> Callable[[object], bool]:
+    return lambda tp: tp is expected
 
 
-def _unstructure_items(value: Iterable[object]) -> list[Any]:
-    return [CONVERTER.unstructure(item) for item in value]
+#: ``(predicate, rule)`` pairs; the first whose predicate accepts a type compiles it.
+RULES: list[tuple[Callable[[Any], bool], Rule]] = [
+    (is_newtype, _newtype),
+    (is_annotated, _annotated),
+    (is_union, _union),
+    (is_literal, _literal),
+    (is_enum, _enum),
+    (lambda tp: is_attrs(tp) or is_dataclass(tp), _class),
+    (is_typeddict, _typeddict),
+    (lambda tp: origin_is(tp, *LIST_ORIGINS), _list),
+    (lambda tp: origin_is(tp, *SET_ORIGINS), _set),
+    (lambda tp: origin_is(tp, tuple), _tuple),
+    (lambda tp: origin_is(tp, *MAPPING_ORIGINS), _mapping),
+    *((_is(tp), _leaf(tp, check, ranks)) for tp, check, ranks in _LEAVES),
+]
 
 
-def _isoformat(value: datetime.date | datetime.time) -> str:
-    return value.isoformat()
+def _key(tp: object) -> object:
+    """A cache key that tells ``int | str`` from ``str | int`` (they compare equal)."""
+    try:
+        hash(tp)
+    except TypeError:
+        return id(tp)
+    return (tp, repr(tp))
 
 
-CONVERTER.register_unstructure_hook(datetime.datetime, _isoformat)
-CONVERTER.register_unstructure_hook(datetime.date, _isoformat)
-CONVERTER.register_unstructure_hook(datetime.time, _isoformat)
-CONVERTER.register_unstructure_hook(bytes, lambda v: base64.b64encode(v).decode("ascii"))
-CONVERTER.register_unstructure_hook(decimal.Decimal, str)
-CONVERTER.register_unstructure_hook(uuid.UUID, str)
-CONVERTER.register_unstructure_hook(pathlib.Path, str)
-CONVERTER.register_unstructure_hook_func(
-    lambda tp: origin_is(tp, tuple, *SET_ORIGINS), _unstructure_items
-)
+def compile_plan(tp: object) -> Plan:
+    """Compile the validation plan of a type the schema side has already accepted."""
+    plans: dict[object, Plan] = {}
+
+    def compile(inner: object) -> Plan:
+        key = _key(inner)
+        plan = plans.get(key)
+        if plan is not None:
+            return plan
+        rule = next(rule for predicate, rule in RULES if predicate(inner))
+        if rule is _class or rule is _typeddict:
+            # Only classes can refer to themselves: they get a placeholder while their
+            # fields compile, and their ranks are known before their fields are.
+            plans[key] = plan = Plan(display(inner), dict(_OBJECT))
+            plan.become(rule(inner, compile))
+        else:
+            plans[key] = plan = rule(inner, compile)
+        return plan
+
+    return compile(tp)
