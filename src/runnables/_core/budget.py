@@ -282,6 +282,9 @@ class Budget:
             if not slot.free:
                 return
             slot.free = False
+            if not slot.borrowed and self.parent is None and not self._waiters:
+                self._free += 1  # `release`, in the common case, under this one lock
+                return
         self.release(slot)
 
     def release(self, slot: Slot | None = None) -> None:
