@@ -16,12 +16,12 @@ from runnables import RunnableLambda, RunnableParallel, runnable
 HOLD = 0.03
 
 
-def _leaf(peak: Peak, kind: str) -> RunnableLambda[int, int]:
-    """A leaf of the given kind that counts itself in flight for HOLD seconds."""
+def _leaf(peak: Peak, kind: str, hold: float = HOLD) -> RunnableLambda[int, int]:
+    """A leaf of the given kind that counts itself in flight for `hold` seconds."""
     if kind == "sync":
 
         def sync_leaf(x: int) -> int:
-            peak.hold_sync(HOLD)
+            peak.hold_sync(hold)
             return x
 
         return RunnableLambda(sync_leaf)
@@ -30,7 +30,7 @@ def _leaf(peak: Peak, kind: str) -> RunnableLambda[int, int]:
         async def async_leaf(x: int) -> int:
             peak.enter()
             try:
-                await anyio.sleep(HOLD)
+                await anyio.sleep(hold)
             finally:
                 peak.exit()
             return x
@@ -39,7 +39,7 @@ def _leaf(peak: Peak, kind: str) -> RunnableLambda[int, int]:
     if kind == "generator":
 
         def gen_leaf(x: int) -> Iterator[int]:
-            peak.hold_sync(HOLD)
+            peak.hold_sync(hold)
             yield x
 
         return RunnableLambda(gen_leaf)
@@ -47,7 +47,7 @@ def _leaf(peak: Peak, kind: str) -> RunnableLambda[int, int]:
     async def agen_leaf(x: int) -> AsyncIterator[int]:
         peak.enter()
         try:
-            await anyio.sleep(HOLD)
+            await anyio.sleep(hold)
         finally:
             peak.exit()
         yield x
@@ -299,3 +299,175 @@ def test_stream_with_max_concurrency_one(peak: Peak, in_thread: Callable[..., An
         merged.update(chunk)
     assert merged == {"a": 5, "b": 5}
     assert peak.peak == 1
+
+
+# ----------------------------------------------------------------- calls from inside a step
+# A function step holds a slot while it runs and lends it to the runnables it calls: they
+# share the outer call's budget (the bound holds however deep), and at max_concurrency=1
+# they run on the step's slot instead of waiting for it (no deadlock).
+
+CALLS = ["batch with config", "batch", "parallel", "stream"]
+NESTED_HOLD = 0.01
+
+
+def _calling_step(peak: Peak, kind: str, call: str, leaf_kind: str) -> Any:
+    """A step of `kind` (sync or async) that calls a 3-item batch, a 3-branch parallel or a
+    stream of leaves of `leaf_kind`, and returns their outputs."""
+    inner = _leaf(peak, leaf_kind, NESTED_HOLD)
+    par = RunnableParallel({k: _leaf(peak, leaf_kind, NESTED_HOLD) for k in "abc"})
+    if kind == "sync":
+
+        def sync_step(x: int, config: Any) -> list[int]:
+            if call == "batch with config":
+                return inner.batch([x] * 3, config)
+            if call == "batch":
+                return inner.batch([x] * 3)
+            if call == "parallel":
+                return list(par.invoke(x).values())
+            return [chunk for _ in range(3) for chunk in inner.stream(x)]
+
+        return RunnableLambda(sync_step)
+
+    async def async_step(x: int, config: Any) -> list[int]:
+        if call == "batch with config":
+            return await inner.abatch([x] * 3, config)
+        if call == "batch":
+            return await inner.abatch([x] * 3)
+        if call == "parallel":
+            return list((await par.ainvoke(x)).values())
+        return [chunk for _ in range(3) async for chunk in inner.astream(x)]
+
+    return RunnableLambda(async_step)
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize(
+    ("kind", "leaf_kind"), [("sync", "sync"), ("async", "async"), ("sync", "async")]
+)
+def test_runnables_called_inside_a_step_share_its_budget(
+    peak: Peak, kind: str, leaf_kind: str, call: str, limit: int, in_thread: Callable[..., Any]
+) -> None:
+    step = _calling_step(peak, kind, call, leaf_kind)
+    config: Any = {"max_concurrency": limit}
+    assert in_thread(lambda: step.invoke(1, config), 20) == [1, 1, 1]
+    assert peak.peak <= limit
+    assert in_thread(lambda: step.batch([1, 2, 3], config), 20) == [[x] * 3 for x in (1, 2, 3)]
+    assert peak.total == 12
+    assert peak.peak == limit  # bounded, and the slots were used
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("limit", [1, 2])
+@pytest.mark.parametrize("call", CALLS)
+@pytest.mark.parametrize(
+    ("kind", "leaf_kind"), [("sync", "sync"), ("async", "async"), ("async", "sync")]
+)
+async def test_runnables_called_inside_a_step_share_its_budget_async(
+    peak: Peak, kind: str, leaf_kind: str, call: str, limit: int
+) -> None:
+    step = _calling_step(peak, kind, call, leaf_kind)
+    config: Any = {"max_concurrency": limit}
+    with anyio.fail_after(20):
+        assert await step.ainvoke(1, config) == [1, 1, 1]
+        assert peak.peak <= limit
+        assert await step.abatch([1, 2, 3], config) == [[x] * 3 for x in (1, 2, 3)]
+    assert peak.total == 12
+    assert peak.peak == limit
+
+
+def test_the_issue_example_batch_inside_a_batched_step(peak: Peak) -> None:
+    # Issue #10: a batch inside a step reached 4 concurrent calls under a limit of 2.
+    inner = _leaf(peak, "sync", NESTED_HOLD)
+
+    @runnable
+    def step(x: int) -> list[int]:
+        return inner.batch([x, x, x, x])
+
+    assert step.batch([1, 2], {"max_concurrency": 2}) == [[1] * 4, [2] * 4]
+    assert peak.peak == 2
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_steps_nested_three_deep_at_small_limits(
+    peak: Peak, limit: int, in_thread: Callable[..., Any]
+) -> None:
+    leaf = _leaf(peak, "sync", NESTED_HOLD)
+
+    @runnable
+    def middle(x: int) -> list[int]:
+        return leaf.batch([x, x])
+
+    @runnable
+    async def top(x: int) -> list[list[int]]:
+        return await middle.abatch([x, x])
+
+    out = in_thread(lambda: top.batch([1, 2, 3], {"max_concurrency": limit}), 20)
+    assert out == [[[x, x], [x, x]] for x in (1, 2, 3)]
+    assert peak.total == 12
+    assert peak.peak == limit
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("limit", [1, 2])
+async def test_a_streaming_step_lends_its_slot_while_it_streams(peak: Peak, limit: int) -> None:
+    inner = _leaf(peak, "async", NESTED_HOLD)
+
+    async def chunks(x: int) -> AsyncIterator[list[int]]:
+        for _ in range(2):
+            yield await inner.abatch([x, x])
+
+    def sync_chunks(x: int) -> Iterator[list[int]]:
+        for _ in range(2):
+            yield inner.batch([x, x])
+
+    for step in (RunnableLambda(chunks), RunnableLambda(sync_chunks)):
+        with anyio.fail_after(20):
+            got = [c async for c in step.astream(1, {"max_concurrency": limit})]
+            assert got == [[1, 1], [1, 1]]
+            assert await step.abatch([1, 2], {"max_concurrency": limit}) == [[1] * 4, [2] * 4]
+    assert peak.total == 24
+    assert peak.peak == limit
+
+
+@pytest.mark.anyio
+async def test_cancelling_nested_waiters_loses_no_slot(peak: Peak) -> None:
+    # Borrowers and waiters cancelled at every stage: afterwards the budget still has its
+    # slots (the next call at max_concurrency=1 neither hangs nor exceeds the bound).
+    inner = _leaf(peak, "async", NESTED_HOLD)
+
+    @runnable
+    async def step(x: int) -> list[int]:
+        return await inner.abatch([x] * 4)
+
+    for delay in (0.0, 0.01, 0.04, 0.07):
+        with anyio.move_on_after(delay):
+            await step.abatch([1, 2, 3], {"max_concurrency": 2})
+    with anyio.fail_after(10):
+        assert await step.abatch([1, 2], {"max_concurrency": 1}) == [[1] * 4, [2] * 4]
+    assert peak.peak <= 2
+
+
+@pytest.mark.parametrize("inner_limit", [1, 5])
+def test_a_step_may_set_its_own_limit_inside_the_outer_one(
+    peak: Peak, inner_limit: int, in_thread: Callable[..., Any]
+) -> None:
+    # A stricter inner limit is a budget of its own inside the outer one (both bind); a
+    # looser one cannot raise the outer bound.
+    leaf = _leaf(peak, "sync", NESTED_HOLD)
+    per_step = {x: Peak() for x in (1, 2, 3)}
+
+    @runnable
+    def step(x: int) -> list[int]:
+        def counted(y: int) -> int:
+            per_step[x].hold_sync(NESTED_HOLD)
+            return leaf.invoke(y)
+
+        return RunnableLambda(counted).batch([x] * 4, {"max_concurrency": inner_limit})
+
+    out = in_thread(lambda: step.batch([1, 2, 3], {"max_concurrency": 2}), 20)
+    assert out == [[x] * 4 for x in (1, 2, 3)]
+    assert peak.total == 12
+    assert peak.peak <= 2
+    assert max(p.peak for p in per_step.values()) <= min(inner_limit, 2)
+    assert sum(p.total for p in per_step.values()) == 12

@@ -1,5 +1,14 @@
 """`Budget`: the `max_concurrency` slots shared by every leaf call below the call they were
-given to, from threads, tasks and event loops alike."""
+given to, from threads, tasks and event loops alike.
+
+A leaf holds a slot while its code runs. When that code calls runnables (a function step
+calling `inner.batch(...)`), they share the same budget, and the leaf lends them its slot: one
+of them at a time may run on it, the others take slots of their own or wait for either. So a
+function waiting on the runnables it called holds no slot they need (nesting never deadlocks,
+even at `max_concurrency=1`), while every leaf call anywhere below, however deeply nested,
+counts against the one limit. The lent slot is given back when both the leaf's code and the
+borrower are done.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +20,37 @@ from typing import Any, TypeVar
 
 from runnables._core.loop import LoopHandle, Wakeup, current_loop
 
-__all__ = ["Budget"]
+__all__ = ["Budget", "Slot"]
 
 W = TypeVar("W", bound="_Waiter")
 
 
-class _Waiter:
-    """One caller waiting for a slot; `granted` is set (under the budget's lock) when a
-    releasing caller hands its slot over, then `wake` is called."""
+class Slot:
+    """One leaf call's slot: taken from `budget`, or borrowed from `lender` (the slot of the
+    leaf whose code made this call, when it is free); lent in turn to the runnables this
+    leaf's code calls. State changes under the lock of the budget the slot belongs to."""
 
-    __slots__ = ("granted",)
+    __slots__ = ("borrowed", "budget", "done", "free", "lender")
+
+    def __init__(self, budget: Budget, lender: Slot | None) -> None:
+        self.budget = budget
+        self.lender = lender
+        self.borrowed = False  # this call runs on `lender`'s slot
+        self.free = True  # nobody runs on this slot but its own leaf
+        self.done = False  # its leaf has returned
+
+
+class _Waiter:
+    """One caller waiting for a slot of the budget, or for `lender`; `granted` (and
+    `via_lender`) are set under the budget's lock when a releasing caller hands its slot
+    over, then `wake` is called."""
+
+    __slots__ = ("granted", "lender", "via_lender")
 
     def __init__(self) -> None:
         self.granted = False
+        self.lender: Slot | None = None
+        self.via_lender = False
 
     def wake(self) -> bool:
         """Wake the waiter; False if it can no longer be woken (its event loop has ended)."""
@@ -102,86 +129,176 @@ class Budget:
             return True
         return False
 
-    def _take_or_queue(self, make_waiter: Callable[[], W]) -> W | None:
-        """Take a slot now (None), or queue a waiter for one."""
+    def _borrow(self, lender: Slot) -> bool:
+        """Borrow `lender` (a slot of this budget) if it is free."""
         with self._lock:
+            if lender.free:
+                lender.free = False
+                return True
+            return False
+
+    def _take_or_queue(self, make_waiter: Callable[[], W], lender: Slot | None) -> W | bool:
+        """Take `lender` (True) or a slot (False) now, or queue a waiter for either."""
+        with self._lock:
+            if lender is not None and lender.free:
+                lender.free = False
+                return True
             if self._claim():
-                return None
+                return False
             waiter = make_waiter()
+            waiter.lender = lender
             self._waiters.append(waiter)
             return waiter
 
-    def _wait_blocking(self) -> None:
-        waiter = self._take_or_queue(_ThreadWaiter)
-        if waiter is None:
-            return
+    def _wait_blocking(self, lender: Slot | None) -> bool:
+        """Wait for a slot or `lender`; True if it is `lender`."""
+        waiter = self._take_or_queue(_ThreadWaiter, lender)
+        if isinstance(waiter, bool):
+            return waiter
         try:
             waiter.lock.acquire()
         except BaseException:
             self._abandon(waiter)
             raise
+        return waiter.via_lender
 
-    async def _wait(self) -> None:
-        waiter = self._take_or_queue(_TaskWaiter)
-        if waiter is None:
-            return
+    async def _wait(self, lender: Slot | None) -> bool:
+        """Wait for a slot or `lender`; True if it is `lender`."""
+        waiter = self._take_or_queue(_TaskWaiter, lender)
+        if isinstance(waiter, bool):
+            return waiter
         try:
             await waiter.wakeup.wait()
         except BaseException:
             self._abandon(waiter)
             raise
+        return waiter.via_lender
 
     def _abandon(self, waiter: _Waiter) -> None:
-        """A waiter gives up (cancelled): leave the queue, or pass on a slot already granted."""
+        """A waiter gives up (cancelled): leave the queue, or pass on what it was granted."""
         with self._lock:
             if not waiter.granted:
                 self._waiters.remove(waiter)
                 return
-        self._give()
+        if waiter.via_lender:
+            assert waiter.lender is not None
+            self._give_back(waiter.lender)
+        else:
+            self._give()
+
+    def _give_back(self, lender: Slot) -> None:
+        """A borrower is done with `lender`: hand it to a waiter that may borrow it, else
+        free it for its leaf's callees, or give it back if that leaf has returned."""
+        while True:
+            with self._lock:
+                if lender.done:
+                    break
+                waiter = next((w for w in self._waiters if w.lender is lender), None)
+                if waiter is None:
+                    lender.free = True
+                    return
+                self._waiters.remove(waiter)
+                waiter.granted = waiter.via_lender = True
+            if waiter.wake():
+                return
+        self.release(lender)
 
     # -- the slots of this budget and every parent
+    #
+    # `slot` (optional) is the leaf call acquiring: where its lender's budget is reached, the
+    # lender (free, or freed first) stands for a slot of that budget and of every parent. A
+    # waiter takes the parents' slots before its own, at every level, so no two waiters can
+    # each hold what the other waits for.
 
-    def try_acquire(self) -> bool:
+    def _lender_here(self, slot: Slot | None) -> Slot | None:
+        lender = None if slot is None else slot.lender
+        return lender if lender is not None and lender.budget is self else None
+
+    def try_acquire(self, slot: Slot | None = None) -> bool:
         """Take a slot if one is free right now (and one of each parent budget), else none."""
-        if self.parent is not None and not self.parent.try_acquire():
+        lender = self._lender_here(slot)
+        if lender is not None:
+            if self._borrow(lender):
+                assert slot is not None
+                slot.borrowed = True
+                return True
+            slot = None
+        if self.parent is not None and not self.parent.try_acquire(slot):
             return False
         with self._lock:
             if self._claim():
                 return True
         if self.parent is not None:
-            self.parent.release()
+            self.parent.release(slot)
         return False
 
-    def acquire_blocking(self) -> None:
+    def acquire_blocking(self, slot: Slot | None = None) -> None:
         """Take a slot (and one of each parent budget), blocking this thread until one is free."""
+        lender = self._lender_here(slot)
+        if lender is not None and self._borrow(lender):
+            assert slot is not None
+            slot.borrowed = True
+            return
+        above = None if lender is not None else slot
         if self.parent is not None:
-            self.parent.acquire_blocking()
+            self.parent.acquire_blocking(above)
         try:
-            self._wait_blocking()
+            borrowed = self._wait_blocking(lender)
         except BaseException:
             if self.parent is not None:
-                self.parent.release()
+                self.parent.release(above)
             raise
+        self._took(slot, borrowed)
 
-    async def acquire(self) -> None:
+    async def acquire(self, slot: Slot | None = None) -> None:
         """Take a slot (and one of each parent budget), waiting without blocking the event
         loop; cancellable while waiting."""
-        if self.try_acquire():
+        if self.try_acquire(slot):
             return
+        lender = self._lender_here(slot)
+        above = None if lender is not None else slot
         if self.parent is not None:
-            await self.parent.acquire()
+            await self.parent.acquire(above)
         try:
-            await self._wait()
+            borrowed = await self._wait(lender)
         except BaseException:
             if self.parent is not None:
-                self.parent.release()
+                self.parent.release(above)
             raise
+        self._took(slot, borrowed)
 
-    def release(self) -> None:
+    def _took(self, slot: Slot | None, borrowed: bool) -> None:
+        """After waiting here: the lender covers the parents' slots, taken while waiting."""
+        if borrowed:
+            assert slot is not None
+            slot.borrowed = True
+            if self.parent is not None:
+                self.parent.release()
+
+    def end(self, slot: Slot) -> None:
+        """The leaf of `slot` has returned: give the slot back, or let its borrower do so."""
+        with self._lock:
+            slot.done = True
+            if not slot.free:
+                return
+            slot.free = False
+            if not slot.borrowed and self.parent is None and not self._waiters:
+                self._free += 1  # `release`, in the common case, under this one lock
+                return
+        self.release(slot)
+
+    def release(self, slot: Slot | None = None) -> None:
         """Give back a slot (and the parents' slots) taken by any of the acquire methods."""
-        self._give()
-        if self.parent is not None:
-            self.parent.release()
+        budget: Budget | None = self
+        while budget is not None:
+            lender = None if slot is None or not slot.borrowed else slot.lender
+            if lender is not None and lender.budget is budget:
+                assert slot is not None
+                slot.borrowed = False
+                budget._give_back(lender)
+                return
+            budget._give()
+            budget = budget.parent
 
     def __enter__(self) -> None:
         self.acquire_blocking()

@@ -13,7 +13,7 @@ from runnables._core.runs import NO_HANDLERS, Handlers
 from runnables.errors import RunnablesRecursionError
 
 if TYPE_CHECKING:
-    from runnables._core.budget import Budget
+    from runnables._core.budget import Budget, Slot
     from runnables._core.runs import Callback, Run
 
 __all__ = ["ROOT", "RunContext", "context_for"]
@@ -36,6 +36,8 @@ class RunContext(NamedTuple):
     recursion_limit: int = DEFAULT_RECURSION_LIMIT
     max_concurrency: int | None = None
     budget: Budget | None = None
+    #: The slot of the leaf whose code is running, lent to the runnables that code calls.
+    lender: Slot | None = None
     parent_run: Run | None = None
     run_name: str | None = None
     run_id: uuid.UUID | None = None
@@ -113,15 +115,18 @@ class RunContext(NamedTuple):
             return self
         return self.replace(local_tags=(*self.local_tags, tag))
 
-    def nested(self) -> RunContext:
+    def nested(self, slot: Slot | None = None) -> RunContext:
         """The context seen by a runnable called from inside a user function.
 
-        It runs under the function's concurrency slot, so it takes no budget of its own.
+        It shares the function's budget, and may borrow `slot`, the function's own (see
+        `budget`).
         """
         pending = self.run_name is not None or self.run_id is not None or self.local_tags
-        if self.budget is None and not pending:
+        if slot is None and not pending:
             return self
-        return self.replace(budget=None, run_name=None, run_id=None, local_tags=(), depth=0)
+        return self.replace(
+            lender=slot or self.lender, run_name=None, run_id=None, local_tags=(), depth=0
+        )
 
     def without_budget(self) -> RunContext:
         """This context for code already holding a concurrency slot."""
@@ -167,13 +172,14 @@ def context_for(config: RunnableConfig | None) -> RunContext:
     return base.merged(config, call=True)
 
 
-def enter(ctx: RunContext) -> Token[RunContext | None]:
-    """Publish `ctx` to user code; returns a token for `leave`."""
-    return CURRENT.set(ctx.nested())
+def enter(ctx: RunContext, slot: Slot | None = None) -> Token[RunContext | None]:
+    """Publish `ctx` to user code (running on `slot`, if it holds one); returns a token for
+    `leave`."""
+    return CURRENT.set(ctx.nested(slot))
 
 
 def enter_nested(nested: RunContext) -> Token[RunContext | None]:
-    """`enter` for code that publishes the same context many times: give it `ctx.nested()`."""
+    """`enter` for code that publishes the same context many times: give it `ctx.nested(slot)`."""
     return CURRENT.set(nested)
 
 

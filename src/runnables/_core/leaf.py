@@ -4,7 +4,7 @@ retrievers) goes through here, so the order is the same everywhere:
 1. hold a `max_concurrency` slot of the call's budget (if it has one), for the whole call or
    the whole stream;
 2. publish the run context around each step of user code (so runnables called inside it
-   become child runs, without taking a slot of their own);
+   become child runs, sharing the budget and borrowing the slot: see `budget`);
 3. call the user code (in a worker thread when sync code is reached from async code).
 """
 
@@ -15,6 +15,7 @@ from contextlib import closing
 from functools import partial
 from typing import Any, TypeVar
 
+from runnables._core.budget import Slot
 from runnables._core.context import CURRENT, ROOT, RunContext, enter, enter_nested, leave
 from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
 from runnables._core.streaming import aclose_chunks, close_chunks, closing_chunks
@@ -32,9 +33,12 @@ __all__ = [
 T = TypeVar("T")
 
 
-def in_context(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """`func(*args, **kwargs)` with `ctx` published to the code it runs (step 2 only)."""
-    token = enter(ctx)
+def in_context(
+    ctx: RunContext, func: Callable[..., T], *args: Any, _slot: Slot | None = None, **kwargs: Any
+) -> T:
+    """`func(*args, **kwargs)` with `ctx` published to the code it runs, which holds `_slot`
+    if given (step 2 only)."""
+    token = enter(ctx, _slot)
     try:
         return func(*args, **kwargs)
     finally:
@@ -48,8 +52,12 @@ def leaf(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> 
     budget = ctx.budget
     if budget is None:
         return in_context(ctx, func, *args, **kwargs)
-    with budget:
-        return in_context(ctx, func, *args, **kwargs)
+    slot = Slot(budget, ctx.lender)
+    budget.acquire_blocking(slot)
+    try:
+        return in_context(ctx, func, *args, _slot=slot, **kwargs)
+    finally:
+        budget.end(slot)
 
 
 async def aleaf(ctx: RunContext, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
@@ -57,15 +65,18 @@ async def aleaf(ctx: RunContext, func: Callable[..., Awaitable[T]], *args: Any, 
     if ctx is ROOT:
         return await func(*args, **kwargs)
     budget = ctx.budget
-    if budget is not None and not budget.try_acquire():
-        await budget.acquire()
-    token = enter(ctx)
+    slot = None
+    if budget is not None:
+        slot = Slot(budget, ctx.lender)
+        if not budget.try_acquire(slot):
+            await budget.acquire(slot)
+    token = enter(ctx, slot)
     try:
         return await func(*args, **kwargs)
     finally:
         leave(token)
-        if budget is not None:
-            budget.release()
+        if slot is not None:
+            slot.budget.end(slot)
 
 
 async def aleaf_in_thread(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -75,8 +86,12 @@ async def aleaf_in_thread(ctx: RunContext, func: Callable[..., T], *args: Any, *
     budget = ctx.budget
     if budget is None:
         return await run_in_worker_thread(in_context, ctx, call, *args)
-    async with budget:
-        return await run_in_worker_thread(in_context, ctx, call, *args)
+    slot = Slot(budget, ctx.lender)
+    await budget.acquire(slot)
+    try:
+        return await run_in_worker_thread(partial(in_context, _slot=slot), ctx, call, *args)
+    finally:
+        budget.end(slot)
 
 
 class _Stepped(Iterator[T]):
@@ -84,8 +99,8 @@ class _Stepped(Iterator[T]):
 
     __slots__ = ("_chunks", "_nested")
 
-    def __init__(self, ctx: RunContext, chunks: Iterator[T]) -> None:
-        self._nested = ctx.nested()
+    def __init__(self, ctx: RunContext, chunks: Iterator[T], slot: Slot | None) -> None:
+        self._nested = ctx.nested(slot)
         self._chunks = chunks
 
     def __next__(self) -> T:
@@ -117,14 +132,17 @@ def _leaf_iter(
     ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
 ) -> Iterator[T]:
     budget = ctx.budget
+    slot = None
     if budget is not None:
-        budget.acquire_blocking()
+        slot = Slot(budget, ctx.lender)
+        budget.acquire_blocking(slot)
     try:
-        with closing(_Stepped(ctx, in_context(ctx, func, *args, **kwargs))) as chunks:
-            yield from chunks
+        chunks = in_context(ctx, func, *args, _slot=slot, **kwargs)
+        with closing(_Stepped(ctx, chunks, slot)) as stepped:
+            yield from stepped
     finally:
-        if budget is not None:
-            budget.release()
+        if slot is not None:
+            slot.budget.end(slot)
 
 
 def aleaf_iter(
@@ -142,11 +160,14 @@ async def _aleaf_iter(
     ctx: RunContext, func: Callable[..., AsyncIterator[T]], *args: Any, **kwargs: Any
 ) -> AsyncIterator[T]:
     budget = ctx.budget
-    if budget is not None and not budget.try_acquire():
-        await budget.acquire()
+    slot = None
+    if budget is not None:
+        slot = Slot(budget, ctx.lender)
+        if not budget.try_acquire(slot):
+            await budget.acquire(slot)
     try:
-        nested = ctx.nested()
-        chunks = in_context(ctx, func, *args, **kwargs)
+        nested = ctx.nested(slot)
+        chunks = in_context(ctx, func, *args, _slot=slot, **kwargs)
         publish, unpublish = CURRENT.set, CURRENT.reset  # `enter_nested`/`leave`, per chunk
         try:
             while True:
@@ -165,8 +186,8 @@ async def _aleaf_iter(
             finally:
                 leave(token)
     finally:
-        if budget is not None:
-            budget.release()
+        if slot is not None:
+            slot.budget.end(slot)
 
 
 async def aleaf_iter_in_threads(
@@ -175,15 +196,18 @@ async def aleaf_iter_in_threads(
     """Iterate a sync user generator from async code, as a leaf: each step in a worker thread,
     the slot held here for the whole stream."""
     budget = ctx.budget
-    if budget is not None and not budget.try_acquire():
-        await budget.acquire()
+    slot = None
+    if budget is not None:
+        slot = Slot(budget, ctx.lender)
+        if not budget.try_acquire(slot):
+            await budget.acquire(slot)
     try:
         chunks = await run_in_worker_thread(
-            in_context, ctx, partial(func, **kwargs) if kwargs else func, *args
+            partial(in_context, _slot=slot), ctx, partial(func, **kwargs) if kwargs else func, *args
         )
-        async with closing_chunks(aiterate_in_threads(_Stepped(ctx, chunks))) as stepped:
+        async with closing_chunks(aiterate_in_threads(_Stepped(ctx, chunks, slot))) as stepped:
             async for chunk in stepped:
                 yield chunk
     finally:
-        if budget is not None:
-            budget.release()
+        if slot is not None:
+            slot.budget.end(slot)

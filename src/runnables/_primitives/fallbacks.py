@@ -10,6 +10,7 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.public import public
 from runnables._core.streaming import aaggregate, add_note, aggregate, aone, closing_chunks
+from runnables._primitives.catching import check_exception_types
 from runnables._primitives.coerce import coerce_to_runnable
 from runnables.errors import RunnablesTypeError
 
@@ -31,15 +32,23 @@ def _coerce_all(fallbacks: Iterable[object]) -> tuple[RunnableBase[Any, Any], ..
 class RunnableWithFallbacks(RunnableBase[In, Out]):
     """Run `runnable`; on one of `exceptions_to_handle`, try each fallback in turn.
 
-    With `exception_key`, a fallback gets the dict input plus that key set to the error.
+    Only `Exception`s are handled, as `RunnableRetry` retries only those: listing
+    `BaseException` handles what `Exception` does, and `KeyboardInterrupt`, `SystemExit`,
+    `GeneratorExit`, cancellation and exception groups holding any of them always propagate
+    unchanged, with no fallback tried. With `exception_key`, the input must be a dict (checked
+    before the first attempt) and a fallback gets it plus that key set to the previous error.
     If every attempt fails, the first error is raised, noting the fallbacks' errors.
     A stream falls back only while it has yielded nothing (an empty stream is a success).
     """
 
     runnable: RunnableBase[In, Out]
     fallbacks: tuple[RunnableBase[In, Out], ...] = attrs.field(converter=_coerce_all)
-    exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,)
-    exception_key: str | None = None
+    exceptions_to_handle: tuple[type[BaseException], ...] = attrs.field(
+        default=(Exception,), validator=check_exception_types
+    )
+    exception_key: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(attrs.validators.instance_of(str))
+    )
 
     @property
     def bound(self) -> RunnableBase[In, Out]:
@@ -66,16 +75,18 @@ class RunnableWithFallbacks(RunnableBase[In, Out]):
         yield self.runnable
         yield from self.fallbacks
 
-    def _input_for(self, input: Any, error: BaseException | None) -> Any:
-        if self.exception_key is None or error is None:
-            return input
-        if not isinstance(input, Mapping):
+    def _check_input(self, input: object) -> None:
+        if self.exception_key is not None and not isinstance(input, Mapping):
             raise RunnablesTypeError(
                 f"exception_key={self.exception_key!r} needs a dict input, got {type(input).__name__}"
             )
-        return {**cast("Mapping[str, Any]", input), self.exception_key: error}
 
-    def _give_up(self, errors: list[BaseException]) -> BaseException:
+    def _input_for(self, input: Any, errors: list[Exception]) -> Any:
+        if self.exception_key is None or not errors:
+            return input
+        return {**cast("Mapping[str, Any]", input), self.exception_key: errors[-1]}
+
+    def _give_up(self, errors: list[Exception]) -> Exception:
         first = errors[0]
         for attempt, error in zip(self.fallbacks, errors[1:], strict=False):
             add_note(
@@ -83,40 +94,49 @@ class RunnableWithFallbacks(RunnableBase[In, Out]):
             )
         return first
 
+    # Each driver catches `Exception`, never `BaseException`, and re-raises what it does not
+    # handle.
+
     def _invoke(self, input: In, ctx: RunContext) -> Out:
-        errors: list[BaseException] = []
+        self._check_input(input)
+        errors: list[Exception] = []
         for position, attempt in enumerate(self._attempts()):
+            attempt_input = self._input_for(input, errors)
             try:
-                return attempt._call(
-                    self._input_for(input, errors[-1] if errors else None), _tag(ctx, position)
-                )
-            except self.exceptions_to_handle as exc:
+                return attempt._call(attempt_input, _tag(ctx, position))
+            except Exception as exc:
+                if not isinstance(exc, self.exceptions_to_handle):
+                    raise
                 errors.append(exc)
         raise self._give_up(errors)
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        errors: list[BaseException] = []
+        self._check_input(input)
+        errors: list[Exception] = []
         for position, attempt in enumerate(self._attempts()):
+            attempt_input = self._input_for(input, errors)
             try:
-                return await attempt._acall(
-                    self._input_for(input, errors[-1] if errors else None), _tag(ctx, position)
-                )
-            except self.exceptions_to_handle as exc:
+                return await attempt._acall(attempt_input, _tag(ctx, position))
+            except Exception as exc:
+                if not isinstance(exc, self.exceptions_to_handle):
+                    raise
                 errors.append(exc)
         raise self._give_up(errors)
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         input = aggregate(inputs)
-        errors: list[BaseException] = []
+        self._check_input(input)
+        errors: list[Exception] = []
         for position, attempt in enumerate(self._attempts()):
-            chunks = attempt._call_transform(
-                iter((self._input_for(input, errors[-1] if errors else None),)), _tag(ctx, position)
-            )
+            source = iter((self._input_for(input, errors),))
+            chunks = attempt._call_transform(source, _tag(ctx, position))
             try:
                 first = next(chunks)
             except StopIteration:
                 return
-            except self.exceptions_to_handle as exc:
+            except Exception as exc:
+                if not isinstance(exc, self.exceptions_to_handle):
+                    raise
                 errors.append(exc)
                 continue
             yield first
@@ -126,9 +146,10 @@ class RunnableWithFallbacks(RunnableBase[In, Out]):
 
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         input = await aaggregate(inputs)
-        errors: list[BaseException] = []
+        self._check_input(input)
+        errors: list[Exception] = []
         for position, attempt in enumerate(self._attempts()):
-            source = aone(self._input_for(input, errors[-1] if errors else None))
+            source = aone(self._input_for(input, errors))
             async with closing_chunks(
                 attempt._acall_transform(source, _tag(ctx, position))
             ) as chunks:
@@ -136,7 +157,9 @@ class RunnableWithFallbacks(RunnableBase[In, Out]):
                     first = await chunks.__anext__()
                 except StopAsyncIteration:
                     return
-                except self.exceptions_to_handle as exc:
+                except Exception as exc:
+                    if not isinstance(exc, self.exceptions_to_handle):
+                        raise
                     errors.append(exc)
                     continue
                 yield first

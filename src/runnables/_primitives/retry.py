@@ -13,6 +13,7 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.public import public
 from runnables._core.streaming import ARecorder, Recorder, aone, closing_chunks
+from runnables._primitives.catching import check_exception_types
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
@@ -40,11 +41,15 @@ class RunnableRetry(RunnableBase[In, Out]):
     """Retry `bound` on `retry_if_exception_type` up to `stop_after_attempt` attempts in all.
 
     A stream is retried only while it has yielded nothing. The last error is raised.
+    Only `Exception`s are retried (listing `BaseException` retries what `Exception` does):
+    interrupts, exits and cancellation always propagate at once, as in `RunnableWithFallbacks`.
     """
 
     bound: RunnableBase[In, Out]
     stop_after_attempt: int = attrs.field(default=3, validator=_at_least_one)
-    retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,)
+    retry_if_exception_type: tuple[type[BaseException], ...] = attrs.field(
+        default=(Exception,), validator=check_exception_types
+    )
     wait_exponential_jitter: bool = True
 
     @property
