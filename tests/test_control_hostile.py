@@ -275,3 +275,26 @@ def test_exception_key_refuses_a_non_dict_input_before_running_anything() -> Non
     with pytest.raises(RunnablesTypeError, match="needs a dict input, got str"):
         anyio.run(chain.ainvoke, "text")
     assert calls == []
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("form", ASYNC_FORMS)
+def test_a_step_raising_the_cancellation_class_itself_loses_no_result(
+    form: str, backend: str
+) -> None:
+    """Nobody cancelled the call: the step raised the loop's cancellation exception itself. A
+    task group must not take it for its own cancellation and finish with a result missing."""
+
+    async def stray(x: int) -> int:
+        if x == 1:
+            if backend == "asyncio":
+                raise asyncio.CancelledError
+            raise trio.Cancelled._create()  # pyright: ignore[reportPrivateUsage]
+        return x
+
+    async def main() -> object:
+        return await ASYNC_FORMS[form](RunnableLambda(stray))
+
+    with pytest.raises(BaseException) as info:  # noqa: PT011
+        anyio.run(main, backend=backend)
+    assert type(info.value).__name__ in ("CancelledError", "Cancelled")

@@ -200,6 +200,7 @@ async def afan_out(fn: Callable[[int], Awaitable[None]], count: int, width: int 
         return
     indices = iter(range(count))
     errors: list[BaseException] = []
+    cancelled = anyio.get_cancelled_exc_class()
 
     async def worker() -> None:
         for index in indices:
@@ -209,6 +210,13 @@ async def afan_out(fn: Callable[[int], Awaitable[None]], count: int, width: int 
                 errors.append(exc)
                 tg.cancel_scope.cancel()
                 return
+            except cancelled as exc:
+                # Not from this group: a step raised it itself (or the caller is being
+                # cancelled, and then the group raises that). Never a silently lost result.
+                if not tg.cancel_scope.cancel_called:
+                    errors.append(exc)
+                    tg.cancel_scope.cancel()
+                raise
 
     async with anyio.create_task_group() as tg:
         for _ in range(min(count, width or DEFAULT_TASKS)):

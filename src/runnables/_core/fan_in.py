@@ -267,9 +267,12 @@ class _Run(Generic[T]):
         try:
             await produce(self.sink)
         except BaseException as exc:
-            if isinstance(exc, anyio.get_cancelled_exc_class()):
+            if isinstance(exc, anyio.get_cancelled_exc_class()) and (
+                self.scope.cancel_called or (siblings is not None and siblings.cancel_called)
+            ):
                 raise
-            # Everything else goes to the consumer: a task that nobody awaits must not raise.
+            # Everything else goes to the consumer (a cancellation this stream did not ask for,
+            # too: a step raised it itself): a task that nobody awaits must not raise.
             if self.error is None:
                 self.error = exc
             if siblings is not None:
