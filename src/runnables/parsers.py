@@ -9,13 +9,13 @@ Unparseable output raises `OutputParserException` (a `ValueError`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._json_stream import NOTHING, JsonStream, JsonTextError, decode
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import BaseMessage
 from runnables.schema import Schema, SchemaError
@@ -35,8 +35,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-_MISSING: Any = object()
 
 
 class OutputParserException(RunnablesValueError):
@@ -118,138 +116,93 @@ class StrOutputParser(BaseOutputParser[str]):
 
 # --------------------------------------------------------------------------- json
 
-_FENCE = re.compile(r"```[A-Za-z0-9_+-]*[ \t]*\n?(.*?)(?:```|$)", re.DOTALL)
 
-
-def _strip_fence(text: str) -> tuple[str, int]:
-    """The JSON part of `text` (inside a ``` fence if there is one) and its offset."""
-    match = _FENCE.search(text)
-    if match is None:
-        stripped = text.strip()
-        return stripped, text.find(stripped) if stripped else 0
-    return match.group(1), match.start(1)
+def _invalid(error: JsonTextError, text: str) -> OutputParserException:
+    position = error.position
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return OutputParserException(
+        f"invalid JSON output: {error.reason} at line {line} column {column} (char {position})"
+        f" in {_short(text)!r}",
+        text,
+    )
 
 
 def parse_json_markdown(text: str) -> Any:
     """Parse JSON, possibly inside a Markdown ``` fence with text around it.
 
-    Raises `OutputParserException` naming the line, column and character of the error.
+    An answer starting with ``{`` or ``[`` is read as JSON (a fence inside one of its
+    strings is just text); otherwise the first fence holds the JSON, or with no fence the
+    whole answer does. Raises `OutputParserException` naming the reason, line, column and
+    character of the error: for invalid JSON, NaN or Infinity, a number that a float or
+    int cannot hold, or nesting deeper than Python's recursion limit.
     """
-    candidate, offset = _strip_fence(text)
     try:
-        return json.loads(candidate)
-    except json.JSONDecodeError as exc:
-        position = offset + exc.pos
-        line = text.count("\n", 0, position) + 1
-        column = position - (text.rfind("\n", 0, position) + 1) + 1
-        raise OutputParserException(
-            f"invalid JSON output: {exc.msg} at line {line} column {column} (char {position})"
-            f" in {_short(text)!r}",
-            text,
-        ) from exc
-
-
-def _partial_candidate(text: str) -> str | None:
-    """The JSON being streamed in `text`, if there is one yet (an object or an array)."""
-    start = text.find("```")
-    if start >= 0:
-        newline = text.find("\n", start + 3)
-        if newline < 0:
-            return None  # the fence's language tag is still arriving
-        body = text[newline + 1 :]
-        end = body.find("```")
-        candidate = body[:end] if end >= 0 else body.rstrip("`")
-    else:
-        candidate = text
-    candidate = candidate.strip()
-    if not candidate.startswith(("{", "[")):
-        return None
-    return candidate
+        return decode(text)
+    except JsonTextError as error:
+        raise _invalid(error, text) from None
 
 
 def parse_partial_json(text: str) -> Any:
-    """Parse a possibly incomplete JSON text by closing its open strings, arrays and objects,
-    dropping an incomplete trailing token if needed. Raises `ValueError` if nothing parses."""
+    """The value of a possibly incomplete JSON text: open strings, arrays and objects
+    closed, an incomplete key, literal or escape left out.
+
+    Raises `OutputParserException` (a `ValueError`) if the text cannot start a JSON value
+    or nothing of the value has arrived yet.
+    """
+    stream = JsonStream(bare=True)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    chars: list[str] = []
-    closers: list[str] = []
-    in_string = False
-    escaped = False
-    for char in text:
-        new_char = char
-        if in_string:
-            if char == '"' and not escaped:
-                in_string = False
-            elif char == "\n" and not escaped:
-                new_char = "\\n"
-            elif char == "\\":
-                escaped = not escaped
-            else:
-                escaped = False
-        elif char == '"':
-            in_string = True
-            escaped = False
-        elif char == "{":
-            closers.append("}")
-        elif char == "[":
-            closers.append("]")
-        elif char in "}]":
-            if not closers or closers[-1] != char:
-                raise RunnablesValueError(f"unbalanced {char!r} in partial JSON")
-            closers.pop()
-        chars.append(new_char)
-    if in_string:
-        if escaped:
-            chars.pop()
-        chars.append('"')
-    tail = "".join(reversed(closers))
-    while chars:
-        try:
-            return json.loads("".join(chars) + tail)
-        except json.JSONDecodeError:
-            chars.pop()
-    raise RunnablesValueError("no JSON value in the partial text")
+        stream.feed(text)
+    except JsonTextError as error:
+        raise _invalid(error, text) from None
+    if not stream.started:
+        raise OutputParserException(f"no JSON value yet in {_short(text)!r}", text)
+    return stream.partial()
 
 
 class _JsonStream:
-    """Accumulates text chunks and reports each new partial JSON value."""
+    """Reads the chunks once, as they come, and reports each visible change."""
 
-    def __init__(self) -> None:
-        self.text = ""
-        self.last: Any = _MISSING
+    def __init__(self, *, diff: bool) -> None:
+        self.chunks: list[str] = []
+        self.json = JsonStream(diff=diff)
+        self.diff = diff
+        self.reported = False
 
-    def feed(self, chunk: str) -> list[Any]:
-        self.text += chunk
-        candidate = _partial_candidate(self.text)
-        if candidate is None:
-            return []
+    def feed(self, chunk: str) -> Any:
+        self.chunks.append(chunk)
         try:
-            value = parse_partial_json(candidate)
-        except ValueError:
-            return []
-        return self._changed(value)
+            change = self.json.feed(chunk)
+        except JsonTextError as error:
+            raise _invalid(error, "".join(self.chunks)) from None
+        if change is not NOTHING:
+            self.reported = True
+        return change
 
-    def finish(self) -> list[Any]:
-        return self._changed(parse_json_markdown(self.text))
-
-    def _changed(self, value: Any) -> list[Any]:
-        if self.last is not _MISSING and value == self.last:
-            return []
-        self.last = value
-        return [value]
+    def finish(self) -> Any:
+        value = parse_json_markdown("".join(self.chunks))
+        if self.reported:
+            return NOTHING
+        self.reported = True
+        return [{"op": "replace", "path": "", "value": value}] if self.diff else value
 
 
 @attrs.frozen
 class JsonOutputParser(BaseOutputParser[Any]):
     """Parse JSON output (a Markdown ``` fence and text around it are tolerated).
 
-    Streaming yields the partial value each time the JSON text grown so far parses to
-    something new (open strings, arrays and objects closed); the last chunk is the full
-    parse. Each chunk is a whole snapshot, not a delta.
+    Streaming reads each chunk once and yields the partial value each time a consumer
+    would see it change: a container opens, a value starts or completes, a string or
+    number grows (open strings, arrays and objects closed; an incomplete key, literal or
+    escape left out). A string over 256 characters is shown again once it has grown by
+    1/256 of its length, so that streaming stays linear. Snapshots share the parts that
+    are complete: treat them as read-only. With ``diff=True`` each chunk is instead a list
+    of JSON Patch (RFC 6902) operations from the previous value to the new one, as
+    LangChain's ``diff`` mode yields. An answer that is not ``{...}`` or ``[...]`` (a
+    scalar, or one behind prose and a fence) is yielded once it has all arrived.
     """
+
+    diff: bool = False
 
     def parse(self, text: str) -> Any:
         return parse_json_markdown(text)
@@ -258,20 +211,26 @@ class JsonOutputParser(BaseOutputParser[Any]):
         return "Return a JSON object."
 
     def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[Any]:
-        stream = _JsonStream()
+        stream = _JsonStream(diff=self.diff)
         for chunk in inputs:
-            yield from stream.feed(_text(chunk))
-        yield from stream.finish()
+            change = stream.feed(_text(chunk))
+            if change is not NOTHING:
+                yield change
+        change = stream.finish()
+        if change is not NOTHING:
+            yield change
 
     async def _atransform(
         self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext
     ) -> AsyncIterator[Any]:
-        stream = _JsonStream()
+        stream = _JsonStream(diff=self.diff)
         async for chunk in inputs:
-            for value in stream.feed(_text(chunk)):
-                yield value
-        for value in stream.finish():
-            yield value
+            change = stream.feed(_text(chunk))
+            if change is not NOTHING:
+                yield change
+        change = stream.finish()
+        if change is not NOTHING:
+            yield change
 
 
 # --------------------------------------------------------------------------- list
