@@ -59,19 +59,27 @@ def _pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
-def _number(token: str, position: int) -> int | float:
+class _Refused(ValueError):
+    """A JSON number or constant that the parsers refuse (their position is added later)."""
+
+
+def _number(token: str) -> int | float:
     """The value of a complete JSON number token, refusing what Python cannot hold exactly."""
     if _NUMBER.fullmatch(token) is None:
-        raise JsonTextError(f"invalid number {token[:40]!r}", position)
+        raise _Refused(f"invalid number {token[:40]!r}")
     if "." in token or "e" in token or "E" in token:
-        value = float(token)
-        if math.isinf(value):
-            raise JsonTextError(f"number out of range {token[:40]!r}", position)
-        return value
+        return _float(token)
     try:
         return int(token)
     except ValueError:  # longer than sys.get_int_max_str_digits()
-        raise JsonTextError(f"number too large ({len(token)} characters)", position) from None
+        raise _Refused(f"number too large ({len(token)} digits)") from None
+
+
+def _float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise _Refused(f"number out of range {token[:40]!r}")
+    return value
 
 
 class JsonStream:
@@ -88,7 +96,7 @@ class JsonStream:
         self._diff = diff
         self._state = _VALUE if bare else _START
         self._fenced = False
-        self._offset = 0  # characters fed before the current chunk
+        self.chunks: list[str] = []  # the text so far
         self._depth_limit = sys.getrecursionlimit()
         # open containers, innermost last: [container, key in it or None, JSON pointer]
         self._stack: list[list[Any]] = []
@@ -98,8 +106,8 @@ class JsonStream:
         self._pending_op: dict[str, Any] | None = None
         # the pending token
         self._parts: list[str] = []
-        self._length = 0  # characters in _parts
-        self._start = 0  # where the token started
+        self._length = 0  # characters in a pending number or literal
+        self._start = (0, 0)  # where the token started: (chunks read, index in the last)
         self._key_mode = False
         self._high = ""  # a high surrogate waiting for its low half
         self._hex = ""
@@ -119,12 +127,13 @@ class JsonStream:
         """Read one chunk; return the change it made visible, or `NOTHING`."""
         # Fast paths for the commonest chunks: plain text inside a string, and one
         # character of space between tokens.
+        self.chunks.append(chunk)
         if self._state == _STRING and '"' not in chunk and "\\" not in chunk:
-            self._offset += len(chunk)
-            self._append(chunk)
+            if self._high:
+                self._append("")
+            self._parts.append(chunk)
             return NOTHING if self._key_mode else self._report()
         if chunk in _SPACE and self._state in _SPACED:
-            self._offset += 1
             return NOTHING
         i = 0
         n = len(chunk)
@@ -212,7 +221,7 @@ class JsonStream:
             elif state == _LITERAL:
                 word = self._literal
                 if char != word[self._length]:
-                    raise JsonTextError("Expecting value", self._start)
+                    raise JsonTextError("Expecting value", self._position(self._start))
                 self._length += 1
                 if self._length == len(word):
                     self._place(self._literal_value, self._literal_value)
@@ -220,7 +229,6 @@ class JsonStream:
                 i += 1
             else:
                 i = self._outside(state, chunk, i)
-        self._offset += n
         return self._report()
 
     def _outside(self, state: int, chunk: str, i: int) -> int:
@@ -274,7 +282,7 @@ class JsonStream:
         elif char == "-" or "0" <= char <= "9":
             self._parts = [char]
             self._length = 1
-            self._start = self._offset + i
+            self._start = (len(self.chunks), i)
             self._shown = NOTHING
             self._state = _NUMBER_STATE
         elif char == "{" or char == "[":
@@ -287,15 +295,14 @@ class JsonStream:
         elif char in _LITERALS:
             self._literal, self._literal_value = _LITERALS[char]
             self._length = 1
-            self._start = self._offset + i
+            self._start = (len(self.chunks), i)
             self._state = _LITERAL
         else:
             self._fail("Expecting value", i)
 
     def _begin_string(self, i: int, *, key: bool) -> None:
-        self._parts = []
-        self._length = 0
-        self._start = self._offset + i
+        self._parts = [""]  # the string as last shown, then the parts added since
+        self._start = (len(self.chunks), i)
         self._key_mode = key
         self._state = _STRING
         if not key:
@@ -306,10 +313,8 @@ class JsonStream:
     def _append(self, text: str) -> None:
         if self._high:
             self._parts.append(self._high)
-            self._length += 1
             self._high = ""
         self._parts.append(text)
-        self._length += len(text)
 
     def _unicode(self, code: int) -> None:
         if self._high:
@@ -339,7 +344,7 @@ class JsonStream:
 
     def _end_number(self) -> None:
         token = "".join(self._parts)
-        value = _number(token, self._start)
+        value = self._number(token)
         if type(value) is not type(self._shown) or value != self._shown:
             self._place_pending(value)
         self._after_value()
@@ -419,8 +424,8 @@ class JsonStream:
         return what changed since the last report."""
         state = self._state
         if state in (_STRING, _ESCAPE, _UNICODE):
-            shown = self._shown_length
-            if not self._key_mode and self._length - shown >= (shown >> 8 or 1):
+            # parts added since the string was last shown (each is at least a character)
+            if not self._key_mode and len(self._parts) - 1 >= (self._shown_length >> 8 or 1):
                 text = "".join(self._parts)
                 self._parts = [text]
                 self._shown_length = len(text)
@@ -433,7 +438,7 @@ class JsonStream:
                 match = _NUMBER.match(token)
                 if match is None:
                     return self._changes()
-                value = _number(match.group(), self._start)
+                value = self._number(match.group())
             shown = self._shown
             if type(value) is not type(shown) or value != shown:
                 self._place_pending(value)
@@ -467,27 +472,33 @@ class JsonStream:
             return self._root
         return inner
 
+    def end(self) -> Any:
+        """The change the end of the text makes (a number at the very end is complete);
+        called once the whole text has been read as valid."""
+        if self._state == _NUMBER_STATE:
+            self._end_number()
+        return self._changes()
+
     @property
     def started(self) -> bool:
         """Whether any part of a value has been shown yet."""
         return self._root is not NOTHING
 
     def _fail(self, reason: str, i: int) -> NoReturn:
-        raise JsonTextError(reason, self._offset + i)
+        raise JsonTextError(reason, self._position((len(self.chunks), i)))
+
+    def _position(self, mark: tuple[int, int]) -> int:
+        """The offset in the whole text of index ``mark[1]`` of chunk number ``mark[0]``."""
+        return sum(map(len, self.chunks[: mark[0] - 1])) + mark[1]
+
+    def _number(self, token: str) -> int | float:
+        try:
+            return _number(token)
+        except _Refused as refused:
+            raise JsonTextError(str(refused), self._position(self._start)) from None
 
 
 # ---------------------------------------------------------------------- complete text
-
-
-class _Refused(ValueError):
-    pass
-
-
-def _float(token: str) -> float:
-    value = float(token)
-    if math.isinf(value):
-        raise _Refused(f"number out of range {token[:40]!r}")
-    return value
 
 
 def _constant(name: str) -> NoReturn:

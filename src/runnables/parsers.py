@@ -164,26 +164,19 @@ class _JsonStream:
     """Reads the chunks once, as they come, and reports each visible change."""
 
     def __init__(self, *, diff: bool) -> None:
-        self.chunks: list[str] = []
         self.json = JsonStream(diff=diff)
         self.diff = diff
-        self.reported = False
 
     def feed(self, chunk: str) -> Any:
-        self.chunks.append(chunk)
         try:
-            change = self.json.feed(chunk)
+            return self.json.feed(chunk)
         except JsonTextError as error:
-            raise _invalid(error, "".join(self.chunks)) from None
-        if change is not NOTHING:
-            self.reported = True
-        return change
+            raise _invalid(error, "".join(self.json.chunks)) from None
 
     def finish(self) -> Any:
-        value = parse_json_markdown("".join(self.chunks))
-        if self.reported:
-            return NOTHING
-        self.reported = True
+        value = parse_json_markdown("".join(self.json.chunks))
+        if self.json.started:
+            return self.json.end()
         return [{"op": "replace", "path": "", "value": value}] if self.diff else value
 
 
@@ -241,19 +234,23 @@ def _items(text: str) -> list[str]:
 
 
 class _ListStream:
+    """Yields each item once the comma after it arrives; only new text is searched."""
+
     def __init__(self) -> None:
-        self.buffer = ""
+        self.parts: list[str] = []  # the text since the last comma
 
     def feed(self, chunk: str) -> list[list[str]]:
-        self.buffer += chunk
-        head, comma, rest = self.buffer.rpartition(",")
-        if not comma:
+        comma = chunk.rfind(",")
+        if comma < 0:
+            self.parts.append(chunk)
             return []
-        self.buffer = rest
+        self.parts.append(chunk[:comma])
+        head = "".join(self.parts)
+        self.parts = [chunk[comma + 1 :]]
         return [[item] for item in _items(head)]
 
     def finish(self) -> list[list[str]]:
-        return [[item] for item in _items(self.buffer)]
+        return [[item] for item in _items("".join(self.parts))]
 
 
 @attrs.frozen
@@ -340,6 +337,15 @@ class AttrsOutputParser(BaseOutputParser[T]):
             raise OutputParserException(
                 f"output does not fit {self.schema.title}:\n{lines}\nin {_short(text)!r}", text
             ) from exc
+
+    def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[T]:
+        # The texts are joined once: adding up message chunks would copy the text each time.
+        yield self.parse("".join([_text(chunk) for chunk in inputs]))
+
+    async def _atransform(
+        self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext
+    ) -> AsyncIterator[T]:
+        yield self.parse("".join([_text(chunk) async for chunk in inputs]))
 
     def get_format_instructions(self) -> str:
         document = self.schema.json_schema()
