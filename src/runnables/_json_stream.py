@@ -158,7 +158,8 @@ class JsonStream:
                 if char in _WS:
                     i += 1
                 elif char == ",":
-                    self._state = _KEY if type(self._stack[-1][0]) is dict else _VALUE
+                    # (a list's frame has no key; an object's has one after its first value)
+                    self._state = _VALUE if self._stack[-1][1] is None else _KEY
                     i += 1
                 elif char == "}" or char == "]":
                     self._close(char, i)

@@ -295,6 +295,8 @@ class CommaSeparatedListOutputParser(BaseOutputParser[list[str]]):
 
 # --------------------------------------------------------------------------- attrs
 
+_SHOWN_ERRORS = 10  # failing paths listed in an error message; the rest are counted
+
 _FORMAT_INSTRUCTIONS = """The output should be a JSON instance that conforms to the JSON schema below.
 
 As an example, for the schema {{"type": "object", "properties": {{"foo": {{"type": "array", \
@@ -313,8 +315,8 @@ class AttrsOutputParser(BaseOutputParser[T]):
     """JSON output (fences tolerated) validated into an instance of the attrs class ``cls``.
 
     Invalid JSON, or data that does not fit the class, raises `OutputParserException`
-    whose message lists every failing path (``$.age: expected int, got str``); the
-    `SchemaError` is its ``__cause__``.
+    whose message lists the failing paths (``$.age: expected int, got str``; the first ten,
+    then how many more); the `SchemaError`, with all of them, is its ``__cause__``.
     """
 
     cls: type[T]
@@ -333,7 +335,10 @@ class AttrsOutputParser(BaseOutputParser[T]):
         try:
             return self.schema.validate(data)
         except SchemaError as exc:
-            lines = "\n".join(f"  {error}" for error in exc.errors)
+            shown = exc.errors[:_SHOWN_ERRORS]
+            lines = "\n".join(f"  {error}" for error in shown)
+            if len(exc.errors) > len(shown):
+                lines += f"\n  ... and {len(exc.errors) - len(shown)} more"
             raise OutputParserException(
                 f"output does not fit {self.schema.title}:\n{lines}\nin {_short(text)!r}", text
             ) from exc
