@@ -43,6 +43,7 @@ _NOT_WS = re.compile(r"[^ \t\n\r]")
 _START, _PROSE, _TAG_STATE, _VALUE, _FIRST_VALUE, _FIRST_KEY, _KEY = range(7)
 _STRING, _ESCAPE, _UNICODE, _NUMBER_STATE, _LITERAL, _COLON, _AFTER = range(7, 14)
 _TRAIL, _CLOSE, _DONE = range(14, 17)
+_GROWING = frozenset((_STRING, _ESCAPE, _UNICODE, _NUMBER_STATE))
 _SPACED = frozenset((_START, _VALUE, _FIRST_VALUE, _FIRST_KEY, _KEY, _COLON, _AFTER, _TRAIL))
 
 
@@ -120,6 +121,20 @@ class JsonStream:
         self._shown_length = 0
         self._tail = ""  # the last characters of prose (a fence may span chunks)
         self._backticks = 0
+        by_state = {
+            _STRING: self._read_string,
+            _AFTER: self._read_after,
+            _VALUE: self._read_value,
+            _FIRST_VALUE: self._read_value,
+            _NUMBER_STATE: self._read_number,
+            _KEY: self._read_key,
+            _FIRST_KEY: self._read_key,
+            _COLON: self._read_colon,
+            _ESCAPE: self._read_escape,
+            _UNICODE: self._read_unicode,
+            _LITERAL: self._read_literal,
+        }
+        self._readers = [by_state.get(state, self._read_outside) for state in range(_DONE + 1)]
 
     # ------------------------------------------------------------------ reading
 
@@ -128,109 +143,120 @@ class JsonStream:
         # Fast paths for the commonest chunks: plain text inside a string, and one
         # character of space between tokens.
         self.chunks.append(chunk)
-        if self._state == _STRING and '"' not in chunk and "\\" not in chunk:
+        state = self._state
+        if state == _STRING and '"' not in chunk and "\\" not in chunk:
             if self._high:
                 self._append("")
             self._parts.append(chunk)
             return NOTHING if self._key_mode else self._report()
-        if chunk in _SPACE and self._state in _SPACED:
+        if chunk in _SPACE and state in _SPACED:
             return NOTHING
+        readers = self._readers
         i = 0
         n = len(chunk)
         while i < n:
-            state = self._state
-            if state == _STRING:
-                quote = chunk.find('"', i)
-                backslash = chunk.find("\\", i, quote if quote >= 0 else n)
-                stop = backslash if backslash >= 0 else quote if quote >= 0 else n
-                if stop > i:
-                    self._append(chunk[i:stop])
-                    i = stop
-                    continue
-                if backslash == i:
-                    self._state = _ESCAPE
-                else:
-                    self._end_string()
-                i += 1
-                continue
-            char = chunk[i]
-            if state == _AFTER:
-                if char in _WS:
-                    i += 1
-                elif char == ",":
-                    # (a list's frame has no key; an object's has one after its first value)
-                    self._state = _VALUE if self._stack[-1][1] is None else _KEY
-                    i += 1
-                elif char == "}" or char == "]":
-                    self._close(char, i)
-                    i += 1
-                else:
-                    self._fail("Expecting ',' delimiter", i)
-            elif state in (_VALUE, _FIRST_VALUE):
-                if char in _WS:
-                    i += 1
-                elif char == "]" and state == _FIRST_VALUE:
-                    self._close(char, i)
-                    i += 1
-                else:
-                    self._begin_value(char, i)
-                    i += 1
-            elif state == _NUMBER_STATE:
-                if char in _NUMBER_CHARS:
-                    self._parts.append(char)
-                    self._length += 1
-                    i += 1
-                else:
-                    self._end_number()
-            elif state in (_FIRST_KEY, _KEY):
-                if char in _WS:
-                    i += 1
-                elif char == '"':
-                    self._begin_string(i, key=True)
-                    i += 1
-                elif char == "}" and state == _FIRST_KEY:
-                    self._close(char, i)
-                    i += 1
-                else:
-                    self._fail("Expecting property name enclosed in double quotes", i)
-            elif state == _COLON:
-                if char in _WS:
-                    i += 1
-                elif char == ":":
-                    self._state = _VALUE
-                    i += 1
-                else:
-                    self._fail("Expecting ':' delimiter", i)
-            elif state == _ESCAPE:
-                if char == "u":
-                    self._hex = ""
-                    self._state = _UNICODE
-                elif char in _ESCAPES:
-                    self._append(_ESCAPES[char])
-                    self._state = _STRING
-                else:
-                    self._fail("Invalid \\escape", i - 1)
-                i += 1
-            elif state == _UNICODE:
-                if char not in _HEX:
-                    self._fail("Invalid \\uXXXX escape", i - 2 - len(self._hex))
-                self._hex += char
-                if len(self._hex) == 4:
-                    self._unicode(int(self._hex, 16))
-                    self._state = _STRING
-                i += 1
-            elif state == _LITERAL:
-                word = self._literal
-                if char != word[self._length]:
-                    raise JsonTextError("Expecting value", self._position(self._start))
-                self._length += 1
-                if self._length == len(word):
-                    self._place(self._literal_value, self._literal_value)
-                    self._after_value()
-                i += 1
-            else:
-                i = self._outside(state, chunk, i)
-        return self._report()
+            i = readers[self._state](chunk, i)
+        if self._changed or self._state in _GROWING:
+            return self._report()
+        return NOTHING
+
+    # Each reader reads from ``chunk[i]`` in its state and returns where to go on.
+
+    def _read_string(self, chunk: str, i: int) -> int:
+        quote = chunk.find('"', i)
+        backslash = chunk.find("\\", i, quote if quote >= 0 else len(chunk))
+        stop = backslash if backslash >= 0 else quote if quote >= 0 else len(chunk)
+        if stop > i:
+            self._append(chunk[i:stop])
+            return stop
+        if backslash == i:
+            self._state = _ESCAPE
+        else:
+            self._end_string()
+        return i + 1
+
+    def _read_after(self, chunk: str, i: int) -> int:
+        char = chunk[i]
+        if char == ",":
+            # (a list's frame has no key; an object's has one after its first value)
+            self._state = _VALUE if self._stack[-1][1] is None else _KEY
+        elif char == "}" or char == "]":
+            self._close(char, i)
+        elif char not in _SPACE:
+            self._fail("Expecting ',' delimiter", i)
+        return i + 1
+
+    def _read_value(self, chunk: str, i: int) -> int:
+        char = chunk[i]
+        if char in _SPACE:
+            return i + 1
+        if char == "]" and self._state == _FIRST_VALUE:
+            self._close(char, i)
+        else:
+            self._begin_value(char, i)
+        return i + 1
+
+    def _read_number(self, chunk: str, i: int) -> int:
+        char = chunk[i]
+        if char in _NUMBER_CHARS:
+            self._parts.append(char)
+            self._length += 1
+            return i + 1
+        self._end_number()
+        return i
+
+    def _read_key(self, chunk: str, i: int) -> int:
+        char = chunk[i]
+        if char == '"':
+            self._begin_string(i, key=True)
+        elif char == "}" and self._state == _FIRST_KEY:
+            self._close(char, i)
+        elif char not in _SPACE:
+            self._fail("Expecting property name enclosed in double quotes", i)
+        return i + 1
+
+    def _read_colon(self, chunk: str, i: int) -> int:
+        char = chunk[i]
+        if char == ":":
+            self._state = _VALUE
+        elif char not in _SPACE:
+            self._fail("Expecting ':' delimiter", i)
+        return i + 1
+
+    def _read_escape(self, chunk: str, i: int) -> int:
+        char = chunk[i]
+        if char == "u":
+            self._hex = ""
+            self._state = _UNICODE
+        elif char in _ESCAPES:
+            self._append(_ESCAPES[char])
+            self._state = _STRING
+        else:
+            self._fail("Invalid \\escape", i - 1)
+        return i + 1
+
+    def _read_unicode(self, chunk: str, i: int) -> int:
+        char = chunk[i]
+        if char not in _HEX:
+            self._fail("Invalid \\uXXXX escape", i - 2 - len(self._hex))
+        self._hex += char
+        if len(self._hex) == 4:
+            self._unicode(int(self._hex, 16))
+            self._state = _STRING
+        return i + 1
+
+    def _read_literal(self, chunk: str, i: int) -> int:
+        word = self._literal
+        if chunk[i] != word[self._length]:
+            raise JsonTextError("Expecting value", self._position(self._start))
+        self._length += 1
+        if self._length == len(word):
+            self._place(self._literal_value, self._literal_value)
+            self._after_value()
+        return i + 1
+
+    def _read_outside(self, chunk: str, i: int) -> int:
+        return self._outside(self._state, chunk, i)
 
     def _outside(self, state: int, chunk: str, i: int) -> int:
         """Read text around the JSON value: leading space, prose, a fence, what follows."""
@@ -433,29 +459,21 @@ class JsonStream:
                 self._place_pending(text)
         elif state == _NUMBER_STATE and self._length <= _NUMBER_PREVIEW:
             token = "".join(self._parts)
-            if token.isdigit():
-                value: Any = int(token)
-            else:
-                match = _NUMBER.match(token)
-                if match is None:
-                    return self._changes()
-                value = self._number(match.group())
-            shown = self._shown
-            if type(value) is not type(shown) or value != shown:
-                self._place_pending(value)
-        return self._changes()
-
-    def _changes(self) -> Any:
+            digits = token.isdigit()
+            match = None if digits else _NUMBER.match(token)
+            if digits or match is not None:
+                value = self._number(token if match is None else match.group())
+                shown = self._shown
+                if type(value) is not type(shown) or value != shown:
+                    self._place_pending(value)
+        if not self._changed:
+            return NOTHING
+        self._changed = False
         if self._diff:
-            if not self._ops:
-                return NOTHING
             ops = self._ops
             self._ops = []
             self._pending_op = None
             return ops
-        if not self._changed:
-            return NOTHING
-        self._changed = False
         return self.partial()
 
     # ------------------------------------------------------------------ results
@@ -478,7 +496,7 @@ class JsonStream:
         called once the whole text has been read as valid."""
         if self._state == _NUMBER_STATE:
             self._end_number()
-        return self._changes()
+        return self._report()
 
     @property
     def started(self) -> bool:

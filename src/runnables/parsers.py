@@ -160,24 +160,13 @@ def parse_partial_json(text: str) -> Any:
     return stream.partial()
 
 
-class _JsonStream:
-    """Reads the chunks once, as they come, and reports each visible change."""
-
-    def __init__(self, *, diff: bool) -> None:
-        self.json = JsonStream(diff=diff)
-        self.diff = diff
-
-    def feed(self, chunk: str) -> Any:
-        try:
-            return self.json.feed(chunk)
-        except JsonTextError as error:
-            raise _invalid(error, "".join(self.json.chunks)) from None
-
-    def finish(self) -> Any:
-        value = parse_json_markdown("".join(self.json.chunks))
-        if self.json.started:
-            return self.json.end()
-        return [{"op": "replace", "path": "", "value": value}] if self.diff else value
+def _json_end(stream: JsonStream, *, diff: bool) -> Any:
+    """What a JSON stream yields last: the whole value if nothing showed yet, else the
+    change the end of the text makes. Raises if the whole text is not a JSON answer."""
+    value = parse_json_markdown("".join(stream.chunks))
+    if stream.started:
+        return stream.end()
+    return [{"op": "replace", "path": "", "value": value}] if diff else value
 
 
 @attrs.frozen
@@ -204,24 +193,31 @@ class JsonOutputParser(BaseOutputParser[Any]):
         return "Return a JSON object."
 
     def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[Any]:
-        stream = _JsonStream(diff=self.diff)
-        for chunk in inputs:
-            change = stream.feed(_text(chunk))
-            if change is not NOTHING:
-                yield change
-        change = stream.finish()
+        stream = JsonStream(diff=self.diff)
+        feed = stream.feed
+        try:
+            for chunk in inputs:
+                change = feed(chunk if type(chunk) is str else _text(chunk))
+                if change is not NOTHING:
+                    yield change
+        except JsonTextError as error:
+            raise _invalid(error, "".join(stream.chunks)) from None
+        change = _json_end(stream, diff=self.diff)
         if change is not NOTHING:
             yield change
 
     async def _atransform(
         self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext
     ) -> AsyncIterator[Any]:
-        stream = _JsonStream(diff=self.diff)
-        async for chunk in inputs:
-            change = stream.feed(_text(chunk))
-            if change is not NOTHING:
-                yield change
-        change = stream.finish()
+        stream = JsonStream(diff=self.diff)
+        try:
+            async for chunk in inputs:
+                change = stream.feed(_text(chunk))
+                if change is not NOTHING:
+                    yield change
+        except JsonTextError as error:
+            raise _invalid(error, "".join(stream.chunks)) from None
+        change = _json_end(stream, diff=self.diff)
         if change is not NOTHING:
             yield change
 
