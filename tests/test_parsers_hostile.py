@@ -143,6 +143,28 @@ def test_streamed_values_are_prefixes_and_end_at_json_loads(case: tuple[str, lis
 
 
 @settings(max_examples=100, deadline=None)
+@given(
+    st.lists(json_values, min_size=3, max_size=25).map(json.dumps),
+    st.integers(65, 600),
+    st.integers(0, 64),
+)
+def test_containers_a_big_chunk_holds_whole_are_read_at_once(text: str, size: int, skip: int) -> None:
+    """A container that a chunk holds entirely is handed to the `json` module's scanner;
+    one that goes on in the next chunk is read character by character, as before."""
+    _check_stream(text, [text[:skip], *_split(text[skip:], size)] if skip else _split(text, size))
+
+
+@pytest.mark.parametrize("bad", ["NaN", "1e400", "[1,]", '{"a" 1}', "9" * 5000, "[" * 2000])
+def test_bad_text_inside_a_big_chunk_is_refused(bad: str) -> None:
+    text = f'[{{"pad": "{"x" * 80}"}}, [{bad}], [1]]'
+    with pytest.raises(OutputParserException):
+        JsonOutputParser().invoke(text)
+    for size in (1, 200, len(text)):
+        with pytest.raises(OutputParserException):
+            _stream(_split(text, size))
+
+
+@settings(max_examples=100, deadline=None)
 @given(chunked_json(json_values), st.sampled_from(["```json\n{}\n```", "Sure:\n```\n{}```\nBye"]))
 def test_fenced_answers_stream_to_json_loads(case: tuple[str, list[str]], frame: str) -> None:
     text, _ = case

@@ -22,6 +22,8 @@ NOTHING: Any = object()
 
 # A string longer than this many characters is shown again only once it has grown by
 # 1/256 of its length: each showing copies it, so this keeps streaming linear.
+# A container starting this many characters before the end of a chunk is first tried whole.
+_WHOLE = 64
 # A number is shown while it grows only up to this many characters (converting it is linear).
 _NUMBER_PREVIEW = 100
 
@@ -121,6 +123,7 @@ class JsonStream:
         self._shown_length = 0
         self._tail = ""  # the last characters of prose (a fence may span chunks)
         self._backticks = 0
+        self._spent = 0  # characters that attempts to read a whole container covered
         by_state = {
             _STRING: self._read_string,
             _AFTER: self._read_after,
@@ -152,6 +155,7 @@ class JsonStream:
         if chunk in _SPACE and state in _SPACED:
             return NOTHING
         readers = self._readers
+        self._spent = 0
         i = 0
         n = len(chunk)
         while i < n:
@@ -192,8 +196,35 @@ class JsonStream:
             return i + 1
         if char == "]" and self._state == _FIRST_VALUE:
             self._close(char, i)
+        elif (
+            (char == "{" or char == "[")
+            and len(chunk) - i > _WHOLE
+            and self._spent < 4 * len(chunk)
+            and len(self._stack) < self._depth_limit
+        ):
+            return self._read_whole(chunk, i)
         else:
             self._begin_value(char, i)
+        return i + 1
+
+    def _read_whole(self, chunk: str, i: int) -> int:
+        """Read a container that the chunk holds entirely with the `json` module's scanner.
+
+        If the container does not end in this chunk (or is invalid) it is read character
+        by character instead; the text the failed attempts covered is counted, and
+        attempts stop at four times the chunk, so reading stays linear.
+        """
+        try:
+            value, end = _DECODER.raw_decode(chunk, i)
+        except json.JSONDecodeError as exc:
+            self._spent += exc.pos - i
+        except (ValueError, RecursionError):
+            self._spent += len(chunk) - i
+        else:
+            self._place(value, value)
+            self._after_value()
+            return end
+        self._begin_value(chunk[i], i)
         return i + 1
 
     def _read_number(self, chunk: str, i: int) -> int:
