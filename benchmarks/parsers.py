@@ -25,7 +25,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from runnables.parsers import CommaSeparatedListOutputParser, JsonOutputParser, OutputParserException
+from runnables.parsers import (
+    CommaSeparatedListOutputParser,
+    JsonOutputParser,
+    OutputParserException,
+    StrOutputParser,
+)
 
 GOAL = 20.0  # streaming may cost at most this many json.loads of the same text
 
@@ -37,7 +42,14 @@ def records(size: int) -> str:
     while len(text) < size:
         base = len(items)
         items.extend(
-            {"id": i, "name": f"user {i}", "tags": ["a", "bb"], "score": i * 1.5, "ok": i % 2 == 0, "note": None}
+            {
+                "id": i,
+                "name": f"user {i}",
+                "tags": ["a", "bb"],
+                "score": i * 1.5,
+                "ok": i % 2 == 0,
+                "note": None,
+            }
             for i in range(base, base + max(1, (size - len(text)) // 90))
         )
         text = json.dumps(items)
@@ -102,29 +114,101 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((name, seconds, None if baseline is None else seconds / baseline, goal))
 
     row(f"json.loads, {len(big):,} chars", loads_big, None, None)
-    row("JsonOutputParser(diff=True), 1-char chunks", best(drain(JsonOutputParser(diff=True), one_char), rounds), loads_big, GOAL)
-    row("JsonOutputParser(), 1 KB chunks (~1000 snapshots)", best(drain(JsonOutputParser(), split(big, 1024)), rounds), loads_big, GOAL)
-    row("JsonOutputParser(), whole text in one chunk", best(drain(JsonOutputParser(), [big]), rounds), loads_big, None)
-    row("JsonOutputParser().invoke", best(lambda: JsonOutputParser().invoke(big), rounds), loads_big, None)
+    row(
+        "floor: StrOutputParser, 1-char chunks (a chunk through a parser)",
+        best(drain(StrOutputParser(), one_char), rounds),
+        loads_big,
+        None,
+    )
+    row(
+        "JsonOutputParser(diff=True), 1-char chunks",
+        best(drain(JsonOutputParser(diff=True), one_char), rounds),
+        loads_big,
+        GOAL,
+    )
+    row(
+        "JsonOutputParser(), 1 KB chunks (~1000 snapshots)",
+        best(drain(JsonOutputParser(), split(big, 1024)), rounds),
+        loads_big,
+        GOAL,
+    )
+    row(
+        "JsonOutputParser(), whole text in one chunk",
+        best(drain(JsonOutputParser(), [big]), rounds),
+        loads_big,
+        None,
+    )
+    row(
+        "JsonOutputParser().invoke",
+        best(lambda: JsonOutputParser().invoke(big), rounds),
+        loads_big,
+        None,
+    )
     row(f"json.loads, {len(small):,} chars", loads_small, None, None)
     small_chunks = list(small)
-    row("JsonOutputParser(), 1-char chunks, every snapshot", best(drain(JsonOutputParser(), small_chunks), rounds), loads_small, None)
-    row("JsonOutputParser(diff=True), 1-char chunks", best(drain(JsonOutputParser(diff=True), small_chunks), rounds), loads_small, None)
+    row(
+        "JsonOutputParser(), 1-char chunks, every snapshot",
+        best(drain(JsonOutputParser(), small_chunks), rounds),
+        loads_small,
+        None,
+    )
+    row(
+        "floor: StrOutputParser, 1-char chunks (a chunk through a parser)",
+        best(drain(StrOutputParser(), one_char), rounds),
+        loads_big,
+        None,
+    )
+    row(
+        "JsonOutputParser(diff=True), 1-char chunks",
+        best(drain(JsonOutputParser(diff=True), small_chunks), rounds),
+        loads_small,
+        None,
+    )
     try:
         from langchain_core.output_parsers import JsonOutputParser as LangChainJsonOutputParser
     except ImportError:
         print("langchain-core is not installed: its rows are left out", file=sys.stderr)
     else:
-        row("langchain-core JsonOutputParser(), 1-char chunks", best(drain(LangChainJsonOutputParser(), small_chunks), 1), loads_small, None)
-        row("langchain-core JsonOutputParser(diff=True), 1-char chunks", best(drain(LangChainJsonOutputParser(diff=True), small_chunks), 1), loads_small, None)
+        row(
+            "langchain-core JsonOutputParser(), 1-char chunks",
+            best(drain(LangChainJsonOutputParser(), small_chunks), 1),
+            loads_small,
+            None,
+        )
+        row(
+            "langchain-core JsonOutputParser(diff=True), 1-char chunks",
+            best(drain(LangChainJsonOutputParser(diff=True), small_chunks), 1),
+            loads_small,
+            None,
+        )
 
     string = json.dumps({"s": "x" * 1_000_000})
-    row("hostile: one 1 MB string, 1-char chunks, snapshots", best(drain(JsonOutputParser(), list(string)), 1), None, None)
+    row(
+        "hostile: one 1 MB string, 1-char chunks, snapshots",
+        best(drain(JsonOutputParser(), list(string)), 1),
+        None,
+        None,
+    )
     prose = "[1] " + "some prose " * 100_000
-    row("hostile: [1] then 1 MB of prose, 4-char chunks", best(refused(JsonOutputParser(), split(prose, 4)), rounds), None, None)
-    row("hostile: 100,000 '[' in 1-char chunks", best(refused(JsonOutputParser(), list("[" * 100_000)), rounds), None, None)
+    row(
+        "hostile: [1] then 1 MB of prose, 4-char chunks",
+        best(refused(JsonOutputParser(), split(prose, 4)), rounds),
+        None,
+        None,
+    )
+    row(
+        "hostile: 100,000 '[' in 1-char chunks",
+        best(refused(JsonOutputParser(), list("[" * 100_000)), rounds),
+        None,
+        None,
+    )
     words = "x" * 1_000_000
-    row("CommaSeparatedListOutputParser, 1 MB without commas, 1-char chunks", best(drain(CommaSeparatedListOutputParser(), list(words)), rounds), None, None)
+    row(
+        "CommaSeparatedListOutputParser, 1 MB without commas, 1-char chunks",
+        best(drain(CommaSeparatedListOutputParser(), list(words)), rounds),
+        None,
+        None,
+    )
 
     failed = False
     print(f"{'workload':<66} {'time':>10} {'x loads':>9} {'goal':>7}  result")

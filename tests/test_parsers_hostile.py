@@ -148,7 +148,9 @@ def test_streamed_values_are_prefixes_and_end_at_json_loads(case: tuple[str, lis
     st.integers(65, 600),
     st.integers(0, 64),
 )
-def test_containers_a_big_chunk_holds_whole_are_read_at_once(text: str, size: int, skip: int) -> None:
+def test_containers_a_big_chunk_holds_whole_are_read_at_once(
+    text: str, size: int, skip: int
+) -> None:
     """A container that a chunk holds entirely is handed to the `json` module's scanner;
     one that goes on in the next chunk is read character by character, as before."""
     _check_stream(text, [text[:skip], *_split(text[skip:], size)] if skip else _split(text, size))
