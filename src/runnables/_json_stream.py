@@ -20,8 +20,9 @@ __all__ = ["NOTHING", "JsonStream", "JsonTextError", "decode"]
 
 NOTHING: Any = object()
 
-# A string longer than this many characters is shown again only once it has grown by
-# 1/256 of its length: each showing copies it, so this keeps streaming linear.
+# A growing string is shown again once it has grown by 1/_STRING_STEP of its length (every
+# character while it is shorter): each showing copies it, so streaming stays linear.
+_STRING_STEP = 256
 # A container starting this many characters before the end of a chunk is first tried whole.
 _WHOLE = 64
 # A number is shown while it grows only up to this many characters (converting it is linear).
@@ -482,8 +483,10 @@ class JsonStream:
         return what changed since the last report."""
         state = self._state
         if state in (_STRING, _ESCAPE, _UNICODE):
-            # parts added since the string was last shown (each is at least a character)
-            if not self._key_mode and len(self._parts) - 1 >= (self._shown_length >> 8 or 1):
+            # parts added since the string was last shown (at most two per character)
+            if not self._key_mode and len(self._parts) - 1 >= (
+                self._shown_length // _STRING_STEP or 1
+            ):
                 text = "".join(self._parts)
                 self._parts = [text]
                 self._shown_length = len(text)
