@@ -131,11 +131,12 @@ def _invalid(error: JsonTextError, text: str) -> OutputParserException:
 def parse_json_markdown(text: str) -> Any:
     """Parse JSON, possibly inside a Markdown ``` fence with text around it.
 
-    An answer starting with ``{`` or ``[`` is read as JSON (a fence inside one of its
-    strings is just text); otherwise the first fence holds the JSON, or with no fence the
-    whole answer does. Raises `OutputParserException` naming the reason, line, column and
-    character of the error: for invalid JSON, NaN or Infinity, a number that a float or
-    int cannot hold, or nesting deeper than Python's recursion limit.
+    An answer starting with ``{`` or ``[`` is that JSON and nothing else (a fence inside one
+    of its strings is just text); otherwise the first fence holds the JSON (text may follow
+    the closing fence), or with no fence the whole answer does. Raw control characters in
+    strings are accepted, as models write raw newlines. Raises `OutputParserException`
+    naming the reason, line, column and character for invalid JSON, NaN or Infinity, a
+    number a float or int cannot hold, and nesting deeper than Python's recursion limit.
     """
     try:
         return decode(text)
@@ -176,12 +177,15 @@ class JsonOutputParser(BaseOutputParser[Any]):
     Streaming reads each chunk once and yields the partial value each time a consumer
     would see it change: a container opens, a value starts or completes, a string or
     number grows (open strings, arrays and objects closed; an incomplete key, literal or
-    escape left out). A string over 256 characters is shown again once it has grown by
-    1/256 of its length, so that streaming stays linear. Snapshots share the parts that
-    are complete: treat them as read-only. With ``diff=True`` each chunk is instead a list
-    of JSON Patch (RFC 6902) operations from the previous value to the new one, as
-    LangChain's ``diff`` mode yields. An answer that is not ``{...}`` or ``[...]`` (a
-    scalar, or one behind prose and a fence) is yielded once it has all arrived.
+    escape left out), so each value shown is a prefix of the next. A string over 256
+    characters is shown again once it has grown by 1/256 of its length, which keeps
+    streaming linear. Snapshots share their completed parts with later ones: treat them as
+    read-only. With ``diff=True`` each chunk is instead a list of JSON Patch (RFC 6902)
+    operations from the previous value to the new one, as in LangChain's ``diff`` mode.
+    Values start to show once the answer opens with ``{`` or ``[``, or once a fence opens
+    after some prose; a bare scalar is yielded when the whole answer has arrived. Text that
+    can no longer be valid (prose after the JSON, a bad token, nesting past the limit)
+    raises as soon as it arrives.
     """
 
     diff: bool = False
