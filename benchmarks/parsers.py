@@ -153,12 +153,6 @@ def main(argv: list[str] | None = None) -> int:
         None,
     )
     row(
-        "floor: StrOutputParser, 1-char chunks (a chunk through a parser)",
-        best(drain(StrOutputParser(), one_char), rounds),
-        loads_big,
-        None,
-    )
-    row(
         "JsonOutputParser(diff=True), 1-char chunks",
         best(drain(JsonOutputParser(diff=True), small_chunks), rounds),
         loads_small,

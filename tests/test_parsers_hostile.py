@@ -447,3 +447,24 @@ def test_comma_list_stream_carries_text_between_commas() -> None:
     assert [item for items in out for item in items] == CommaSeparatedListOutputParser().invoke(
         "".join(chunks)
     )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("diff", [False, True])
+async def test_async_stream_matches_sync(diff: bool) -> None:
+    text = '```json\n{"a": [1, "x\\u00e9y", {"b": null}], "c": "```"}\n```'
+    chunks = _split(text, 3)
+
+    async def source() -> AsyncIterator[str]:
+        for chunk in chunks:
+            yield chunk
+
+    parser = JsonOutputParser(diff=diff)
+    assert [value async for value in parser.atransform(source())] == _stream(chunks, diff=diff)
+
+    async def bad() -> AsyncIterator[str]:
+        yield "[1] and more"
+
+    async with contextlib.aclosing(bad()) as source_of_bad:
+        with pytest.raises(OutputParserException, match="Extra data"):
+            [value async for value in parser.atransform(source_of_bad)]
