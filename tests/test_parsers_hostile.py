@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -282,6 +284,33 @@ def test_deep_nesting_is_refused(text: str, size: int) -> None:
         JsonOutputParser().invoke(text)
     with pytest.raises(OutputParserException, match="nested"):
         AttrsOutputParser(Box).invoke(text)
+
+
+def test_deep_nesting_is_refused_with_the_recursion_limit_raised() -> None:
+    """Python's json scanner recurses once per level: with the recursion limit raised it
+    would overflow the C stack and crash the process, so the parsers check first."""
+    script = """
+import sys
+from runnables.parsers import JsonOutputParser, OutputParserException
+sys.setrecursionlimit(1_000_000)
+deep = "[" * 300_000 + "]" * 300_000
+for chunks in ([deep], ["[", deep], [deep[:150_000], deep[150_000:]]):
+    try:
+        list(JsonOutputParser().transform(iter(chunks)))
+    except OutputParserException as error:
+        assert "nested deeper than 1000 levels" in str(error), error
+try:
+    JsonOutputParser().invoke(deep)
+except OutputParserException as error:
+    assert "nested deeper than 1000 levels" in str(error), error
+text = "[" * 1000 + "]" * 1000
+assert JsonOutputParser().invoke(text) == list(JsonOutputParser().transform(iter([text])))[-1]
+print("refused")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "refused"), done.stderr[-2000:]
 
 
 def test_moderate_nesting_still_parses() -> None:

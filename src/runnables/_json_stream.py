@@ -10,15 +10,21 @@ the `json` module's C scanner. Both raise `JsonTextError` (a reason and a positi
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 import sys
 from typing import Any, NoReturn
 
-__all__ = ["NOTHING", "JsonStream", "JsonTextError", "decode"]
+__all__ = ["MAX_DEPTH", "NOTHING", "JsonStream", "JsonTextError", "decode"]
 
 NOTHING: Any = object()
+
+# Deeper nesting is refused: no model answer needs it, every snapshot copies the open
+# containers, and Python's json scanner recurses once per level (beyond the recursion limit
+# it raises; with the limit raised far enough the process crashes).
+MAX_DEPTH = 1000
 
 # A growing string is shown again once it has grown by 1/_STRING_STEP of its length (every
 # character while it is shorter): each showing copies it, so streaming stays linear.
@@ -101,7 +107,7 @@ class JsonStream:
         self._state = _VALUE if bare else _START
         self._fenced = False
         self.chunks: list[str] = []  # the text so far
-        self._depth_limit = sys.getrecursionlimit()
+        self._depth_limit = MAX_DEPTH
         # open containers, innermost last: [container, key in it or None, JSON pointer]
         self._stack: list[list[Any]] = []
         self._root: Any = NOTHING
@@ -125,6 +131,9 @@ class JsonStream:
         self._tail = ""  # the last characters of prose (a fence may span chunks)
         self._backticks = 0
         self._spent = 0  # characters that attempts to read a whole container covered
+        self._unsafe_recursion = sys.getrecursionlimit() > MAX_DEPTH
+        self._checked: str | None = None  # the chunk being read, once its nesting is checked
+        self._deep = False  # and whether it nests too deep for the json scanner
         by_state = {
             _STRING: self._read_string,
             _AFTER: self._read_after,
@@ -157,6 +166,7 @@ class JsonStream:
             return NOTHING
         readers = self._readers
         self._spent = 0
+        self._checked = None
         i = 0
         n = len(chunk)
         while i < n:
@@ -215,6 +225,14 @@ class JsonStream:
         by character instead; the text the failed attempts covered is counted, and
         attempts stop at four times the chunk, so reading stays linear.
         """
+        if self._unsafe_recursion:
+            # the json scanner could recurse past the C stack: check this chunk's nesting once
+            if self._checked is not chunk:
+                self._checked = chunk
+                self._deep = _too_deep(chunk[i:])
+            if self._deep:
+                self._begin_value(chunk[i], i)
+                return i + 1
         try:
             value, end = _DECODER.raw_decode(chunk, i)
         except json.JSONDecodeError as exc:
@@ -567,6 +585,9 @@ def _skip_space(text: str, i: int) -> int:
 
 
 def _raw_decode(text: str, i: int) -> tuple[Any, int]:
+    # With the recursion limit raised, the json scanner would recurse past the C stack.
+    if sys.getrecursionlimit() > MAX_DEPTH and _too_deep(text[i:]):
+        raise JsonTextError(f"JSON nested deeper than {MAX_DEPTH} levels", i)
     try:
         return _DECODER.raw_decode(text, i)
     except json.JSONDecodeError as exc:
@@ -577,6 +598,20 @@ def _raw_decode(text: str, i: int) -> tuple[Any, int]:
         raise JsonTextError(f"number too large: {str(exc).split(':')[0]}", i) from None
     except RecursionError:
         raise JsonTextError("JSON nested too deeply", i) from None
+
+
+_STRING_OR_BRACKET = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{}]')
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _too_deep(text: str) -> bool:
+    """Whether a value starting anywhere in `text` (which starts outside a string) could
+    nest deeper than `MAX_DEPTH`, counting the brackets outside strings."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    steps = (_DEPTH_STEP.get(match.group(), 0) for match in _STRING_OR_BRACKET.finditer(text))
+    depths = [0, *itertools.accumulate(steps)]
+    return max(depths) - min(depths) > MAX_DEPTH
 
 
 def decode(text: str) -> Any:

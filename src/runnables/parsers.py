@@ -136,7 +136,8 @@ def parse_json_markdown(text: str) -> Any:
     the closing fence), or with no fence the whole answer does. Raw control characters in
     strings are accepted, as models write raw newlines. Raises `OutputParserException`
     naming the reason, line, column and character for invalid JSON, NaN or Infinity, a
-    number a float or int cannot hold, and nesting deeper than Python's recursion limit.
+    number a float or int cannot hold, and nesting deeper than 1000 levels (or than Python's
+    recursion limit allows).
     """
     try:
         return decode(text)
