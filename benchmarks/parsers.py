@@ -133,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         GOAL,
     )
     row(
+        "JsonOutputParser(), 1-char chunks (snapshots, spaced out as they grow)",
+        best(drain(JsonOutputParser(), one_char), 1),
+        loads_big,
+        None,
+    )
+    row(
         "JsonOutputParser(), whole text in one chunk",
         best(drain(JsonOutputParser(), [big]), rounds),
         loads_big,

@@ -406,6 +406,17 @@ def test_long_string_showings_stay_linear() -> None:
     assert [len(value["s"]) for value in out[:258]] == list(range(258))
 
 
+def test_snapshots_of_big_containers_stay_linear() -> None:
+    """A snapshot copies the open containers: once they hold many items, a snapshot is
+    taken only after 1/128 as many chunks as it copies items, so copying stays linear."""
+    text = json.dumps(list(range(20_000)))
+    out = _stream(list(text))
+    assert out[:4] == [[], [0], [0, 1], [0, 1, 2]]
+    assert out[-1] == json.loads(text)
+    assert sum(len(value) for value in out) <= 130 * len(text)
+    assert len(out) > 1000
+
+
 def test_snapshots_grow_without_changing_what_they_showed() -> None:
     text = json.dumps({"a": [{"b": "c"}, {"d": [1, 2]}], "e": "f"})
     out = _stream(list(text))

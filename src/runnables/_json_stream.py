@@ -29,6 +29,9 @@ MAX_DEPTH = 1000
 # A growing string is shown again once it has grown by 1/_STRING_STEP of its length (every
 # character while it is shorter): each showing copies it, so streaming stays linear.
 _STRING_STEP = 256
+# A snapshot is taken once it has 1/_SNAPSHOT_STEP as many items to copy as chunks have
+# arrived since the last one (at every change while the open containers are small).
+_SNAPSHOT_STEP = 128
 # A container starting this many characters before the end of a chunk is first tried whole.
 _WHOLE = 64
 # A number is shown while it grows only up to this many characters (converting it is linear).
@@ -131,6 +134,7 @@ class JsonStream:
         self._tail = ""  # the last characters of prose (a fence may span chunks)
         self._backticks = 0
         self._spent = 0  # characters that attempts to read a whole container covered
+        self._snapshot_at = 0  # chunks read at the last snapshot
         self._unsafe_recursion = sys.getrecursionlimit() > MAX_DEPTH
         self._checked: str | None = None  # the chunk being read, once its nesting is checked
         self._deep = False  # and whether it nests too deep for the json scanner
@@ -496,9 +500,9 @@ class JsonStream:
                 self._pending_op = {"op": "replace", "path": self._slot, "value": value}
                 self._ops.append(self._pending_op)
 
-    def _report(self) -> Any:
+    def _report(self, *, final: bool = False) -> Any:
         """At the end of a chunk: show how far a pending string or number has grown, and
-        return what changed since the last report."""
+        return what changed since the last report (``final``: even if that is costly)."""
         state = self._state
         if state in (_STRING, _ESCAPE, _UNICODE):
             # parts added since the string was last shown (at most two per character)
@@ -520,6 +524,13 @@ class JsonStream:
                     self._place_pending(value)
         if not self._changed:
             return NOTHING
+        if not self._diff and not final:
+            # A snapshot copies the open containers: take one only once enough chunks have
+            # arrived since the last to pay for it, so that snapshots too stay linear.
+            cost = len(self._stack) + sum([len(frame[0]) for frame in self._stack])
+            if cost > _SNAPSHOT_STEP * (len(self.chunks) - self._snapshot_at):
+                return NOTHING
+            self._snapshot_at = len(self.chunks)
         self._changed = False
         if self._diff:
             ops = self._ops
@@ -548,7 +559,7 @@ class JsonStream:
         called once the whole text has been read as valid."""
         if self._state == _NUMBER_STATE:
             self._end_number()
-        return self._report()
+        return self._report(final=True)
 
     @property
     def started(self) -> bool:

@@ -178,10 +178,11 @@ class JsonOutputParser(BaseOutputParser[Any]):
     Streaming reads each chunk once and yields the partial value each time a consumer
     would see it change: a container opens, a value starts or completes, a string or
     number grows (open strings, arrays and objects closed; an incomplete key, literal or
-    escape left out), so each value shown is a prefix of the next. A string over 256
-    characters is shown again once it has grown by 1/256 of its length, which keeps
-    streaming linear. Snapshots share their completed parts with later ones: treat them as
-    read-only. With ``diff=True`` each chunk is instead a list of JSON Patch (RFC 6902)
+    escape left out), so each value shown is a prefix of the next. Streaming stays linear
+    in the text: a string over 256 characters is shown again once it has grown by 1/256 of
+    its length, and once the open arrays and objects hold over 128 items a snapshot (which
+    copies them) waits for 1/128 as many chunks as it copies items. Snapshots share their
+    completed parts with later ones: treat them as read-only. With ``diff=True`` each chunk is instead a list of JSON Patch (RFC 6902)
     operations from the previous value to the new one, as in LangChain's ``diff`` mode.
     Values start to show once the answer opens with ``{`` or ``[``, or once a fence opens
     after some prose; a bare scalar is yielded when the whole answer has arrived. Text that
