@@ -69,7 +69,9 @@ class JsonTextError(ValueError):
 
 
 def _pointer(key: str) -> str:
-    return "/" + key.replace("~", "~0").replace("/", "~1")
+    if "~" in key or "/" in key:
+        return "/" + key.replace("~", "~0").replace("/", "~1")
+    return "/" + key
 
 
 class _Refused(ValueError):
@@ -120,6 +122,7 @@ class JsonStream:
         # the pending token
         self._parts: list[str] = []
         self._length = 0  # characters in a pending number or literal
+        self._exact_length = 0  # a pending number's length when it was shown exactly
         self._start = (0, 0)  # where the token started: (chunks read, index in the last)
         self._key_mode = False
         self._high = ""  # a high surrogate waiting for its low half
@@ -136,8 +139,8 @@ class JsonStream:
         self._spent = 0  # characters that attempts to read a whole container covered
         self._snapshot_at = 0  # chunks read at the last snapshot
         self._unsafe_recursion = sys.getrecursionlimit() > MAX_DEPTH
-        self._checked: str | None = None  # the chunk being read, once its nesting is checked
-        self._deep = False  # and whether it nests too deep for the json scanner
+        self._whole_in = 0  # the chunk (its number) those attempts were in
+        self._deep = False  # whether it nests too deep for the json scanner
         by_state = {
             _STRING: self._read_string,
             _AFTER: self._read_after,
@@ -169,8 +172,6 @@ class JsonStream:
         if chunk in _SPACE and state in _SPACED:
             return NOTHING
         readers = self._readers
-        self._spent = 0
-        self._checked = None
         i = 0
         n = len(chunk)
         while i < n:
@@ -214,7 +215,6 @@ class JsonStream:
         elif (
             (char == "{" or char == "[")
             and len(chunk) - i > _WHOLE
-            and self._spent < 4 * len(chunk)
             and len(self._stack) < self._depth_limit
         ):
             return self._read_whole(chunk, i)
@@ -229,14 +229,14 @@ class JsonStream:
         by character instead; the text the failed attempts covered is counted, and
         attempts stop at four times the chunk, so reading stays linear.
         """
-        if self._unsafe_recursion:
-            # the json scanner could recurse past the C stack: check this chunk's nesting once
-            if self._checked is not chunk:
-                self._checked = chunk
-                self._deep = _too_deep(chunk[i:])
-            if self._deep:
-                self._begin_value(chunk[i], i)
-                return i + 1
+        if self._whole_in != len(self.chunks):  # the first attempt in this chunk
+            self._whole_in = len(self.chunks)
+            self._spent = 0
+            # the json scanner could recurse past the C stack: check the nesting first
+            self._deep = self._unsafe_recursion and _too_deep(chunk[i:])
+        if self._deep or self._spent >= 4 * len(chunk):
+            self._begin_value(chunk[i], i)
+            return i + 1
         try:
             value, end = _DECODER.raw_decode(chunk, i)
         except json.JSONDecodeError as exc:
@@ -363,6 +363,7 @@ class JsonStream:
         elif char == "-" or "0" <= char <= "9":
             self._parts = [char]
             self._length = 1
+            self._exact_length = 0
             self._start = (len(self.chunks), i)
             self._shown = NOTHING
             self._state = _NUMBER_STATE
@@ -424,10 +425,10 @@ class JsonStream:
         self._after_value()
 
     def _end_number(self) -> None:
-        token = "".join(self._parts)
-        value = self._number(token)
-        if type(value) is not type(self._shown) or value != self._shown:
-            self._place_pending(value)
+        if self._length != self._exact_length:
+            value = self._number("".join(self._parts))
+            if type(value) is not type(self._shown) or value != self._shown:
+                self._place_pending(value)
         self._after_value()
 
     def _after_value(self) -> None:
@@ -480,7 +481,8 @@ class JsonStream:
         if first:
             self._slot = self._place(value, value)
             if self._stack:
-                container, key = self._stack[-1][:2]
+                frame = self._stack[-1]
+                container, key = frame[0], frame[1]
                 self._target = container
                 self._target_key = key if type(container) is dict else -1
             else:
@@ -515,13 +517,19 @@ class JsonStream:
                 self._place_pending(text)
         elif state == _NUMBER_STATE and self._length <= _NUMBER_PREVIEW:
             token = "".join(self._parts)
-            digits = token.isdigit()
-            match = None if digits else _NUMBER.match(token)
-            if digits or match is not None:
-                value = self._number(token if match is None else match.group())
+            if token.isdigit() and (token[0] != "0" or len(token) == 1):
+                value: Any = int(token)
+                exact = True
+            else:
+                match = _NUMBER.match(token)
+                value = NOTHING if match is None else self._number(match.group())
+                exact = match is not None and match.end() == len(token)
+            if value is not NOTHING:
                 shown = self._shown
                 if type(value) is not type(shown) or value != shown:
                     self._place_pending(value)
+                # a number shown from its whole token so far need not be read again at its end
+                self._exact_length = len(token) if exact else 0
         if not self._changed:
             return NOTHING
         if not self._diff and not final:
