@@ -253,10 +253,12 @@ def test_parse_partial_json(text: str, expected: Any) -> None:
 
 
 def test_parse_partial_json_rejects_garbage() -> None:
-    with pytest.raises(ValueError, match="unbalanced"):
+    with pytest.raises(OutputParserException, match="Expecting value at line 1 column 7"):
         parse_partial_json('{"a": ]')
-    with pytest.raises(ValueError, match="no JSON value"):
+    with pytest.raises(OutputParserException, match="Expecting value"):
         parse_partial_json("hello")
+    with pytest.raises(OutputParserException, match="no JSON value yet"):
+        parse_partial_json(" -")
 
 
 # ------------------------------------------------------------------ comma list

@@ -9,13 +9,13 @@ Unparseable output raises `OutputParserException` (a `ValueError`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._json_stream import NOTHING, JsonStream, JsonTextError, decode
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import BaseMessage
 from runnables.schema import Schema, SchemaError
@@ -35,8 +35,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-_MISSING: Any = object()
 
 
 class OutputParserException(RunnablesValueError):
@@ -118,138 +116,81 @@ class StrOutputParser(BaseOutputParser[str]):
 
 # --------------------------------------------------------------------------- json
 
-_FENCE = re.compile(r"```[A-Za-z0-9_+-]*[ \t]*\n?(.*?)(?:```|$)", re.DOTALL)
 
-
-def _strip_fence(text: str) -> tuple[str, int]:
-    """The JSON part of `text` (inside a ``` fence if there is one) and its offset."""
-    match = _FENCE.search(text)
-    if match is None:
-        stripped = text.strip()
-        return stripped, text.find(stripped) if stripped else 0
-    return match.group(1), match.start(1)
+def _invalid(error: JsonTextError, text: str) -> OutputParserException:
+    position = error.position
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return OutputParserException(
+        f"invalid JSON output: {error.reason} at line {line} column {column} (char {position})"
+        f" in {_short(text)!r}",
+        text,
+    )
 
 
 def parse_json_markdown(text: str) -> Any:
     """Parse JSON, possibly inside a Markdown ``` fence with text around it.
 
-    Raises `OutputParserException` naming the line, column and character of the error.
+    An answer starting with ``{`` or ``[`` is that JSON and nothing else (a fence inside one
+    of its strings is just text); otherwise the first fence holds the JSON (text may follow
+    the closing fence), or with no fence the whole answer does. Raw control characters in
+    strings are accepted, as models write raw newlines. Raises `OutputParserException`
+    naming the reason, line, column and character for invalid JSON, NaN or Infinity, a
+    number a float or int cannot hold, and nesting deeper than 1000 levels (or than Python's
+    recursion limit allows).
     """
-    candidate, offset = _strip_fence(text)
     try:
-        return json.loads(candidate)
-    except json.JSONDecodeError as exc:
-        position = offset + exc.pos
-        line = text.count("\n", 0, position) + 1
-        column = position - (text.rfind("\n", 0, position) + 1) + 1
-        raise OutputParserException(
-            f"invalid JSON output: {exc.msg} at line {line} column {column} (char {position})"
-            f" in {_short(text)!r}",
-            text,
-        ) from exc
-
-
-def _partial_candidate(text: str) -> str | None:
-    """The JSON being streamed in `text`, if there is one yet (an object or an array)."""
-    start = text.find("```")
-    if start >= 0:
-        newline = text.find("\n", start + 3)
-        if newline < 0:
-            return None  # the fence's language tag is still arriving
-        body = text[newline + 1 :]
-        end = body.find("```")
-        candidate = body[:end] if end >= 0 else body.rstrip("`")
-    else:
-        candidate = text
-    candidate = candidate.strip()
-    if not candidate.startswith(("{", "[")):
-        return None
-    return candidate
+        return decode(text)
+    except JsonTextError as error:
+        raise _invalid(error, text) from None
 
 
 def parse_partial_json(text: str) -> Any:
-    """Parse a possibly incomplete JSON text by closing its open strings, arrays and objects,
-    dropping an incomplete trailing token if needed. Raises `ValueError` if nothing parses."""
+    """The value of a possibly incomplete JSON text: open strings, arrays and objects
+    closed, an incomplete key, literal or escape left out.
+
+    Raises `OutputParserException` (a `ValueError`) if the text cannot start a JSON value
+    or nothing of the value has arrived yet.
+    """
+    stream = JsonStream(bare=True)
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    chars: list[str] = []
-    closers: list[str] = []
-    in_string = False
-    escaped = False
-    for char in text:
-        new_char = char
-        if in_string:
-            if char == '"' and not escaped:
-                in_string = False
-            elif char == "\n" and not escaped:
-                new_char = "\\n"
-            elif char == "\\":
-                escaped = not escaped
-            else:
-                escaped = False
-        elif char == '"':
-            in_string = True
-            escaped = False
-        elif char == "{":
-            closers.append("}")
-        elif char == "[":
-            closers.append("]")
-        elif char in "}]":
-            if not closers or closers[-1] != char:
-                raise RunnablesValueError(f"unbalanced {char!r} in partial JSON")
-            closers.pop()
-        chars.append(new_char)
-    if in_string:
-        if escaped:
-            chars.pop()
-        chars.append('"')
-    tail = "".join(reversed(closers))
-    while chars:
-        try:
-            return json.loads("".join(chars) + tail)
-        except json.JSONDecodeError:
-            chars.pop()
-    raise RunnablesValueError("no JSON value in the partial text")
+        stream.feed(text)
+    except JsonTextError as error:
+        raise _invalid(error, text) from None
+    if not stream.started:
+        raise OutputParserException(f"no JSON value yet in {_short(text)!r}", text)
+    return stream.partial()
 
 
-class _JsonStream:
-    """Accumulates text chunks and reports each new partial JSON value."""
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.last: Any = _MISSING
-
-    def feed(self, chunk: str) -> list[Any]:
-        self.text += chunk
-        candidate = _partial_candidate(self.text)
-        if candidate is None:
-            return []
-        try:
-            value = parse_partial_json(candidate)
-        except ValueError:
-            return []
-        return self._changed(value)
-
-    def finish(self) -> list[Any]:
-        return self._changed(parse_json_markdown(self.text))
-
-    def _changed(self, value: Any) -> list[Any]:
-        if self.last is not _MISSING and value == self.last:
-            return []
-        self.last = value
-        return [value]
+def _json_end(stream: JsonStream, *, diff: bool) -> Any:
+    """What a JSON stream yields last: the whole value if nothing showed yet, else the
+    change the end of the text makes. Raises if the whole text is not a JSON answer."""
+    value = parse_json_markdown("".join(stream.chunks))
+    if stream.started:
+        return stream.end()
+    return [{"op": "replace", "path": "", "value": value}] if diff else value
 
 
 @attrs.frozen
 class JsonOutputParser(BaseOutputParser[Any]):
     """Parse JSON output (a Markdown ``` fence and text around it are tolerated).
 
-    Streaming yields the partial value each time the JSON text grown so far parses to
-    something new (open strings, arrays and objects closed); the last chunk is the full
-    parse. Each chunk is a whole snapshot, not a delta.
+    Streaming reads each chunk once and yields the partial value each time a consumer
+    would see it change: a container opens, a value starts or completes, a string or
+    number grows (open strings, arrays and objects closed; an incomplete key, literal or
+    escape left out), so each value shown is a prefix of the next. Streaming stays linear
+    in the text: a string over 256 characters is shown again once it has grown by 1/256 of
+    its length, and once the open arrays and objects hold over 128 items a snapshot (which
+    copies them) waits for 1/128 as many chunks as it copies items. Snapshots share their
+    completed parts with later ones: treat them as read-only. With ``diff=True`` each chunk is instead a list of JSON Patch (RFC 6902)
+    operations from the previous value to the new one, as in LangChain's ``diff`` mode.
+    Values start to show once the answer opens with ``{`` or ``[``, or once a fence opens
+    after some prose; a bare scalar is yielded when the whole answer has arrived. Text that
+    can no longer be valid (prose after the JSON, a bad token, nesting past the limit)
+    raises as soon as it arrives.
     """
+
+    diff: bool = False
 
     def parse(self, text: str) -> Any:
         return parse_json_markdown(text)
@@ -258,20 +199,33 @@ class JsonOutputParser(BaseOutputParser[Any]):
         return "Return a JSON object."
 
     def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[Any]:
-        stream = _JsonStream()
-        for chunk in inputs:
-            yield from stream.feed(_text(chunk))
-        yield from stream.finish()
+        stream = JsonStream(diff=self.diff)
+        feed = stream.feed
+        try:
+            for chunk in inputs:
+                change = feed(chunk if type(chunk) is str else _text(chunk))
+                if change is not NOTHING:
+                    yield change
+        except JsonTextError as error:
+            raise _invalid(error, "".join(stream.chunks)) from None
+        change = _json_end(stream, diff=self.diff)
+        if change is not NOTHING:
+            yield change
 
     async def _atransform(
         self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext
     ) -> AsyncIterator[Any]:
-        stream = _JsonStream()
-        async for chunk in inputs:
-            for value in stream.feed(_text(chunk)):
-                yield value
-        for value in stream.finish():
-            yield value
+        stream = JsonStream(diff=self.diff)
+        try:
+            async for chunk in inputs:
+                change = stream.feed(_text(chunk))
+                if change is not NOTHING:
+                    yield change
+        except JsonTextError as error:
+            raise _invalid(error, "".join(stream.chunks)) from None
+        change = _json_end(stream, diff=self.diff)
+        if change is not NOTHING:
+            yield change
 
 
 # --------------------------------------------------------------------------- list
@@ -282,19 +236,23 @@ def _items(text: str) -> list[str]:
 
 
 class _ListStream:
+    """Yields each item once the comma after it arrives; only new text is searched."""
+
     def __init__(self) -> None:
-        self.buffer = ""
+        self.parts: list[str] = []  # the text since the last comma
 
     def feed(self, chunk: str) -> list[list[str]]:
-        self.buffer += chunk
-        head, comma, rest = self.buffer.rpartition(",")
-        if not comma:
+        comma = chunk.rfind(",")
+        if comma < 0:
+            self.parts.append(chunk)
             return []
-        self.buffer = rest
+        self.parts.append(chunk[:comma])
+        head = "".join(self.parts)
+        self.parts = [chunk[comma + 1 :]]
         return [[item] for item in _items(head)]
 
     def finish(self) -> list[list[str]]:
-        return [[item] for item in _items(self.buffer)]
+        return [[item] for item in _items("".join(self.parts))]
 
 
 @attrs.frozen
@@ -339,6 +297,8 @@ class CommaSeparatedListOutputParser(BaseOutputParser[list[str]]):
 
 # --------------------------------------------------------------------------- attrs
 
+_SHOWN_ERRORS = 10  # failing paths listed in an error message; the rest are counted
+
 _FORMAT_INSTRUCTIONS = """The output should be a JSON instance that conforms to the JSON schema below.
 
 As an example, for the schema {{"type": "object", "properties": {{"foo": {{"type": "array", \
@@ -357,8 +317,8 @@ class AttrsOutputParser(BaseOutputParser[T]):
     """JSON output (fences tolerated) validated into an instance of the attrs class ``cls``.
 
     Invalid JSON, or data that does not fit the class, raises `OutputParserException`
-    whose message lists every failing path (``$.age: expected int, got str``); the
-    `SchemaError` is its ``__cause__``.
+    whose message lists the failing paths (``$.age: expected int, got str``; the first ten,
+    then how many more); the `SchemaError`, with all of them, is its ``__cause__``.
     """
 
     cls: type[T]
@@ -377,10 +337,22 @@ class AttrsOutputParser(BaseOutputParser[T]):
         try:
             return self.schema.validate(data)
         except SchemaError as exc:
-            lines = "\n".join(f"  {error}" for error in exc.errors)
+            shown = exc.errors[:_SHOWN_ERRORS]
+            lines = "\n".join(f"  {error}" for error in shown)
+            if len(exc.errors) > len(shown):
+                lines += f"\n  ... and {len(exc.errors) - len(shown)} more"
             raise OutputParserException(
                 f"output does not fit {self.schema.title}:\n{lines}\nin {_short(text)!r}", text
             ) from exc
+
+    def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[T]:
+        # The texts are joined once: adding up message chunks would copy the text each time.
+        yield self.parse("".join([_text(chunk) for chunk in inputs]))
+
+    async def _atransform(
+        self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext
+    ) -> AsyncIterator[T]:
+        yield self.parse("".join([_text(chunk) async for chunk in inputs]))
 
     def get_format_instructions(self) -> str:
         document = self.schema.json_schema()
