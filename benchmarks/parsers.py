@@ -211,14 +211,14 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     failed = False
-    print(f"{'workload':<66} {'time':>10} {'x loads':>9} {'goal':>7}  result")
+    print(f"{'workload':<72} {'time':>10} {'x loads':>9} {'goal':>7}  result")
     for name, seconds, ratio, goal in rows:
         verdict = ""
         if goal is not None and ratio is not None:
             verdict = "PASS" if ratio <= goal else "FAIL"
             failed = failed or ratio > goal
         print(
-            f"{name:<66} {seconds * 1000:>8.1f}ms"
+            f"{name:<72} {seconds * 1000:>8.1f}ms"
             f" {'' if ratio is None else f'{ratio:.1f}x':>9} {'' if goal is None else f'<={goal:g}x':>7}  {verdict}"
         )
     return 1 if failed and args.check else 0
