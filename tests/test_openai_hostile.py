@@ -27,6 +27,7 @@ from runnables.messages import AIMessage, AIMessageChunk, ToolCall
 from runnables.models import (
     APIConnectionError,
     APIResponseValidationError,
+    APIStatusError,
     APIStreamError,
     APITimeoutError,
     AuthenticationError,
@@ -37,7 +38,7 @@ from runnables.models import (
 from runnables.models._openai_wire import ServerSentEvents, StreamState, message_from_openai
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from openai_server import Dribble, Drop, EchoHeaders, Hangup, OpenAIServer, Raw, Reply, Step
+from openai_server import Dribble, Drop, EchoHeaders, Fail, Hangup, OpenAIServer, Raw, Reply, Step
 
 # httpx reads a stream through nested async generators and closes only the outer one when a
 # stream is abandoned; trio warns as it closes the inner ones (tests/abandon_scenarios.py too).
@@ -677,3 +678,20 @@ def test_any_bytes_read_the_same_however_split(raw: bytes, cuts: list[int]) -> N
     cuts = sorted(min(cut, len(raw)) for cut in cuts)
     pieces = [raw[a:b] for a, b in zip([0, *cuts], [*cuts, len(raw)], strict=True)]
     assert outcome(pieces) == outcome([raw])
+
+
+def _locals_key() -> str:
+    return "sk-LOCALS0123456789abcdefXYZ"
+
+
+def test_the_key_shows_in_no_traceback_that_captures_locals() -> None:
+    # (The key is never a local of this test: the traceback shows this frame's locals too.)
+    with OpenAIServer() as server:
+        model = OpenAIChatModel("m", base_url=server.base_url, api_key=_locals_key(), timeout=5)
+        server.script(Fail(500))
+        with pytest.raises(APIStatusError) as info:
+            model.invoke("hi")
+    text = "".join(
+        traceback.TracebackException.from_exception(info.value, capture_locals=True).format()
+    )
+    assert "LOCALS0123" not in text

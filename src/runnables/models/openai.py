@@ -138,7 +138,7 @@ class _Call:
 
     url: str
     timeout: float
-    key: str
+    key: str = attrs.field(repr=False)  # a traceback that shows locals must not show it
 
     @property
     def headers(self) -> dict[str, str]:
