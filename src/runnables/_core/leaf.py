@@ -45,53 +45,69 @@ def in_context(
         leave(token)
 
 
+def _take_blocking(ctx: RunContext) -> Slot | None:
+    """A slot of the call's budget, taken (blocking this thread until one is free); None
+    when the call has no budget."""
+    budget = ctx.budget
+    if budget is None:
+        return None
+    slot = Slot(budget, ctx.lender)
+    budget.acquire_blocking(slot)
+    return slot
+
+
+async def _take(ctx: RunContext) -> Slot | None:
+    """`_take_blocking` from async code (waiting without blocking the event loop)."""
+    budget = ctx.budget
+    if budget is None:
+        return None
+    slot = Slot(budget, ctx.lender)
+    if not budget.try_acquire(slot):
+        await budget.acquire(slot)
+    return slot
+
+
+def _give_back(slot: Slot | None) -> None:
+    """The leaf holding `slot` (if any) has returned."""
+    if slot is not None:
+        slot.budget.end(slot)
+
+
 def leaf(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call sync user code from sync code, as a leaf."""
     if ctx is ROOT:  # nothing to hold, nothing to publish
         return func(*args, **kwargs)
-    budget = ctx.budget
-    if budget is None:
-        return in_context(ctx, func, *args, **kwargs)
-    slot = Slot(budget, ctx.lender)
-    budget.acquire_blocking(slot)
+    slot = _take_blocking(ctx)
     try:
         return in_context(ctx, func, *args, _slot=slot, **kwargs)
     finally:
-        budget.end(slot)
+        _give_back(slot)
 
 
 async def aleaf(ctx: RunContext, func: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     """Await async user code from async code, as a leaf."""
     if ctx is ROOT:
         return await func(*args, **kwargs)
-    budget = ctx.budget
-    slot = None
-    if budget is not None:
-        slot = Slot(budget, ctx.lender)
-        if not budget.try_acquire(slot):
-            await budget.acquire(slot)
+    slot = await _take(ctx) if ctx.budget is not None else None
     token = enter(ctx, slot)
     try:
         return await func(*args, **kwargs)
     finally:
         leave(token)
-        if slot is not None:
-            slot.budget.end(slot)
+        _give_back(slot)
 
 
 async def aleaf_in_thread(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Call sync user code from async code, as a leaf, in a worker thread (the slot is taken
     here, without blocking the loop; cancelling waits for the call to return)."""
     call = partial(func, **kwargs) if kwargs else func
-    budget = ctx.budget
-    if budget is None:
+    if ctx.budget is None:
         return await run_in_worker_thread(in_context, ctx, call, *args)
-    slot = Slot(budget, ctx.lender)
-    await budget.acquire(slot)
+    slot = await _take(ctx)
     try:
         return await run_in_worker_thread(partial(in_context, _slot=slot), ctx, call, *args)
     finally:
-        budget.end(slot)
+        _give_back(slot)
 
 
 class _Stepped(Iterator[T]):
@@ -131,18 +147,13 @@ def leaf_iter(
 def _leaf_iter(
     ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
 ) -> Iterator[T]:
-    budget = ctx.budget
-    slot = None
-    if budget is not None:
-        slot = Slot(budget, ctx.lender)
-        budget.acquire_blocking(slot)
+    slot = _take_blocking(ctx)
     try:
         chunks = in_context(ctx, func, *args, _slot=slot, **kwargs)
         with closing(_Stepped(ctx, chunks, slot)) as stepped:
             yield from stepped
     finally:
-        if slot is not None:
-            slot.budget.end(slot)
+        _give_back(slot)
 
 
 def aleaf_iter(
@@ -159,12 +170,7 @@ def aleaf_iter(
 async def _aleaf_iter(
     ctx: RunContext, func: Callable[..., AsyncIterator[T]], *args: Any, **kwargs: Any
 ) -> AsyncIterator[T]:
-    budget = ctx.budget
-    slot = None
-    if budget is not None:
-        slot = Slot(budget, ctx.lender)
-        if not budget.try_acquire(slot):
-            await budget.acquire(slot)
+    slot = await _take(ctx)
     try:
         nested = ctx.nested(slot)
         chunks = in_context(ctx, func, *args, _slot=slot, **kwargs)
@@ -186,8 +192,7 @@ async def _aleaf_iter(
             finally:
                 leave(token)
     finally:
-        if slot is not None:
-            slot.budget.end(slot)
+        _give_back(slot)
 
 
 async def aleaf_iter_in_threads(
@@ -195,12 +200,7 @@ async def aleaf_iter_in_threads(
 ) -> AsyncIterator[T]:
     """Iterate a sync user generator from async code, as a leaf: each step in a worker thread,
     the slot held here for the whole stream."""
-    budget = ctx.budget
-    slot = None
-    if budget is not None:
-        slot = Slot(budget, ctx.lender)
-        if not budget.try_acquire(slot):
-            await budget.acquire(slot)
+    slot = await _take(ctx)
     try:
         chunks = await run_in_worker_thread(
             partial(in_context, _slot=slot), ctx, partial(func, **kwargs) if kwargs else func, *args
@@ -209,5 +209,4 @@ async def aleaf_iter_in_threads(
             async for chunk in stepped:
                 yield chunk
     finally:
-        if slot is not None:
-            slot.budget.end(slot)
+        _give_back(slot)
