@@ -320,14 +320,13 @@ class _Event(BaseStreamEvent):
 class _Info:
     """What every event of one run shares, worked out once when it starts."""
 
-    __slots__ = ("kept", "name", "parent_ids", "prefix", "run_id", "stream_event", "streams")
+    __slots__ = ("kept", "name", "parent_ids", "prefix", "run_id", "streams")
 
     def __init__(self, run: Run, parent_ids: list[str], kept: bool, streams: bool) -> None:
         self.run_id = str(run.id)
         self.parent_ids = parent_ids
         self.name = run.name
         self.prefix = f"on_{run.run_type}_"
-        self.stream_event = self.prefix + "stream"
         self.kept = kept
         self.streams = streams
 
@@ -391,17 +390,7 @@ class _EventMaker(ItemMaker[StreamEvent]):
         info = self.runs.get(run)
         if info is None or not info.streams:
             return None
-        # `_event`, inlined: this runs for every chunk of every run.
-        event: _Event = {
-            "event": info.stream_event,
-            "name": info.name,
-            "run_id": info.run_id,
-            "parent_ids": list(info.parent_ids),
-            "tags": list(run.tags),
-            "metadata": dict(run.metadata),
-            "data": {"chunk": chunk},
-        }
-        return cast("StreamEvent", event)
+        return self._event(run, info, "stream", {"chunk": chunk})
 
     def end(self, run: Run) -> StreamEvent | None:
         info = self._forget(run)
