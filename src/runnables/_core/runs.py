@@ -138,7 +138,7 @@ class Notice:
         self.inline = tuple(inline)
         #: The one observer to call, when that is all there is and it is one of the library's
         #: own, which never raises (called directly, without `notify_soon`: see `Engine`).
-        self.sole: Callable[..., Awaitable[None] | None] | None = (
+        self.sole: Callable[..., Any] | None = (
             inline[0] if len(inline) == 1 and not queued and trusted == 1 else None
         )
         self.post: Callable[[tuple[Any, ...]], None] | None = None
