@@ -36,7 +36,7 @@ from runnables._core.interop import (
     run_in_worker_thread,
 )
 from runnables._core.leaf import aleaf, aleaf_iter, leaf, leaf_iter
-from runnables._core.streaming import NOTHING, closing_chunks
+from runnables._core.streaming import closing_chunks
 from runnables.errors import RunnablesTypeError
 from runnables.messages import (
     AIMessage,
@@ -48,6 +48,7 @@ from runnables.messages import (
     MessageLike,
     SystemMessage,
     ToolMessage,
+    add_ai_message_chunks,
     convert_to_messages,
     get_buffer_string,
 )
@@ -148,18 +149,18 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
             f"{type(self).__name__} implements none of {', '.join(_HOOKS)}: write at least one"
         )
 
+    def _add_up(self, chunks: list[C]) -> C:
+        """The sum of a whole stream's chunks (at least one), in one pass."""
+        raise NotImplementedError
+
     def _collect(self, chunks: Iterator[C]) -> Out:
-        total: Any = NOTHING
-        for chunk in chunks:
-            total = chunk if total is NOTHING else total + chunk
-        return self._empty() if total is NOTHING else self._from_chunks(total)
+        pieces = list(chunks)
+        return self._from_chunks(self._add_up(pieces)) if pieces else self._empty()
 
     async def _acollect(self, chunks: AsyncIterator[C]) -> Out:
-        total: Any = NOTHING
         async with closing_chunks(chunks) as stream:
-            async for chunk in stream:
-                total = chunk if total is NOTHING else total + chunk
-        return self._empty() if total is NOTHING else self._from_chunks(total)
+            pieces = [chunk async for chunk in stream]
+        return self._from_chunks(self._add_up(pieces)) if pieces else self._empty()
 
     # -- the model's work, without the budget (held by the callers below)
 
@@ -390,7 +391,11 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
             id=output.id,
             tool_calls=output.tool_calls,
             usage_metadata=output.usage_metadata,
+            invalid_tool_calls=output.invalid_tool_calls,
         )
+
+    def _add_up(self, chunks: list[AIMessageChunk]) -> AIMessageChunk:
+        return add_ai_message_chunks(*chunks)
 
     def _from_chunks(self, total: AIMessageChunk) -> AIMessage:
         return total.to_message()
@@ -483,6 +488,9 @@ class BaseLLM(_LanguageModel[str, str, str]):
 
     def _to_chunk(self, output: str) -> str:
         return output
+
+    def _add_up(self, chunks: list[str]) -> str:
+        return "".join(chunks)
 
     def _from_chunks(self, total: str) -> str:
         return total
