@@ -16,9 +16,11 @@ from typing import (
     Generic,
     Protocol,
     TypeAlias,
+    Literal,
     TypeVar,
     Union,
     cast,
+    overload,
     runtime_checkable,
 )
 
@@ -37,7 +39,9 @@ from runnables._core.interop import (
 )
 from runnables._core.leaf import aleaf, aleaf_iter, leaf, leaf_iter
 from runnables._core.streaming import closing_chunks
-from runnables.errors import RunnablesTypeError
+from runnables._core.protocol import Runnable
+from runnables._primitives.sequence import RunnableSequence
+from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
     AIMessage,
     AIMessageChunk,
@@ -52,8 +56,17 @@ from runnables.messages import (
     convert_to_messages,
     get_buffer_string,
 )
+from runnables.models._structured import StructuredMethod, StructuredOutput, StructuredOutputParser
+from runnables.tools import ToolChoice, ToolLike, convert_to_openai_tool, tool_choice_for
 
-__all__ = ["BaseChatModel", "BaseLLM", "LanguageModelInput", "PromptValueLike"]
+__all__ = [
+    "BaseChatModel",
+    "BaseLLM",
+    "LanguageModelInput",
+    "PromptValueLike",
+    "StructuredMethod",
+    "StructuredOutput",
+]
 
 
 @runtime_checkable
@@ -71,6 +84,7 @@ LanguageModelInput: TypeAlias = Union[str, PromptValueLike, Sequence[MessageLike
 P = TypeVar("P")  # the prepared input the hooks get: messages or a prompt string
 C = TypeVar("C")  # a stream chunk
 Out = TypeVar("Out")
+T = TypeVar("T")
 
 _HOOKS = ("_generate", "_agenerate", "_stream_chunks", "_astream_chunks")
 
@@ -312,6 +326,110 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
     @property
     def output_type(self) -> Any:
         return AIMessage
+
+    def bind_tools(
+        self,
+        tools: Sequence[ToolLike],
+        *,
+        tool_choice: ToolChoice = None,
+        **options: Any,
+    ) -> Self:
+        """A copy of this model offered `tools` (bound as the `tools` option, in the OpenAI
+        form), and told which to call by `tool_choice` (LangChain's spellings: a tool's name,
+        "auto", "none", "required"/"any", True for the only tool).
+
+        Tools are `Tool`s, plain functions, attrs classes, dataclasses, TypedDicts (their
+        argument schemas from `runnables.schema`) or dicts (OpenAI tools or JSON Schemas with
+        a "title"). Other `options` are bound as with `bind`.
+        """
+        if isinstance(cast("object", tools), (str, bytes, Mapping)):
+            raise RunnablesTypeError(
+                f"bind_tools takes a sequence of tools, got one {type(tools).__name__}: "
+                "wrap it in a list"
+            )
+        formatted = [
+            convert_to_openai_tool(item, where=f"tools[{index}]")
+            for index, item in enumerate(tools)
+        ]
+        names = [str(item["function"]["name"]) for item in formatted]
+        choice = tool_choice_for(tool_choice, names)
+        if choice is not None:
+            options["tool_choice"] = choice
+        return self.bind(tools=formatted, **options)
+
+    @overload
+    def with_structured_output(
+        self,
+        schema: type[T],
+        *,
+        include_raw: Literal[False] = False,
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, T]: ...
+    @overload
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        include_raw: Literal[False] = False,
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, dict[str, Any]]: ...
+    @overload
+    def with_structured_output(
+        self,
+        schema: type[T],
+        *,
+        include_raw: Literal[True],
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, StructuredOutput[T]]: ...
+    @overload
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        include_raw: Literal[True],
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, StructuredOutput[dict[str, Any]]]: ...
+    def with_structured_output(
+        self,
+        schema: type[Any] | Mapping[str, Any],
+        *,
+        include_raw: bool = False,
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, Any]:
+        """This model answering with a value of `schema`: an instance of an attrs class or
+        dataclass, a TypedDict dict, or (for a JSON Schema dict) a plain dict.
+
+        `method` is how the model is asked: "function_calling" forces a call of a tool whose
+        arguments are the schema; "json_mode" binds `response_format={"type":
+        "json_object"}` (say in the prompt what to answer); "json_schema" binds the schema as
+        the response format. An answer that does not fit raises `OutputParserException`;
+        with `include_raw=True` the result is a `StructuredOutput` dict instead: `raw` (the
+        message), `parsed` and `parsing_error`, one of them None.
+        """
+        tool = convert_to_openai_tool(schema, where="schema")
+        function: dict[str, Any] = tool["function"]
+        target: Any = None if isinstance(schema, Mapping) else schema
+        if method == "function_calling":
+            model: Self = self.bind_tools([tool], tool_choice=function["name"])
+            tool_name: str | None = function["name"]
+        elif method == "json_mode":
+            model, tool_name = self.bind(response_format={"type": "json_object"}), None
+        elif method == "json_schema":
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": function["name"],
+                    "description": function.get("description", ""),
+                    "schema": function["parameters"],
+                },
+            }
+            model, tool_name = self.bind(response_format=response_format), None
+        else:
+            raise RunnablesValueError(
+                f"method must be 'function_calling', 'json_mode' or 'json_schema', got {method!r}"
+            )
+        parser = StructuredOutputParser(tool_name, target, include_raw)
+        return RunnableSequence(model, parser)
 
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None
