@@ -356,15 +356,14 @@ def _parse_args(text: str | None) -> dict[str, Any] | str:
     """The arguments a tool call's JSON text holds, or why they are not a JSON object."""
     if not text:
         return {}
-    # Text still being streamed rarely ends in "}": refuse it without scanning it all.
+    # Only an object ends in "}", and text still being streamed rarely does: refuse the
+    # rest without scanning it all.
     if not text.rstrip().endswith("}"):
         return "the arguments are not a complete JSON object"
     try:
         args: object = json.loads(text)
     except (ValueError, RecursionError) as exc:
         return f"the arguments are not JSON: {exc}"
-    if not isinstance(args, dict):
-        return f"the arguments are not a JSON object but {_type_name(args)}"
     return cast("dict[str, Any]", args)
 
 

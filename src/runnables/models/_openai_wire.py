@@ -59,14 +59,17 @@ def message_to_openai(message: BaseMessage) -> dict[str, Any]:
         result = {"role": "user", "content": _content(message)}
     elif isinstance(message, AIMessage):
         result = {"role": "assistant", "content": _content(message)}
-        if message.tool_calls:
+        calls = [(call.id, call.name, json.dumps(call.args)) for call in message.tool_calls]
+        # A malformed call goes back as it came, so that a tool message can answer its id.
+        calls += [(bad.id, bad.name, bad.args) for bad in message.invalid_tool_calls]
+        if calls:
             result["tool_calls"] = [
                 {
-                    "id": call.id,
+                    "id": call_id,
                     "type": "function",
-                    "function": {"name": call.name, "arguments": json.dumps(call.args)},
+                    "function": {"name": name, "arguments": arguments},
                 }
-                for call in message.tool_calls
+                for call_id, name, arguments in calls
             ]
             if not message.content:
                 result["content"] = None

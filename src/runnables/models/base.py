@@ -342,7 +342,8 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
         argument schemas from `runnables.schema`) or dicts (OpenAI tools or JSON Schemas with
         a "title"). Other `options` are bound as with `bind`.
         """
-        if isinstance(cast("object", tools), (str, bytes, Mapping)):
+        checked = cast("object", tools)
+        if not isinstance(checked, Sequence) or isinstance(checked, (str, bytes)):
             raise RunnablesTypeError(
                 f"bind_tools takes a sequence of tools, got one {type(tools).__name__}: "
                 "wrap it in a list"
