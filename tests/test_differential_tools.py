@@ -7,7 +7,7 @@ structured output that does not fit raises (LangChain's parsers may answer None)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest

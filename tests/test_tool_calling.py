@@ -117,7 +117,8 @@ def test_args_that_are_not_a_json_object_make_an_invalid_tool_call(args: str, er
     assert message.tool_calls == []
     (bad,) = message.invalid_tool_calls
     assert bad.args == args
-    assert bad.error is not None and bad.error.startswith(error)
+    assert bad.error is not None
+    assert bad.error.startswith(error)
 
 
 def test_chunks_with_other_ids_at_one_index_stay_apart() -> None:
@@ -467,3 +468,8 @@ def test_an_unknown_method_is_refused() -> None:
 def test_structured_output_schema_is_the_type() -> None:
     structured = FakeListChatModel(["x"]).with_structured_output(Person)
     assert structured.output_schema.json_schema()["required"] == ["name", "age"]
+
+
+def test_include_raw_has_an_object_schema() -> None:
+    structured = FakeListChatModel(["x"]).with_structured_output(Person, include_raw=True)
+    assert structured.output_schema.json_schema()["type"] == "object"

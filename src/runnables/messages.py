@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, cast, get_args, get_origin
-
-import json
 
 import attrs
 import cattrs
@@ -226,7 +225,7 @@ def _merge_values(values: Sequence[object]) -> object:
             (isinstance(value, str) and isinstance(run[0], str))
             or (isinstance(value, Mapping) and isinstance(run[0], Mapping))
         ):
-            run.append(value)
+            run.append(cast("object", value))
         else:
             run = [value]
     if not run:

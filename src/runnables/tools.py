@@ -469,9 +469,10 @@ def _function(name: str, description: str, parameters: Mapping[str, Any]) -> dic
 
 
 def _is_class_schema(value: object) -> bool:
-    return isinstance(value, type) and (
-        attrs.has(value) or dataclasses.is_dataclass(value) or typing_extensions.is_typeddict(value)
-    )
+    if not isinstance(value, type):
+        return False
+    kind: type[Any] = value
+    return attrs.has(kind) or dataclasses.is_dataclass(kind) or typing_extensions.is_typeddict(kind)
 
 
 def _from_dict(value: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -522,9 +523,7 @@ def convert_to_openai_tool(value: ToolLike, *, where: str = "tool") -> dict[str,
 _CHOICES = {"auto": "auto", "none": "none", "required": "required", "any": "required"}
 
 
-def tool_choice_for(
-    choice: ToolChoice, names: Sequence[str]
-) -> str | dict[str, Any] | None:
+def tool_choice_for(choice: ToolChoice, names: Sequence[str]) -> str | dict[str, Any] | None:
     """The OpenAI ``tool_choice`` for LangChain's spelling `choice` among tools `names`.
 
     Raises:
@@ -558,4 +557,3 @@ def tool_choice_for(
 def _named_choice(name: str) -> dict[str, Any]:
     choice: dict[str, Any] = {"type": "function", "function": {"name": name}}
     return choice
-

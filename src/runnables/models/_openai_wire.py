@@ -61,7 +61,7 @@ def message_to_openai(message: BaseMessage) -> dict[str, Any]:
         result = {"role": "assistant", "content": _content(message)}
         calls = [(call.id, call.name, json.dumps(call.args)) for call in message.tool_calls]
         # A malformed call goes back as it came, so that a tool message can answer its id.
-        calls += [(bad.id, bad.name, bad.args) for bad in message.invalid_tool_calls]
+        calls += [(bad.id, bad.name or "", bad.args or "") for bad in message.invalid_tool_calls]
         if calls:
             result["tool_calls"] = [
                 {

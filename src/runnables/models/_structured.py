@@ -4,7 +4,7 @@ into the requested type."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Generic, Literal, TypeAlias, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar, cast
 
 import attrs
 import typing_extensions
@@ -32,6 +32,7 @@ class StructuredOutput(typing_extensions.TypedDict, Generic[T]):
     raw: BaseMessage
     parsed: T | None
     parsing_error: BaseException | None
+
 
 
 def _shorten(text: str, limit: int = 300) -> str:
@@ -64,8 +65,10 @@ class StructuredOutputParser(RunnableBase[AIMessage, Any]):
 
     @property
     def output_type(self) -> Any:
-        value: Any = dict[str, Any] if self.target is None else self.target
-        return StructuredOutput[value] if self.include_raw else value  # pyright: ignore[reportInvalidTypeArguments]
+        # With the raw message, a plain object: a schema cannot describe an exception.
+        if self.include_raw or self.target is None:
+            return dict[str, Any]
+        return self.target
 
     def _data(self, message: AIMessage) -> object:
         if self.tool_name is None:
@@ -99,7 +102,7 @@ class StructuredOutputParser(RunnableBase[AIMessage, Any]):
                 raise OutputParserException(
                     f"expected a JSON object, got {type(data).__name__}", message.text
                 )
-            return data
+            return cast("dict[str, Any]", data)
         schema = Schema[Any](self.target, getattr(self.target, "__name__", repr(self.target)))
         try:
             return schema.validate(data)
@@ -114,11 +117,14 @@ class StructuredOutputParser(RunnableBase[AIMessage, Any]):
             message = message.to_message()
         if not self.include_raw:
             return self.parse(message)
+        result: StructuredOutput[Any]
         try:
-            parsed = self.parse(message)
+            parsed: Any = self.parse(message)
         except (OutputParserException, RunnablesTypeError) as exc:
-            return StructuredOutput(raw=message, parsed=None, parsing_error=exc)
-        return StructuredOutput(raw=message, parsed=parsed, parsing_error=None)
+            result = {"raw": message, "parsed": None, "parsing_error": exc}
+        else:
+            result = {"raw": message, "parsed": parsed, "parsing_error": None}
+        return result
 
     def _invoke(self, input: AIMessage, ctx: RunContext) -> Any:
         return self._answer(input)

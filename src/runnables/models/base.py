@@ -14,9 +14,9 @@ from typing import (
     Any,
     ClassVar,
     Generic,
+    Literal,
     Protocol,
     TypeAlias,
-    Literal,
     TypeVar,
     Union,
     cast,
@@ -38,8 +38,8 @@ from runnables._core.interop import (
     run_in_worker_thread,
 )
 from runnables._core.leaf import aleaf, aleaf_iter, leaf, leaf_iter
-from runnables._core.streaming import closing_chunks
 from runnables._core.protocol import Runnable
+from runnables._core.streaming import closing_chunks
 from runnables._primitives.sequence import RunnableSequence
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
@@ -411,7 +411,7 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
         function: dict[str, Any] = tool["function"]
         target: Any = None if isinstance(schema, Mapping) else schema
         if method == "function_calling":
-            model: Self = self.bind_tools([tool], tool_choice=function["name"])
+            model: BaseChatModel = self.bind_tools([tool], tool_choice=function["name"])
             tool_name: str | None = function["name"]
         elif method == "json_mode":
             model, tool_name = self.bind(response_format={"type": "json_object"}), None

@@ -228,9 +228,9 @@ def message_chunks(message: AIMessage) -> Iterator[AIMessageChunk]:
             yield AIMessageChunk(token, **common)
     else:
         yield AIMessageChunk(message.content, **common)
-    calls = [
-        (call.name, json.dumps(call.args), call.id) for call in message.tool_calls
-    ] + [(call.name, call.args, call.id) for call in message.invalid_tool_calls]
+    calls = [(call.name, json.dumps(call.args), call.id) for call in message.tool_calls] + [
+        (call.name, call.args, call.id) for call in message.invalid_tool_calls
+    ]
     for index, (name, args, call_id) in enumerate(calls):
         yield AIMessageChunk(
             "",
