@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -541,3 +543,34 @@ def test_a_tool_loop_sends_calls_and_results_back(
     assert sent[3]["tool_calls"] == [
         {"id": "c9", "type": "function", "function": {"name": "add", "arguments": "{oops"}}
     ]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "problem"),
+    [
+        (
+            {"index": 0, "id": 7},
+            "stream event 2: choices[0].delta.tool_calls[0].id: expected a string or null, got int",
+        ),
+        (
+            {"index": 0, "function": {"name": ["f"]}},
+            "function.name: expected a string or null, got array",
+        ),
+        ({"index": 0, "function": "f"}, "tool_calls[0].function: expected an object, got string"),
+        (["f"], "choices[0].delta.tool_calls[0]: expected an object, got array"),
+    ],
+)
+def test_hostile_streamed_tool_calls_raise_typed_errors(
+    server: OpenAIServer, model: OpenAIChatModel, fragment: Any, problem: str
+) -> None:
+    from openai_server import Raw
+    from runnables.models import APIResponseValidationError
+
+    def event(delta: dict[str, Any]) -> bytes:
+        return b"data: " + json.dumps({"choices": [{"delta": delta}]}).encode() + b"\n\n"
+
+    first = {"index": 0, "id": "c", "function": {"name": "f", "arguments": "{"}}
+    body = (event({"tool_calls": [first]}), event({"tool_calls": [fragment]}), b"data: [DONE]\n\n")
+    server.script(Raw(body, content_type="text/event-stream"))
+    with pytest.raises(APIResponseValidationError, match=re.escape(problem)):
+        list(model.stream("x"))

@@ -473,3 +473,18 @@ def test_structured_output_schema_is_the_type() -> None:
 def test_include_raw_has_an_object_schema() -> None:
     structured = FakeListChatModel(["x"]).with_structured_output(Person, include_raw=True)
     assert structured.output_schema.json_schema()["type"] == "object"
+
+
+def test_a_message_dict_takes_call_objects() -> None:
+    from runnables.messages import convert_to_message
+
+    bad = InvalidToolCall("f", "{x", "c2", "not JSON")
+    message = convert_to_message(
+        {
+            "role": "ai",
+            "content": "",
+            "tool_calls": [ToolCall("f", {}, "c1")],
+            "invalid_tool_calls": [bad],
+        }
+    )
+    assert message == AIMessage("", tool_calls=[ToolCall("f", {}, "c1")], invalid_tool_calls=[bad])

@@ -719,13 +719,14 @@ def _from_mapping(value: Mapping[object, object]) -> BaseMessage:
         msg = f"a message dict needs a 'role' key, got keys {keys}"
         raise RunnablesValueError(msg)
     cls = _class_for_role(fields.pop("role"))
-    calls = fields.get("tool_calls")
-    if isinstance(calls, list):
-        # Allow ready-made ToolCall objects alongside their plain-dict form.
-        fields["tool_calls"] = [
-            _converter.unstructure(call) if isinstance(call, ToolCall) else call
-            for call in cast("list[object]", calls)
-        ]
+    for key, kind in (("tool_calls", ToolCall), ("invalid_tool_calls", InvalidToolCall)):
+        calls = fields.get(key)
+        if isinstance(calls, list):
+            # Allow ready-made call objects alongside their plain-dict form.
+            fields[key] = [
+                _converter.unstructure(call) if isinstance(call, kind) else call
+                for call in cast("list[object]", calls)
+            ]
     return _structure(fields, cls, "$")
 
 

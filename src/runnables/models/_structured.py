@@ -34,7 +34,6 @@ class StructuredOutput(typing_extensions.TypedDict, Generic[T]):
     parsing_error: BaseException | None
 
 
-
 def _shorten(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
