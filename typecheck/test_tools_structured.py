@@ -99,7 +99,7 @@ def include_raw_is_typed() -> None:
 def chunks_add_up() -> None:
     first = AIMessageChunk("", tool_call_chunks=[ToolCallChunk("f", "{", "c", 0)])
     assert_type(first + first, AIMessageChunk)
-    assert_type(first + [first, first], AIMessageChunk)
+    assert_type(first + [first, first], AIMessageChunk)  # noqa: RUF005 - a chunk adds a list
     assert_type(add_ai_message_chunks(first, first), AIMessageChunk)
     assert_type(first.tool_call_chunks, list[ToolCallChunk])
     not_a_chunk = first + AIMessage("x")  # type: ignore[operator]  # pyright: ignore[reportOperatorIssue]
