@@ -51,10 +51,6 @@ class StructuredOutputParser(RunnableBase[AIMessage, Any]):
     include_raw: bool = False
 
     @property
-    def name(self) -> str:
-        return "StructuredOutputParser"
-
-    @property
     def run_type(self) -> str:
         return "parser"
 
