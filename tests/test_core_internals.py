@@ -279,3 +279,50 @@ def test_every_wrapper_calls_what_it_wraps_bound() -> None:
     assert assign.bound is assign.mapper
     pair = RunnableTuple(inner, inner)
     assert pair.bound.branches[0][1] is inner
+
+
+class _Counted:
+    """A chunk that can add a list of chunks at once, recording every `+` it is asked for."""
+
+    _adds_chunk_lists = True
+    additions: list[int] = []  # noqa: RUF012 - shared record, reset by the test
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __add__(self, other: _Counted | list[_Counted]) -> _Counted:
+        more = other if isinstance(other, list) else [other]
+        _Counted.additions.append(len(more))
+        return _Counted(self.text + "".join(chunk.text for chunk in more))
+
+
+def test_totals_add_chunk_lists_in_one_pass() -> None:
+    from runnables._core.streaming import Total
+
+    _Counted.additions = []
+    total = Total()
+    for i in range(1000):
+        total.add(_Counted(str(i % 10)))
+    assert total.value.text == "0123456789" * 100
+    assert _Counted.additions == [999]  # one `+`, not 999 copies of a growing total
+    total.add(_Counted("!"))
+    assert total.value.text.endswith("9!")
+    assert _Counted.additions == [999, 1]
+
+
+def test_totals_of_message_chunks_equal_pairwise_addition() -> None:
+    from functools import reduce
+
+    from runnables._core.streaming import Total
+    from runnables.messages import AIMessageChunk
+
+    chunks = [AIMessageChunk(content=f"t{i} ", id="run-1") for i in range(300)]
+    total = Total()
+    for chunk in chunks:
+        total.add(chunk)
+    total.add("not a message")  # a chunk of another kind replaces the total, as before
+    assert total.value == "not a message"
+    again = Total()
+    for chunk in chunks:
+        again.add(chunk)
+    assert again.value == reduce(lambda left, right: left + right, chunks)

@@ -413,6 +413,9 @@ class AIMessageChunk(AIMessage):
             chunks = _chunks_of(self.tool_calls, self.invalid_tool_calls)
             object.__setattr__(self, "tool_call_chunks", chunks)
 
+    #: `chunk + [more, chunks]` adds a whole stream in one pass (the core's totals use it).
+    _adds_chunk_lists: ClassVar[bool] = True
+
     def __add__(self, other: AIMessageChunk | Sequence[AIMessageChunk]) -> AIMessageChunk:
         """Combine this chunk with the chunk (or the chunks) that followed it in the stream."""
         checked = cast("object", other)

@@ -68,15 +68,19 @@ class Total:
     Adding strings with `+` copies the total so far, so n string chunks would cost O(n²):
     their pieces are kept and joined once, when the value is asked for (each `_RUN` pieces
     are joined into one as they come, so that a long stream of small chunks is not kept as
-    that many string objects). Other chunks are added with `add_chunks` as they come.
+    that many string objects). A chunk whose class sets `_adds_chunk_lists` (message chunks,
+    where each `+` copies the content so far too) gets the chunks of its own class that follow
+    it kept, and added all at once, `first + [second, ...]`, when the value is asked for.
+    Other chunks are added with `add_chunks` as they come.
     """
 
-    __slots__ = ("_parts", "_runs", "_value")
+    __slots__ = ("_later", "_parts", "_runs", "_value")
 
     def __init__(self) -> None:
         self._value: Any = NOTHING
         self._runs: list[str] | None = None  # strings: joined runs of pieces (None: not strings)
         self._parts: list[str] = []  # strings: the pieces since the last run
+        self._later: list[Any] | None = None  # chunks to add to `_value` in one go
 
     def add(self, chunk: Any) -> None:
         runs = self._runs
@@ -96,7 +100,16 @@ class Total:
                 self._parts.append(chunk)
             else:
                 self._value = chunk
+                if getattr(chunk, "_adds_chunk_lists", False):
+                    self._later = []
             return
+        later = self._later
+        if later is not None:
+            if type(chunk) is type(self._value):
+                later.append(chunk)
+                return
+            self._value = self.value
+            self._later = None
         try:  # `add_chunks`, inlined: this runs for every chunk at every traced level
             self._value = self._value + chunk
         except TypeError:
@@ -107,6 +120,10 @@ class Total:
         """The total so far; `NOTHING` if no chunk was added."""
         runs = self._runs
         if runs is None:
+            later = self._later
+            if later:
+                self._value = self._value + later
+                later.clear()
             return self._value
         parts = self._parts
         if len(runs) + len(parts) > 1:
