@@ -11,6 +11,8 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from runnables import (
     Callback,
@@ -326,3 +328,24 @@ def test_totals_of_message_chunks_equal_pairwise_addition() -> None:
     for chunk in chunks:
         again.add(chunk)
     assert again.value == reduce(lambda left, right: left + right, chunks)
+
+
+_part_values = st.one_of(
+    st.none(), st.text(max_size=3), st.integers(-3, 3), st.lists(st.integers(), max_size=2)
+)
+_parts = st.dictionaries(st.sampled_from("abc"), _part_values, max_size=3)
+
+
+@given(st.lists(_parts, min_size=1, max_size=8))
+def test_parts_merged_in_one_pass_equal_parts_added_one_by_one(
+    chunks: list[dict[str, Any]],
+) -> None:
+    from functools import reduce
+
+    from runnables._core.streaming import AddableDict
+
+    first, *rest = [AddableDict(chunk) for chunk in chunks]
+    pairwise = reduce(lambda left, right: left + right, rest, first)
+    at_once = first + rest
+    assert at_once == pairwise
+    assert list(at_once) == list(pairwise)  # and in the same key order

@@ -35,7 +35,12 @@ class AddableDict(dict[str, Any]):
     """A stream chunk holding named parts (from parallels, assign, pick): `+` merges the parts
     key by key. A plain dict chunk is a whole value, which the next chunk replaces."""
 
+    #: `parts + [more, parts]` merges a whole stream in one pass (see `Total`).
+    _adds_chunk_lists = True
+
     def __add__(self, other: object) -> AddableDict:
+        if isinstance(other, list):
+            return _merge_all(self, cast("list[Mapping[str, Any]]", other))
         if not isinstance(other, Mapping):
             return NotImplemented
         merged = AddableDict(self)
@@ -47,6 +52,22 @@ class AddableDict(dict[str, Any]):
         if not isinstance(other, Mapping):
             return NotImplemented
         return AddableDict(cast("Mapping[str, Any]", other)) + self
+
+
+def _merge_all(first: Mapping[str, Any], rest: list[Mapping[str, Any]]) -> AddableDict:
+    """`first + rest[0] + rest[1] + ...`, with each key's values added up by a `Total` (in time
+    linear in the stream, where adding the dicts one by one copies every string part so far)."""
+    totals: dict[str, Total | None] = {}  # None: the key's value is None (the next one replaces it)
+    for chunk in (first, *rest):
+        for key, value in chunk.items():
+            if value is None:
+                totals[key] = None
+                continue
+            total = totals.get(key)
+            if total is None:
+                totals[key] = total = Total()
+            total.add(value)
+    return AddableDict({key: None if t is None else t.value for key, t in totals.items()})
 
 
 def add_chunks(total: Any, chunk: Any) -> Any:
