@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import attrs
 
-from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig
+from runnables._core.config import RunnableConfig
 from runnables.schema import Schema, SchemaError, json_schema, validate
 
 __all__ = ["ConfigPolicy"]
@@ -29,9 +29,9 @@ class ConfigPolicy:
     """The config keys a client may send: tags, metadata, declared ``configurable`` fields and
     limits no higher than the server's."""
 
-    configurable: Mapping[str, Any] = attrs.field(factory=dict)
-    max_concurrency: int | None = None
-    recursion_limit: int = DEFAULT_RECURSION_LIMIT
+    configurable: Mapping[str, Any]
+    max_concurrency: int | None
+    recursion_limit: int
 
     def check(self, sent: object, where: str, errors: list[str]) -> RunnableConfig:
         """Return the config ``sent`` asks for, appending a message to ``errors`` per bad key."""
@@ -80,9 +80,9 @@ class ConfigPolicy:
             config["max_concurrency"] = asked
 
     def _configurable(self, value: object, path: str, errors: list[str]) -> dict[str, Any]:
-        fields = self._valid(dict[str, Any], value, path, errors)
+        fields: dict[str, Any] = self._valid(dict[str, Any], value, path, errors) or {}
         result: dict[str, Any] = {}
-        for key, item in (fields or {}).items():
+        for key, item in fields.items():
             if key not in self.configurable:
                 declared = ", ".join(map(repr, self.configurable)) or "none"
                 errors.append(f"{path}.{key}: not a configurable field (declared: {declared})")

@@ -17,8 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from runnables._core.base import RunnableBase
 from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig
-from runnables._core.protocol import Runnable
 from runnables.schema import SchemaError
 
 from ._config import ConfigPolicy
@@ -78,6 +78,7 @@ class _Call:
 
     inputs: list[Any]
     configs: list[RunnableConfig]
+    run_ids: list[uuid.UUID]
     options: dict[str, Any]
 
 
@@ -85,14 +86,18 @@ class _Call:
 class _Served:
     """One runnable behind its endpoints."""
 
-    runnable: Runnable[Any, Any]
+    runnable: RunnableBase[Any, Any]
     policy: ConfigPolicy
     per_request: PerRequestHook | None
     limits: Limits
 
     async def _body(self, request: Request) -> dict[str, object]:
         declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limits.max_body_bytes:
+        if (
+            declared is not None
+            and declared.isdigit()
+            and int(declared) > self.limits.max_body_bytes
+        ):
             raise _Refused(413, f"body is larger than {self.limits.max_body_bytes} bytes")
         chunks: list[bytes] = []
         size = 0
@@ -137,9 +142,12 @@ class _Served:
             raise _Refused(422, errors)
         if self.per_request is not None:
             configs = [await _hook(self.per_request, request, config) for config in configs]
-        for config in configs:
-            config["run_id"] = uuid.uuid4()
-        return _Call(inputs, configs, options)
+        run_ids = [uuid.uuid4() for _ in configs]
+        configs = [
+            cast("RunnableConfig", {**config, "run_id": run_id})
+            for config, run_id in zip(configs, run_ids, strict=True)
+        ]
+        return _Call(inputs, configs, run_ids, options)
 
     def _batch(
         self, body: dict[str, object], errors: list[str]
@@ -187,40 +195,43 @@ class _Served:
     async def invoke(self, request: Request) -> Response:
         try:
             call = await self._call(request, "invoke")
-            config = call.configs[0]
-            with anyio.fail_after(self._deadline()):
-                output = await self.runnable.ainvoke(call.inputs[0], config)
-            return _json({"output": encode(output), "metadata": _metadata(config)})
         except _Refused as refused:
             return refused.response()
-        except TimeoutError:
-            return self._timed_out(request)
-        except Exception:
-            logger.exception("run failed: POST %s", request.url.path)
-            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        return await self._answer(request, call, self._invoke)
 
     async def batch(self, request: Request) -> Response:
         try:
             call = await self._call(request, "batch")
-            with anyio.fail_after(self._deadline()):
-                outputs = await self.runnable.abatch(call.inputs, call.configs)
-            metadata = [_metadata(config) for config in call.configs]
-            return _json(
-                {
-                    "output": encode(outputs),
-                    "metadata": {
-                        "run_ids": [item["run_id"] for item in metadata],
-                        "responses": metadata,
-                    },
-                }
-            )
         except _Refused as refused:
             return refused.response()
-        except TimeoutError:
-            return self._timed_out(request)
+        return await self._answer(request, call, self._batch_run)
+
+    async def _invoke(self, call: _Call) -> dict[str, Any]:
+        output = await self.runnable.ainvoke(call.inputs[0], call.configs[0])
+        return {"output": encode(output), "metadata": _metadata(call.run_ids[0])}
+
+    async def _batch_run(self, call: _Call) -> dict[str, Any]:
+        outputs = await self.runnable.abatch(call.inputs, call.configs)
+        metadata = {
+            "run_ids": [str(run_id) for run_id in call.run_ids],
+            "responses": [_metadata(run_id) for run_id in call.run_ids],
+        }
+        return {"output": encode(outputs), "metadata": metadata}
+
+    async def _answer(
+        self,
+        request: Request,
+        call: _Call,
+        run: Callable[[_Call], Awaitable[dict[str, Any]]],
+    ) -> Response:
+        """Run ``call`` within the time limit; a failure is logged, never shown to the client."""
+        try:
+            with anyio.move_on_after(self._deadline()):
+                return _json(await run(call))
         except Exception:
             logger.exception("run failed: POST %s", request.url.path)
             return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        return self._timed_out(request)
 
     def _timed_out(self, request: Request) -> Response:
         message = f"run took longer than {self.limits.run_seconds} seconds"
@@ -235,19 +246,19 @@ class _Served:
         except _Refused as refused:
             return refused.response()
         path = request.url.path
-        run_id = call.configs[0]["run_id"]
+        run_id = call.run_ids[0]
 
         async def produce() -> AsyncIterator[bytes]:
             yield frame("metadata", json.dumps({"run_id": str(run_id)}))
             try:
-                with anyio.fail_after(self._deadline()):
+                with anyio.move_on_after(self._deadline()) as deadline:
                     async for data in chunks(call):
                         yield frame("data", data)
-            except TimeoutError:
-                message = f"run took longer than {self.limits.run_seconds} seconds"
-                logger.warning("%s: POST %s", message, path)
-                yield frame("error", json.dumps({"status_code": 504, "message": message}))
-                return
+                if deadline.cancelled_caught:
+                    message = f"run took longer than {self.limits.run_seconds} seconds"
+                    logger.warning("%s: POST %s", message, path)
+                    yield frame("error", json.dumps({"status_code": 504, "message": message}))
+                    return
             except Exception:
                 logger.exception("run failed: POST %s", path)
                 error = {"status_code": 500, "message": "Internal Server Error"}
@@ -295,8 +306,8 @@ class _Served:
         return JSONResponse(self.policy.json_schema(f"{self.runnable.name}Config"))
 
 
-def _metadata(config: RunnableConfig) -> dict[str, Any]:
-    return {"run_id": str(config["run_id"]), "feedback_tokens": []}
+def _metadata(run_id: uuid.UUID) -> dict[str, Any]:
+    return {"run_id": str(run_id), "feedback_tokens": []}
 
 
 def _json(content: object) -> Response:
@@ -313,7 +324,7 @@ async def _hook(hook: PerRequestHook, request: Request, config: RunnableConfig) 
 
 def add_routes(
     app: Starlette,
-    runnable: Runnable[Any, Any],
+    runnable: RunnableBase[Any, Any],
     *,
     path: str = "",
     configurable: Mapping[str, Any] | None = None,
@@ -361,7 +372,7 @@ def add_routes(
 
 
 def create_app(
-    runnable: Runnable[Any, Any],
+    runnable: RunnableBase[Any, Any],
     *,
     path: str = "",
     configurable: Mapping[str, Any] | None = None,

@@ -59,9 +59,7 @@ class EventStream(Response):
 
         async with anyio.create_task_group() as group:
             group.start_soon(watch, group.cancel_scope)
-            await send(
-                {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
-            )
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             frames = self._produce()
             try:
                 async for chunk in frames:

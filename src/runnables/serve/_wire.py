@@ -89,12 +89,16 @@ def _strip_langchain_fields(data: dict[str, Any]) -> dict[str, Any]:
     calls = data.get("tool_calls")
     if isinstance(calls, list):
         data["tool_calls"] = [
-            {k: v for k, v in call.items() if (k, v) != ("type", "tool_call")}
+            _without_tool_call_tag(cast("dict[str, object]", call))
             if isinstance(call, dict)
             else call
             for call in cast("list[object]", calls)
         ]
     return data
+
+
+def _without_tool_call_tag(call: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in call.items() if (key, value) != ("type", "tool_call")}
 
 
 def _decode_tagged(kind: str, data: dict[str, Any], path: str, errors: list[str]) -> object:
