@@ -40,10 +40,10 @@ class EventStream(Response):
     def __init__(
         self, produce: Callable[[], AsyncIterator[bytes]], on_disconnect: Callable[[], None]
     ) -> None:
-        super().__init__(
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-            media_type=self.media_type,
-        )
+        # Not Response.__init__: it would declare a Content-Length for the empty body.
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
         self._produce = produce
         self._on_disconnect = on_disconnect
 
