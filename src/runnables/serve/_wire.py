@@ -82,7 +82,8 @@ class DecodeError(ValueError):
         super().__init__("; ".join(errors))
 
 
-def _strip_langchain_fields(data: dict[str, Any]) -> dict[str, Any]:
+def _strip_langchain_fields(given: dict[str, Any]) -> dict[str, Any]:
+    data = dict(given)
     for key, unset in _LANGCHAIN_ONLY.items():
         if key in data and data[key] == unset:
             del data[key]
@@ -101,7 +102,7 @@ def _without_tool_call_tag(call: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in call.items() if (key, value) != ("type", "tool_call")}
 
 
-def _decode_tagged(kind: str, data: dict[str, Any], path: str, errors: list[str]) -> object:
+def _decode_tagged(kind: str, data: dict[str, Any], path: str, errors: list[str] | None) -> object:
     try:
         if kind in _MESSAGE_KINDS:
             return message_from_dict({"type": kind, "data": _strip_langchain_fields(data)})
@@ -118,6 +119,9 @@ def _decode_tagged(kind: str, data: dict[str, Any], path: str, errors: list[str]
             return ChatPromptValue(messages=cast("list[BaseMessage]", decoded))
         return _bad(data)
     except (ValueError, TypeError, KeyError) as exc:
+        if errors is None:  # lenient: a run log's entry of type "tool" is not a message
+            kept = {key: _decode(item, f"{path}.{key}", None) for key, item in data.items()}
+            return {**kept, "type": kind}
         detail = str(exc).replace("\n", " ")
         errors.append(f"{path}: not a valid {kind!r} object ({detail})")
         return None
@@ -127,7 +131,7 @@ def _bad(data: Mapping[str, object]) -> object:
     raise ValueError(f"unexpected fields {sorted(data)}")
 
 
-def _decode(value: object, path: str, errors: list[str]) -> object:
+def _decode(value: object, path: str, errors: list[str] | None) -> object:
     if isinstance(value, list):
         items = cast("list[object]", value)
         return [_decode(item, f"{path}[{i}]", errors) for i, item in enumerate(items)]
@@ -144,9 +148,12 @@ def _decode(value: object, path: str, errors: list[str]) -> object:
     return {key: _decode(item, f"{path}.{key}", errors) for key, item in entries.items()}
 
 
-def decode(value: object) -> object:
-    """Rebuild tagged objects inside JSON data; raise :class:`DecodeError` listing bad ones."""
-    errors: list[str] = []
+def decode(value: object, *, strict: bool = True) -> Any:
+    """Rebuild tagged objects inside JSON data; raise :class:`DecodeError` listing bad ones.
+
+    With ``strict=False`` an object that is not a valid instance of its tag stays a dict.
+    """
+    errors: list[str] | None = [] if strict else None
     result = _decode(value, "$", errors)
     if errors:
         raise DecodeError(errors)
