@@ -313,3 +313,18 @@ def test_a_human_message_round_trips_in_langserve_form() -> None:
     message = HumanMessage("hi", name="ann")
     assert encode(message)["type"] == "human"
     assert decode(encode(message)) == message
+
+
+def test_the_serve_command_refuses_what_is_not_a_runnable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from runnables.__main__ import main
+
+    assert main(["serve", "json:dumps"]) == 2
+    assert main(["serve", "json"]) == 2
+    assert main(["serve", "json:nothing"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "python -m runnables serve: json:dumps is a function, not a runnable",
+        "python -m runnables serve: expected package.module:name, got 'json'",
+        "python -m runnables serve: 'json' has no attribute 'nothing'",
+    ]

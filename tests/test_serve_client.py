@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
+import attrs
 import pytest
 from starlette.applications import Starlette
 
 from runnables import runnable
+from runnables.documents import Document
 from runnables.messages import AIMessage, AIMessageChunk
 from runnables.models import FakeListChatModel
 from runnables.parsers import StrOutputParser
@@ -59,6 +61,7 @@ def url() -> Iterator[str]:
     add_routes(app, TEXT, path="/text")
     add_routes(app, endless, path="/endless")
     add_routes(app, flaky, path="/flaky")
+    add_routes(app, joke, path="/attrs")
     yield from serve_in_thread(app)
 
 
@@ -107,6 +110,32 @@ async def test_astream_events_are_the_servers_events(url: str) -> None:
     assert events[0]["name"] == "RunnableSequence"
     streamed = [event for event in events if event["event"] == "on_chat_model_stream"]
     assert isinstance(streamed[0]["data"]["chunk"], AIMessageChunk)
+
+
+def test_stream_events_from_sync_code_are_the_servers_events(url: str) -> None:
+    remote = RemoteRunnable(f"{url}/joke")
+    events = list(remote.stream_events({"topic": "x"}, include_types=["chat_model"]))
+    assert {event["name"] for event in events} == {"FakeListChatModel"}
+    assert events[-1]["event"] == "on_chat_model_end"
+
+
+@attrs.frozen
+class Joke:
+    setup: str
+    sources: list[Document]
+
+
+@runnable
+def joke(topic: str) -> Joke:
+    return Joke(f"about {topic}", [Document("d", {"page": 1})])
+
+
+@pytest.mark.anyio
+async def test_attrs_values_and_documents_round_trip_with_their_kind(url: str) -> None:
+    remote = RemoteRunnable(f"{url}/attrs", input_type=str, output_type=Joke)
+    assert await remote.ainvoke("x") == Joke("about x", [Document("d", {"page": 1})])
+    untyped = await RemoteRunnable(f"{url}/attrs").ainvoke("x")
+    assert untyped["sources"] == [Document("d", {"page": 1})]
 
 
 @pytest.mark.anyio

@@ -287,6 +287,29 @@ class RemoteRunnable(RunnableBase[In, Out]):
         )
         return Stream(self._aserver_events(input, config, filters))
 
+    def stream_events(
+        self,
+        input: In,
+        config: RunnableConfig | None = None,
+        *,
+        version: Literal["v2"] = "v2",
+        include_names: Sequence[str] | None = None,
+        include_types: Sequence[str] | None = None,
+        include_tags: Sequence[str] | None = None,
+        exclude_names: Sequence[str] | None = None,
+        exclude_types: Sequence[str] | None = None,
+        exclude_tags: Sequence[str] | None = None,
+    ) -> Iterator[StreamEvent]:
+        """`astream_events` from sync code: the events of the run on the server."""
+        from runnables._core.context import context_for
+
+        filters = _filters(
+            include_names, include_types, include_tags, exclude_names, exclude_types, exclude_tags
+        )
+        body = self._body(input, context_for(config), **filters)
+        for data in self._events("stream_events", body):
+            yield cast("StreamEvent", decode(json.loads(data), strict=False))
+
     async def _aserver_events(
         self, input: In, config: RunnableConfig | None, filters: dict[str, Any]
     ) -> AsyncIterator[StreamEvent]:

@@ -59,12 +59,16 @@ class EventStream(Response):
 
         async with anyio.create_task_group() as group:
             group.start_soon(watch, group.cancel_scope)
-            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             frames = self._produce()
             try:
+                await send(
+                    {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+                )
                 async for chunk in frames:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+            except OSError:  # a server that reports a closed connection on write
+                disconnected = True
             finally:
                 with anyio.CancelScope(shield=True):
                     await _close(frames)
