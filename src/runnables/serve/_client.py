@@ -84,52 +84,56 @@ def _unreachable(url: str, error: httpx.TransportError) -> RemoteConnectionError
     return RemoteConnectionError(f"{url}: {error!r}", status_code=None, detail=str(error))
 
 
-def _without_trailing_slash(url: str) -> str:
-    return url.rstrip("/")
-
-
 @final
-@attrs.frozen
+@attrs.frozen(init=False)
 class RemoteRunnable(RunnableBase[In, Out]):
     """A runnable served at ``url`` (e.g. ``"http://127.0.0.1:8000/joke"``), called over HTTP.
 
-    Every call form works and composes as for a local runnable; ``astream_log`` and
-    ``astream_events`` stream the server's own log and events. Declare the types with
-    ``input_type``/``output_type`` (or subscript the class): outputs are then validated
-    against ``output_type``. Refusals raise :class:`RemoteInputError` (422, every bad path)
-    or :class:`RemoteError`; no answer at all raises :class:`RemoteConnectionError`. Each call
-    opens its own HTTP connection, closed when the call ends or its stream is abandoned.
+    Every call form works and composes as for a local runnable; ``astream_log``,
+    ``astream_events`` and ``stream_events`` stream the server's own log and events. Declare
+    the types with ``input_type``/``output_type`` (or subscript the class): outputs are then
+    validated against ``output_type``. Refusals raise :class:`RemoteInputError` (422, every
+    bad path) or :class:`RemoteError`; no answer at all raises
+    :class:`RemoteConnectionError`. Each call opens its own HTTP connection, closed when the
+    call ends or its stream is abandoned.
     """
 
-    url: str = attrs.field(converter=_without_trailing_slash)
-    declared_input: Any = attrs.field(default=Any, kw_only=True, alias="input_type")
-    declared_output: Any = attrs.field(default=Any, kw_only=True, alias="output_type")
-    headers: Mapping[str, str] = attrs.field(
-        factory=dict[str, str], kw_only=True, eq=False, hash=False
-    )
-    timeout: float | None = attrs.field(default=60.0, kw_only=True)
+    url: str
+    declared_input: Any
+    declared_output: Any
+    headers: Mapping[str, str] = attrs.field(eq=False, hash=False, repr=False)
+    timeout: float | None
 
-    if TYPE_CHECKING:
-
-        @overload
-        def __init__(
-            self: RemoteRunnable[I1, O1],
-            url: str,
-            *,
-            input_type: type[I1],
-            output_type: type[O1],
-            headers: Mapping[str, str] = ...,
-            timeout: float | None = ...,
-        ) -> None: ...
-        @overload
-        def __init__(
-            self,
-            url: str,
-            *,
-            headers: Mapping[str, str] = ...,
-            timeout: float | None = ...,
-        ) -> None: ...
-        def __init__(self, url: str, **kwargs: Any) -> None: ...
+    @overload
+    def __init__(
+        self: RemoteRunnable[I1, O1],
+        url: str,
+        *,
+        input_type: type[I1],
+        output_type: type[O1],
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = 60.0,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = 60.0,
+    ) -> None: ...
+    def __init__(
+        self,
+        url: str,
+        *,
+        input_type: Any = Any,
+        output_type: Any = Any,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = 60.0,
+    ) -> None:
+        self.__attrs_init__(  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+            url.rstrip("/"), input_type, output_type, dict(headers or {}), timeout
+        )
 
     @property
     def name(self) -> str:
