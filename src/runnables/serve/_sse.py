@@ -48,7 +48,7 @@ class EventStream(Response):
         self._on_disconnect = on_disconnect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        disconnected = False
+        disconnected = completed = False
 
         async def watch(scope: anyio.CancelScope) -> None:
             nonlocal disconnected
@@ -67,13 +67,14 @@ class EventStream(Response):
                 async for chunk in frames:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
+                completed = True
             except OSError:  # a server that reports a closed connection on write
                 disconnected = True
             finally:
                 with anyio.CancelScope(shield=True):
                     await _close(frames)
             group.cancel_scope.cancel()
-        if disconnected:
+        if disconnected and not completed:  # after the last write, a closed connection is normal
             self._on_disconnect()
 
 
