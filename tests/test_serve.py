@@ -253,6 +253,20 @@ async def test_a_body_over_the_limit_gets_413() -> None:
     assert response.json()["detail"] == "body is larger than 100 bytes"
 
 
+def test_limits_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="Limits.run_seconds must be positive, got 0"):
+        Limits(run_seconds=0)
+    with pytest.raises(ValueError, match="Limits.max_body_bytes must be positive, got -1"):
+        Limits(max_body_bytes=-1)
+    assert Limits(run_seconds=None).run_seconds is None
+
+
+async def test_a_missing_input_is_named_once() -> None:
+    async with client(create_app(echo_config)) as http:
+        response = await http.post("/invoke", json={"config": {}})
+    assert response.json()["detail"] == ["$.input: missing"]
+
+
 async def test_a_run_over_the_time_limit_gets_504() -> None:
     @runnable
     async def slow(text: str) -> AsyncIterator[str]:

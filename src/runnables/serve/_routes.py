@@ -52,12 +52,18 @@ _BODY_KEYS: Mapping[str, frozenset[str]] = {
 }
 
 
+def _positive(_: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"Limits.{attribute.name} must be positive, got {value!r}")
+
+
 @attrs.frozen
 class Limits:
-    """Bounds on one request: its body size in bytes and its run time in seconds."""
+    """Bounds on one request: its body size in bytes and its run time in seconds (``None``:
+    no bound on the run time)."""
 
-    max_body_bytes: int = 1_000_000
-    run_seconds: float = 300.0
+    max_body_bytes: int = attrs.field(default=1_000_000, validator=_positive)
+    run_seconds: float | None = attrs.field(default=300.0, validator=_positive)
 
 
 class _Refused(Exception):
@@ -135,7 +141,9 @@ class _Served:
         else:
             if "input" not in body:
                 errors.append("$.input: missing")
-            inputs = [self._input(body.get("input"), "$.input", errors)]
+                inputs = [None]
+            else:
+                inputs = [self._input(body["input"], "$.input", errors)]
             configs = [self.policy.check(body.get("config"), "$.config", errors)]
         options = self._options(body, endpoint, errors)
         if errors:
@@ -190,7 +198,7 @@ class _Served:
 
     def _deadline(self) -> float:
         seconds = self.limits.run_seconds
-        return math.inf if seconds <= 0 else seconds
+        return math.inf if seconds is None else seconds
 
     async def invoke(self, request: Request) -> Response:
         try:
@@ -346,7 +354,8 @@ def add_routes(
         max_concurrency: the server's cap on ``max_concurrency`` (and its default).
         recursion_limit: the highest ``recursion_limit`` a client may ask for.
         per_request: runs before the runnable with the request and the client's config and
-            returns the config to run with (authentication, per-user settings).
+            returns the config to run with (authentication, per-user settings); once per
+            input of a batch. Input and config are checked first, so it sees only valid ones.
         limits: body size and run time bounds (``Limits()`` by default).
     """
     if path and (not path.startswith("/") or path.endswith("/")):
