@@ -254,9 +254,9 @@ async def test_a_body_over_the_limit_gets_413() -> None:
 
 
 def test_limits_must_be_positive() -> None:
-    with pytest.raises(ValueError, match="Limits.run_seconds must be positive, got 0"):
+    with pytest.raises(ValueError, match=r"Limits\.run_seconds must be positive, got 0"):
         Limits(run_seconds=0)
-    with pytest.raises(ValueError, match="Limits.max_body_bytes must be positive, got -1"):
+    with pytest.raises(ValueError, match=r"Limits\.max_body_bytes must be positive, got -1"):
         Limits(max_body_bytes=-1)
     assert Limits(run_seconds=None).run_seconds is None
 
