@@ -127,3 +127,29 @@ def test_a_refused_config_key_reaches_the_client_as_an_error(url: str) -> None:
         remote.invoke({"topic": "x"}, {"configurable": {"temperature": 2}})
     assert caught.value.response.status_code == 422
     assert "$.config.configurable.temperature" in caught.value.response.text
+
+
+def test_a_client_leaving_mid_stream_cancels_the_models_http_call() -> None:
+    from openai_server import OpenAIServer, Reply
+    from runnables.models import OpenAIChatModel
+
+    with OpenAIServer() as openai:
+        words = " ".join(f"w{index}" for index in range(500))
+        openai.script(Reply(words, token_delay=0.05))
+        model = OpenAIChatModel("m", base_url=openai.base_url, api_key="sk-test", timeout=60)
+        server = serve_in_thread(create_app(model | StrOutputParser()))
+        url = next(server)
+        try:
+            with (
+                httpx.Client() as client,
+                client.stream("POST", f"{url}/stream", json={"input": "hi"}) as response,
+            ):
+                data = (line for line in response.iter_lines() if line.startswith("data: "))
+                assert 'data: "w0"' in [next(data) for _ in range(3)]
+            for _ in range(600):  # the model's answer would take 50 s; the call ends at once
+                if openai.disconnects:
+                    break
+                threading.Event().wait(0.05)
+            assert (openai.disconnects, openai.answering) == (1, 0)
+        finally:
+            server.close()
