@@ -90,6 +90,22 @@ async def test_a_bad_body_gets_422_listing_every_bad_path() -> None:
     assert not_json.json()["detail"][0].startswith("$: body is not JSON")
 
 
+@pytest.mark.parametrize(
+    ("depth", "problem"),
+    [(600, "$.input: nested too deeply"), (5000, "$: body is nested too deeply")],
+)
+async def test_a_deeply_nested_body_is_refused_not_crashed_on(depth: int, problem: str) -> None:
+    @runnable
+    def anything(value: object) -> int:
+        return 1
+
+    body = '{"input": ' + "[" * depth + "]" * depth + "}"
+    async with client(create_app(anything)) as http:
+        response = await http.post("/invoke", content=body.encode())
+    assert response.status_code == 422
+    assert response.json()["detail"] == [problem]
+
+
 async def test_messages_sent_in_langchain_form_arrive_as_messages_of_their_kind() -> None:
     @runnable
     def kinds(messages: list[BaseMessage]) -> list[BaseMessage]:

@@ -116,6 +116,8 @@ class _Served:
             body: object = json.loads(b"".join(chunks))
         except ValueError as error:
             raise _Refused(422, [f"$: body is not JSON ({error})"]) from None
+        except RecursionError:
+            raise _Refused(422, ["$: body is nested too deeply"]) from None
         if not isinstance(body, dict):
             raise _Refused(422, [f"$: expected a JSON object, got {type(body).__name__}"])
         return cast("dict[str, object]", body)
@@ -125,7 +127,9 @@ class _Served:
             return self.runnable.input_schema.validate(decode(value))
         except (SchemaError, DecodeError) as error:
             errors.extend(where + message[1:] for message in error.errors)
-            return None
+        except RecursionError:
+            errors.append(f"{where}: nested too deeply")
+        return None
 
     async def _call(self, request: Request, endpoint: str) -> _Call:
         body = await self._body(request)
