@@ -358,3 +358,16 @@ def test_the_serve_command_refuses_what_is_not_a_runnable(
         "python -m runnables serve: expected package.module:name, got 'json'",
         "python -m runnables serve: 'json' has no attribute 'nothing'",
     ]
+
+
+def test_the_client_reads_only_data_events_and_stops_at_end() -> None:
+    from runnables.serve import RemoteRunnable
+    from runnables.serve._sse_reader import EventReader
+
+    reader = EventReader()
+    lines = [": a comment", "event: data", "data: 1", "", "event: ping", "data: 2", ""]
+    lines += ["data: a", "data: b", "", "event: metadata", "data: {}", "", "event: end", ""]
+    read = [RemoteRunnable._event("u", reader, line) for line in lines]  # pyright: ignore[reportPrivateUsage]
+    assert [data for data in read if data is not None] == ["1"]
+    assert reader.ended
+    assert [event for event in map(EventReader().line, lines) if event][2] == ("message", "a\nb")

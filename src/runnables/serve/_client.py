@@ -172,16 +172,19 @@ class RemoteRunnable(RunnableBase[In, Out]):
 
     @staticmethod
     def _event(url: str, reader: EventReader, line: str) -> str | None:
-        """The data of a completed ``data`` event, or ``None``; raises on an ``error`` one."""
+        """The data of a completed ``data`` event, or ``None``; raises on an ``error`` one.
+
+        Other events (``metadata``, and any a newer server may add) are skipped.
+        """
         event = reader.line(line)
-        if event is None or event[0] == "metadata":
+        if event is None:
             return None
-        if event[0] == "end":
+        kind, data = event
+        if kind == "end":
             reader.ended = True
-            return None
-        if event[0] == "error":
-            raise _stream_error(url, event[1])
-        return event[1]
+        elif kind == "error":
+            raise _stream_error(url, data)
+        return data if kind == "data" else None
 
     def _client(self) -> httpx.Client:
         return httpx.Client(headers=dict(self.headers), timeout=self.timeout)
