@@ -180,5 +180,8 @@ def run(plan: Plan, value: object) -> Any:
             if key is not None:
                 del walking[key]
             failure = as_failure(exc, here)
+            # Its traceback would keep the frame of every step it passed alive: drop it, or
+            # failures rising through deep data slow down with the garbage they hold.
+            failure.__traceback__ = None
             continue
         path = here if segment is SAME else (here, segment)
