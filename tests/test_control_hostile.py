@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import anyio
 import pytest
 import trio
 
-from runnables import RunnableLambda
+from conftest import Peak
+from runnables import RunnableGenerator, RunnableLambda
 from runnables.errors import RunnablesTypeError
+from runnables.messages import AIMessageChunk
+from runnables.models import FakeListChatModel
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup, ExceptionGroup
@@ -298,3 +301,101 @@ def test_a_step_raising_the_cancellation_class_itself_loses_no_result(
     with pytest.raises(BaseException) as info:  # noqa: PT011
         anyio.run(main, backend=backend)
     assert type(info.value).__name__ in ("CancelledError", "Cancelled")
+
+
+# ----------------------------------------------------------------- RunnableGenerator's budget
+# Given a whole input (invoke, batch, its own stream), a RunnableGenerator's transform function
+# is a leaf: it holds a slot of the call's budget and lends it to the runnables it calls.
+
+GEN_HOLD = 0.03
+
+
+def _counting_leaf(peak: Peak) -> RunnableLambda[int, int]:
+    def leaf(x: int) -> int:
+        peak.hold_sync(GEN_HOLD)
+        return x
+
+    return RunnableLambda(leaf)
+
+
+def _fanning_generator(peak: Peak, kind: str, fan_out: int) -> RunnableGenerator[int, int]:
+    """A generator that holds itself in flight, then calls a `fan_out`-item batch of leaves."""
+    inner = _counting_leaf(peak)
+    if kind == "sync":
+
+        def fan(chunks: Iterator[int]) -> Iterator[int]:
+            for x in chunks:
+                peak.hold_sync(GEN_HOLD)
+                yield sum(inner.batch([x] * fan_out))
+
+        return RunnableGenerator(fan)
+
+    async def afan(chunks: AsyncIterator[int]) -> AsyncIterator[int]:
+        async for x in chunks:
+            peak.enter()
+            try:
+                await anyio.sleep(GEN_HOLD)
+            finally:
+                peak.exit()
+            yield sum(await inner.abatch([x] * fan_out))
+
+    return RunnableGenerator(afan)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_generator_and_what_it_calls_stay_within_the_budget(
+    peak: Peak, kind: str, in_thread: Callable[..., Any]
+) -> None:
+    gen = _fanning_generator(peak, kind, 3)
+    out = in_thread(lambda: gen.batch([1, 2, 3, 4, 5], {"max_concurrency": 2}), 20)
+    assert out == [3, 6, 9, 12, 15]
+    assert peak.total == 5 * (1 + 3)
+    assert peak.peak <= 2
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_generator_and_what_it_calls_stay_within_the_budget_async(
+    peak: Peak, kind: str
+) -> None:
+    gen = _fanning_generator(peak, kind, 3)
+    with anyio.fail_after(20):
+        out = await gen.abatch([1, 2, 3, 4], {"max_concurrency": 2})
+    assert out == [3, 6, 9, 12]
+    assert peak.peak <= 2
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_generator_calling_runnables_does_not_deadlock_at_one(
+    peak: Peak, kind: str, in_thread: Callable[..., Any]
+) -> None:
+    gen = _fanning_generator(peak, kind, 2)
+    config: Any = {"max_concurrency": 1}
+    assert in_thread(lambda: gen.batch([1, 2], config), 20) == [2, 4]
+    assert in_thread(lambda: list(gen.stream(3, config)), 20) == [6]
+    assert peak.peak == 1
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_generator_calling_runnables_does_not_deadlock_at_one_async(
+    peak: Peak, kind: str
+) -> None:
+    gen = _fanning_generator(peak, kind, 2)
+    with anyio.fail_after(20):
+        assert await gen.abatch([1, 2], {"max_concurrency": 1}) == [2, 4]
+        assert [chunk async for chunk in gen.astream(3, {"max_concurrency": 1})] == [6]
+    assert peak.peak == 1
+
+
+def test_a_generator_fed_by_a_streaming_model_does_not_deadlock_at_one(
+    in_thread: Callable[..., Any],
+) -> None:
+    def shout(chunks: Iterator[AIMessageChunk]) -> Iterator[str]:
+        for chunk in chunks:
+            yield chunk.text.upper()
+
+    chain = FakeListChatModel(["a b c"]) | RunnableGenerator(shout)
+    config: Any = {"max_concurrency": 1}
+    assert "".join(in_thread(lambda: list(chain.stream("x", config)), 20)) == "A B C"
+    assert in_thread(lambda: chain.batch(["x", "y"], config), 20) == ["A B C", "A B C"]

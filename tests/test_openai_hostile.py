@@ -36,6 +36,7 @@ from runnables.models import (
     SecretStr,
 )
 from runnables.models._openai_wire import ServerSentEvents, StreamState, message_from_openai
+from runnables.models._secret import Redactor
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from openai_server import Dribble, Drop, EchoHeaders, Fail, Hangup, OpenAIServer, Raw, Reply, Step
@@ -695,3 +696,93 @@ def test_the_key_shows_in_no_traceback_that_captures_locals() -> None:
         traceback.TracebackException.from_exception(info.value, capture_locals=True).format()
     )
     assert "LOCALS0123" not in text
+
+
+# ---------------------------------------------------------------- short keys, any encoding
+
+
+def _shows(key: str, text: str) -> bool:
+    """Whether `text` holds `key`, as itself or inside base64 (either alphabet, any offset)."""
+    if key in text:
+        return True
+    for run in re.findall(r"[A-Za-z0-9+/_-]{2,}", text):
+        for offset in range(4):
+            piece = run[offset:].replace("-", "+").replace("_", "/")
+            piece = piece[: len(piece) // 4 * 4]
+            if key.encode() in base64.b64decode(piece + "====", validate=False):
+                return True
+    return False
+
+
+_KEYS = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=4, max_size=12)
+
+
+@given(_KEYS, st.text(max_size=9), st.text(max_size=9), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_a_short_key_is_masked_in_base64_wherever_it_falls(
+    key: str, before: str, after: str, url_safe: bool
+) -> None:
+    encode = base64.urlsafe_b64encode if url_safe else base64.b64encode
+    echoed = encode(f"{before}Bearer {key}{after}".encode()).decode()
+    masked = Redactor(key).text(f"you sent {echoed} and {key}.")
+    assert not _shows(key, masked), masked
+
+
+@pytest.mark.parametrize("key", ["lm-studio", "sk-1", "ollama", "EMPTY"])
+@pytest.mark.parametrize("form", ["base64", "json", "text"])
+def test_a_short_key_echoed_by_a_server_is_masked(
+    server: OpenAIServer, key: str, form: str
+) -> None:
+    server.script(EchoHeaders(502, form))
+    model = OpenAIChatModel("m", base_url=server.base_url, api_key=key)
+    with pytest.raises(APIStatusError) as info:
+        model.invoke("x")
+    for text in exception_texts(info.value):
+        assert not _shows(key, text), text
+
+
+def test_keys_under_four_characters_are_masked_as_themselves() -> None:
+    assert Redactor("abc").text("key abc, again abc") == "key **********, again **********"
+
+
+# ---------------------------------------------------------------- base_url
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("api.openai.com/v1", "has no scheme; write it as 'https://host/v1'"),
+        ("http//localhost:8000/v1", "has no scheme"),
+        ("https://api.openai.com /v1", "contains whitespace or a control character at position 22"),
+        ("https://api.openai.com/v1\n", "at position 25"),
+        ("ftp://files.example.com", "has the scheme 'ftp'; only 'http' and 'https' are supported"),
+        ("file:///etc/passwd", "has the scheme 'file'"),
+        ("https://", "has no host after the scheme"),
+        ("https:///v1", "has no host"),
+        (f"https://user:{KEY}@/v1", "has no host"),
+        ("http://localhost:port/v1", "has a port that is not a number from 0 to 65535"),
+        ("http://localhost:70000", "has a port that is not a number"),
+    ],
+)
+def test_a_malformed_base_url_is_refused_when_the_model_is_built(url: str, problem: str) -> None:
+    with pytest.raises(RunnablesValueError) as info:
+        OpenAIChatModel("m", base_url=url, api_key=KEY)
+    assert str(info.value).startswith("OpenAIChatModel base_url ")
+    assert problem in str(info.value)
+    assert isinstance(info.value, ValueError)
+    for text in exception_texts(info.value):
+        assert not leaks(text), text
+        assert url.strip() not in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8000/v1",
+        "HTTPS://API.example.com",
+        "http://[::1]:8080/",
+        "https://u:p@h/v1",
+    ],
+)
+def test_well_formed_base_urls_are_accepted(url: str) -> None:
+    assert OpenAIChatModel("m", base_url=url).base_url == url

@@ -146,7 +146,7 @@ def test_chat_constructor_parses_every_entry() -> None:
         ("{n:.2f}", "has a format spec", 0),
         ("{a:{b}}", "has a nested field in its format spec", 0),
         ("{a:>{w}}", "has a nested field in its format spec", 0),
-        ("{a{b}", "has a nested '{'", 0),
+        ("{a{b}", "is never closed", 0),
         ("{}", r"has no name \(positional fields are not allowed\)", 0),
         ("{0}", "is positional", 0),
         ("{ a }", "is not a plain name", 0),
@@ -226,16 +226,47 @@ def test_chat_values_and_fixed_messages_are_never_parsed() -> None:
         [
             SystemMessage("fixed {a.b} {"),
             ("human", "{q}"),
-            {"role": "assistant", "content": "dict {x!r}"},
-            ("human", [{"type": "text", "text": "parts {x.y}"}]),
+            {"role": "assistant", "content": "dict {q}"},
+            ("human", [{"type": "text", "text": "parts {q}"}, "{q}"]),
+            {"role": "tool", "content": "not a template {x!r}", "tool_call_id": "1"},
         ]
     )
     assert prompt.input_variables == ["q"]
     messages = prompt.format_messages(q="{q} {history[0]}")
     assert messages[0] == SystemMessage("fixed {a.b} {")
     assert messages[1] == HumanMessage("{q} {history[0]}")
-    assert messages[2].content == "dict {x!r}"
-    assert messages[3].content == [{"type": "text", "text": "parts {x.y}"}]
+    assert messages[2].content == "dict {q} {history[0]}"
+    assert messages[3].content == [
+        {"type": "text", "text": "parts {q} {history[0]}"},
+        {"type": "text", "text": "{q} {history[0]}"},
+    ]
+    assert messages[4].content == "not a template {x!r}"
+
+
+@pytest.mark.parametrize(
+    ("entry", "where"),
+    [
+        (
+            {"role": "assistant", "content": "dict {x!r}"},
+            r"chat prompt message 1 \('assistant'\): prompt template: field '\{x!r\}'",
+        ),
+        (("human", [{"type": "text", "text": "{x.y}"}]), r"message 1 \('human'\): content\[0\]"),
+        (("ai", ["ok", "{x[0]}"]), r"message 1 \('ai'\): content\[1\]\.text: prompt"),
+        (
+            ("human", [{"type": "image_url", "image_url": {"url": "{u.__class__}"}}]),
+            r"content\[0\]\.image_url\.url: prompt template: field '\{u\.__class__\}'",
+        ),
+        (
+            ("human", [{"type": "x", "meta": {"a": ["{b:{c}}"]}}]),
+            r"content\[0\]\.meta\.a\[0\]: prompt template: field '\{b:\{c\}\}'",
+        ),
+    ],
+)
+def test_dict_entries_and_list_content_are_parsed_by_the_safe_parser(
+    entry: Any, where: str
+) -> None:
+    with pytest.raises(PromptTemplateError, match=where):
+        ChatPromptTemplate.from_messages([("system", "fine {y}"), entry])
 
 
 def test_rendering_only_formats_the_named_values() -> None:

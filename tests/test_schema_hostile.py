@@ -14,6 +14,8 @@ from typing import Any, Literal, Optional
 import attrs
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typing_extensions import NotRequired, TypedDict
 
 from runnables.schema import SchemaError, json_schema, unstructure, validate
@@ -239,3 +241,122 @@ def test_numbers_agree_with_jsonschema(tp: object, raw: object) -> None:
     else:
         assert accepted
         assert result == raw
+
+
+# --- data that contains itself ------------------------------------------------------------
+
+
+def test_a_list_that_contains_itself_is_refused_with_both_paths() -> None:
+    looped: list[Any] = []
+    looped.append({"name": "a", "children": looped})
+    with pytest.raises(SchemaError) as info:
+        validate(list[Node], looped)
+    assert info.value.errors == ["$[0].children: the data contains itself: this is the object at $"]
+
+
+def test_a_dict_that_contains_itself_deep_down_is_refused() -> None:
+    top: dict[str, Any] = {"name": "top", "children": []}
+    middle: dict[str, Any] = {"name": "middle", "children": [top]}
+    top["children"].append({"name": "leaf"})
+    top["children"].append(middle)
+    with pytest.raises(SchemaError) as info:
+        validate(Node, top)
+    assert info.value.errors == [
+        "$.children[1].children[0]: the data contains itself: this is the object at $"
+    ]
+
+
+def test_cycles_through_typeddicts_unions_and_optionals_are_refused() -> None:
+    chain: dict[str, Any] = {"name": "a"}
+    chain["next"] = {"name": "b", "next": chain}
+    link: dict[str, Any] = {"value": 1}
+    link["next"] = link
+    with pytest.raises(SchemaError, match=r"\$\.next\.next: the data contains itself"):
+        validate(Chain, chain)
+    with pytest.raises(SchemaError, match=r"\$\.next: the data contains itself: .* at \$$"):
+        validate(Link, link)
+
+
+def test_a_cycle_far_down_deep_data_is_found() -> None:
+    top: dict[str, Any] = {"name": "top", "children": []}
+    node = top
+    for _ in range(DEEP):
+        child: dict[str, Any] = {"name": "n", "children": []}
+        node["children"].append(child)
+        node = child
+    node["children"].append(top)
+    with pytest.raises(SchemaError) as info:
+        validate(Node, top)
+    (error,) = info.value.errors
+    assert error.endswith(".children[0]: the data contains itself: this is the object at $")
+
+
+def test_shared_objects_that_are_not_cycles_validate() -> None:
+    shared = {"name": "shared"}
+    tree = validate(
+        Node, {"name": "top", "children": [shared, {"name": "x", "children": [shared]}]}
+    )
+    assert tree.children[0] == tree.children[1].children[0] == Node("shared")
+
+
+@st.composite
+def _trees_with_a_loop(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
+    """A Node tree where one node lists one of its ancestors (or itself) as a child; the
+    paths of that child and of the ancestor."""
+    tree = draw(
+        st.recursive(
+            st.fixed_dictionaries({"name": st.text(max_size=3)}),
+            lambda kids: st.fixed_dictionaries(
+                {"name": st.text(max_size=3), "children": st.lists(kids, max_size=3)}
+            ),
+            max_leaves=12,
+        )
+    )
+    branches: list[tuple[dict[str, Any], str, list[str]]] = []
+    pending: list[tuple[dict[str, Any], str, list[str]]] = [(tree, "$", ["$"])]
+    while pending:
+        node, path, ancestors = pending.pop()
+        branches.append((node, path, ancestors))
+        for index, kid in enumerate(node.get("children", [])):
+            here = f"{path}.children[{index}]"
+            pending.append((kid, here, [*ancestors, here]))
+    node, path, ancestors = draw(st.sampled_from(branches))
+    target = draw(st.sampled_from(ancestors))
+    kids = node.setdefault("children", [])
+    loop_path = f"{path}.children[{len(kids)}]"
+    found: Any = tree
+    for segment in target.split(".children[")[1:]:
+        found = found["children"][int(segment.rstrip("]"))]
+    kids.append(found)
+    return tree, loop_path, target
+
+
+@given(_trees_with_a_loop())
+@settings(max_examples=60, deadline=None)
+def test_any_loop_is_reported_at_the_repeat_naming_the_ancestor(
+    case: tuple[dict[str, Any], str, str],
+) -> None:
+    tree, loop_path, target = case
+    with pytest.raises(SchemaError) as info:
+        validate(Node, tree)
+    assert f"{loop_path}: the data contains itself: this is the object at {target}" in (
+        info.value.errors
+    )
+    with pytest.raises(SchemaError) as written:
+        unstructure(tree)
+    assert "the data contains itself" in str(written.value)
+
+
+def test_unstructure_names_the_loop_in_classes_and_the_depth_otherwise() -> None:
+    @attrs.define
+    class Box:
+        items: list[Any]
+
+    box = Box([1])
+    box.items.append(box)
+    with pytest.raises(SchemaError) as info:
+        unstructure(box)
+    assert info.value.errors == ["$.items[1]: the data contains itself: this is the object at $"]
+    assert isinstance(info.value.__cause__, RecursionError)
+    with pytest.raises(SchemaError, match=r"\$: nested too deeply to write out"):
+        unstructure(_nest({"name": "x"}, lambda inner: {"name": "n", "children": [inner]}))

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 
-__all__ = ["PromptTemplateError", "Template", "parse_template"]
+__all__ = ["ContentTemplate", "PromptTemplateError", "Template", "parse_content", "parse_template"]
 
 _BRACE = re.compile(r"[{}]")
 _SPECIAL = re.compile(r"[.\[\]!:{]")
@@ -99,6 +99,17 @@ def _field_problem(name: str) -> str | None:
     return None
 
 
+def _field_end(template: str, at: int) -> int:
+    """Where the field opened at `at` ends, counting the braces nested in it (as `str.format`
+    does), so an error quotes the whole field; -1 if it never closes."""
+    depth = 0
+    for brace in _BRACE.finditer(template, at):
+        depth += 1 if brace.group() == "{" else -1
+        if depth == 0:
+            return brace.start()
+    return -1
+
+
 def parse_template(template: str) -> Template:
     """Parse an f-string template, refusing anything but literal text and ``{name}`` fields.
 
@@ -126,10 +137,15 @@ def parse_template(template: str) -> Template:
                 at,
             )
         end = template.find("}", at + 1)
+        nested = template.find("{", at + 1, None if end == -1 else end)
+        if nested != -1:
+            end = _field_end(template, at)
         if end == -1:
+            opened = f"field {_shown(template[at:])}" if nested != -1 else "'{'"
+            inner = f" (the '{{' {_where(template, nested)} opens a nested field)"
             raise PromptTemplateError(
-                f"prompt template: '{{' {_where(template, at)} is never closed; "
-                "write '{{' for a literal brace",
+                f"prompt template: {opened} {_where(template, at)} is never closed"
+                f"{inner if nested != -1 else ''}; write '{{{{' for a literal brace",
                 at,
             )
         name = template[at + 1 : end]
@@ -146,3 +162,102 @@ def parse_template(template: str) -> Template:
         start = end + 1
     literal.append(template[start:])
     return Template(tuple(fields), "".join(literal))
+
+
+#: How deeply the parts of a message's content may nest (dicts in lists in dicts ...).
+_CONTENT_DEPTH = 16
+
+
+@attrs.frozen
+class ContentTemplate:
+    """Message content given as a list of parts (strings, ``{"type": "text", ...}``,
+    ``{"type": "image_url", ...}`` or other dicts), in which every string value, at any depth,
+    is a template; keys and other values are kept as they are. As in LangChain, a text part
+    whose text renders empty is left out. ``variables`` are the names in order of first
+    appearance."""
+
+    parts: tuple[object, ...]  # the parts with each string replaced by its `Template`
+    variables: tuple[str, ...]
+
+    def render(self, values: Mapping[str, Any]) -> list[str | dict[str, Any]]:
+        """The content with every template rendered."""
+        rendered: list[str | dict[str, Any]] = []
+        for part in self.parts:
+            done = cast("dict[str, Any]", _render(part, values))
+            if not (done.keys() <= {"type", "text"} and done.get("text") == ""):
+                rendered.append(done)
+        return rendered
+
+
+def _render(node: object, values: Mapping[str, Any]) -> object:
+    if isinstance(node, Template):
+        return node.render(values)
+    if isinstance(node, dict):
+        return {key: _render(item, values) for key, item in cast("dict[str, object]", node).items()}
+    if isinstance(node, list):
+        return [_render(item, values) for item in cast("list[object]", node)]
+    return node
+
+
+def _normalized(part: object) -> object:
+    """A part in the shape LangChain gives it: a string is a text part, and an image part's
+    url string is wrapped in ``{"url": ...}``."""
+    if isinstance(part, str):
+        return {"type": "text", "text": part}
+    if isinstance(part, dict):
+        entry = cast("dict[str, object]", part)
+        url = entry.get("image_url")
+        if isinstance(url, str):
+            return {"type": "image_url", **entry, "image_url": {"url": url}}
+        return entry
+    return part
+
+
+def parse_content(content: list[object]) -> ContentTemplate:
+    """Parse list content, each of whose string values is a template.
+
+    Raises:
+        PromptTemplateError: naming the part (``content[1].text``) and the field.
+        RunnablesTypeError: for a part that is not a string or a dict with string keys.
+    """
+    names: dict[str, None] = {}
+
+    def parse(node: object, where: str, depth: int) -> object:
+        if depth > _CONTENT_DEPTH:
+            raise RunnablesValueError(
+                f"{where}: message content nested deeper than {_CONTENT_DEPTH} levels"
+            )
+        if isinstance(node, str):
+            try:
+                template = parse_template(node)
+            except PromptTemplateError as exc:
+                raise PromptTemplateError(f"{where}: {exc}", exc.position) from exc
+            names.update(dict.fromkeys(template.variables))
+            return template
+        if isinstance(node, dict):
+            parsed: dict[str, object] = {}
+            for key, item in cast("dict[object, object]", node).items():
+                if not isinstance(key, str):
+                    raise RunnablesTypeError(f"{where}: a content key must be a str, got {key!r}")
+                inner = f"{where}.{key}" if key.isidentifier() else f"{where}[{key!r}]"
+                parsed[key] = parse(item, inner, depth + 1)
+            return parsed
+        if isinstance(node, list):
+            items = cast("list[object]", node)
+            return [parse(item, f"{where}[{index}]", depth + 1) for index, item in enumerate(items)]
+        if node is None or isinstance(node, (bool, int, float)):
+            return node
+        raise RunnablesTypeError(
+            f"{where}: message content holds strings, numbers, lists and dicts, "
+            f"got {type(node).__name__}"
+        )
+
+    parts: list[object] = []
+    for index, part in enumerate(content):
+        where = f"content[{index}]"
+        if not isinstance(part, (str, dict)):
+            raise RunnablesTypeError(
+                f"{where}: a content part must be a string or a dict, got {type(part).__name__}"
+            )
+        parts.append(parse(_normalized(cast("object", part)), where, 1))
+    return ContentTemplate(tuple(parts), tuple(names))

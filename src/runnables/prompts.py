@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
 import attrs
 
 from runnables._core.base import RunnableBase
-from runnables._template import PromptTemplateError, Template, parse_template
+from runnables._core.streaming import add_note
+from runnables._template import (
+    ContentTemplate,
+    PromptTemplateError,
+    Template,
+    parse_content,
+    parse_template,
+)
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
     AIMessage,
@@ -44,6 +51,7 @@ __all__ = [
     "BaseMessagePromptTemplate",
     "ChatPromptTemplate",
     "ChatPromptValue",
+    "ContentMessagePromptTemplate",
     "HumanMessagePromptTemplate",
     "MessagesPlaceholder",
     "PromptTemplate",
@@ -147,25 +155,63 @@ def _frozen_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:
     return dict(value or {})
 
 
+def _names(value: Iterable[str] | None) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        raise RunnablesTypeError(
+            f"input_variables must be a list of names, got the string {value!r}"
+        )
+    return None if value is None else tuple(value)
+
+
+def _check_declared(
+    declared: Sequence[str], used: Sequence[str], partials: Mapping[str, Any]
+) -> None:
+    """Refuse ``input_variables`` (LangChain's spelling) that do not match the template."""
+    unused = [name for name in declared if name not in used]
+    missing = [name for name in used if name not in declared and name not in partials]
+    if unused or missing:
+        problems = [f"not in the template: {unused}"] if unused else []
+        problems += [f"used by the template but not listed: {missing}"] if missing else []
+        raise RunnablesValueError(
+            f"input_variables {list(declared)} do not match the template's variables "
+            f"{list(used)} ({'; '.join(problems)}); they may be left out, as they are "
+            "read from the template"
+        )
+
+
 @attrs.frozen
 class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     """An f-string template (``"tell me a joke about {topic}"``) formatted into a
     `StringPromptValue`.
 
     ``partial_variables`` fill some variables ahead of time (values, or callables with no
-    arguments called at each format). A missing variable raises `ValueError`; a template
-    with anything but plain ``{name}`` fields raises `PromptTemplateError` here, when built.
+    arguments called at each format); a value given at format time wins over a partial one.
+    A missing variable raises `ValueError`; a template with anything but plain ``{name}``
+    fields raises `PromptTemplateError` here, when built. ``input_variables`` (LangChain's
+    spelling, optional) is checked against the template's variables.
     """
 
     template: str
     partial_variables: dict[str, Any] = attrs.field(
         factory=dict, converter=_frozen_dict, hash=False, kw_only=True
     )
+    _declared: tuple[str, ...] | None = attrs.field(
+        default=None,
+        converter=_names,
+        kw_only=True,
+        alias="input_variables",
+        eq=False,
+        hash=False,
+        repr=False,
+    )
     _parsed: Template = attrs.field(init=False, eq=False, repr=False)
 
     @_parsed.default  # pyright: ignore[reportUntypedFunctionDecorator, reportAttributeAccessIssue, reportUnknownMemberType]
     def _parse(self) -> Template:
-        return parse_template(self.template)
+        parsed = parse_template(self.template)
+        if self._declared is not None:
+            _check_declared(self._declared, parsed.variables, self.partial_variables)
+        return parsed
 
     @classmethod
     def from_template(
@@ -293,6 +339,23 @@ class SystemMessagePromptTemplate(BaseMessagePromptTemplate):
 
 
 @attrs.frozen
+class ContentMessagePromptTemplate:
+    """A message whose content is a list of parts (text, images, other dicts), every string
+    of which is a template, as ``("human", [{"type": "text", "text": "{question}"}])``
+    builds."""
+
+    message_class: type[BaseMessage]
+    content: ContentTemplate
+
+    @property
+    def input_variables(self) -> list[str]:
+        return list(self.content.variables)
+
+    def format_messages(self, **variables: Any) -> list[BaseMessage]:
+        return [self.message_class(self.content.render(variables))]
+
+
+@attrs.frozen
 class MessagesPlaceholder:
     """A slot filled with a list of messages from the variable ``variable_name``.
 
@@ -323,7 +386,9 @@ class MessagesPlaceholder:
         return convert_to_messages(value)
 
 
-ChatPart: TypeAlias = BaseMessage | BaseMessagePromptTemplate | MessagesPlaceholder
+ChatPart: TypeAlias = (
+    BaseMessage | BaseMessagePromptTemplate | ContentMessagePromptTemplate | MessagesPlaceholder
+)
 """One entry of a chat prompt: a fixed message, a message template or a placeholder."""
 
 MessageTemplateLike: TypeAlias = (
@@ -350,8 +415,54 @@ def _placeholder_name(text: str) -> str:
     return names[0]
 
 
+def _role_of(value: object) -> str:
+    """The role of a chat prompt entry, for error messages."""
+    if isinstance(value, tuple) and value:
+        return repr(cast("tuple[object, ...]", value)[0])
+    if isinstance(value, Mapping):
+        return repr(cast("Mapping[str, object]", value).get("role"))
+    if isinstance(value, (str, PromptTemplate)):
+        return "'human'"
+    if isinstance(value, MessagesPlaceholder):
+        return "placeholder"
+    if isinstance(value, BaseMessagePromptTemplate):
+        return value.message_class.__name__
+    return type(cast("object", value)).__name__
+
+
+def _to_parts(values: Iterable[object]) -> tuple[ChatPart, ...]:
+    """Each entry as a chat part; an error names the entry (index and role) it is about."""
+    parts: list[ChatPart] = []
+    for index, value in enumerate(values):
+        try:
+            parts.append(_to_part(value))
+        except PromptTemplateError as exc:
+            raise PromptTemplateError(
+                f"chat prompt message {index} ({_role_of(value)}): {exc}", exc.position
+            ) from exc
+        except (RunnablesValueError, RunnablesTypeError) as exc:
+            add_note(exc, f"in chat prompt message {index} ({_role_of(value)})")
+            raise
+    return tuple(parts)
+
+
+def _role_template(role: str, content: object) -> ChatPart | None:
+    """The template for a known role's string or list content (None for other content)."""
+    if isinstance(content, str):
+        return _TEMPLATE_ROLES[role](PromptTemplate(content))
+    if isinstance(content, list):
+        message_class = _TEMPLATE_ROLES[role].message_class
+        return ContentMessagePromptTemplate(
+            message_class, parse_content(cast("list[object]", content))
+        )
+    return None
+
+
 def _to_part(value: object) -> ChatPart:
-    if isinstance(value, (BaseMessage, BaseMessagePromptTemplate, MessagesPlaceholder)):
+    if isinstance(
+        value,
+        (BaseMessage, BaseMessagePromptTemplate, ContentMessagePromptTemplate, MessagesPlaceholder),
+    ):
         return value
     if isinstance(value, PromptTemplate):
         return HumanMessagePromptTemplate(value)
@@ -373,10 +484,17 @@ def _to_part(value: object) -> ChatPart:
         if not isinstance(role, str) or role not in _TEMPLATE_ROLES:
             allowed = ", ".join(map(repr, [*_TEMPLATE_ROLES, "placeholder"]))
             raise RunnablesValueError(f"unknown message role {role!r}; allowed roles: {allowed}")
-        if isinstance(content, str):
-            return _TEMPLATE_ROLES[role](PromptTemplate(content))
+        template = _role_template(role, content)
+        if template is not None:
+            return template
         return convert_to_messages([cast("MessageLike", pair)])[0]
     if isinstance(value, Mapping):
+        entry = cast("Mapping[object, object]", value)
+        role = entry.get("role")
+        if set(entry) == {"role", "content"} and isinstance(role, str) and role in _TEMPLATE_ROLES:
+            template = _role_template(role, entry["content"])
+            if template is not None:
+                return template
         return convert_to_messages(cast("MessageLike", value))[0]
     raise RunnablesTypeError(
         f"cannot use {type(value).__name__} in a chat prompt; expected a message, a "
@@ -391,7 +509,7 @@ def _part_variables(part: ChatPart) -> list[str]:
 
 
 def _part_tuple(parts: Iterable[ChatPart]) -> tuple[ChatPart, ...]:
-    return tuple(_to_part(part) for part in parts)
+    return _to_parts(parts)
 
 
 @attrs.frozen
@@ -400,14 +518,47 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
     `ChatPromptValue`.
 
     Build it with `from_messages` (``("system", "You are {role}")`` tuples with roles
-    human/user, ai/assistant, system and placeholder, messages, strings, message templates,
-    `MessagesPlaceholder`) or `from_template` (one human message).
+    human/user, ai/assistant, system and placeholder, ``{"role": ..., "content": ...}``
+    dicts, messages, strings, message templates, `MessagesPlaceholder`) or `from_template`
+    (one human message). Content given as a list of parts is a template in each of its
+    strings (``[{"type": "text", "text": "{q}"}]``).
+
+    A variable is either a placeholder's (a list of messages) or a template's (text), never
+    both. ``partial_variables`` fill variables ahead of time; a value given at format time
+    wins over a partial one, as in LangChain. A partial value for a placeholder must be
+    messages (callables are checked when called).
     """
 
     messages: tuple[ChatPart, ...] = attrs.field(converter=_part_tuple)
     partial_variables: dict[str, Any] = attrs.field(
         factory=dict, converter=_frozen_dict, hash=False, kw_only=True
     )
+
+    def __attrs_post_init__(self) -> None:
+        placeholders = {
+            part.variable_name: index
+            for index, part in enumerate(self.messages)
+            if isinstance(part, MessagesPlaceholder)
+        }
+        for index, part in enumerate(self.messages):
+            if isinstance(part, (BaseMessage, MessagesPlaceholder)):
+                continue
+            for name in part.input_variables:
+                if name in placeholders:
+                    raise RunnablesValueError(
+                        f"chat prompt variable {name!r} is both the placeholder of message "
+                        f"{placeholders[name]} (a list of messages) and a text variable of "
+                        f"message {index}; give them different names"
+                    )
+        for name, value in self.partial_variables.items():
+            if name in placeholders and not callable(value):
+                try:
+                    convert_to_messages(value)
+                except (RunnablesValueError, RunnablesTypeError) as exc:
+                    raise RunnablesTypeError(
+                        f"partial variable {name!r} fills the placeholder of message "
+                        f"{placeholders[name]}, so it must be messages: {exc}"
+                    ) from exc
 
     @classmethod
     def from_messages(
@@ -417,10 +568,7 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
         partial_variables: Mapping[str, Any] | None = None,
     ) -> ChatPromptTemplate:
         """A chat prompt from message-like entries (see the class docstring)."""
-        return cls(
-            [_to_part(item) for item in messages],
-            partial_variables=dict(partial_variables or {}),
-        )
+        return cls(_to_parts(messages), partial_variables=dict(partial_variables or {}))
 
     @classmethod
     def from_template(
@@ -513,14 +661,24 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
     ) -> ChatPromptTemplate:
         """Concatenate with another chat prompt, one message-like entry, or a list of them."""
         if isinstance(other, ChatPromptTemplate):
+            clash = [
+                key
+                for key in self.partial_variables.keys() & other.partial_variables.keys()
+                if self.partial_variables[key] is not other.partial_variables[key]
+                and self.partial_variables[key] != other.partial_variables[key]
+            ]
+            if clash:
+                raise RunnablesValueError(
+                    f"cannot add chat prompts: different partial values for {sorted(clash)}"
+                )
             return ChatPromptTemplate(
                 (*self.messages, *other.messages),
                 partial_variables={**self.partial_variables, **other.partial_variables},
             )
         if isinstance(other, list):
-            parts = [_to_part(item) for item in cast("list[object]", other)]
+            parts = _to_parts(cast("list[object]", other))
         else:
-            parts = [_to_part(other)]
+            parts = _to_parts([other])
         return ChatPromptTemplate(
             (*self.messages, *parts), partial_variables=self.partial_variables
         )

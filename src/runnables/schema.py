@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import attrs
@@ -59,7 +60,7 @@ from ._schema._generate import Builder, JSONSchema
 from ._schema._introspect import display
 from ._schema._machine import Failure, Plan, run
 from ._schema._rules import REGISTRY
-from ._schema._unstructure import CONVERTER
+from ._schema._unstructure import CONVERTER, self_reference
 from ._schema._validate import compile_plan
 
 if TYPE_CHECKING:
@@ -250,5 +251,17 @@ def unstructure(value: object, tp: object = None) -> Any:
     ``Decimal``/``UUID``/``Path`` strings and dates ISO strings. Pass ``tp`` to
     unstructure as a declared type rather than by the value's runtime class.
     """
-    result: Any = CONVERTER.unstructure(value, unstructure_as=tp)
+    try:
+        result: Any = CONVERTER.unstructure(value, unstructure_as=tp)
+    except RecursionError as exc:
+        found = self_reference(value)
+        if found is not None:
+            repeat, original = render(found)
+            problem = f"{repeat}: the data contains itself: this is the object at {original}"
+        else:
+            problem = (
+                "$: nested too deeply to write out (deeper than Python's recursion limit, "
+                f"{sys.getrecursionlimit()}, allows)"
+            )
+        raise SchemaError([problem], f"unstructure of {type(value).__name__}") from exc
     return result

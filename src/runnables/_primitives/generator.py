@@ -10,9 +10,9 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.context import RunContext
 from runnables._core.interop import aiter_sync, atransform_in_thread, iterate_blocking
-from runnables._core.leaf import aleaf_iter, leaf_iter
+from runnables._core.leaf import aleaf_iter, aleaf_iter_in_threads, leaf_iter
 from runnables._core.public import public
-from runnables._core.streaming import aaggregate, aggregate, aone, closing_chunks
+from runnables._core.streaming import aaggregate, aggregate, aone
 from runnables._core.types import function_types
 from runnables._primitives.lambda_ import function_kind, function_name
 from runnables.errors import RunnablesTypeError
@@ -91,22 +91,30 @@ class RunnableGenerator(RunnableBase[In, Out]):
         func: Callable[..., Any] | None = self.transform_fn or self.atransform_fn
         return function_types(func, transforms=True) if func is not None else (Any, Any)
 
+    # Given one whole input (invoke, batch, a stream of its own), the transform function is a
+    # leaf like any other: it holds a slot of the call's `max_concurrency` budget for its
+    # whole stream and lends it to the runnables it calls. Fed chunk by chunk by the steps
+    # before it in a streamed chain, it holds none: those steps hold their slots until their
+    # streams end, so waiting for one more would deadlock at max_concurrency=1.
+
     def _invoke(self, input: In, ctx: RunContext) -> Out:
-        return aggregate(self._transform(iter((input,)), ctx))
+        return aggregate(self._stream(input, ctx))
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        return await aaggregate(self._atransform(aone(input), ctx))
+        return await aaggregate(self._astream(input, ctx))
 
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
-        return self._transform(iter((input,)), ctx)
+        if self.transform_fn is not None:
+            return leaf_iter(ctx, self.transform_fn, iter((input,)))
+        afn = self.atransform_fn
+        assert afn is not None
+        return iterate_blocking(lambda: aleaf_iter(ctx, afn, aone(input)))
 
-    async def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
-        async with closing_chunks(self._atransform(aone(input), ctx)) as chunks:
-            async for chunk in chunks:
-                yield chunk
-
-    # A transformer holds no concurrency slot: the steps producing its input hold theirs
-    # while it pulls from them (holding one too would deadlock at max_concurrency=1).
+    def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
+        if self.atransform_fn is not None:
+            return aleaf_iter(ctx, self.atransform_fn, aone(input))
+        assert self.transform_fn is not None
+        return aleaf_iter_in_threads(ctx, self.transform_fn, iter((input,)))
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         free = ctx.without_budget()

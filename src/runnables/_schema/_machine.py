@@ -4,7 +4,8 @@ A compiled :class:`Plan` either checks a value directly (``check``, for leaves) 
 it with a generator (``walk``) that yields ``(plan, child value, key or index)`` for each
 child and receives the structured child back, or has a :class:`Failure` thrown in. The
 driver keeps the generators on a list instead of the Python call stack, so nesting is
-bounded by memory, never by the recursion limit.
+bounded by memory, never by the recursion limit. It also knows which objects are being
+walked, so data that contains itself (a list appended to itself) fails instead of looping.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
-from ._errors import ROOT, ConstraintViolation, Invalid, Path
+from ._errors import ROOT, ConstraintViolation, Invalid, Path, render
 
 __all__ = ["SAME", "Failure", "Plan", "Step", "as_failure", "raise_any", "run", "structure_each"]
 
@@ -130,7 +131,8 @@ def structure_each(
 
 def run(plan: Plan, value: object) -> Any:
     """Validate ``value`` with ``plan``, or raise the :class:`Failure` listing every error."""
-    stack: list[tuple[Step, Path]] = []
+    stack: list[tuple[Step, Path, int | None]] = []
+    walking: dict[int, Path] = {}  # id of each value on the stack -> where it was met
     outcome: Any = None
     failure: Failure | None = None
     target: Plan | None = plan
@@ -144,14 +146,23 @@ def run(plan: Plan, value: object) -> Any:
                     failure = as_failure(exc, path)
             else:
                 assert target.walk is not None
-                stack.append((target.walk(value, path), path))
                 outcome = None
+                met = walking.get(id(value))
+                if met is None:
+                    walking[id(value)] = path
+                    stack.append((target.walk(value, path), path, id(value)))
+                elif met is path:  # a union or constraint handing the value on, in place
+                    stack.append((target.walk(value, path), path, None))
+                else:
+                    failure = Failure.at(
+                        path, f"the data contains itself: this is the object at {render([met])[0]}"
+                    )
             target = None
         if not stack:
             if failure is not None:
                 raise failure
             return outcome
-        step, here = stack[-1]
+        step, here, key = stack[-1]
         try:
             if failure is None:
                 target, value, segment = step.send(outcome)
@@ -160,10 +171,17 @@ def run(plan: Plan, value: object) -> Any:
                 target, value, segment = step.throw(thrown)
         except StopIteration as stop:
             stack.pop()
+            if key is not None:
+                del walking[key]
             outcome = stop.value
             continue
         except Exception as exc:
             stack.pop()
+            if key is not None:
+                del walking[key]
             failure = as_failure(exc, here)
+            # Its traceback would keep the frame of every step it passed alive: drop it, or
+            # failures rising through deep data slow down with the garbage they hold.
+            failure.__traceback__ = None
             continue
         path = here if segment is SAME else (here, segment)

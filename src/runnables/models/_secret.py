@@ -1,5 +1,10 @@
 """`SecretStr`, a string that never shows itself, and `Redactor`, which masks a secret (or any
-run of 8 of its characters, or of its base64) in text and JSON data a server sent back."""
+run of 8 of its characters, or of its base64) in text and JSON data a server sent back.
+
+The rule: the secret itself and every run of its base64 that depends on the secret alone
+(in each alignment and both alphabets) are masked whole, whatever their length (base64 runs
+from 4 characters up); of the forms 8 characters or longer, every run of 8 is masked too, so
+a truncated or partly quoted key goes as well."""
 
 from __future__ import annotations
 
@@ -14,6 +19,10 @@ MASK: Final = "**********"
 
 #: Runs this long shared with a secret are masked (shorter secrets are masked whole).
 _GRAM = 8
+
+#: The shortest base64 run of a secret that is masked: a secret under 4 characters is
+#: masked as itself only (its base64 runs are too short to tell from other text).
+_SHORTEST = 4
 
 
 @final
@@ -81,16 +90,19 @@ def check_header_value(what: str, value: str) -> None:
         )
 
 
-def _base64_cores(secret: str) -> list[str]:
-    """The parts of the secret's base64 text that do not depend on what precedes it, for each
-    of the three alignments and both alphabets."""
+def _base64_runs(secret: str) -> list[str]:
+    """The characters of the secret's base64 that depend on nothing but the secret, for each
+    of the three alignments it can have inside longer encoded text, in both alphabets; runs
+    shorter than `_SHORTEST` are left out (they would mask ordinary text)."""
     raw = secret.encode()
-    cores: list[str] = []
+    runs: list[str] = []
     for shift in range(3):
-        text = base64.b64encode(b"\0" * shift + raw).decode()
-        core = text[4 : len(text) - 4]  # the first and last groups mix in other bytes
-        cores += [core, core.replace("+", "-").replace("/", "_")]
-    return cores
+        text = base64.b64encode(b"\0" * shift + raw + b"\0\0").decode()
+        # character j holds bits 6j..6j+5; the secret's bits are 8*shift..8*(shift+len)
+        run = text[-(-8 * shift // 6) : 8 * (shift + len(raw)) // 6]
+        if len(run) >= _SHORTEST:
+            runs += [run, run.replace("+", "-").replace("/", "_")]
+    return runs
 
 
 @final
@@ -101,11 +113,11 @@ class Redactor:
     __slots__ = ("_grams", "_short")
 
     def __init__(self, secret: str) -> None:
-        forms = [secret, *_base64_cores(secret)] if secret else []
+        forms = list(dict.fromkeys([secret, *_base64_runs(secret)])) if secret else []
         self._grams = {
             form[start : start + _GRAM] for form in forms for start in range(len(form) - _GRAM + 1)
         }
-        self._short = [form for form in forms[:1] if len(form) < _GRAM]
+        self._short = sorted((form for form in forms if len(form) < _GRAM), key=len, reverse=True)
 
     def text(self, text: str) -> str:
         """`text` with every run touching the secret replaced by `MASK`."""

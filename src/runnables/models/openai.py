@@ -33,7 +33,7 @@ import anyio
 import attrs
 
 from runnables._core.streaming import closing_chunks
-from runnables.errors import RunnablesTypeError
+from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import AIMessage, AIMessageChunk, BaseMessage
 from runnables.models._openai_errors import (
     APIConnectionError,
@@ -126,6 +126,33 @@ def _api_key(value: str | SecretStr | None) -> SecretStr | None:
         )
     check_header_value("api_key", value.get_secret_value())
     return value
+
+
+def _check_base_url(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    """Refuse a `base_url` httpx could not send to, saying what is wrong without quoting it
+    (it may hold credentials)."""
+    if not isinstance(value, str):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise RunnablesTypeError(f"base_url must be a str, got {type(value).__name__}")
+    problem = None
+    bad = next(
+        (i for i, char in enumerate(value) if char.isspace() or not char.isprintable()), None
+    )
+    if bad is not None:
+        problem = f"contains whitespace or a control character at position {bad}"
+    elif "://" not in value:
+        problem = "has no scheme; write it as 'https://host/v1' (or 'http://...')"
+    else:
+        scheme, _, rest = value.partition("://")
+        host = rest.split("/", 1)[0].split("?", 1)[0].rpartition("@")[2]
+        port = host.rpartition("]")[2].partition(":")[2]
+        if scheme.lower() not in ("http", "https"):
+            problem = f"has the scheme {scheme[:10]!r}; only 'http' and 'https' are supported"
+        elif not host or host.startswith(":"):
+            problem = "has no host after the scheme"
+        elif port and not (port.isdigit() and int(port) < 65536):
+            problem = "has a port that is not a number from 0 to 65535"
+    if problem is not None:
+        raise RunnablesValueError(f"OpenAIChatModel base_url {problem}")
 
 
 # --------------------------------------------------------------- one call
@@ -235,7 +262,9 @@ class OpenAIChatModel(BaseChatModel):
     """
 
     model: str
-    base_url: str = attrs.field(default="https://api.openai.com/v1", kw_only=True)
+    base_url: str = attrs.field(
+        default="https://api.openai.com/v1", kw_only=True, validator=_check_base_url
+    )
     api_key: SecretStr | None = attrs.field(
         default=None, kw_only=True, repr=False, converter=_api_key
     )
