@@ -1,6 +1,7 @@
 # pyright: reportUnusedVariable=false, reportUnknownVariableType=false
-"""Conversation memory: the wrapper's input type follows its message keys; stores satisfy the
-history protocol."""
+"""Conversation memory and message utilities: the wrapper's input type follows its message keys,
+stores satisfy the history protocol, and each utility is a list function or (called without
+messages) a runnable."""
 
 from __future__ import annotations
 
@@ -16,7 +17,16 @@ from runnables.history import (
     RunnableWithMessageHistory,
     SQLiteChatMessageHistory,
 )
-from runnables.messages import AIMessage, BaseMessage, HumanMessage
+from runnables.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    MessagesInput,
+    convert_to_openai_messages,
+    filter_messages,
+    merge_message_runs,
+    trim_messages,
+)
 from runnables.models import FakeListChatModel
 from runnables.prompts import ChatPromptTemplate
 
@@ -74,3 +84,36 @@ def stores() -> None:
     memory.add_user_message("hi")
     on_disk.add_ai_message(AIMessage("hello"))
     bad = memory.add_messages(["hi"])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
+
+
+def message_utilities() -> None:
+    conversation: list[BaseMessage] = [HumanMessage("hi"), AIMessage("hello")]
+    assert_type(trim_messages(conversation, max_tokens=1, token_counter=len), list[BaseMessage])
+    trimmer = trim_messages(max_tokens=1, token_counter=len, strategy="first")
+    assert_type(trimmer, RunnableLambda[MessagesInput, list[BaseMessage]])
+    assert_type(trimmer.invoke(conversation), list[BaseMessage])
+    chain = ChatPromptTemplate.from_template("{q}") | trimmer
+    assert_type(chain, RunnableSequence[dict[str, Any], list[BaseMessage]])
+
+    def tokens_of(message: BaseMessage) -> int:
+        return len(message.text)
+
+    assert_type(
+        trim_messages(conversation, max_tokens=9, token_counter=tokens_of), list[BaseMessage]
+    )
+    assert_type(
+        filter_messages(conversation, include_types=[HumanMessage, "ai"]), list[BaseMessage]
+    )
+    assert_type(merge_message_runs(conversation), list[BaseMessage])
+    assert_type(merge_message_runs(), RunnableLambda[MessagesInput, list[BaseMessage]])
+    assert_type(convert_to_openai_messages(conversation), list[dict[str, Any]])
+    assert_type(convert_to_openai_messages(conversation[0]), dict[str, Any])
+    assert_type(convert_to_openai_messages("hi"), dict[str, Any])
+
+
+def message_utility_rejections() -> None:
+    conversation: list[BaseMessage] = [HumanMessage("hi")]
+    no_budget = trim_messages(conversation, token_counter=len)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+    bad_strategy = trim_messages(conversation, max_tokens=1, token_counter=len, strategy="middle")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType, reportCallIssue]
+    bad_counter = trim_messages(conversation, max_tokens=1, token_counter=str)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType, reportCallIssue]
+    bad_format = convert_to_openai_messages(conversation, text_format="html")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType, reportCallIssue]

@@ -551,10 +551,23 @@ def get_buffer_string(
 
 # The list utilities build on the classes above, so they are imported last.
 from runnables._message_utils import (  # noqa: E402
+    HasMessages,
+    MessagesInput,
+    MessageTypes,
+    TokenCounter,
     convert_to_openai_messages,
     filter_messages,
     merge_message_runs,
     trim_messages,
 )
 
-__all__ += ["convert_to_openai_messages", "filter_messages", "merge_message_runs", "trim_messages"]
+__all__ += [
+    "HasMessages",
+    "MessageTypes",
+    "MessagesInput",
+    "TokenCounter",
+    "convert_to_openai_messages",
+    "filter_messages",
+    "merge_message_runs",
+    "trim_messages",
+]
