@@ -9,6 +9,7 @@ from typing import Any
 
 from typing_extensions import assert_type
 
+import runnables
 from runnables import RunnableLambda, RunnableSequence
 from runnables.history import (
     BaseChatMessageHistory,
@@ -63,6 +64,8 @@ def wrapper_types() -> None:
     assert_type(keyed.invoke({"q": "hi"}), AIMessage)
     history = RunnableWithMessageHistory(chain, by_session, history_messages_key="h")
     assert_type(history, RunnableWithMessageHistory[dict[str, Any], AIMessage])
+    top = runnables.RunnableWithMessageHistory(RunnableLambda(reply), by_session)
+    assert_type(top, RunnableWithMessageHistory[HistoryInput, AIMessage])
 
 
 def wrapper_rejections() -> None:
