@@ -120,11 +120,13 @@ def test_sqlite_sessions_are_apart_and_a_hostile_session_id_is_only_data(tmp_pat
     assert rows == [("x",)]
 
 
-def test_sqlite_refuses_a_table_name_that_is_not_an_identifier(tmp_path: Path) -> None:
+def test_sqlite_refuses_a_bad_table_name_session_id_or_path(tmp_path: Path) -> None:
     with pytest.raises(RunnablesValueError, match="table_name must be a plain SQL identifier"):
         SQLiteChatMessageHistory("s", tmp_path / "a.db", table_name="t; DROP TABLE x")
     with pytest.raises(RunnablesTypeError, match="session_id must be a str, got int"):
         SQLiteChatMessageHistory(3, tmp_path / "a.db")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    with pytest.raises(RunnablesValueError, match="':memory:' names a private database"):
+        SQLiteChatMessageHistory("s", ":memory:")
     custom = SQLiteChatMessageHistory("s", tmp_path / "a.db", table_name="turns_2")
     custom.add_messages([HumanMessage("x")])
     assert custom.messages == [HumanMessage("x")]

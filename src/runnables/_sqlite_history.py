@@ -29,6 +29,16 @@ def _check_table_name(_: object, __: object, value: str) -> None:
         raise RunnablesValueError(msg)
 
 
+def _check_path(_: object, __: object, value: str | os.PathLike[str]) -> None:
+    """Every call opens its own connection, so a private database would forget each write."""
+    if os.fspath(value) in ("", ":memory:"):
+        msg = (
+            f"path {os.fspath(value)!r} names a private database that each connection gets "
+            "afresh: give a file path, or use InMemoryChatMessageHistory"
+        )
+        raise RunnablesValueError(msg)
+
+
 def _check_session_id(_: object, __: object, value: str) -> None:
     if not isinstance(cast("object", value), str):
         msg = f"session_id must be a str, got {type(value).__name__}"
@@ -47,7 +57,7 @@ class SQLiteChatMessageHistory(BaseChatMessageHistory):
     """
 
     session_id: str = attrs.field(validator=_check_session_id)
-    path: str | os.PathLike[str]
+    path: str | os.PathLike[str] = attrs.field(validator=_check_path)
     table_name: str = attrs.field(
         default="message_store", kw_only=True, validator=_check_table_name
     )
