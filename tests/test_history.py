@@ -374,6 +374,45 @@ async def test_concurrent_async_turns_on_one_session_each_save_whole(
 
 
 @pytest.mark.anyio
+async def test_a_sqlite_write_waiting_for_a_lock_does_not_block_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "chat.db"
+    history = SQLiteChatMessageHistory("s", path, timeout=10)
+    history.add_messages([HumanMessage("before")])
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process writing, as far as SQLite knows
+    ticks = 0
+    done = anyio.Event()
+
+    async def write() -> None:
+        await history.aadd_messages([HumanMessage("after")])
+        done.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(write)
+        while ticks < 20:  # the loop keeps running while the write waits for the lock
+            await anyio.sleep(0.001)
+            ticks += 1
+        assert not done.is_set()
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert [m.text for m in await history.aget_messages()] == ["before", "after"]
+
+
+@pytest.mark.anyio
+async def test_the_wrapper_is_one_run_with_the_runnable_as_its_child() -> None:
+    _, get = memory_store()
+    chat = RunnableWithMessageHistory(count_reply, get)
+    starts = [
+        (event["name"], len(event["parent_ids"]))
+        async for event in chat.astream_events("hi", sid("a"), version="v2")
+        if event["event"] == "on_chain_start"
+    ]
+    assert starts == [("RunnableWithMessageHistory", 0), ("count_reply", 1)]
+
+
+@pytest.mark.anyio
 async def test_cancelled_mid_turn_saves_nothing() -> None:
     store, get = memory_store()
     entered = anyio.Event()
@@ -512,6 +551,44 @@ def test_same_history_as_langchain_after_the_same_turns(
         assert lc_view([lc_out]) == lc_view([ours_out]) if not isinstance(lc_out, dict) else True
     for session in ("a", "b"):
         assert lc_view(ours_store[session].messages) == lc_view(lc_store[session].messages)
+
+
+@NO_LC_DEPRECATION
+def test_same_history_as_langchain_with_a_custom_factory_config() -> None:
+    from langchain_core.chat_history import InMemoryChatMessageHistory as LcHistory
+    from langchain_core.messages import AIMessage as LcAIMessage
+    from langchain_core.runnables import ConfigurableFieldSpec
+    from langchain_core.runnables import RunnableLambda as LcLambda
+    from langchain_core.runnables.history import RunnableWithMessageHistory as LcWith
+
+    specs = [
+        ConfigurableFieldSpec(id="user_id", annotation=str),
+        ConfigurableFieldSpec(id="conversation_id", annotation=str),
+    ]
+    lc_store: dict[tuple[str, str], LcHistory] = {}
+    ours_store: dict[tuple[str, str], InMemoryChatMessageHistory] = {}
+
+    def lc_get(user_id: str, conversation_id: str) -> LcHistory:
+        return lc_store.setdefault((user_id, conversation_id), LcHistory())
+
+    def ours_get(user_id: str, conversation_id: str) -> InMemoryChatMessageHistory:
+        return ours_store.setdefault((user_id, conversation_id), InMemoryChatMessageHistory())
+
+    lc_chain = LcWith(
+        LcLambda(lambda m: LcAIMessage(f"saw {len(m)}")), lc_get, history_factory_config=specs
+    )
+    ours_chain = RunnableWithMessageHistory(
+        RunnableLambda(lambda m: AIMessage(f"saw {len(m)}")),
+        ours_get,
+        history_factory_config=specs,  # LangChain's specs: only their `id` is read
+    )
+    for user, conversation in [("u", "1"), ("u", "2"), ("u", "1"), ("v", "1")]:
+        config: Any = {"configurable": {"user_id": user, "conversation_id": conversation}}
+        lc_chain.invoke("hi", config)
+        ours_chain.invoke("hi", config)
+    assert set(ours_store) == set(lc_store)
+    for key, history in ours_store.items():
+        assert lc_view(history.messages) == lc_view(lc_store[key].messages)
 
 
 @NO_LC_DEPRECATION

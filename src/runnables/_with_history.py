@@ -115,7 +115,9 @@ class RunnableWithMessageHistory(RunnableBase[In, Out]):
     `history_messages_key` the input dict with the past messages under that key. After the
     runnable has finished, the new messages and its output (under `output_messages_key` if it
     is a dict) are appended in one `add_messages` call; a turn that fails, is cancelled or whose
-    stream is left unfinished saves nothing.
+    stream is left unfinished saves nothing. `get_session_history` is called at the start of
+    each turn, on the event loop in async calls, so it should only build the store (the
+    stores here do no I/O until used).
     """
 
     runnable: RunnableBase[Any, Out]
