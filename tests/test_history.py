@@ -283,6 +283,8 @@ def test_bad_inputs_are_named() -> None:
     with pytest.raises(RunnablesTypeError, match="needs a dict input, got str"):
         keyed.invoke("hi", sid("a"))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     plain = RunnableWithMessageHistory(count_reply, get)
+    with pytest.raises(RunnablesTypeError, match=r"input\['only'\]: expected a str, a message"):
+        plain.invoke({"only": 3}, sid("a"))
     with pytest.raises(RunnablesTypeError, match="input: expected a str, a message or a list"):
         plain.invoke(3, sid("a"))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 

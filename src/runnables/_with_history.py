@@ -237,10 +237,10 @@ class RunnableWithMessageHistory(RunnableBase[In, Out]):
     def _new_messages(self, input: object) -> list[BaseMessage]:
         """The messages this turn adds on the input side."""
         if isinstance(input, Mapping):
-            _, value = _pick(
+            key, value = _pick(
                 cast("Mapping[str, Any]", input), self.input_messages_key, "input", "input"
             )
-            return _messages_in(value, f"input[{self.input_messages_key or 'input'!r}]")
+            return _messages_in(value, f"input[{key!r}]")
         if self.input_messages_key is not None or self.history_messages_key is not None:
             msg = f"RunnableWithMessageHistory with message keys needs a dict input, got {type(input).__name__}"
             raise RunnablesTypeError(msg)
