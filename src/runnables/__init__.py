@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from runnables._primitives.sequence import RunnableSequence as RunnableSequence
     from runnables._primitives.tuple_ import RunnableTuple as RunnableTuple
     from runnables.errors import RunnablesError as RunnablesError
+    from runnables.history import RunnableWithMessageHistory as RunnableWithMessageHistory
 
 __all__ = [
     "Callback",
@@ -49,6 +50,7 @@ __all__ = [
     "RunnableSequence",
     "RunnableTuple",
     "RunnableWithFallbacks",
+    "RunnableWithMessageHistory",
     "RunnablesError",
     "runnable",
 ]
@@ -72,6 +74,7 @@ _WHERE = {
     "RunnableSequence": "runnables._primitives.sequence",
     "RunnableTuple": "runnables._primitives.tuple_",
     "RunnableWithFallbacks": "runnables._primitives.fallbacks",
+    "RunnableWithMessageHistory": "runnables.history",
     "RunnablesError": "runnables.errors",
     "runnable": "runnables._primitives.lambda_",
 }

@@ -788,3 +788,27 @@ def get_buffer_string(
             )
         lines.append(f"{label}: {message.text}")
     return "\n".join(lines)
+
+
+# The list utilities build on the classes above, so they are imported last.
+from runnables._message_utils import (  # noqa: E402
+    HasMessages,
+    MessagesInput,
+    MessageTypes,
+    TokenCounter,
+    convert_to_openai_messages,
+    filter_messages,
+    merge_message_runs,
+    trim_messages,
+)
+
+__all__ += [
+    "HasMessages",
+    "MessageTypes",
+    "MessagesInput",
+    "TokenCounter",
+    "convert_to_openai_messages",
+    "filter_messages",
+    "merge_message_runs",
+    "trim_messages",
+]
