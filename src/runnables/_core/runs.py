@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import logging
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -28,6 +29,7 @@ __all__ = [
     "OnStart",
     "OnStream",
     "Run",
+    "adapt_callback",
     "check_callback",
     "notify",
     "notify_async",
@@ -104,9 +106,13 @@ def check_callback(callback: object) -> None:
         raise RunnablesTypeError(
             f"{callback.__name__} is a class; give an instance of it as a callback"
         )
+    if _langchain_handler(callback):
+        return
     if not isinstance(callback, _CALLBACK_PROTOCOLS):
         hint = (
-            " (a LangChain callback handler: runnables calls on_start/on_stream/on_end/on_error)"
+            " (it looks like a LangChain callback handler: runnables drives subclasses of "
+            "langchain_core's BaseCallbackHandler when langchain-core is installed, "
+            "`pip install runnables[langchain]`)"
             if any(hasattr(callback, name) for name in ("on_chain_start", "on_llm_start"))
             else ""
         )
@@ -115,6 +121,23 @@ def check_callback(callback: object) -> None:
             f"on_stream, on_end, on_error{hint}"
         )
     _callback_types.add(kind)
+
+
+def _langchain_handler(callback: object) -> bool:
+    """Whether `callback` is a LangChain callback handler (never imports LangChain: a handler
+    exists only once its module is loaded)."""
+    base = sys.modules.get("langchain_core.callbacks.base")
+    return base is not None and isinstance(callback, base.BaseCallbackHandler)
+
+
+def adapt_callback(callback: Callback) -> Callback:
+    """`callback`, or for a LangChain callback handler the callback that drives it
+    (`runnables.langchain`)."""
+    if type(callback) in _callback_types or not _langchain_handler(callback):
+        return callback
+    from runnables.langchain._handlers import as_callback
+
+    return as_callback(callback)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 class Notice:
