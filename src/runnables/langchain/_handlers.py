@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 from langchain_core.callbacks import BaseCallbackHandler
@@ -85,7 +85,7 @@ def _start(run: Run) -> _Call:
         return "on_retriever_start", (serialized, str(inputs)), kwargs
     if kind == "tool":
         kwargs["inputs"] = to_lc(inputs) if isinstance(inputs, dict) else None
-        return "on_tool_start", (serialized, str(inputs)), kwargs
+        return "on_tool_start", (serialized, str(cast("object", inputs))), kwargs
     if kind != "chain":
         kwargs["run_type"] = kind
     return "on_chain_start", (serialized, to_lc(inputs)), kwargs
