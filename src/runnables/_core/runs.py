@@ -24,6 +24,7 @@ __all__ = [
     "settle",
     "Callback",
     "Handlers",
+    "LangChainHandler",
     "OnEnd",
     "OnError",
     "OnStart",
@@ -88,10 +89,22 @@ class OnError(Protocol):
     def on_error(self, run: Run, error: BaseException, /) -> object: ...
 
 
-Callback: TypeAlias = Union[OnStart, OnStream, OnEnd, OnError]  # noqa: UP007
+class LangChainHandler(Protocol):
+    """A LangChain callback handler (a `langchain_core` `BaseCallbackHandler` subclass),
+    driven by `runnables.langchain` (the `langchain` extra)."""
+
+    @property
+    def ignore_chain(self) -> bool: ...
+
+    @property
+    def ignore_llm(self) -> bool: ...
+
+
+Callback: TypeAlias = Union[OnStart, OnStream, OnEnd, OnError, LangChainHandler]  # noqa: UP007
 """What `config["callbacks"]` holds: any object with at least one of `on_start(run)`,
-`on_stream(run, chunk)`, `on_end(run)` and `on_error(run, error)`, each sync or async. A
-callback that raises is logged on the ``runnables`` logger and never breaks the run."""
+`on_stream(run, chunk)`, `on_end(run)` and `on_error(run, error)`, each sync or async, or a
+LangChain callback handler (with langchain-core installed). A callback that raises is logged
+on the ``runnables`` logger and never breaks the run."""
 
 _CALLBACK_PROTOCOLS = (OnStart, OnStream, OnEnd, OnError)
 _callback_types: set[type[object]] = set()  # types seen to be callbacks
@@ -137,7 +150,7 @@ def adapt_callback(callback: Callback) -> Callback:
         return callback
     from runnables.langchain._handlers import as_callback
 
-    return as_callback(callback)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    return as_callback(callback)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType] - checked above
 
 
 class Notice:
