@@ -89,6 +89,7 @@ class OnError(Protocol):
     def on_error(self, run: Run, error: BaseException, /) -> object: ...
 
 
+@runtime_checkable
 class LangChainHandler(Protocol):
     """A LangChain callback handler (a `langchain_core` `BaseCallbackHandler` subclass),
     driven by `runnables.langchain` (the `langchain` extra)."""
