@@ -4,8 +4,8 @@
 someone listens). It turns every run LangChain reports below the wrapped one into a runnables
 `Run` (converted inputs and outputs, LangChain's run and parent ids) and notifies the call's
 callbacks, event streams and logs in place, so the inner runs appear as children of the
-wrapper's run. The wrapped runnable's own run is the wrapper's (LangChain is given its id), so
-its notifications are skipped here.
+wrapper's run. The wrapped runnable's own run (LangChain's root run) is the wrapper's, so its
+notifications are skipped here and its children are the wrapper's.
 """
 
 from __future__ import annotations
@@ -69,6 +69,8 @@ class _RunTree:
         self._handlers = ctx.handlers
         self._root = ctx.parent_run  # the wrapper's run, whose id LangChain's root run has
         self._runs: dict[uuid.UUID, Run] = {}
+        # LangChain's ids for the wrapped runnable's run (it may not take the id it is given).
+        self._runs_as_root: set[uuid.UUID] = set()
 
     def _start(
         self,
@@ -81,11 +83,15 @@ class _RunTree:
         metadata: dict[str, Any] | None,
     ) -> _Decision:
         root = self._root
-        if root is not None and run_id == root.id:
-            return None
-        parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
-        if parent is None:
+        if parent_run_id is None:
+            if root is not None:  # LangChain's run of the wrapped runnable: the wrapper's run
+                self._runs_as_root.add(run_id)
+                return None
+            parent = None
+        elif parent_run_id in self._runs_as_root:
             parent = root
+        else:
+            parent = self._runs.get(parent_run_id, root)
         run = Run(
             name=name,
             run_type=run_type,

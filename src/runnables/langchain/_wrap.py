@@ -22,7 +22,7 @@ from runnables._core.leaf import (
     leaf,
     leaf_iter,
 )
-from runnables._core.streaming import closing_chunks
+from runnables._core.streaming import awaited, closing_chunks
 from runnables.langchain._convert import ToolCallChunks, from_lc, to_lc
 from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
 from runnables.messages import AIMessageChunk
@@ -55,6 +55,14 @@ def _run_type(wrapped: LCRunnable[Any, Any]) -> str:
         (BasePromptTemplate, "prompt"),
     )
     return next((kind for cls, kind in kinds if isinstance(inner, cls)), "chain")
+
+
+def _is_graph(wrapped: LCRunnable[Any, Any]) -> bool:
+    """Whether `wrapped` is a compiled LangGraph graph, whose stream is of state updates (not
+    pieces of its output): its output is streamed as one chunk (its inner runs still stream
+    in events)."""
+    pregel = sys.modules.get("langgraph.pregel")
+    return pregel is not None and isinstance(wrapped, pregel.Pregel)
 
 
 def _lc_config(ctx: RunContext, handler: type[IntoRunnables | AsyncIntoRunnables]) -> Any:
@@ -144,6 +152,13 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
         default=attrs.Factory(lambda self: _run_type(self.wrapped), takes_self=True),
     )
 
+    _graph: bool = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(lambda self: _is_graph(self.wrapped), takes_self=True),
+    )
+
     @property
     def name(self) -> str:
         return self.wrapped.get_name()
@@ -175,10 +190,14 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
         return output
 
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
+        if self._graph:
+            return iter((self._invoke(input, ctx),))
         config = _lc_config(ctx, IntoRunnables)
         return _converted(leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
 
     def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
+        if self._graph:
+            return awaited(lambda: self._ainvoke(input, ctx))
         if _on_asyncio():
             config = _lc_config(ctx, AsyncIntoRunnables)
             chunks = aleaf_iter(ctx, self.wrapped.astream, to_lc(input), config)
