@@ -15,8 +15,8 @@ fails records the exception, `error.type` and an error status. Model runs (`chat
 `gen_ai.usage.input_tokens` / `output_tokens`, and for a streamed answer the seconds to its
 first chunk (`gen_ai.response.time_to_first_chunk`, and a `gen_ai.first_chunk` event).
 
-The spans are started and ended in place (not on a callback worker), with the runs' own start
-and end times.
+The spans are started and ended in place (not on a callback worker), as the runs start and
+end.
 """
 
 from __future__ import annotations
@@ -38,10 +38,6 @@ from runnables._core.runs import Run
 __all__ = ["OpenTelemetryCallback"]
 
 _MODEL_RUNS = {"chat_model": "chat", "llm": "text_completion"}
-
-
-def _ns(moment: Any) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1e9)
 
 
 def _json_default(value: object) -> Any:
@@ -122,7 +118,6 @@ class OpenTelemetryCallback:
             context=context,
             kind=SpanKind.CLIENT if operation is not None else SpanKind.INTERNAL,
             attributes=attributes,
-            start_time=_ns(run.start_time),
         )
         with self._lock:
             self._spans[run.id] = span
@@ -136,9 +131,8 @@ class OpenTelemetryCallback:
         with self._lock:
             self._first_chunk.add(run.id)
         now = time.time_ns()
-        span.set_attribute(
-            "gen_ai.response.time_to_first_chunk", (now - (_ns(run.start_time) or now)) / 1e9
-        )
+        started = getattr(span, "start_time", None) or now
+        span.set_attribute("gen_ai.response.time_to_first_chunk", (now - started) / 1e9)
         span.add_event("gen_ai.first_chunk", timestamp=now)
 
     def on_end(self, run: Run) -> None:
@@ -150,7 +144,7 @@ class OpenTelemetryCallback:
         if run.run_type in _MODEL_RUNS:
             self._model_attributes(span, run)
         span.set_status(Status(StatusCode.OK))
-        span.end(end_time=_ns(run.end_time))
+        span.end()
 
     def on_error(self, run: Run, error: BaseException) -> None:
         span = self._finish(run)
@@ -159,7 +153,7 @@ class OpenTelemetryCallback:
         span.record_exception(error)
         span.set_attribute("error.type", type(error).__qualname__)
         span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:1024]))
-        span.end(end_time=_ns(run.end_time))
+        span.end()
 
     def _finish(self, run: Run) -> Span | None:
         with self._lock:

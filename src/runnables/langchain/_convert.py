@@ -64,18 +64,22 @@ def _nested_usage(usage: dict[str, int] | None) -> Any:
 
 
 def _our_ai(message: Any, *, chunk: bool) -> ours.AIMessage:
-    common = _common(message)
+    extra = message.additional_kwargs
+    extra = dict(extra) if extra else {}
     if message.invalid_tool_calls:
-        common["additional_kwargs"]["invalid_tool_calls"] = [
-            dict(call) for call in message.invalid_tool_calls
-        ]
-    calls = [ours.ToolCall(c["name"], dict(c["args"]), c.get("id")) for c in message.tool_calls]
+        extra["invalid_tool_calls"] = [dict(call) for call in message.invalid_tool_calls]
+    calls = message.tool_calls
     cls = ours.AIMessageChunk if chunk else ours.AIMessage
     return cls(
         message.content,
-        tool_calls=calls,
+        additional_kwargs=extra,
+        response_metadata=dict(message.response_metadata),
+        name=message.name,
+        id=message.id,
+        tool_calls=[ours.ToolCall(c["name"], dict(c["args"]), c.get("id")) for c in calls]
+        if calls
+        else [],
         usage_metadata=_flat_usage(message.usage_metadata),
-        **common,
     )
 
 
