@@ -16,7 +16,7 @@ from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
 from runnables import RunnableLambda
 from runnables.documents import Document
 from runnables.errors import RunnablesTypeError
-from runnables.langchain import to_langchain
+from runnables.langchain import from_langchain, to_langchain
 from runnables.messages import AIMessage, HumanMessage
 from runnables.models import FakeListChatModel, FakeListLLM
 from runnables.parsers import StrOutputParser
@@ -289,3 +289,28 @@ def test_values_reach_handlers_as_langchain_values() -> None:
     )
     (outputs,) = handler.payloads["chain_end"]
     assert [type(v).__module__.split(".")[0] for v in outputs] == ["langchain_core"] * 2
+
+
+@pytest.mark.anyio
+async def test_runnables_in_langchain_in_runnables_keep_one_run_tree(anyio_backend: str) -> None:
+    inner = RunnableLambda(lambda x: x + 1).with_config(run_name="add") | RunnableLambda(  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType, reportUnknownMemberType, reportUnknownVariableType]
+        lambda x: x * 10  # pyright: ignore[reportUnknownLambdaType]
+    ).with_config(run_name="times")
+    lcel = LCRunnableLambda(lambda x: x * 2).with_config(run_name="double") | to_langchain(
+        inner  # pyright: ignore[reportUnknownArgumentType]
+    ).with_config(run_name="bridge")
+    outer = from_langchain(lcel, input_type=int, output_type=int).with_config(run_name="outer")
+    names: dict[str, str] = {}
+    paths: list[tuple[str, list[str]]] = []
+    async for event in outer.astream_events(1):
+        if event["event"] == "on_chain_start":
+            names[event["run_id"]] = event["name"]
+            paths.append((event["name"], [names[p] for p in event["parent_ids"]]))
+    assert paths == [
+        ("outer", []),
+        ("double", ["outer"]),
+        ("bridge", ["outer"]),
+        ("add", ["outer", "bridge"]),
+        ("times", ["outer", "bridge"]),
+    ]
+    assert await outer.ainvoke(1) == 30

@@ -65,7 +65,6 @@ class _RunTree:
     raise_error = True  # a mistake here is the library's, never hidden
 
     def __init__(self, ctx: RunContext) -> None:
-        self._ctx = ctx
         self._handlers = ctx.handlers
         self._root = ctx.parent_run  # the wrapper's run, whose id LangChain's root run has
         self._runs: dict[uuid.UUID, Run] = {}
