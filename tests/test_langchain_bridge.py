@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
@@ -14,6 +15,7 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.output_parsers import StrOutputParser as LCStrOutputParser
 from langchain_core.prompts import ChatPromptTemplate as LCChatPromptTemplate
+from langchain_core.runnables import RunnableGenerator as LCRunnableGenerator
 from langchain_core.runnables import RunnableLambda as LCRunnableLambda
 from tests.conftest import Peak, Recorder
 
@@ -297,3 +299,37 @@ def test_importing_runnables_imports_no_bridge_dependency() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.anyio
+async def test_an_abandoned_stream_closes_the_wrapped_stream(anyio_backend: str) -> None:
+    closed: list[str] = []
+
+    def numbers(inputs: Iterator[int]) -> Iterator[int]:
+        try:
+            for first in inputs:
+                yield from range(first, first + 100)
+        finally:
+            closed.append("sync")
+
+    async def anumbers(inputs: AsyncIterator[int]) -> AsyncIterator[int]:
+        try:
+            async for first in inputs:
+                for n in range(first, first + 100):
+                    yield n
+        finally:
+            closed.append("async")
+
+    wrapped = from_langchain(
+        LCRunnableGenerator(numbers, anumbers), input_type=int, output_type=int
+    )
+    stream = wrapped.astream(5)
+    async for n in stream:
+        assert n == 5
+        break
+    await stream.aclose()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    chunks = wrapped.stream(7)
+    assert next(chunks) == 7
+    chunks.close()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    expected = "async" if anyio_backend == "asyncio" else "sync"
+    assert closed == [expected, "sync"]

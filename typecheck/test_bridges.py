@@ -13,6 +13,7 @@ from runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 from runnables.documents import Document
 from runnables.langchain import LangChainRunnable, RunnablesRunnable, from_langchain, to_langchain
 from runnables.messages import AIMessage
+from runnables.otel import OpenTelemetryCallback
 from runnables.parsers import StrOutputParser
 from runnables.prompts import ChatPromptValue
 
@@ -44,4 +45,5 @@ def to_langchain_types() -> None:
 
 def handlers_are_callbacks() -> None:
     config: RunnableConfig = {"callbacks": [ConsoleCallbackHandler()]}
+    traced: RunnableConfig = {"callbacks": [OpenTelemetryCallback(record_content=False)]}
     not_one: RunnableConfig = {"callbacks": [42]}  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
