@@ -9,7 +9,7 @@ from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig, check_config
-from runnables._core.runs import NO_HANDLERS, Handlers
+from runnables._core.runs import NO_HANDLERS, Handlers, adapt_callback
 from runnables.errors import RunnablesRecursionError
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ class RunContext(NamedTuple):
         if callbacks := config.get("callbacks"):
             changes["callbacks"] = (
                 *self.callbacks,
-                *(c for c in callbacks if c not in self.callbacks),
+                *(c for c in map(adapt_callback, callbacks) if c not in self.callbacks),
             )
         if configurable := config.get("configurable"):
             changes["configurable"] = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import logging
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -23,11 +24,13 @@ __all__ = [
     "settle",
     "Callback",
     "Handlers",
+    "LangChainHandler",
     "OnEnd",
     "OnError",
     "OnStart",
     "OnStream",
     "Run",
+    "adapt_callback",
     "check_callback",
     "notify",
     "notify_async",
@@ -86,10 +89,25 @@ class OnError(Protocol):
     def on_error(self, run: Run, error: BaseException, /) -> object: ...
 
 
-Callback: TypeAlias = Union[OnStart, OnStream, OnEnd, OnError]  # noqa: UP007
+@runtime_checkable
+class LangChainHandler(Protocol):
+    """A LangChain callback handler (a `langchain_core` `BaseCallbackHandler` subclass),
+    driven by `runnables.langchain` (the `langchain` extra)."""
+
+    def on_chain_start(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def on_llm_start(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def on_retriever_start(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def on_tool_start(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+Callback: TypeAlias = Union[OnStart, OnStream, OnEnd, OnError, LangChainHandler]  # noqa: UP007
 """What `config["callbacks"]` holds: any object with at least one of `on_start(run)`,
-`on_stream(run, chunk)`, `on_end(run)` and `on_error(run, error)`, each sync or async. A
-callback that raises is logged on the ``runnables`` logger and never breaks the run."""
+`on_stream(run, chunk)`, `on_end(run)` and `on_error(run, error)`, each sync or async, or a
+LangChain callback handler (with langchain-core installed). A callback that raises is logged
+on the ``runnables`` logger and never breaks the run."""
 
 _CALLBACK_PROTOCOLS = (OnStart, OnStream, OnEnd, OnError)
 _callback_types: set[type[object]] = set()  # types seen to be callbacks
@@ -104,9 +122,13 @@ def check_callback(callback: object) -> None:
         raise RunnablesTypeError(
             f"{callback.__name__} is a class; give an instance of it as a callback"
         )
+    if _langchain_handler(callback):
+        return
     if not isinstance(callback, _CALLBACK_PROTOCOLS):
         hint = (
-            " (a LangChain callback handler: runnables calls on_start/on_stream/on_end/on_error)"
+            " (it looks like a LangChain callback handler: runnables drives subclasses of "
+            "langchain_core's BaseCallbackHandler when langchain-core is installed, "
+            "`pip install runnables[langchain]`)"
             if any(hasattr(callback, name) for name in ("on_chain_start", "on_llm_start"))
             else ""
         )
@@ -115,6 +137,23 @@ def check_callback(callback: object) -> None:
             f"on_stream, on_end, on_error{hint}"
         )
     _callback_types.add(kind)
+
+
+def _langchain_handler(callback: object) -> bool:
+    """Whether `callback` is a LangChain callback handler (never imports LangChain: a handler
+    exists only once its module is loaded)."""
+    base = sys.modules.get("langchain_core.callbacks.base")
+    return base is not None and isinstance(callback, base.BaseCallbackHandler)
+
+
+def adapt_callback(callback: Callback) -> Callback:
+    """`callback`, or for a LangChain callback handler the callback that drives it
+    (`runnables.langchain`)."""
+    if type(callback) in _callback_types or not _langchain_handler(callback):
+        return callback
+    from runnables.langchain._handlers import as_callback
+
+    return as_callback(callback)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType] - checked above
 
 
 class Notice:

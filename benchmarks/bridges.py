@@ -1,0 +1,153 @@
+"""Cost of the bridges: a LangChain chat model streamed through `from_langchain`, and
+OpenTelemetry export per run.
+
+Usage (from the repository root):
+
+    .venv/bin/python benchmarks/bridges.py [--words 500] [--rounds 5] [--check]
+
+1. stream: langchain-core's `GenericFakeChatModel` answering `--words` words (one chunk per
+   word or space) streamed alone with LangChain's `stream`, against the same model wrapped by
+   `from_langchain` and streamed through a 3-step runnables chain (the model, `StrOutputParser`,
+   a `RunnableGenerator` passing each chunk on). Goal: at most 1.1x the model alone.
+2. otel: `invoke` of a 10-step sequence of lambdas (11 runs) with an `OpenTelemetryCallback`
+   exporting to the SDK's in-memory exporter (`SimpleSpanProcessor`), minus the same invoke
+   with a plain observing callback (so the runs are built in both), per run. Goal: <= 20 us.
+   For reference, the SDK's own cost of a bare span with the same exporter is printed too.
+
+Times are the best of `--rounds` rounds (noise only adds time). `--check` exits 1 if a goal
+fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+STREAM_GOAL = 1.1
+OTEL_GOAL_US = 20.0
+
+
+def best_of(rounds: int, work: Callable[[], object], repeat: int = 1) -> float:
+    work()  # warm-up
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeat):
+            work()
+        best = min(best, (time.perf_counter() - start) / repeat)
+    return best
+
+
+def stream_workload(words: int, rounds: int) -> tuple[float, float]:
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    from runnables import RunnableGenerator
+    from runnables.langchain import from_langchain
+    from runnables.parsers import StrOutputParser
+    from runnables.prompts import ChatPromptValue
+
+    text = " ".join(f"w{i}" for i in range(words))
+    model = GenericFakeChatModel(messages=itertools.repeat(AIMessage(content=text)))
+
+    def passing(chunks: Iterator[str]) -> Iterator[str]:
+        yield from chunks
+
+    chain = (
+        from_langchain(model, input_type=ChatPromptValue, output_type=AIMessage)
+        | StrOutputParser()
+        | RunnableGenerator(passing)
+    )
+    prompt = ChatPromptValue([])
+    expected = 2 * words - 1
+
+    def alone() -> int:
+        count = sum(1 for _ in model.stream("q"))
+        assert count == expected, count
+        return count
+
+    def wrapped() -> int:
+        count = sum(1 for _ in chain.stream(prompt))
+        assert count == expected, count
+        return count
+
+    # Interleaved, so that a noisy moment does not favour one side.
+    lc_best = ours_best = float("inf")
+    for _ in range(rounds):
+        lc_best = min(lc_best, best_of(1, alone))
+        ours_best = min(ours_best, best_of(1, wrapped))
+    return lc_best, ours_best
+
+
+def otel_workload(rounds: int) -> tuple[float, float]:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from runnables import Run, RunnableLambda, RunnableSequence
+    from runnables.otel import OpenTelemetryCallback
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    steps: list[Any] = [RunnableLambda(lambda x: x + 1) for _ in range(10)]
+    chain: Any = RunnableSequence(*steps)
+
+    class Plain:
+        run_inline = True
+
+        def on_end(self, run: Run) -> None:
+            pass
+
+    traced = {"callbacks": [OpenTelemetryCallback(provider)]}
+    plain = {"callbacks": [Plain()]}
+
+    def with_otel() -> None:
+        assert chain.invoke(0, traced) == 10
+        exporter.clear()
+
+    def without() -> None:
+        assert chain.invoke(0, plain) == 10
+
+    tracer = provider.get_tracer("floor")
+
+    def bare_spans() -> None:  # the SDK's own cost: 11 spans with 4 attributes, no library
+        for _ in range(11):
+            tracer.start_span("n", attributes={"a": "b", "c": "d", "e": "f", "g": "h"}).end()
+        exporter.clear()
+
+    otel_best = plain_best = floor_best = float("inf")
+    for _ in range(rounds):
+        otel_best = min(otel_best, best_of(1, with_otel, repeat=200))
+        plain_best = min(plain_best, best_of(1, without, repeat=200))
+        floor_best = min(floor_best, best_of(1, bare_spans, repeat=200))
+    return (otel_best - plain_best) / 11, floor_best / 11
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--words", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+
+    lc_time, ours_time = stream_workload(args.words, args.rounds)
+    ratio = ours_time / lc_time
+    stream_ok = ratio <= STREAM_GOAL
+    print(f"stream {2 * args.words - 1} chunks: LangChain model alone {lc_time * 1e3:.1f} ms, "
+          f"wrapped in a 3-step chain {ours_time * 1e3:.1f} ms: {ratio:.3f}x "
+          f"(goal <= {STREAM_GOAL}x) {'ok' if stream_ok else 'ABOVE GOAL'}")  # fmt: skip
+    per_run, floor = (t * 1e6 for t in otel_workload(args.rounds))
+    otel_ok = per_run <= OTEL_GOAL_US
+    print(f"otel: {per_run:.1f} us per run exported (goal <= {OTEL_GOAL_US:.0f} us) "
+          f"{'ok' if otel_ok else 'ABOVE GOAL'}; the SDK's own span (start, 4 attributes, end, "
+          f"export) costs {floor:.1f} us here, so the callback adds {per_run - floor:.1f} us")  # fmt: skip
+    return 1 if args.check and not (stream_ok and otel_ok) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

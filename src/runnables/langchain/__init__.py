@@ -1,0 +1,20 @@
+"""Bridges to LangChain (`pip install runnables[langchain]`): `from_langchain` wraps a
+LangChain runnable as a typed runnables value, `to_langchain` hands a runnables chain to
+LangChain (LCEL, LangGraph), and LangChain callback handlers given in `config["callbacks"]`
+are told of runnables' runs. Importing this module imports `langchain_core`;
+`import runnables` does not.
+"""
+
+from runnables.langchain._convert import from_lc as from_langchain_value
+from runnables.langchain._convert import to_lc as to_langchain_value
+from runnables.langchain._export import RunnablesRunnable, to_langchain
+from runnables.langchain._wrap import LangChainRunnable, from_langchain
+
+__all__ = [
+    "LangChainRunnable",
+    "RunnablesRunnable",
+    "from_langchain",
+    "from_langchain_value",
+    "to_langchain",
+    "to_langchain_value",
+]

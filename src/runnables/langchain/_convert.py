@@ -1,0 +1,216 @@
+"""Values crossing the bridge: runnables' messages, documents and prompt values to LangChain's
+and back, field for field, through lists, tuples and dicts; anything else crosses unchanged.
+
+Fields only LangChain has travel in `additional_kwargs` under their LangChain names
+(`invalid_tool_calls` of an AI message, `artifact` of a tool message) and come back out on
+the return trip; LangChain's nested token details (`input_token_details`) become flat
+`usage_metadata` keys (`"input_token_details.cache_read"`), since ours counts are flat.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, cast
+
+import langchain_core.documents as lc_documents
+import langchain_core.messages as lc
+import langchain_core.prompt_values as lc_prompts
+from langchain_core.messages.tool import tool_call, tool_call_chunk
+
+from runnables import messages as ours
+from runnables import prompts as our_prompts
+from runnables.documents import Document
+from runnables.errors import RunnablesTypeError
+
+__all__ = ["ToolCallChunks", "from_lc", "to_lc"]
+
+_MOVED = {"ai": "invalid_tool_calls", "tool": "artifact"}
+
+
+def _common(message: Any) -> dict[str, Any]:
+    return {
+        "additional_kwargs": dict(message.additional_kwargs),
+        "response_metadata": dict(message.response_metadata),
+        "name": message.name,
+        "id": message.id,
+    }
+
+
+def _flat_usage(usage: Any) -> dict[str, int] | None:
+    if usage is None:
+        return None
+    flat: dict[str, int] = {}
+    for key, value in cast("dict[str, Any]", usage).items():
+        if isinstance(value, dict):
+            for inner, count in cast("dict[str, int]", value).items():
+                flat[f"{key}.{inner}"] = count
+        else:
+            flat[key] = value
+    return flat
+
+
+def _nested_usage(usage: dict[str, int] | None) -> Any:
+    if usage is None:
+        return None
+    nested: dict[str, Any] = {}
+    for key, count in usage.items():
+        outer, dot, inner = key.partition(".")
+        if dot:
+            nested.setdefault(outer, {})[inner] = count
+        else:
+            nested[key] = count
+    return nested
+
+
+def _our_ai(message: Any, *, chunk: bool) -> ours.AIMessage:
+    extra = message.additional_kwargs
+    extra = dict(extra) if extra else {}
+    if message.invalid_tool_calls:
+        extra["invalid_tool_calls"] = [dict(call) for call in message.invalid_tool_calls]
+    calls = message.tool_calls
+    cls = ours.AIMessageChunk if chunk else ours.AIMessage
+    return cls(
+        message.content,
+        additional_kwargs=extra,
+        response_metadata=dict(message.response_metadata),
+        name=message.name,
+        id=message.id,
+        tool_calls=[ours.ToolCall(c["name"], dict(c["args"]), c.get("id")) for c in calls]
+        if calls
+        else [],
+        usage_metadata=_flat_usage(message.usage_metadata),
+    )
+
+
+def _our_tool(message: Any) -> ours.ToolMessage:
+    common = _common(message)
+    if message.artifact is not None:
+        common["additional_kwargs"]["artifact"] = message.artifact
+    return ours.ToolMessage(
+        message.content, tool_call_id=message.tool_call_id, status=message.status, **common
+    )
+
+
+_FROM_LC: dict[type[Any], Callable[[Any], Any]] = {
+    lc.HumanMessage: lambda m: ours.HumanMessage(m.content, **_common(m)),
+    lc.SystemMessage: lambda m: ours.SystemMessage(m.content, **_common(m)),
+    lc.ChatMessage: lambda m: ours.ChatMessage(m.content, role=m.role, **_common(m)),
+    lc.AIMessage: lambda m: _our_ai(m, chunk=False),
+    lc.AIMessageChunk: lambda m: _our_ai(m, chunk=True),
+    lc.ToolMessage: _our_tool,
+    lc_documents.Document: lambda d: Document(d.page_content, dict(d.metadata), id=d.id),
+    lc_prompts.StringPromptValue: lambda p: our_prompts.StringPromptValue(p.text),
+    lc_prompts.ChatPromptValue: lambda p: our_prompts.ChatPromptValue(
+        [from_lc(m) for m in p.messages]
+    ),
+}
+
+
+def _lc_common(message: ours.BaseMessage, moved: str | None = None) -> dict[str, Any]:
+    extra = dict(message.additional_kwargs)
+    if moved is not None:
+        extra.pop(moved, None)
+    return {
+        "content": message.content,
+        "additional_kwargs": extra,
+        "response_metadata": dict(message.response_metadata),
+        "name": message.name,
+        "id": message.id,
+    }
+
+
+def _lc_ai(message: ours.AIMessage) -> Any:
+    common = _lc_common(message, "invalid_tool_calls")
+    invalid = message.additional_kwargs.get("invalid_tool_calls", [])
+    usage = _nested_usage(message.usage_metadata)
+    if isinstance(message, ours.AIMessageChunk):
+        chunks = [
+            tool_call_chunk(name=call.name, args=json.dumps(call.args), id=call.id, index=position)
+            for position, call in enumerate(message.tool_calls)
+        ]
+        return lc.AIMessageChunk(
+            **common, tool_call_chunks=chunks, invalid_tool_calls=invalid, usage_metadata=usage
+        )
+    calls = [tool_call(name=c.name, args=c.args, id=c.id) for c in message.tool_calls]
+    return lc.AIMessage(
+        **common, tool_calls=calls, invalid_tool_calls=invalid, usage_metadata=usage
+    )
+
+
+_TO_LC: dict[type[Any], Callable[[Any], Any]] = {
+    ours.HumanMessage: lambda m: lc.HumanMessage(**_lc_common(m)),
+    ours.SystemMessage: lambda m: lc.SystemMessage(**_lc_common(m)),
+    ours.ChatMessage: lambda m: lc.ChatMessage(role=m.role, **_lc_common(m)),
+    ours.AIMessage: _lc_ai,
+    ours.AIMessageChunk: _lc_ai,
+    ours.ToolMessage: lambda m: lc.ToolMessage(
+        tool_call_id=m.tool_call_id,
+        status=m.status,
+        artifact=m.additional_kwargs.get("artifact"),
+        **_lc_common(m, "artifact"),
+    ),
+    Document: lambda d: lc_documents.Document(
+        page_content=d.page_content, metadata=dict(d.metadata), id=d.id
+    ),
+    our_prompts.StringPromptValue: lambda p: lc_prompts.StringPromptValue(text=p.text),
+    our_prompts.ChatPromptValue: lambda p: lc_prompts.ChatPromptValue(
+        messages=[to_lc(m) for m in p.messages]
+    ),
+}
+
+
+def _convert(value: Any, table: dict[type[Any], Callable[[Any], Any]], side: str) -> Any:
+    kind: type[Any] = type(cast("object", value))
+    convert = table.get(kind)
+    if convert is not None:
+        return convert(value)
+    if kind is str:
+        return value
+    if kind is list:
+        return [_convert(item, table, side) for item in cast("list[Any]", value)]
+    if kind is tuple:
+        return tuple(_convert(item, table, side) for item in cast("tuple[Any, ...]", value))
+    if kind is dict:
+        return {k: _convert(v, table, side) for k, v in cast("dict[Any, Any]", value).items()}
+    for base in kind.__mro__[1:]:  # a subclass of one that crosses
+        convert = table.get(base)
+        if convert is not None:
+            return convert(value)
+    if isinstance(value, (lc.BaseMessage, ours.BaseMessage)):
+        raise RunnablesTypeError(
+            f"{kind.__name__} has no counterpart {side}; the messages that cross are human, "
+            "system, ai (and ai chunks), tool and chat messages"
+        )
+    return value
+
+
+def from_lc(value: Any) -> Any:
+    """`value` with LangChain's messages, documents and prompt values replaced by ours."""
+    return _convert(value, _FROM_LC, "in runnables")
+
+
+def to_lc(value: Any) -> Any:
+    """`value` with our messages, documents and prompt values replaced by LangChain's."""
+    return _convert(value, _TO_LC, "in LangChain")
+
+
+class ToolCallChunks:
+    """The pieces of tool calls a LangChain chat model streams, added up (by their index)
+    until the stream ends and the calls are whole."""
+
+    __slots__ = ("_total",)
+
+    def __init__(self) -> None:
+        self._total: Any = None
+
+    def add(self, chunks: list[Any]) -> None:
+        """Add the `tool_call_chunks` of one streamed chunk."""
+        piece = lc.AIMessageChunk(content="", tool_call_chunks=chunks)
+        self._total = piece if self._total is None else self._total + piece
+
+    def message(self) -> ours.AIMessageChunk | None:
+        """A last chunk carrying the whole calls (None if none were streamed)."""
+        if self._total is None:
+            return None
+        return cast("ours.AIMessageChunk", _our_ai(self._total, chunk=True))

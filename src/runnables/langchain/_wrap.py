@@ -1,0 +1,224 @@
+"""`from_langchain`: any LangChain runnable as a typed runnables value."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, Generic, TypeVar, cast, final
+
+import attrs
+import langchain_core.messages as lc_messages
+from langchain_core.runnables import Runnable as LCRunnable
+from langchain_core.runnables import RunnableBinding as LCBinding
+
+from runnables._core.base import RunnableBase
+from runnables._core.config import DEFAULT_RECURSION_LIMIT
+from runnables._core.context import RunContext
+from runnables._core.leaf import (
+    aleaf,
+    aleaf_in_thread,
+    aleaf_iter,
+    aleaf_iter_in_threads,
+    leaf,
+    leaf_iter,
+)
+from runnables._core.streaming import awaited, closing_chunks
+from runnables.langchain._convert import ToolCallChunks, from_lc, to_lc
+from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
+from runnables.messages import AIMessageChunk
+
+__all__ = ["LangChainRunnable", "from_langchain"]
+
+In = TypeVar("In", contravariant=True)
+Out = TypeVar("Out", covariant=True)
+I2 = TypeVar("I2")
+O2 = TypeVar("O2")
+
+
+def _run_type(wrapped: LCRunnable[Any, Any]) -> str:
+    """The kind of run LangChain makes for `wrapped` (a binding's is its bound runnable's)."""
+    from langchain_core.language_models import BaseChatModel, BaseLLM
+    from langchain_core.output_parsers import BaseOutputParser
+    from langchain_core.prompts import BasePromptTemplate
+    from langchain_core.retrievers import BaseRetriever
+    from langchain_core.tools import BaseTool
+
+    inner: object = wrapped
+    while isinstance(inner, LCBinding):
+        inner = inner.bound
+    kinds: tuple[tuple[type[Any], str], ...] = (
+        (BaseChatModel, "chat_model"),
+        (BaseLLM, "llm"),
+        (BaseRetriever, "retriever"),
+        (BaseTool, "tool"),
+        (BaseOutputParser, "parser"),
+        (BasePromptTemplate, "prompt"),
+    )
+    return next((kind for cls, kind in kinds if isinstance(inner, cls)), "chain")
+
+
+def _is_graph(wrapped: LCRunnable[Any, Any]) -> bool:
+    """Whether `wrapped` is a compiled LangGraph graph, whose stream is of state updates (not
+    pieces of its output): its output is streamed as one chunk (its inner runs still stream
+    in events)."""
+    pregel = sys.modules.get("langgraph.pregel")
+    return pregel is not None and isinstance(wrapped, pregel.Pregel)
+
+
+def _lc_config(ctx: RunContext, handler: type[IntoRunnables | AsyncIntoRunnables]) -> Any:
+    """The LangChain config for the wrapped call: the inherited parts of `ctx`, and (when
+    someone listens) a handler that tells them of LangChain's inner runs, the wrapped
+    runnable's run taking the id of the wrapper's."""
+    config: dict[str, Any] = {}
+    if ctx.tags:
+        config["tags"] = list(ctx.tags)
+    if ctx.metadata:
+        config["metadata"] = dict(ctx.metadata)
+    if ctx.configurable:
+        config["configurable"] = dict(ctx.configurable)
+    if ctx.recursion_limit != DEFAULT_RECURSION_LIMIT:
+        config["recursion_limit"] = ctx.recursion_limit
+    if ctx.callbacks:
+        config["callbacks"] = [handler(ctx)]
+        if ctx.parent_run is not None:
+            config["run_id"] = ctx.parent_run.id
+    return config
+
+
+def _on_asyncio() -> bool:
+    """Whether an asyncio loop runs here (LangChain's async paths need one)."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
+
+
+def _chunks_of(chunk: Any, calls: ToolCallChunks | None) -> tuple[Any, ToolCallChunks | None]:
+    """A streamed LangChain chunk as ours. Tool calls stream in pieces that are not calls
+    yet: they are added up and sent whole in a last chunk, as runnables' models do."""
+    if type(chunk) is lc_messages.AIMessageChunk and chunk.tool_call_chunks:
+        calls = calls or ToolCallChunks()
+        calls.add(chunk.tool_call_chunks)
+        ours: AIMessageChunk = from_lc(chunk)
+        extra = {k: v for k, v in ours.additional_kwargs.items() if k != "invalid_tool_calls"}
+        return attrs.evolve(ours, tool_calls=[], additional_kwargs=extra), calls
+    return from_lc(chunk), calls
+
+
+def _converted(chunks: Iterator[Any]) -> Iterator[Any]:
+    calls: ToolCallChunks | None = None
+    try:
+        for chunk in chunks:
+            ours, calls = _chunks_of(chunk, calls)
+            yield ours
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    if calls is not None:
+        yield calls.message()
+
+
+async def _aconverted(chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    calls: ToolCallChunks | None = None
+    async with closing_chunks(chunks) as stream:
+        async for chunk in stream:
+            ours, calls = _chunks_of(chunk, calls)
+            yield ours
+    if calls is not None:
+        yield calls.message()
+
+
+@final
+@attrs.frozen
+class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
+    """A LangChain runnable (chat model, retriever, tool, LCEL chain, compiled LangGraph
+    graph) as a runnables value of the declared types: every call form, streamed chunk by
+    chunk, with messages, documents and prompt values converted both ways. The wrapped call
+    is one leaf call: it holds one `max_concurrency` slot while it runs.
+
+    Its run is the wrapped runnable's run; the runs LangChain makes inside it are its child
+    runs for callbacks, `astream_events` and `astream_log`. Async calls use LangChain's
+    async methods on asyncio (cancelling the call cancels them); under trio, which LangChain
+    cannot run on, its sync methods run in worker threads (a cancelled call waits for the
+    LangChain call, or chunk, in progress).
+    """
+
+    wrapped: LCRunnable[Any, Any]
+    declared_input_type: Any
+    declared_output_type: Any
+    _kind: str = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(lambda self: _run_type(self.wrapped), takes_self=True),
+    )
+
+    _graph: bool = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(lambda self: _is_graph(self.wrapped), takes_self=True),
+    )
+
+    @property
+    def name(self) -> str:
+        return self.wrapped.get_name()
+
+    @property
+    def run_type(self) -> str:
+        return self._kind
+
+    @property
+    def input_type(self) -> Any:
+        return self.declared_input_type
+
+    @property
+    def output_type(self) -> Any:
+        return self.declared_output_type
+
+    def _invoke(self, input: In, ctx: RunContext) -> Out:
+        config = _lc_config(ctx, IntoRunnables)
+        output: Out = from_lc(leaf(ctx, self.wrapped.invoke, to_lc(input), config))
+        return output
+
+    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+        if _on_asyncio():
+            config = _lc_config(ctx, AsyncIntoRunnables)
+            result: Out = from_lc(await aleaf(ctx, self.wrapped.ainvoke, to_lc(input), config))
+            return result
+        config = _lc_config(ctx, IntoRunnables)
+        output: Out = from_lc(await aleaf_in_thread(ctx, self.wrapped.invoke, to_lc(input), config))
+        return output
+
+    def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
+        if self._graph:
+            return iter((self._invoke(input, ctx),))
+        config = _lc_config(ctx, IntoRunnables)
+        return _converted(leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
+
+    def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
+        if self._graph:
+            return awaited(lambda: self._ainvoke(input, ctx))
+        if _on_asyncio():
+            config = _lc_config(ctx, AsyncIntoRunnables)
+            chunks = aleaf_iter(ctx, self.wrapped.astream, to_lc(input), config)
+        else:
+            config = _lc_config(ctx, IntoRunnables)
+            chunks = aleaf_iter_in_threads(ctx, self.wrapped.stream, to_lc(input), config)
+        return _aconverted(chunks)
+
+
+def from_langchain(
+    runnable: LCRunnable[Any, Any], *, input_type: type[I2], output_type: type[O2]
+) -> LangChainRunnable[I2, O2]:
+    """Wrap a LangChain `runnable` as a runnables `Runnable[input_type, output_type]`.
+
+    The types are declared, not checked: they type the chains it is composed into and give
+    its schemas. Messages, documents and prompt values cross as runnables' own values.
+    """
+    if not isinstance(cast("object", runnable), LCRunnable):
+        from runnables.errors import RunnablesTypeError
+
+        raise RunnablesTypeError(
+            f"from_langchain wraps a LangChain Runnable, got {type(runnable).__name__}"
+        )
+    return LangChainRunnable(runnable, input_type, output_type)

@@ -1,0 +1,175 @@
+"""OpenTelemetry spans for runs (`pip install runnables[otel]`).
+
+`OpenTelemetryCallback` is a callback: give it in `config["callbacks"]` (or bind it with
+`with_config`) and every run of the call becomes a span of your tracer provider (the global
+one unless you pass another), the run tree becoming the span tree; a call made inside one of
+your own spans is its child. Without it nothing is traced and nothing is paid.
+
+Each span is named as its run and carries `runnables.run_type`, `runnables.run_id`,
+`runnables.tags` and, unless `record_content=False`, the run's input and output as JSON text
+cut to `max_content_length` characters (`runnables.input`, `runnables.output`). A run that
+fails records the exception, `error.type` and an error status. Model runs (`chat_model`,
+`llm`) follow the OpenTelemetry GenAI semantic conventions: span kind CLIENT, named
+`"chat <model>"` / `"text_completion <model>"` once the model is known, with
+`gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.response.model`, `gen_ai.system`,
+`gen_ai.usage.input_tokens` / `output_tokens`, and for a streamed answer the seconds to its
+first chunk (`gen_ai.response.time_to_first_chunk`, and a `gen_ai.first_chunk` event).
+
+The spans are started and ended in place (not on a callback worker), as the runs start and
+end.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any, cast
+
+import attrs
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
+
+from runnables._core.runs import Run
+
+__all__ = ["OpenTelemetryCallback"]
+
+_MODEL_RUNS = {"chat_model": "chat", "llm": "text_completion"}
+
+
+def _json_default(value: object) -> Any:
+    cls: type[Any] = type(value)
+    if attrs.has(cls):
+        data = attrs.asdict(cast("attrs.AttrsInstance", value), recurse=False)
+        kind = getattr(cls, "type", None)
+        return {"type": kind, **data} if isinstance(kind, str) else data
+    return repr(value)
+
+
+class OpenTelemetryCallback:
+    """A callback exporting every run as an OpenTelemetry span (see the module docstring).
+
+    Args:
+        tracer_provider: where spans go; the global provider when None.
+        record_content: whether inputs and outputs are recorded (they may hold private data).
+        max_content_length: the most characters of an input or output recorded.
+    """
+
+    run_inline = True  # spans start and end in place, in order
+
+    __slots__ = (
+        "_first_chunk",
+        "_lock",
+        "_spans",
+        "_tracer",
+        "max_content_length",
+        "record_content",
+    )
+
+    def __init__(
+        self,
+        tracer_provider: TracerProvider | None = None,
+        *,
+        record_content: bool = True,
+        max_content_length: int = 4096,
+    ) -> None:
+        self._tracer = trace.get_tracer("runnables", tracer_provider=tracer_provider)
+        self.record_content = record_content
+        self.max_content_length = max_content_length
+        self._spans: dict[uuid.UUID, Span] = {}
+        self._first_chunk: set[uuid.UUID] = set()
+        self._lock = threading.Lock()
+
+    def _text(self, value: Any) -> str:
+        try:
+            text = json.dumps(value, default=_json_default, ensure_ascii=False)
+        except (TypeError, ValueError):  # a cycle, or keys JSON cannot have
+            text = repr(value)
+        limit = self.max_content_length
+        return text if len(text) <= limit else text[:limit] + "..."
+
+    def on_start(self, run: Run) -> None:
+        parent = self._spans.get(run.parent_id) if run.parent_id is not None else None
+        context = (
+            trace.set_span_in_context(parent) if parent is not None else otel_context.get_current()
+        )
+        operation = _MODEL_RUNS.get(run.run_type)
+        attributes: dict[str, Any] = {
+            "runnables.run_type": run.run_type,
+            "runnables.run_id": str(run.id),
+        }
+        if run.tags:
+            attributes["runnables.tags"] = list(run.tags)
+        if operation is not None:
+            attributes["gen_ai.operation.name"] = operation
+            model = run.metadata.get("ls_model_name")
+            if model:
+                attributes["gen_ai.request.model"] = str(model)
+            provider = run.metadata.get("ls_provider")
+            if provider:
+                attributes["gen_ai.system"] = str(provider)
+        if self.record_content and run.inputs is not None:
+            attributes["runnables.input"] = self._text(run.inputs)
+        span = self._tracer.start_span(
+            run.name,
+            context=context,
+            kind=SpanKind.CLIENT if operation is not None else SpanKind.INTERNAL,
+            attributes=attributes,
+        )
+        with self._lock:
+            self._spans[run.id] = span
+
+    def on_stream(self, run: Run, chunk: Any) -> None:
+        if run.run_type not in _MODEL_RUNS or run.id in self._first_chunk:
+            return
+        span = self._spans.get(run.id)
+        if span is None:
+            return
+        with self._lock:
+            self._first_chunk.add(run.id)
+        now = time.time_ns()
+        started = getattr(span, "start_time", None) or now
+        span.set_attribute("gen_ai.response.time_to_first_chunk", (now - started) / 1e9)
+        span.add_event("gen_ai.first_chunk", timestamp=now)
+
+    def on_end(self, run: Run) -> None:
+        span = self._finish(run)
+        if span is None:
+            return
+        if self.record_content and run.outputs is not None:
+            span.set_attribute("runnables.output", self._text(run.outputs))
+        if run.run_type in _MODEL_RUNS:
+            self._model_attributes(span, run)
+        span.set_status(Status(StatusCode.OK))
+        span.end()
+
+    def on_error(self, run: Run, error: BaseException) -> None:
+        span = self._finish(run)
+        if span is None:
+            return
+        span.record_exception(error)
+        span.set_attribute("error.type", type(error).__qualname__)
+        span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:1024]))
+        span.end()
+
+    def _finish(self, run: Run) -> Span | None:
+        with self._lock:
+            self._first_chunk.discard(run.id)
+            return self._spans.pop(run.id, None)
+
+    def _model_attributes(self, span: Span, run: Run) -> None:
+        output = run.outputs
+        metadata: Mapping[str, Any] = getattr(output, "response_metadata", None) or {}
+        model = (
+            metadata.get("model_name") or metadata.get("model") or run.metadata.get("ls_model_name")
+        )
+        if model:
+            span.set_attribute("gen_ai.response.model", str(model))
+            span.update_name(f"{_MODEL_RUNS[run.run_type]} {model}")
+        usage: Mapping[str, Any] = getattr(output, "usage_metadata", None) or {}
+        for ours, theirs in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens")):
+            if ours in usage:
+                span.set_attribute(f"gen_ai.usage.{theirs}", int(usage[ours]))
