@@ -96,3 +96,9 @@ def protocol_parameters(wide: Runnable[object, bool], lam: RunnableLambda[str, i
     accepts_protocol(wide)
     accepts_protocol(RunnableLambda(is_even))
     accepts_protocol(lam)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+def each_is_covariant_in_its_output(each: RunnableEach[str, bool]) -> None:
+    # Each call returns a fresh list, so the element type may widen like any output.
+    ok: RunnableEach[str, int] = each
+    wider_in: RunnableEach[object, bool] = each  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

@@ -20,6 +20,8 @@ from runnables._core.streaming import (
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeForm
+
     from runnables._core.protocol import Runnable
     from runnables._core.runs import Run
     from runnables._primitives.binding import RunnableBinding
@@ -495,18 +497,45 @@ class RunnableBase(Engine[In, Out]):
         return RunnableSequence(coerce_to_runnable(other), self)
 
     # Up to three steps are typed; only a longer pipe falls back to `Any` (a catch-all for any
-    # number of steps would also accept a mistyped short one).
+    # number of steps would also accept a mistyped short one). One step takes every shape that
+    # `|` takes; in two or three steps a function is typed by its return annotation, so an async
+    # or generator function there gives a coroutine or iterator type (use `|` for those).
     @overload
     def pipe(self, /) -> RunnableSequence[In, Out]: ...
     @overload
     def pipe(self, a: Runnable[Out, Next], /) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
-        self, a: Runnable[Out, I2], b: Runnable[I2, Next], /
+        self, a: Callable[[Iterator[Out]], Iterator[Next]], /
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
-        self, a: Runnable[Out, I2], b: Runnable[I2, O2], c: Runnable[O2, Next], /
+        self, a: Callable[[AsyncIterator[Out]], AsyncIterator[Next]], /
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(self, a: Callable[[Out], Iterator[Next]], /) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(self, a: Callable[[Out], AsyncIterator[Next]], /) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self, a: Callable[[Out], Coroutine[Any, Any, Next]], /
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(self, a: Callable[[Out], Next], /) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self,
+        a: Runnable[Out, I2] | Callable[[Out], I2],
+        b: Runnable[I2, Next] | Callable[[I2], Next],
+        /,
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self,
+        a: Runnable[Out, I2] | Callable[[Out], I2],
+        b: Runnable[I2, O2] | Callable[[I2], O2],
+        c: Runnable[O2, Next] | Callable[[O2], Next],
+        /,
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
@@ -585,24 +614,25 @@ class RunnableBase(Engine[In, Out]):
 
         return RunnableBinding(bound=self, listeners=Listeners(on_start, on_end, on_error))
 
+    # `TypeForm`, not `type`: a union or `Optional[...]` is a type expression but not a class.
     @overload
     def with_types(
         self, *, input_type: None = None, output_type: None = None
     ) -> RunnableBinding[In, Out]: ...
     @overload
     def with_types(
-        self, *, input_type: type[I2], output_type: None = None
+        self, *, input_type: TypeForm[I2], output_type: None = None
     ) -> RunnableBinding[I2, Out]: ...
     @overload
     def with_types(
-        self, *, input_type: None = None, output_type: type[O2]
+        self, *, input_type: None = None, output_type: TypeForm[O2]
     ) -> RunnableBinding[In, O2]: ...
     @overload
     def with_types(
-        self, *, input_type: type[I2], output_type: type[O2]
+        self, *, input_type: TypeForm[I2], output_type: TypeForm[O2]
     ) -> RunnableBinding[I2, O2]: ...
     def with_types(
-        self, *, input_type: type[Any] | None = None, output_type: type[Any] | None = None
+        self, *, input_type: object = None, output_type: object = None
     ) -> RunnableBinding[Any, Any]:
         """A copy declaring other input/output types (and so other schemas); behaviour is unchanged."""
         from runnables._primitives.binding import RunnableBinding

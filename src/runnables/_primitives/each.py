@@ -24,12 +24,14 @@ if TYPE_CHECKING:
 __all__ = ["RunnableEach"]
 
 In = TypeVar("In", contravariant=True)
-Out = TypeVar("Out")
+Out = TypeVar("Out", covariant=True)
 
 
+# Covariant in `Out` although `list` is invariant: every call returns a fresh list that nothing
+# else holds, so a `RunnableEach[str, bool]` may stand where a `RunnableEach[str, int]` is wanted.
 @public
 @attrs.frozen
-class RunnableEach(RunnableBase[Sequence[In], list[Out]]):
+class RunnableEach(RunnableBase[Sequence[In], list[Out]]):  # pyright: ignore[reportInvalidTypeArguments]
     """`bound` over each element, concurrently; streams `[output]` chunks in element order."""
 
     bound: RunnableBase[In, Out]
