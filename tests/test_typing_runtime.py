@@ -3,10 +3,14 @@ as typed, and the ones they now reject would have failed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Optional
+import functools
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from typing import Any, Optional
 
-from runnables import RunnableEach, RunnableLambda, runnable
+import pytest
+
+from runnables import Runnable, RunnableConfig, RunnableEach, RunnableLambda, runnable
+from runnables.errors import RunnablesTypeError
 
 
 def to_len(text: str) -> int:
@@ -61,3 +65,97 @@ class Steps:
 def test_runnable_in_a_class_needs_no_staticmethod() -> None:
     assert Steps.size.invoke("ab") == 2
     assert Steps().size.invoke("abc") == 3
+
+
+# -- item 4: lifting rules
+
+
+def misnamed_config(text: str, cfg: RunnableConfig) -> int:
+    return len(text)
+
+
+def extra_options(text: str, options: Mapping[str, Any]) -> int:
+    return len(text)
+
+
+def config_first(config: RunnableConfig) -> int:
+    return 0
+
+
+def no_input() -> int:
+    return 0
+
+
+@pytest.mark.parametrize(
+    ("func", "message"),
+    [
+        (misnamed_config, "parameter 'cfg' would never be given"),
+        (extra_options, "parameter 'options' would never be given"),
+        (config_first, "cannot be named 'config'"),
+        (no_input, "no positional parameter for the input"),
+    ],
+)
+def test_a_parameter_no_call_would_give_is_refused_at_decoration(
+    func: Callable[..., Any], message: str
+) -> None:
+    # Before: lifted silently, then `TypeError: missing 1 required positional argument` at
+    # the first call (and `cfg: RunnableConfig = None` was never given the config).
+    with pytest.raises(RunnablesTypeError, match=message):
+        runnable(func)
+    with pytest.raises(TypeError, match=message):
+        RunnableLambda(func) | double
+
+
+def test_config_by_name_optional_keyword_only_and_bound_extras_lift() -> None:
+    def keyword(text: str, *, config: RunnableConfig) -> str:
+        return config.get("run_name", "")
+
+    def defaulted(text: str, limit: int = 2) -> str:
+        return text[:limit]
+
+    assert runnable(keyword).invoke("a", {"run_name": "n"}) == "n"
+    assert runnable(defaulted).invoke("abc") == "ab"
+    assert runnable(functools.partial(extra_options, options={})).invoke("abc") == 3
+    assert RunnableLambda(len).invoke("abc") == 3  # a builtin without a signature
+
+
+def returns_an_iterator(text: str) -> Iterator[str]:
+    return iter(text.split())
+
+
+async def returns_a_coroutine_function(text: str) -> int:
+    return len(text)
+
+
+def returns_a_coroutine(text: str) -> Coroutine[Any, Any, int]:
+    return returns_a_coroutine_function(text)
+
+
+def lengths(chunks: Iterator[str]) -> Iterator[int]:
+    return map(len, chunks)
+
+
+def test_a_function_declared_to_return_an_iterator_streams() -> None:
+    # Before: typed `RunnableLambda[str, str]`, but `invoke` returned the iterator object.
+    step = runnable(returns_an_iterator)
+    assert step.invoke("a b") == "ab"
+    assert list(step.stream("a b")) == ["a", "b"]
+    # ... and one that takes an iterator too is a stream transformer, as with a generator.
+    assert list((RunnableLambda(str.upper) | lengths).stream("abc")) == [3]
+
+
+@pytest.mark.anyio
+async def test_a_function_declared_to_return_a_coroutine_is_awaited() -> None:
+    step = runnable(returns_a_coroutine)
+    assert await step.ainvoke("abc") == 3
+    assert step.invoke("ab") == 2
+
+
+def choose(text: str) -> Runnable[str, int]:
+    return RunnableLambda(to_len)
+
+
+def test_a_router_gives_what_its_runnable_gives() -> None:
+    # Typed `RunnableLambda[str, int]`, not `RunnableLambda[str, Runnable[str, int]]`.
+    assert runnable(choose).invoke("abc") == 3
+    assert (RunnableLambda(str.upper) | choose).invoke("ab") == 2

@@ -456,6 +456,8 @@ class RunnableBase(Engine[In, Out]):
         self, other: Callable[[Out], Coroutine[Any, Any, Next]]
     ) -> RunnableSequence[In, Next]: ...
     @overload
+    def __or__(self, other: Callable[[Out], Runnable[Out, Next]]) -> RunnableSequence[In, Next]: ...
+    @overload
     def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(
@@ -484,6 +486,10 @@ class RunnableBase(Engine[In, Out]):
     @overload
     def __ror__(
         self: RunnableBase[I2, O2], other: Callable[[Next], Coroutine[Any, Any, I2]]
+    ) -> RunnableSequence[Next, O2]: ...
+    @overload
+    def __ror__(
+        self: RunnableBase[I2, O2], other: Callable[[Next], Runnable[Next, I2]]
     ) -> RunnableSequence[Next, O2]: ...
     @overload
     def __ror__(
@@ -520,6 +526,8 @@ class RunnableBase(Engine[In, Out]):
     def pipe(
         self, a: Callable[[Out], Coroutine[Any, Any, Next]], /
     ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(self, a: Callable[[Out], Runnable[Out, Next]], /) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(self, a: Callable[[Out], Next], /) -> RunnableSequence[In, Next]: ...
     @overload

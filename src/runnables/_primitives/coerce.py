@@ -45,8 +45,11 @@ def coerce_to_runnable(thing: object) -> RunnableBase[Any, Any]:
 
 
 def _is_stream_transformer(func: Callable[..., Any]) -> bool:
-    """A generator function whose first parameter is a stream of chunks (or is unannotated)."""
-    if not (inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func)):
+    """A generator function (or one declared to return an iterator) whose first parameter is a
+    stream of chunks (or is unannotated)."""
+    from runnables._primitives.lambda_ import function_kind
+
+    if function_kind(func) not in ("generator", "async generator"):
         return False
     try:
         parameters = list(inspect.signature(func, eval_str=True).parameters.values())
