@@ -4,13 +4,22 @@ as typed, and the ones they now reject would have failed."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from typing import Any, Optional
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from typing import Any, Optional, TypeVar
 
 import pytest
 
-from runnables import Runnable, RunnableConfig, RunnableEach, RunnableLambda, runnable
+from runnables import (
+    Runnable,
+    RunnableConfig,
+    RunnableEach,
+    RunnableLambda,
+    SupportsInvoke,
+    runnable,
+)
 from runnables.errors import RunnablesTypeError
+
+T = TypeVar("T")
 
 
 def to_len(text: str) -> int:
@@ -159,3 +168,65 @@ def test_a_router_gives_what_its_runnable_gives() -> None:
     # Typed `RunnableLambda[str, int]`, not `RunnableLambda[str, Runnable[str, int]]`.
     assert runnable(choose).invoke("abc") == 3
     assert (RunnableLambda(str.upper) | choose).invoke("ab") == 2
+
+
+# -- items 2 and 3: steps of your own, generic code
+
+
+class WordCount:
+    """Only the two call methods (`SupportsInvoke`)."""
+
+    def __init__(self) -> None:
+        self.configs: list[RunnableConfig | None] = []
+
+    def invoke(self, input: str, config: RunnableConfig | None = None) -> int:
+        self.configs.append(config)
+        return len(input.split())
+
+    async def ainvoke(self, input: str, config: RunnableConfig | None = None) -> int:
+        return self.invoke(input, config)
+
+
+def test_an_object_with_invoke_and_ainvoke_composes() -> None:
+    # Before: type-checked in `|`, then `TypeError: cannot use ... as a step`.
+    mine = WordCount()
+    shout = RunnableLambda(str.upper)
+    assert isinstance(mine, SupportsInvoke)
+    assert (shout | mine).invoke("a b") == 2
+    assert (mine | RunnableLambda(double)).invoke("a b c") == 6  # a function has no `|`
+    assert shout.pipe(mine, double).invoke("a b") == 4
+    assert (shout | {"n": mine}).invoke("a b") == {"n": 2}
+    assert RunnableEach(mine).invoke(["a", "b c"]) == [1, 2]
+    assert RunnableLambda(to_len).with_fallbacks([mine]).invoke("x y") == 3
+    assert (shout | mine).batch(["a", "b c d"]) == [1, 3]
+    assert list((shout | mine).stream("a b")) == [2]
+    # It gets the run's config, and shows in the chain under its class name.
+    (shout | mine).invoke("a", {"tags": ["t"]})
+    config = mine.configs[-1]
+    assert config is not None
+    assert "t" in config["tags"]
+    assert (shout | mine).steps[-1].name == "WordCount"
+
+
+@pytest.mark.anyio
+async def test_an_object_with_invoke_and_ainvoke_runs_async() -> None:
+    assert await (RunnableLambda(str.upper) | WordCount()).ainvoke("a b") == 2
+
+
+def test_an_object_without_ainvoke_is_still_refused() -> None:
+    class OnlyInvoke:
+        def invoke(self, input: str) -> str:
+            return input
+
+    with pytest.raises(TypeError, match="an object with invoke and ainvoke methods"):
+        RunnableLambda(str.upper) | OnlyInvoke()  # type: ignore[operator]
+
+
+def per_line(step: Runnable[str, T]) -> Runnable[Sequence[str], list[T]]:
+    return step.with_retry(stop_after_attempt=2).with_config(tags=["line"]).map()
+
+
+def test_generic_code_over_runnable() -> None:
+    assert per_line(RunnableLambda(to_len)).invoke(["a", "bb"]) == [1, 2]
+    batch = RunnableLambda(to_len).batch(["a"])
+    assert type(batch) is list

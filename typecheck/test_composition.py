@@ -196,6 +196,5 @@ def negative() -> None:
     # A dict branch that does not take the previous output (mypy checks the branch against the
     # expected `Runnable[int, Any]` and reports the argument).
     bad_dict: object = a | {"x": RunnableLambda(shout)}  # type: ignore[arg-type]  # pyright: ignore[reportOperatorIssue]
-    # The output type is kept: the chain does not produce a `str` (mypy, solving for the
-    # declared type, finds no `__or__` overload).
-    wrong_out: RunnableSequence[str, str] = a | b  # type: ignore[operator]  # pyright: ignore[reportAssignmentType]
+    # The output type is kept: the chain does not produce a `str`.
+    wrong_out: RunnableSequence[str, str] = a | b  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

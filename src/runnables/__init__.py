@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from runnables._core.base import RunnableBase as RunnableBase
     from runnables._core.config import RunnableConfig as RunnableConfig
     from runnables._core.protocol import Runnable as Runnable
+    from runnables._core.protocol import SupportsInvoke as SupportsInvoke
     from runnables._core.runs import Callback as Callback
     from runnables._core.runs import Run as Run
     from runnables._primitives.binding import RunnableBinding as RunnableBinding
@@ -50,6 +51,7 @@ __all__ = [
     "RunnableTuple",
     "RunnableWithFallbacks",
     "RunnablesError",
+    "SupportsInvoke",
     "runnable",
 ]
 
@@ -73,6 +75,7 @@ _WHERE = {
     "RunnableTuple": "runnables._primitives.tuple_",
     "RunnableWithFallbacks": "runnables._primitives.fallbacks",
     "RunnablesError": "runnables.errors",
+    "SupportsInvoke": "runnables._core.protocol",
     "runnable": "runnables._primitives.lambda_",
 }
 

@@ -22,7 +22,7 @@ from runnables.errors import RunnablesValueError
 if TYPE_CHECKING:
     from typing_extensions import TypeForm
 
-    from runnables._core.protocol import Runnable
+    from runnables._core.protocol import Runnable, SupportsInvoke
     from runnables._core.runs import Run
     from runnables._primitives.binding import RunnableBinding
     from runnables._primitives.each import RunnableEach
@@ -438,7 +438,7 @@ class RunnableBase(Engine[In, Out]):
     # ------------------------------------------------------------- composition
 
     @overload
-    def __or__(self, other: Runnable[Out, Next]) -> RunnableSequence[In, Next]: ...
+    def __or__(self, other: SupportsInvoke[Out, Next]) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(
         self, other: Callable[[Iterator[Out]], Iterator[Next]]
@@ -461,7 +461,7 @@ class RunnableBase(Engine[In, Out]):
     def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(
-        self, other: Mapping[str, Runnable[Out, Any] | Callable[[Out], Any]]
+        self, other: Mapping[str, SupportsInvoke[Out, Any] | Callable[[Out], Any]]
     ) -> RunnableSequence[In, dict[str, Any]]: ...
     def __or__(self, other: Any) -> RunnableSequence[In, Any]:
         """`self | other`: a sequence feeding this runnable's output to `other`."""
@@ -472,8 +472,12 @@ class RunnableBase(Engine[In, Out]):
 
     @overload
     def __ror__(
+        self: RunnableBase[I2, O2], other: SupportsInvoke[Next, I2]
+    ) -> RunnableSequence[Next, O2]: ...
+    @overload
+    def __ror__(
         self: RunnableBase[dict[str, Any], O2],
-        other: Mapping[str, Runnable[I2, Any] | Callable[[I2], Any]],
+        other: Mapping[str, SupportsInvoke[I2, Any] | Callable[[I2], Any]],
     ) -> RunnableSequence[I2, O2]: ...
     @overload
     def __ror__(
@@ -509,7 +513,7 @@ class RunnableBase(Engine[In, Out]):
     @overload
     def pipe(self, /) -> RunnableSequence[In, Out]: ...
     @overload
-    def pipe(self, a: Runnable[Out, Next], /) -> RunnableSequence[In, Next]: ...
+    def pipe(self, a: SupportsInvoke[Out, Next], /) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
         self, a: Callable[[Iterator[Out]], Iterator[Next]], /
@@ -533,27 +537,27 @@ class RunnableBase(Engine[In, Out]):
     @overload
     def pipe(
         self,
-        a: Runnable[Out, I2] | Callable[[Out], I2],
-        b: Runnable[I2, Next] | Callable[[I2], Next],
+        a: SupportsInvoke[Out, I2] | Callable[[Out], I2],
+        b: SupportsInvoke[I2, Next] | Callable[[I2], Next],
         /,
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
         self,
-        a: Runnable[Out, I2] | Callable[[Out], I2],
-        b: Runnable[I2, O2] | Callable[[I2], O2],
-        c: Runnable[O2, Next] | Callable[[O2], Next],
+        a: SupportsInvoke[Out, I2] | Callable[[Out], I2],
+        b: SupportsInvoke[I2, O2] | Callable[[I2], O2],
+        c: SupportsInvoke[O2, Next] | Callable[[O2], Next],
         /,
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
         self,
-        a: Runnable[Any, Any] | Callable[[Any], Any],
-        b: Runnable[Any, Any] | Callable[[Any], Any],
-        c: Runnable[Any, Any] | Callable[[Any], Any],
-        d: Runnable[Any, Any] | Callable[[Any], Any],
+        a: SupportsInvoke[Any, Any] | Callable[[Any], Any],
+        b: SupportsInvoke[Any, Any] | Callable[[Any], Any],
+        c: SupportsInvoke[Any, Any] | Callable[[Any], Any],
+        d: SupportsInvoke[Any, Any] | Callable[[Any], Any],
         /,
-        *others: Runnable[Any, Any] | Callable[[Any], Any],
+        *others: SupportsInvoke[Any, Any] | Callable[[Any], Any],
     ) -> RunnableSequence[In, Any]: ...
     def pipe(self, *others: Any) -> RunnableSequence[In, Any]:
         """`self | a | b | ...` spelled as a method."""
@@ -595,7 +599,7 @@ class RunnableBase(Engine[In, Out]):
         self,
         # This runnable's own types, not solved ones: solving would widen `Out` to a union with
         # any fallback's output, so that a fallback of other types would never be an error.
-        fallbacks: Sequence[Runnable[In, Out]],
+        fallbacks: Sequence[SupportsInvoke[In, Out]],
         *,
         exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
         exception_key: str | None = None,
@@ -668,7 +672,7 @@ class RunnableBase(Engine[In, Out]):
         return RunnableSequence(first, RunnablePick(keys))
 
     def assign(
-        self, **branches: Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
+        self, **branches: SupportsInvoke[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
     ) -> RunnableSequence[In, dict[str, Any]]:
         """This runnable (which outputs a dict) followed by adding keys computed from it."""
         from runnables._primitives.passthrough import RunnableAssign

@@ -9,37 +9,58 @@ from runnables._core.config import RunnableConfig
 from runnables._core.public import public
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from runnables._core.runs import Run
+    from runnables._primitives.binding import RunnableBinding
+    from runnables._primitives.each import RunnableEach
+    from runnables._primitives.retry import RunnableRetry
     from runnables._primitives.sequence import RunnableSequence
     from runnables.graph import Graph
     from runnables.tracing._events import StreamEvent
     from runnables.tracing._log import RunLog, RunLogPatch
 
-__all__ = ["Runnable"]
+__all__ = ["Runnable", "SupportsInvoke"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 Next = TypeVar("Next")
 
 
-# pyright cannot prove the variance of a protocol that refers to itself (`__or__`); mypy does.
 @public
 @runtime_checkable
-class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
-    """A step that turns an `In` into an `Out`, once, in batches or as a stream, sync or async.
+class SupportsInvoke(Protocol[In, Out]):
+    """What a step of your own implements to compose with runnables: `invoke` and `ainvoke`.
 
-    Contravariant in `In` and covariant in `Out`: a `Runnable[object, bool]` may stand where a
-    `Runnable[int, int]` is expected. Every runnable of this library satisfies it through
-    `RunnableBase`, whose `batch` returns a `list` (declared `Sequence` here to keep `Out`
-    covariant).
+    Anything with these two methods may stand in a chain (`step | mine`, `mine | step`,
+    `pipe`, `RunnableSequence`, a dict of branches, `RunnableEach`, fallbacks); the library
+    wraps it in a runnable that calls them, so the chain batches, streams (one chunk), retries
+    and traces it like any other step. Subclass `RunnableBase` instead to get every method
+    on the object itself.
     """
-
-    @property
-    def name(self) -> str: ...
 
     def invoke(self, input: In, config: RunnableConfig | None = None) -> Out: ...
 
     async def ainvoke(self, input: In, config: RunnableConfig | None = None) -> Out: ...
 
+
+# pyright cannot prove the variance of a protocol that refers to itself (`__or__`), nor accept
+# `list[Out]` for a covariant `Out` (each `batch` returns a fresh list that nothing else holds).
+@public
+@runtime_checkable
+class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc]  # pyright: ignore[reportInvalidTypeVarUse]
+    """A step that turns an `In` into an `Out`, once, in batches or as a stream, sync or async,
+    and that composes and wraps: what generic code over runnables programs against.
+
+    Contravariant in `In` and covariant in `Out`: a `Runnable[object, bool]` may stand where a
+    `Runnable[int, int]` is expected. Every runnable of this library satisfies it through
+    `RunnableBase`; to write a step of your own, subclass `RunnableBase` or implement the small
+    `SupportsInvoke`.
+    """
+
+    @property
+    def name(self) -> str: ...
+
     @overload
     def batch(
         self,
@@ -47,7 +68,7 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[False] = False,
-    ) -> Sequence[Out]: ...
+    ) -> list[Out]: ...
     @overload
     def batch(
         self,
@@ -55,7 +76,7 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[True],
-    ) -> Sequence[Out | Exception]: ...
+    ) -> list[Out | Exception]: ...
     @overload
     def batch(
         self,
@@ -63,7 +84,7 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: bool,
-    ) -> Sequence[Out | Exception]: ...
+    ) -> list[Out | Exception]: ...
 
     @overload
     async def abatch(
@@ -72,7 +93,7 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[False] = False,
-    ) -> Sequence[Out]: ...
+    ) -> list[Out]: ...
     @overload
     async def abatch(
         self,
@@ -80,7 +101,7 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[True],
-    ) -> Sequence[Out | Exception]: ...
+    ) -> list[Out | Exception]: ...
     @overload
     async def abatch(
         self,
@@ -88,7 +109,7 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: bool,
-    ) -> Sequence[Out | Exception]: ...
+    ) -> list[Out | Exception]: ...
 
     def stream(self, input: In, config: RunnableConfig | None = None) -> Iterator[Out]: ...
 
@@ -168,7 +189,7 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
     def get_graph(self) -> Graph: ...
 
     @overload
-    def __or__(self, other: Runnable[Out, Next]) -> RunnableSequence[In, Next]: ...
+    def __or__(self, other: SupportsInvoke[Out, Next]) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(
         self, other: Callable[[Iterator[Out]], Iterator[Next]]
@@ -191,5 +212,32 @@ class Runnable(Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
     def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(
-        self, other: Mapping[str, Runnable[Out, Any] | Callable[[Out], Any]]
+        self, other: Mapping[str, SupportsInvoke[Out, Any] | Callable[[Out], Any]]
     ) -> RunnableSequence[In, dict[str, Any]]: ...
+
+    # The wrappers, so that generic code over `Runnable[In, Out]` can use them.
+    def with_config(
+        self, config: RunnableConfig | None = None, **keys: Unpack[RunnableConfig]
+    ) -> RunnableBinding[In, Out]: ...
+
+    def with_retry(
+        self,
+        *,
+        stop_after_attempt: int = 3,
+        retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
+        wait_exponential_jitter: bool = True,
+    ) -> RunnableRetry[In, Out]: ...
+
+    # No `with_fallbacks`: its fallbacks' type, `Sequence[SupportsInvoke[In, Out]]`, uses `In`
+    # covariantly and `Out` contravariantly, so no runnable would be a `Runnable` of wider
+    # types; and an unchecked `Sequence[SupportsInvoke[Any, Any]]` makes mypy solve a generic
+    # `Runnable[str, T]` parameter to `T = Any`. Generic code uses `fallbacks(...)(step)`.
+    def with_listeners(
+        self,
+        *,
+        on_start: Callable[[Run], object] | None = None,
+        on_end: Callable[[Run], object] | None = None,
+        on_error: Callable[[Run], object] | None = None,
+    ) -> RunnableBinding[In, Out]: ...
+
+    def map(self) -> RunnableEach[In, Out]: ...

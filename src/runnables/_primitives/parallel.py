@@ -25,7 +25,7 @@ from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
-    from runnables._core.protocol import Runnable
+    from runnables._core.protocol import SupportsInvoke
     from runnables.schema import Schema
 
 __all__ = ["RunnableParallel"]
@@ -50,12 +50,12 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
 
     def __init__(
         self,
-        branches: Mapping[str, Runnable[In, Any] | Callable[[In], Any] | Mapping[str, Any]]
+        branches: Mapping[str, SupportsInvoke[In, Any] | Callable[[In], Any] | Mapping[str, Any]]
         | None = None,
         /,
         *,
         name: str | None = None,
-        **kwargs: Runnable[In, Any] | Callable[[In], Any] | Mapping[str, Any],
+        **kwargs: SupportsInvoke[In, Any] | Callable[[In], Any] | Mapping[str, Any],
     ) -> None:
         merged = {**(branches or {}), **kwargs}
         if not merged:
