@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, TypedDict, TypeVar
 
 import pytest
 
@@ -14,10 +14,12 @@ from runnables import (
     RunnableConfig,
     RunnableEach,
     RunnableLambda,
+    RunnableParallel,
     SupportsInvoke,
     runnable,
 )
 from runnables.errors import RunnablesTypeError
+from runnables.parsers import AttrsOutputParser, OutputParserException
 
 T = TypeVar("T")
 
@@ -230,3 +232,38 @@ def test_generic_code_over_runnable() -> None:
     assert per_line(RunnableLambda(to_len)).invoke(["a", "bb"]) == [1, 2]
     batch = RunnableLambda(to_len).batch(["a"])
     assert type(batch) is list
+
+
+# -- items 5, 6, 7: dicts of branches, sources of `Any`
+
+
+def test_nested_dicts_run_as_nested_parallels() -> None:
+    shout = RunnableLambda(str.upper)
+    chain = shout | {"n": to_len, "inner": {"loud": str.lower}}
+    assert chain.invoke("ab") == {"n": 2, "inner": {"loud": "ab"}}
+
+
+def test_what_the_rejected_programs_would_have_done() -> None:
+    # `pick` / `assign` on a step whose output is not a dict (now a type error).
+    with pytest.raises(TypeError):
+        RunnableLambda(to_len).pick("x").invoke("abc")  # type: ignore[misc]
+
+    # Branches that disagree on their input (mypy: `RunnableParallel[Never]`).
+    def negate(n: int) -> int:
+        return -n
+
+    with pytest.raises(TypeError, match="bad operand type for unary -: 'str'"):
+        RunnableParallel(n=to_len, d=negate).invoke("ab")
+
+
+class Movie(TypedDict):
+    title: str
+    year: int
+
+
+def test_attrs_output_parser_parses_into_any_described_type() -> None:
+    assert AttrsOutputParser(list[int]).invoke("[1, 2]") == [1, 2]
+    assert AttrsOutputParser(Movie).invoke('{"title": "x", "year": 1}') == {"title": "x", "year": 1}
+    assert AttrsOutputParser(int | None).invoke("null") is None
+    with pytest.raises(OutputParserException, match="missing required key 'year'"):
+        AttrsOutputParser(Movie).invoke('{"title": "x"}')

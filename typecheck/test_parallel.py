@@ -55,4 +55,5 @@ def negative() -> None:
     # Its output is a dict, not one branch's output.
     wrong: int = par.invoke("a")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
     # Branches must take the same input.
-    bad_branches: RunnableParallel[str] = RunnableParallel(n=a, neg=RunnableLambda(negate))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    neg = RunnableLambda(negate)
+    bad_branches: RunnableParallel[str] = RunnableParallel(n=a, neg=neg)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

@@ -22,7 +22,7 @@ from runnables.errors import RunnablesValueError
 if TYPE_CHECKING:
     from typing_extensions import TypeForm
 
-    from runnables._core.protocol import Runnable, SupportsInvoke
+    from runnables._core.protocol import Branch, Runnable, SupportsInvoke
     from runnables._core.runs import Run
     from runnables._primitives.binding import RunnableBinding
     from runnables._primitives.each import RunnableEach
@@ -460,9 +460,7 @@ class RunnableBase(Engine[In, Out]):
     @overload
     def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
     @overload
-    def __or__(
-        self, other: Mapping[str, SupportsInvoke[Out, Any] | Callable[[Out], Any]]
-    ) -> RunnableSequence[In, dict[str, Any]]: ...
+    def __or__(self, other: Mapping[str, Branch[Out]]) -> RunnableSequence[In, dict[str, Any]]: ...
     def __or__(self, other: Any) -> RunnableSequence[In, Any]:
         """`self | other`: a sequence feeding this runnable's output to `other`."""
         from runnables._primitives.coerce import coerce_to_runnable
@@ -477,7 +475,7 @@ class RunnableBase(Engine[In, Out]):
     @overload
     def __ror__(
         self: RunnableBase[dict[str, Any], O2],
-        other: Mapping[str, SupportsInvoke[I2, Any] | Callable[[I2], Any]],
+        other: Mapping[str, Branch[I2]],
     ) -> RunnableSequence[I2, O2]: ...
     @overload
     def __ror__(
@@ -659,24 +657,28 @@ class RunnableBase(Engine[In, Out]):
 
         return RunnableEach(self)
 
+    # `pick` and `assign` need a runnable whose output is a dict: the `self` types make them
+    # unavailable on any other, and `pick` keeps the type of the dict's values.
     @overload
-    def pick(self, keys: str) -> RunnableSequence[In, Any]: ...
+    def pick(self: RunnableBase[I2, Mapping[str, O2]], keys: str) -> RunnableSequence[I2, O2]: ...
     @overload
-    def pick(self, keys: list[str]) -> RunnableSequence[In, dict[str, Any]]: ...
-    def pick(self, keys: str | list[str]) -> RunnableSequence[In, Any]:
+    def pick(
+        self: RunnableBase[I2, Mapping[str, O2]], keys: list[str]
+    ) -> RunnableSequence[I2, dict[str, O2]]: ...
+    def pick(self, keys: str | list[str]) -> RunnableSequence[Any, Any]:
         """This runnable followed by picking one key (its value) or several (a sub-dict)."""
         from runnables._primitives.passthrough import RunnablePick
         from runnables._primitives.sequence import RunnableSequence
 
-        first = cast("RunnableBase[In, Any]", self)  # its output is known to be a dict at run time
-        return RunnableSequence(first, RunnablePick(keys))
+        return RunnableSequence(cast("RunnableBase[Any, Any]", self), RunnablePick(keys))
 
     def assign(
-        self, **branches: SupportsInvoke[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
-    ) -> RunnableSequence[In, dict[str, Any]]:
+        self: RunnableBase[I2, Mapping[str, Any]],
+        **branches: SupportsInvoke[dict[str, Any], Any] | Callable[[dict[str, Any]], Any],
+    ) -> RunnableSequence[I2, dict[str, Any]]:
         """This runnable (which outputs a dict) followed by adding keys computed from it."""
         from runnables._primitives.passthrough import RunnableAssign
         from runnables._primitives.sequence import RunnableSequence
 
-        first = cast("RunnableBase[In, Any]", self)  # its output is known to be a dict at run time
+        first = cast("RunnableBase[I2, Any]", self)
         return RunnableSequence(first, RunnableAssign.of(branches))

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    overload,
+    runtime_checkable,
+)
 
 from runnables._core.config import RunnableConfig
 from runnables._core.public import public
@@ -20,11 +29,12 @@ if TYPE_CHECKING:
     from runnables.tracing._events import StreamEvent
     from runnables.tracing._log import RunLog, RunLogPatch
 
-__all__ = ["Runnable", "SupportsInvoke"]
+__all__ = ["Branch", "Runnable", "SupportsInvoke"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 Next = TypeVar("Next")
+T = TypeVar("T")
 
 
 @public
@@ -42,6 +52,11 @@ class SupportsInvoke(Protocol[In, Out]):
     def invoke(self, input: In, config: RunnableConfig | None = None) -> Out: ...
 
     async def ainvoke(self, input: In, config: RunnableConfig | None = None) -> Out: ...
+
+
+# One branch of a parallel taking a `T`: a step, a function, or a dict of branches (nested
+# dicts are parallels too, and are checked all the way down).
+Branch: TypeAlias = SupportsInvoke[T, Any] | Callable[[T], Any] | Mapping[str, "Branch[T]"]
 
 
 # pyright cannot prove the variance of a protocol that refers to itself (`__or__`), nor accept
@@ -211,9 +226,7 @@ class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc
     @overload
     def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
     @overload
-    def __or__(
-        self, other: Mapping[str, SupportsInvoke[Out, Any] | Callable[[Out], Any]]
-    ) -> RunnableSequence[In, dict[str, Any]]: ...
+    def __or__(self, other: Mapping[str, Branch[Out]]) -> RunnableSequence[In, dict[str, Any]]: ...
 
     # The wrappers, so that generic code over `Runnable[In, Out]` can use them.
     def with_config(
