@@ -10,6 +10,7 @@ from typing import Any, Optional, TypedDict, TypeVar
 import pytest
 
 from runnables import (
+    Run,
     Runnable,
     RunnableConfig,
     RunnableEach,
@@ -17,6 +18,11 @@ from runnables import (
     RunnableParallel,
     SupportsInvoke,
     runnable,
+    with_config,
+    with_fallbacks,
+    with_listeners,
+    with_retry,
+    with_types,
 )
 from runnables.errors import RunnablesTypeError
 from runnables.parsers import AttrsOutputParser, OutputParserException
@@ -267,3 +273,80 @@ def test_attrs_output_parser_parses_into_any_described_type() -> None:
     assert AttrsOutputParser(int | None).invoke("null") is None
     with pytest.raises(OutputParserException, match="missing required key 'year'"):
         AttrsOutputParser(Movie).invoke('{"title": "x"}')
+
+
+# -- item 11: decorator forms of the wrappers
+
+
+def count(text: str) -> int:
+    return len(text)
+
+
+def backup(text: str) -> int:
+    return -1
+
+
+def test_each_decorator_equals_its_method_form() -> None:
+    step = runnable(count)
+    fallback = runnable(backup)
+    seen: list[str] = []
+
+    def on_end(run: Run) -> None:
+        seen.append(run.name)
+
+    retrying = with_retry(stop_after_attempt=2, retry_if_exception_type=(TimeoutError,))
+    assert retrying(step) == step.with_retry(
+        stop_after_attempt=2, retry_if_exception_type=(TimeoutError,)
+    )
+    assert with_fallbacks(fallback)(step) == step.with_fallbacks([fallback])
+    assert with_config(run_name="n", tags=["t"])(step) == step.with_config(run_name="n", tags=["t"])
+    assert with_listeners(on_end=on_end)(step) == step.with_listeners(on_end=on_end)
+    assert with_types(input_type=bytes)(step) == step.with_types(input_type=bytes)
+    assert with_types(output_type=float)(step) == step.with_types(output_type=float)
+    assert with_types(input_type=bytes, output_type=float)(step) == step.with_types(
+        input_type=bytes, output_type=float
+    )
+    with_listeners(on_end=on_end)(step).invoke("a")
+    assert seen == ["count"]
+
+
+def test_decorators_stack_bottom_up() -> None:
+    calls: list[str] = []
+
+    @with_retry(stop_after_attempt=3, wait_exponential_jitter=False)
+    @with_fallbacks(runnable(backup))
+    @with_config(tags=["inner"])
+    @runnable
+    def flaky(text: str) -> int:
+        calls.append(text)
+        raise ValueError(text)
+
+    plain = RunnableLambda(flaky.bound.runnable.bound.func)  # the function under the decorators
+    assert flaky == plain.with_config(tags=["inner"]).with_fallbacks([runnable(backup)]).with_retry(
+        stop_after_attempt=3, wait_exponential_jitter=False
+    )
+    # The fallback answers inside the retry, so the function runs once.
+    assert flaky.invoke("x") == -1
+    assert calls == ["x"]
+
+
+def test_decorators_over_async_and_generator_functions() -> None:
+    @with_retry(stop_after_attempt=2)
+    @runnable
+    async def alength(text: str) -> int:
+        return len(text)
+
+    @with_config(run_name="words")
+    @runnable
+    def words(text: str) -> Iterator[str]:
+        yield from text.split()
+
+    assert alength.invoke("abc") == 3
+    assert list(words.stream("a b")) == ["a", "b"]
+    assert words.name == "words"
+
+
+def test_decorators_take_any_step_and_check_config_early() -> None:
+    assert with_retry()(WordCount()).invoke("a b") == 2
+    with pytest.raises(TypeError, match="max_concurency"):
+        with_config(max_concurency=2)  # type: ignore[call-arg]

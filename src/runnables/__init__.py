@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from runnables._core.runs import Run as Run
     from runnables._primitives.binding import RunnableBinding as RunnableBinding
     from runnables._primitives.branch import RunnableBranch as RunnableBranch
+    from runnables._primitives.decorators import with_config as with_config
+    from runnables._primitives.decorators import with_fallbacks as with_fallbacks
+    from runnables._primitives.decorators import with_listeners as with_listeners
+    from runnables._primitives.decorators import with_retry as with_retry
+    from runnables._primitives.decorators import with_types as with_types
     from runnables._primitives.each import RunnableEach as RunnableEach
     from runnables._primitives.fallbacks import RunnableWithFallbacks as RunnableWithFallbacks
     from runnables._primitives.generator import RunnableGenerator as RunnableGenerator
@@ -53,6 +58,11 @@ __all__ = [
     "RunnablesError",
     "SupportsInvoke",
     "runnable",
+    "with_config",
+    "with_fallbacks",
+    "with_listeners",
+    "with_retry",
+    "with_types",
 ]
 
 _WHERE = {
@@ -77,6 +87,11 @@ _WHERE = {
     "RunnablesError": "runnables.errors",
     "SupportsInvoke": "runnables._core.protocol",
     "runnable": "runnables._primitives.lambda_",
+    "with_config": "runnables._primitives.decorators",
+    "with_fallbacks": "runnables._primitives.decorators",
+    "with_listeners": "runnables._primitives.decorators",
+    "with_retry": "runnables._primitives.decorators",
+    "with_types": "runnables._primitives.decorators",
 }
 
 
