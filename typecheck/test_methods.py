@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 from typing_extensions import assert_type
 
@@ -36,7 +36,7 @@ def sync_calls(inputs: Iterator[str], keep_going: bool, as_protocol: Runnable[st
         r.batch_as_completed(["a"], return_exceptions=keep_going),
         Iterator[tuple[int, int | Exception]],
     )
-    assert_type(as_protocol.batch(["a"], return_exceptions=keep_going), list[int | Exception])
+    assert_type(as_protocol.batch(["a"], return_exceptions=keep_going), Sequence[int | Exception])
     assert_type(r.batch_as_completed(["a", "b"]), Iterator[tuple[int, int]])
     assert_type(
         r.batch_as_completed(["a"], return_exceptions=True), Iterator[tuple[int, int | Exception]]

@@ -98,7 +98,7 @@ def generic_code(step: Runnable[str, T], backup: Runnable[str, T], inputs: list[
     assert_type(step.with_retry(stop_after_attempt=2), RunnableRetry[str, T])
     assert_type(step.with_config(tags=["x"]), RunnableBinding[str, T])
     assert_type(step.with_listeners(on_end=print), RunnableBinding[str, T])
-    assert_type(step.batch(inputs), list[T])
+    assert_type(step.batch(inputs), Sequence[T])  # a `list` at run time
     assert_type(RunnableEach(step), RunnableEach[str, T])
     assert_type(per_line(RunnableLambda(to_len)), Runnable[Sequence[str], list[int]])
     wrong_key = step.with_config(tags=["x"], max_concurency=2)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]

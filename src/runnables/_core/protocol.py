@@ -59,18 +59,18 @@ class SupportsInvoke(Protocol[In, Out]):
 Branch: TypeAlias = SupportsInvoke[T, Any] | Callable[[T], Any] | Mapping[str, "Branch[T]"]
 
 
-# pyright cannot prove the variance of a protocol that refers to itself (`__or__`), nor accept
-# `list[Out]` for a covariant `Out` (each `batch` returns a fresh list that nothing else holds).
+# pyright cannot prove the variance of a protocol that refers to itself (`__or__`); mypy does.
 @public
 @runtime_checkable
-class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc]  # pyright: ignore[reportInvalidTypeVarUse]
+class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # pyright: ignore[reportInvalidTypeVarUse]
     """A step that turns an `In` into an `Out`, once, in batches or as a stream, sync or async,
     and that composes and wraps: what generic code over runnables programs against.
 
     Contravariant in `In` and covariant in `Out`: a `Runnable[object, bool]` may stand where a
     `Runnable[int, int]` is expected. Every runnable of this library satisfies it through
-    `RunnableBase`; to write a step of your own, subclass `RunnableBase` or implement the small
-    `SupportsInvoke`.
+    `RunnableBase`, whose `batch` returns a `list` (declared `Sequence` here: a `list[Out]`
+    would make `Out` invariant). To write a step of your own, subclass `RunnableBase` or
+    implement the small `SupportsInvoke`.
     """
 
     @property
@@ -83,7 +83,7 @@ class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[False] = False,
-    ) -> list[Out]: ...
+    ) -> Sequence[Out]: ...
     @overload
     def batch(
         self,
@@ -91,7 +91,7 @@ class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[True],
-    ) -> list[Out | Exception]: ...
+    ) -> Sequence[Out | Exception]: ...
     @overload
     def batch(
         self,
@@ -99,7 +99,7 @@ class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: bool,
-    ) -> list[Out | Exception]: ...
+    ) -> Sequence[Out | Exception]: ...
 
     @overload
     async def abatch(
@@ -108,7 +108,7 @@ class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[False] = False,
-    ) -> list[Out]: ...
+    ) -> Sequence[Out]: ...
     @overload
     async def abatch(
         self,
@@ -116,7 +116,7 @@ class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: Literal[True],
-    ) -> list[Out | Exception]: ...
+    ) -> Sequence[Out | Exception]: ...
     @overload
     async def abatch(
         self,
@@ -124,7 +124,7 @@ class Runnable(SupportsInvoke[In, Out], Protocol[In, Out]):  # type: ignore[misc
         config: RunnableConfig | Sequence[RunnableConfig] | None = None,
         *,
         return_exceptions: bool,
-    ) -> list[Out | Exception]: ...
+    ) -> Sequence[Out | Exception]: ...
 
     def stream(self, input: In, config: RunnableConfig | None = None) -> Iterator[Out]: ...
 
