@@ -52,7 +52,7 @@ from abandon_scenarios import (
 SCRIPT = Path(__file__).with_name("abandon_scenarios.py")
 ROOT = Path(__file__).resolve().parents[1]
 #: Seconds one scenario process may take (normally 1-3); a hang fails instead of blocking CI.
-TIMEOUT = 30.0
+TIMEOUT = 90.0
 #: Scenario processes running at once: they mostly sleep, so a few per core.
 WORKERS = max(2, 3 * (os.cpu_count() or 1))
 

@@ -340,9 +340,13 @@ class Engine(Generic[In, Out]):
                 stream = self._astream(known if whole else await aaggregate(seen), child)
             async with closing_chunks(stream) as chunks:
                 on_stream = ctx.handlers.on_stream
+                sole = on_stream.sole
                 async for chunk in chunks:
                     total.add(chunk)
-                    pending = notify_soon(on_stream, run, chunk)
+                    if sole is not None:  # an event stream's or run log's own observer
+                        pending = sole(run, chunk)
+                    else:
+                        pending = notify_soon(on_stream, run, chunk)
                     if pending is not None:
                         await pending
                     if held is None:

@@ -37,6 +37,8 @@ NON_STREAMING_TYPES = frozenset({"prompt", "retriever", "tool"})
 # How many events may wait for the consumer before the run is made to wait (back-pressure).
 BUFFER_SIZE = 64
 
+_NONE: frozenset[str] = frozenset()  # shared by every filter that leaves a criterion out
+
 
 class RunFilter:
     """LangChain's include/exclude rule: a run is kept if any include matches (or none is
@@ -61,12 +63,12 @@ class RunFilter:
         exclude_types: Sequence[str] | None = None,
         exclude_tags: Sequence[str] | None = None,
     ) -> None:
-        self.include_names = frozenset(include_names or ())
-        self.include_types = frozenset(include_types or ())
-        self.include_tags = frozenset(include_tags or ())
-        self.exclude_names = frozenset(exclude_names or ())
-        self.exclude_types = frozenset(exclude_types or ())
-        self.exclude_tags = frozenset(exclude_tags or ())
+        self.include_names = frozenset(include_names) if include_names else _NONE
+        self.include_types = frozenset(include_types) if include_types else _NONE
+        self.include_tags = frozenset(include_tags) if include_tags else _NONE
+        self.exclude_names = frozenset(exclude_names) if exclude_names else _NONE
+        self.exclude_types = frozenset(exclude_types) if exclude_types else _NONE
+        self.exclude_tags = frozenset(exclude_tags) if exclude_tags else _NONE
         self.trivial = not (
             self.include_names
             or self.include_types
@@ -114,6 +116,7 @@ class AsyncSender(Generic[T]):
     """
 
     run_inline = True  # the library's own observer: called in place, in order
+    never_raises = True
 
     __slots__ = ("loop", "maker", "sink", "thread")
 
