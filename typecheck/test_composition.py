@@ -93,6 +93,29 @@ def pipe_functions() -> None:
     assert_type(runnable(to_len) | double | to_float, RunnableSequence[str, float])
 
 
+async def ato_len(text: str) -> int:
+    return len(text)
+
+
+def words(text: str) -> Iterator[str]:
+    yield from text.split()
+
+
+def pipe_functions_like_or() -> None:
+    a = RunnableLambda(to_str)
+    b = RunnableLambda(double)
+    # `pipe` takes a plain function wherever `|` does.
+    assert_type(a.pipe(to_len), RunnableSequence[object, int])
+    assert_type(a.pipe(ato_len), RunnableSequence[object, int])
+    assert_type(a.pipe(words), RunnableSequence[object, str])
+    assert_type(a.pipe(to_len, double), RunnableSequence[object, int])
+    assert_type(a.pipe(to_len, b, to_float), RunnableSequence[object, float])
+    assert_type(a.pipe(a, to_len), RunnableSequence[object, int])
+    # A function that does not take the previous output is rejected.
+    bad_one: object = a.pipe(double)  # type: ignore[arg-type]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    bad_two: object = a.pipe(to_len, to_len)  # type: ignore[misc]  # pyright: ignore[reportArgumentType]
+
+
 def pipe_method_and_constructor() -> None:
     a = RunnableLambda(to_len)
     b = RunnableLambda(double)
@@ -173,6 +196,5 @@ def negative() -> None:
     # A dict branch that does not take the previous output (mypy checks the branch against the
     # expected `Runnable[int, Any]` and reports the argument).
     bad_dict: object = a | {"x": RunnableLambda(shout)}  # type: ignore[arg-type]  # pyright: ignore[reportOperatorIssue]
-    # The output type is kept: the chain does not produce a `str` (mypy, solving for the
-    # declared type, finds no `__or__` overload).
-    wrong_out: RunnableSequence[str, str] = a | b  # type: ignore[operator]  # pyright: ignore[reportAssignmentType]
+    # The output type is kept: the chain does not produce a `str`.
+    wrong_out: RunnableSequence[str, str] = a | b  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]

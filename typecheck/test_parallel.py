@@ -18,6 +18,10 @@ def shout(text: str) -> str:
     return text.upper()
 
 
+def negate(n: int) -> int:
+    return -n
+
+
 def anything(value: object) -> str:
     return repr(value)
 
@@ -51,4 +55,5 @@ def negative() -> None:
     # Its output is a dict, not one branch's output.
     wrong: int = par.invoke("a")  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
     # Branches must take the same input.
-    bad_branches: RunnableParallel[str] = RunnableParallel(n=a, neg=RunnableLambda(abs))  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    neg = RunnableLambda(negate)
+    bad_branches: RunnableParallel[str] = RunnableParallel(n=a, neg=neg)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

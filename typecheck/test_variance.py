@@ -96,3 +96,18 @@ def protocol_parameters(wide: Runnable[object, bool], lam: RunnableLambda[str, i
     accepts_protocol(wide)
     accepts_protocol(RunnableLambda(is_even))
     accepts_protocol(lam)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+def each_is_covariant_in_its_output(each: RunnableEach[str, bool]) -> None:
+    # Each call returns a fresh list, so the element type may widen like any output.
+    ok: RunnableEach[str, int] = each
+    wider_in: RunnableEach[object, bool] = each  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+
+
+def covariance_of_existing_values(
+    lam: RunnableLambda[str, int], retry: RunnableRetry[str, bool], each: RunnableEach[str, bool]
+) -> None:
+    # Values already typed, not built in place: nothing is inferred from the annotation.
+    loose: Runnable[str, object] = lam
+    loose_retry: Runnable[str, int] = retry
+    loose_each: RunnableEach[str, int] = each

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Optional
 
 from typing_extensions import assert_type
 
@@ -81,6 +81,10 @@ def with_types() -> None:
     assert_type(r.with_types(output_type=float), RunnableBinding[str, float])
     assert_type(r.with_types(input_type=bytes, output_type=float), RunnableBinding[bytes, float])
     assert_type(r.with_types(), RunnableBinding[str, int])
+    # Any type expression, not only a class: unions, `Optional`, generics.
+    assert_type(r.with_types(output_type=Optional[int]), RunnableBinding[str, int | None])  # noqa: UP045
+    assert_type(r.with_types(output_type=int | str), RunnableBinding[str, int | str])
+    assert_type(r.with_types(input_type=list[str]), RunnableBinding[list[str], int])
 
 
 def map_each() -> None:
@@ -163,7 +167,7 @@ def negative() -> None:
     # `map()` takes a sequence of its runnable's inputs. (A `str` is itself a `Sequence[str]`.)
     bad_map = r.map().invoke([1, 2])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
     # `with_types` declares a type, not a value.
-    bad_types = r.with_types(input_type="str")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    bad_types = r.with_types(input_type=3)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
     # Branches must agree on the output type with the declared one.
     bad_branch: RunnableBranch[str, str] = RunnableBranch((is_short, r), s)  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]
     # Schemas are typed after the runnable.

@@ -12,10 +12,16 @@ if TYPE_CHECKING:
     from runnables._core.base import RunnableBase as RunnableBase
     from runnables._core.config import RunnableConfig as RunnableConfig
     from runnables._core.protocol import Runnable as Runnable
+    from runnables._core.protocol import SupportsInvoke as SupportsInvoke
     from runnables._core.runs import Callback as Callback
     from runnables._core.runs import Run as Run
     from runnables._primitives.binding import RunnableBinding as RunnableBinding
     from runnables._primitives.branch import RunnableBranch as RunnableBranch
+    from runnables._primitives.decorators import with_config as with_config
+    from runnables._primitives.decorators import with_fallbacks as with_fallbacks
+    from runnables._primitives.decorators import with_listeners as with_listeners
+    from runnables._primitives.decorators import with_retry as with_retry
+    from runnables._primitives.decorators import with_types as with_types
     from runnables._primitives.each import RunnableEach as RunnableEach
     from runnables._primitives.fallbacks import RunnableWithFallbacks as RunnableWithFallbacks
     from runnables._primitives.generator import RunnableGenerator as RunnableGenerator
@@ -52,7 +58,13 @@ __all__ = [
     "RunnableWithFallbacks",
     "RunnableWithMessageHistory",
     "RunnablesError",
+    "SupportsInvoke",
     "runnable",
+    "with_config",
+    "with_fallbacks",
+    "with_listeners",
+    "with_retry",
+    "with_types",
 ]
 
 _WHERE = {
@@ -76,7 +88,13 @@ _WHERE = {
     "RunnableWithFallbacks": "runnables._primitives.fallbacks",
     "RunnableWithMessageHistory": "runnables.history",
     "RunnablesError": "runnables.errors",
+    "SupportsInvoke": "runnables._core.protocol",
     "runnable": "runnables._primitives.lambda_",
+    "with_config": "runnables._primitives.decorators",
+    "with_fallbacks": "runnables._primitives.decorators",
+    "with_listeners": "runnables._primitives.decorators",
+    "with_retry": "runnables._primitives.decorators",
+    "with_types": "runnables._primitives.decorators",
 }
 
 

@@ -21,6 +21,8 @@ from runnables.messages import BaseMessage
 from runnables.schema import Schema, SchemaError
 
 if TYPE_CHECKING:
+    from typing_extensions import TypeForm
+
     from runnables._core.context import RunContext
 
 __all__ = [
@@ -187,7 +189,8 @@ class JsonOutputParser(BaseOutputParser[Any]):
     Values start to show once the answer opens with ``{`` or ``[``, or once a fence opens
     after some prose; a bare scalar is yielded when the whole answer has arrived. Text that
     can no longer be valid (prose after the JSON, a bad token, nesting past the limit)
-    raises as soon as it arrives.
+    raises as soon as it arrives. Its output is ``Any``; `AttrsOutputParser(T)` parses into
+    a type ``T`` instead.
     """
 
     diff: bool = False
@@ -314,14 +317,16 @@ Here is the output schema:
 
 @attrs.frozen
 class AttrsOutputParser(BaseOutputParser[T]):
-    """JSON output (fences tolerated) validated into an instance of the attrs class ``cls``.
+    """JSON output (fences tolerated) validated into an instance of the attrs class ``cls``, or
+    into any type the schemas describe (a dataclass, a TypedDict, ``list[int]``, a union): the
+    typed form of `JsonOutputParser`, whose output is ``Any``.
 
     Invalid JSON, or data that does not fit the class, raises `OutputParserException`
     whose message lists the failing paths (``$.age: expected int, got str``; the first ten,
     then how many more); the `SchemaError`, with all of them, is its ``__cause__``.
     """
 
-    cls: type[T]
+    cls: TypeForm[T]
 
     @property
     def schema(self) -> Schema[T]:

@@ -20,7 +20,9 @@ from runnables._core.streaming import (
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
-    from runnables._core.protocol import Runnable
+    from typing_extensions import TypeForm
+
+    from runnables._core.protocol import Branch, Runnable, SupportsInvoke
     from runnables._core.runs import Run
     from runnables._primitives.binding import RunnableBinding
     from runnables._primitives.each import RunnableEach
@@ -436,7 +438,7 @@ class RunnableBase(Engine[In, Out]):
     # ------------------------------------------------------------- composition
 
     @overload
-    def __or__(self, other: Runnable[Out, Next]) -> RunnableSequence[In, Next]: ...
+    def __or__(self, other: SupportsInvoke[Out, Next]) -> RunnableSequence[In, Next]: ...
     @overload
     def __or__(
         self, other: Callable[[Iterator[Out]], Iterator[Next]]
@@ -454,11 +456,11 @@ class RunnableBase(Engine[In, Out]):
         self, other: Callable[[Out], Coroutine[Any, Any, Next]]
     ) -> RunnableSequence[In, Next]: ...
     @overload
+    def __or__(self, other: Callable[[Out], Runnable[Out, Next]]) -> RunnableSequence[In, Next]: ...
+    @overload
     def __or__(self, other: Callable[[Out], Next]) -> RunnableSequence[In, Next]: ...
     @overload
-    def __or__(
-        self, other: Mapping[str, Runnable[Out, Any] | Callable[[Out], Any]]
-    ) -> RunnableSequence[In, dict[str, Any]]: ...
+    def __or__(self, other: Mapping[str, Branch[Out]]) -> RunnableSequence[In, dict[str, Any]]: ...
     def __or__(self, other: Any) -> RunnableSequence[In, Any]:
         """`self | other`: a sequence feeding this runnable's output to `other`."""
         from runnables._primitives.coerce import coerce_to_runnable
@@ -468,8 +470,12 @@ class RunnableBase(Engine[In, Out]):
 
     @overload
     def __ror__(
+        self: RunnableBase[I2, O2], other: SupportsInvoke[Next, I2]
+    ) -> RunnableSequence[Next, O2]: ...
+    @overload
+    def __ror__(
         self: RunnableBase[dict[str, Any], O2],
-        other: Mapping[str, Runnable[I2, Any] | Callable[[I2], Any]],
+        other: Mapping[str, Branch[I2]],
     ) -> RunnableSequence[I2, O2]: ...
     @overload
     def __ror__(
@@ -485,6 +491,10 @@ class RunnableBase(Engine[In, Out]):
     ) -> RunnableSequence[Next, O2]: ...
     @overload
     def __ror__(
+        self: RunnableBase[I2, O2], other: Callable[[Next], Runnable[Next, I2]]
+    ) -> RunnableSequence[Next, O2]: ...
+    @overload
+    def __ror__(
         self: RunnableBase[I2, O2], other: Callable[[Next], I2]
     ) -> RunnableSequence[Next, O2]: ...
     def __ror__(self, other: Any) -> RunnableSequence[Any, Any]:
@@ -495,28 +505,57 @@ class RunnableBase(Engine[In, Out]):
         return RunnableSequence(coerce_to_runnable(other), self)
 
     # Up to three steps are typed; only a longer pipe falls back to `Any` (a catch-all for any
-    # number of steps would also accept a mistyped short one).
+    # number of steps would also accept a mistyped short one). One step takes every shape that
+    # `|` takes; in two or three steps a function is typed by its return annotation, so an async
+    # or generator function there gives a coroutine or iterator type (use `|` for those).
     @overload
     def pipe(self, /) -> RunnableSequence[In, Out]: ...
     @overload
-    def pipe(self, a: Runnable[Out, Next], /) -> RunnableSequence[In, Next]: ...
+    def pipe(self, a: SupportsInvoke[Out, Next], /) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
-        self, a: Runnable[Out, I2], b: Runnable[I2, Next], /
+        self, a: Callable[[Iterator[Out]], Iterator[Next]], /
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
-        self, a: Runnable[Out, I2], b: Runnable[I2, O2], c: Runnable[O2, Next], /
+        self, a: Callable[[AsyncIterator[Out]], AsyncIterator[Next]], /
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(self, a: Callable[[Out], Iterator[Next]], /) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(self, a: Callable[[Out], AsyncIterator[Next]], /) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self, a: Callable[[Out], Coroutine[Any, Any, Next]], /
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(self, a: Callable[[Out], Runnable[Out, Next]], /) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(self, a: Callable[[Out], Next], /) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self,
+        a: SupportsInvoke[Out, I2] | Callable[[Out], I2],
+        b: SupportsInvoke[I2, Next] | Callable[[I2], Next],
+        /,
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
         self,
-        a: Runnable[Any, Any] | Callable[[Any], Any],
-        b: Runnable[Any, Any] | Callable[[Any], Any],
-        c: Runnable[Any, Any] | Callable[[Any], Any],
-        d: Runnable[Any, Any] | Callable[[Any], Any],
+        a: SupportsInvoke[Out, I2] | Callable[[Out], I2],
+        b: SupportsInvoke[I2, O2] | Callable[[I2], O2],
+        c: SupportsInvoke[O2, Next] | Callable[[O2], Next],
         /,
-        *others: Runnable[Any, Any] | Callable[[Any], Any],
+    ) -> RunnableSequence[In, Next]: ...
+    @overload
+    def pipe(
+        self,
+        a: SupportsInvoke[Any, Any] | Callable[[Any], Any],
+        b: SupportsInvoke[Any, Any] | Callable[[Any], Any],
+        c: SupportsInvoke[Any, Any] | Callable[[Any], Any],
+        d: SupportsInvoke[Any, Any] | Callable[[Any], Any],
+        /,
+        *others: SupportsInvoke[Any, Any] | Callable[[Any], Any],
     ) -> RunnableSequence[In, Any]: ...
     def pipe(self, *others: Any) -> RunnableSequence[In, Any]:
         """`self | a | b | ...` spelled as a method."""
@@ -558,7 +597,7 @@ class RunnableBase(Engine[In, Out]):
         self,
         # This runnable's own types, not solved ones: solving would widen `Out` to a union with
         # any fallback's output, so that a fallback of other types would never be an error.
-        fallbacks: Sequence[Runnable[In, Out]],
+        fallbacks: Sequence[SupportsInvoke[In, Out]],
         *,
         exceptions_to_handle: tuple[type[BaseException], ...] = (Exception,),
         exception_key: str | None = None,
@@ -585,24 +624,25 @@ class RunnableBase(Engine[In, Out]):
 
         return RunnableBinding(bound=self, listeners=Listeners(on_start, on_end, on_error))
 
+    # `TypeForm`, not `type`: a union or `Optional[...]` is a type expression but not a class.
     @overload
     def with_types(
         self, *, input_type: None = None, output_type: None = None
     ) -> RunnableBinding[In, Out]: ...
     @overload
     def with_types(
-        self, *, input_type: type[I2], output_type: None = None
+        self, *, input_type: TypeForm[I2], output_type: None = None
     ) -> RunnableBinding[I2, Out]: ...
     @overload
     def with_types(
-        self, *, input_type: None = None, output_type: type[O2]
+        self, *, input_type: None = None, output_type: TypeForm[O2]
     ) -> RunnableBinding[In, O2]: ...
     @overload
     def with_types(
-        self, *, input_type: type[I2], output_type: type[O2]
+        self, *, input_type: TypeForm[I2], output_type: TypeForm[O2]
     ) -> RunnableBinding[I2, O2]: ...
     def with_types(
-        self, *, input_type: type[Any] | None = None, output_type: type[Any] | None = None
+        self, *, input_type: object = None, output_type: object = None
     ) -> RunnableBinding[Any, Any]:
         """A copy declaring other input/output types (and so other schemas); behaviour is unchanged."""
         from runnables._primitives.binding import RunnableBinding
@@ -617,24 +657,28 @@ class RunnableBase(Engine[In, Out]):
 
         return RunnableEach(self)
 
+    # `pick` and `assign` need a runnable whose output is a dict: the `self` types make them
+    # unavailable on any other, and `pick` keeps the type of the dict's values.
     @overload
-    def pick(self, keys: str) -> RunnableSequence[In, Any]: ...
+    def pick(self: RunnableBase[I2, Mapping[str, O2]], keys: str) -> RunnableSequence[I2, O2]: ...
     @overload
-    def pick(self, keys: list[str]) -> RunnableSequence[In, dict[str, Any]]: ...
-    def pick(self, keys: str | list[str]) -> RunnableSequence[In, Any]:
+    def pick(
+        self: RunnableBase[I2, Mapping[str, O2]], keys: list[str]
+    ) -> RunnableSequence[I2, dict[str, O2]]: ...
+    def pick(self, keys: str | list[str]) -> RunnableSequence[Any, Any]:
         """This runnable followed by picking one key (its value) or several (a sub-dict)."""
         from runnables._primitives.passthrough import RunnablePick
         from runnables._primitives.sequence import RunnableSequence
 
-        first = cast("RunnableBase[In, Any]", self)  # its output is known to be a dict at run time
-        return RunnableSequence(first, RunnablePick(keys))
+        return RunnableSequence(cast("RunnableBase[Any, Any]", self), RunnablePick(keys))
 
     def assign(
-        self, **branches: Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
-    ) -> RunnableSequence[In, dict[str, Any]]:
+        self: RunnableBase[I2, Mapping[str, Any]],
+        **branches: SupportsInvoke[dict[str, Any], Any] | Callable[[dict[str, Any]], Any],
+    ) -> RunnableSequence[I2, dict[str, Any]]:
         """This runnable (which outputs a dict) followed by adding keys computed from it."""
         from runnables._primitives.passthrough import RunnableAssign
         from runnables._primitives.sequence import RunnableSequence
 
-        first = cast("RunnableBase[In, Any]", self)  # its output is known to be a dict at run time
+        first = cast("RunnableBase[I2, Any]", self)
         return RunnableSequence(first, RunnableAssign.of(branches))

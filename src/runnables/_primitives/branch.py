@@ -15,7 +15,7 @@ from runnables.errors import RunnablesTypeError, RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
-    from runnables._core.protocol import Runnable
+    from runnables._core.protocol import SupportsInvoke
 
 __all__ = ["RunnableBranch"]
 
@@ -38,17 +38,19 @@ class RunnableBranch(RunnableBase[In, Out], Generic[In, Out]):
     def __init__(
         self: RunnableBranch[I1, O1],
         *branches: tuple[
-            Runnable[I1, object] | Callable[[I1], object], Runnable[I1, O1] | Callable[[I1], O1]
+            SupportsInvoke[I1, object] | Callable[[I1], object],
+            SupportsInvoke[I1, O1] | Callable[[I1], O1],
         ],
-        default: Runnable[I1, O1] | Callable[[I1], O1],
+        default: SupportsInvoke[I1, O1] | Callable[[I1], O1],
     ) -> None: ...
     @overload
     def __init__(
         self: RunnableBranch[I1, O1],
         *branches_and_default: tuple[
-            Runnable[I1, object] | Callable[[I1], object], Runnable[I1, O1] | Callable[[I1], O1]
+            SupportsInvoke[I1, object] | Callable[[I1], object],
+            SupportsInvoke[I1, O1] | Callable[[I1], O1],
         ]
-        | Runnable[I1, O1]
+        | SupportsInvoke[I1, O1]
         | Callable[[I1], O1],
     ) -> None: ...
     def __init__(self, *branches: Any, default: Any = None) -> None:

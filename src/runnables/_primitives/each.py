@@ -20,19 +20,29 @@ from runnables._core.streaming import closing_chunks
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
+    from runnables._core.protocol import SupportsInvoke
 
 __all__ = ["RunnableEach"]
 
 In = TypeVar("In", contravariant=True)
-Out = TypeVar("Out")
+Out = TypeVar("Out", covariant=True)
+I1 = TypeVar("I1")
+O1 = TypeVar("O1")
 
 
+# Covariant in `Out` although `list` is invariant: every call returns a fresh list that nothing
+# else holds, so a `RunnableEach[str, bool]` may stand where a `RunnableEach[str, int]` is wanted.
 @public
-@attrs.frozen
-class RunnableEach(RunnableBase[Sequence[In], list[Out]]):
+@attrs.frozen(init=False)
+class RunnableEach(RunnableBase[Sequence[In], list[Out]]):  # pyright: ignore[reportInvalidTypeArguments]
     """`bound` over each element, concurrently; streams `[output]` chunks in element order."""
 
     bound: RunnableBase[In, Out]
+
+    def __init__(self: RunnableEach[I1, O1], bound: SupportsInvoke[I1, O1]) -> None:
+        from runnables._primitives.coerce import coerce_to_runnable
+
+        self.__attrs_init__(coerce_to_runnable(bound))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
     @property
     def name(self) -> str:

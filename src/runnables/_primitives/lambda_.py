@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import collections.abc
 import importlib
 import inspect
+import typing
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
-from typing import Any, SupportsIndex, TypeVar, cast, overload
+from typing import Any, Protocol, SupportsIndex, TypeVar, cast, overload
 
 import attrs
 
@@ -21,6 +23,7 @@ from runnables._core.leaf import (
     leaf,
     leaf_iter,
 )
+from runnables._core.protocol import Runnable
 from runnables._core.public import public
 from runnables._core.streaming import aaggregate, add_step_note, aggregate, awaited
 from runnables._core.types import function_types
@@ -32,8 +35,28 @@ In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 I1 = TypeVar("I1")
 O1 = TypeVar("O1")
+_I = TypeVar("_I", contravariant=True)
+_O = TypeVar("_O", covariant=True)
 
 _SYNC, _ASYNC, _GEN, _AGEN = "sync", "async", "generator", "async generator"
+
+
+class WithConfig(Protocol[_I, _O]):
+    """A function of the input and a parameter named `config` (given as a keyword): a
+    second parameter of another name is a type error, as it is a `TypeError` at run time."""
+
+    def __call__(self, input: _I, /, *, config: RunnableConfig) -> _O: ...
+
+
+# What a plain function's return annotation says about its shape: one that returns an iterator
+# (or a coroutine) is typed as a streaming (or async) step, so it runs as one.
+_DECLARED_KINDS: dict[object, str] = {
+    collections.abc.Iterator: _GEN,
+    collections.abc.Generator: _GEN,
+    collections.abc.AsyncIterator: _AGEN,
+    collections.abc.AsyncGenerator: _AGEN,
+    collections.abc.Coroutine: _ASYNC,
+}
 
 
 def function_kind(func: Callable[..., Any]) -> str:
@@ -48,15 +71,61 @@ def function_kind(func: Callable[..., Any]) -> str:
         return _GEN
     if inspect.iscoroutinefunction(target):
         return _ASYNC
-    return _SYNC
+    return _declared_kind(target)
+
+
+def _declared_kind(target: Callable[..., Any]) -> str:
+    """The shape a sync function's return annotation declares (`-> Iterator[str]`: a stream)."""
+    if "return" not in getattr(target, "__annotations__", {}):
+        return _SYNC
+    try:
+        returns = typing.get_type_hints(target).get("return")
+    except Exception:  # an annotation that cannot be resolved here declares nothing
+        return _SYNC
+    return _DECLARED_KINDS.get(typing.get_origin(returns) or returns, _SYNC)
 
 
 def accepts_config(func: Callable[..., Any]) -> bool:
-    """Whether `func` takes a `config` parameter to receive the run's config."""
+    """Whether `func` takes a `config` parameter to receive the run's config; a `TypeError`
+    if it has another required parameter besides its input, which no call would give."""
     try:
-        return "config" in inspect.signature(func).parameters
-    except (TypeError, ValueError):
+        parameters = list(inspect.signature(func).parameters.values())
+    except (TypeError, ValueError):  # no signature to read (some builtins)
         return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if positional and positional[0].name == "config":
+        raise RunnablesTypeError(
+            f"cannot lift {_described(func)}: its first parameter receives the input, so it "
+            "cannot be named 'config'"
+        )
+    if not positional and not any(p.kind is p.VAR_POSITIONAL for p in parameters):
+        raise RunnablesTypeError(
+            f"cannot lift {_described(func)}: it takes no positional parameter for the input"
+        )
+    rest = [p for p in parameters if p not in positional[:1]]
+    for p in rest:
+        if p.name == "config" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.default is p.empty or _is_config_annotation(p.annotation):
+            raise RunnablesTypeError(
+                f"cannot lift {_described(func)}: a lifted function takes its input and, "
+                f"optionally, 'config: RunnableConfig'; parameter {p.name!r} would never be "
+                "given (rename it 'config' to receive the run's config, or bind it with "
+                "functools.partial)"
+            )
+    return any(p.name == "config" for p in rest)
+
+
+def _is_config_annotation(annotation: object) -> bool:
+    return annotation is RunnableConfig or annotation in ("RunnableConfig", "RunnableConfig | None")
+
+
+def _described(func: Callable[..., Any]) -> str:
+    name = getattr(func, "__qualname__", None) or repr(func)
+    try:
+        return f"{name}{inspect.signature(func)}"
+    except (TypeError, ValueError):
+        return str(name)
 
 
 def function_name(func: Callable[..., Any], default: str) -> str:
@@ -82,10 +151,12 @@ class RunnableLambda(RunnableBase[In, Out]):
     _wants_config: bool = attrs.field(eq=False, repr=False, default=False)
     _plain: bool = attrs.field(eq=False, repr=False, default=False)
 
+    # A function taking `config` gets overloads of its own: mypy fails to infer through a union
+    # of a callable and a callback protocol when the call has an expected type.
     @overload
     def __init__(
         self: RunnableLambda[I1, O1],
-        func: Callable[[I1], Iterator[O1]] | Callable[[I1, RunnableConfig], Iterator[O1]],
+        func: Callable[[I1], Iterator[O1]],
         afunc: Callable[[I1], AsyncIterator[O1]]
         | Callable[[I1, RunnableConfig], AsyncIterator[O1]]
         | None = None,
@@ -95,7 +166,17 @@ class RunnableLambda(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableLambda[I1, O1],
-        func: Callable[[I1], AsyncIterator[O1]] | Callable[[I1, RunnableConfig], AsyncIterator[O1]],
+        func: WithConfig[I1, Iterator[O1]],
+        afunc: Callable[[I1], AsyncIterator[O1]]
+        | Callable[[I1, RunnableConfig], AsyncIterator[O1]]
+        | None = None,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableLambda[I1, O1],
+        func: Callable[[I1], AsyncIterator[O1]],
         afunc: None = None,
         *,
         name: str | None = None,
@@ -103,8 +184,7 @@ class RunnableLambda(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableLambda[I1, O1],
-        func: Callable[[I1], Coroutine[Any, Any, O1]]
-        | Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]],
+        func: WithConfig[I1, AsyncIterator[O1]],
         afunc: None = None,
         *,
         name: str | None = None,
@@ -112,8 +192,7 @@ class RunnableLambda(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableLambda[I1, O1],
-        func: Callable[[I1], RunnableBase[I1, O1]]
-        | Callable[[I1, RunnableConfig], RunnableBase[I1, O1]],
+        func: Callable[[I1], Coroutine[Any, Any, O1]],
         afunc: None = None,
         *,
         name: str | None = None,
@@ -121,7 +200,41 @@ class RunnableLambda(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableLambda[I1, O1],
-        func: Callable[[I1], O1] | Callable[[I1, RunnableConfig], O1],
+        func: WithConfig[I1, Coroutine[Any, Any, O1]],
+        afunc: None = None,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableLambda[I1, O1],
+        func: Callable[[I1], Runnable[I1, O1]],
+        afunc: None = None,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableLambda[I1, O1],
+        func: WithConfig[I1, Runnable[I1, O1]],
+        afunc: None = None,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableLambda[I1, O1],
+        func: Callable[[I1], O1],
+        afunc: Callable[[I1], Coroutine[Any, Any, O1]]
+        | Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]]
+        | None = None,
+        *,
+        name: str | None = None,
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RunnableLambda[I1, O1],
+        func: WithConfig[I1, O1],
         afunc: Callable[[I1], Coroutine[Any, Any, O1]]
         | Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]]
         | None = None,
@@ -267,21 +380,27 @@ def _resolve(module: str, qualname: str, default: object = NotImplemented) -> An
 @overload
 def runnable(func: Callable[[I1], Iterator[O1]]) -> RunnableLambda[I1, O1]: ...
 @overload
-def runnable(func: Callable[[I1, RunnableConfig], Iterator[O1]]) -> RunnableLambda[I1, O1]: ...
+def runnable(func: WithConfig[I1, Iterator[O1]]) -> RunnableLambda[I1, O1]: ...
 @overload
 def runnable(func: Callable[[I1], AsyncIterator[O1]]) -> RunnableLambda[I1, O1]: ...
 @overload
-def runnable(func: Callable[[I1, RunnableConfig], AsyncIterator[O1]]) -> RunnableLambda[I1, O1]: ...
+def runnable(func: WithConfig[I1, AsyncIterator[O1]]) -> RunnableLambda[I1, O1]: ...
 @overload
 def runnable(func: Callable[[I1], Coroutine[Any, Any, O1]]) -> RunnableLambda[I1, O1]: ...
 @overload
 def runnable(
-    func: Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]],
+    func: WithConfig[I1, Coroutine[Any, Any, O1]],
 ) -> RunnableLambda[I1, O1]: ...
+# A router: the runnable it returns is invoked on the same input, so the step gives what
+# that runnable gives.
+@overload
+def runnable(func: Callable[[I1], Runnable[I1, O1]]) -> RunnableLambda[I1, O1]: ...
+@overload
+def runnable(func: WithConfig[I1, Runnable[I1, O1]]) -> RunnableLambda[I1, O1]: ...
 @overload
 def runnable(func: Callable[[I1], O1]) -> RunnableLambda[I1, O1]: ...
 @overload
-def runnable(func: Callable[[I1, RunnableConfig], O1]) -> RunnableLambda[I1, O1]: ...
+def runnable(func: WithConfig[I1, O1]) -> RunnableLambda[I1, O1]: ...
 @overload
 def runnable(*, name: str) -> _Decorator: ...
 @public
@@ -301,24 +420,22 @@ class _Decorator:
     @overload
     def __call__(self, func: Callable[[I1], Iterator[O1]]) -> RunnableLambda[I1, O1]: ...
     @overload
-    def __call__(
-        self, func: Callable[[I1, RunnableConfig], Iterator[O1]]
-    ) -> RunnableLambda[I1, O1]: ...
+    def __call__(self, func: WithConfig[I1, Iterator[O1]]) -> RunnableLambda[I1, O1]: ...
     @overload
     def __call__(self, func: Callable[[I1], AsyncIterator[O1]]) -> RunnableLambda[I1, O1]: ...
     @overload
-    def __call__(
-        self, func: Callable[[I1, RunnableConfig], AsyncIterator[O1]]
-    ) -> RunnableLambda[I1, O1]: ...
+    def __call__(self, func: WithConfig[I1, AsyncIterator[O1]]) -> RunnableLambda[I1, O1]: ...
     @overload
     def __call__(self, func: Callable[[I1], Coroutine[Any, Any, O1]]) -> RunnableLambda[I1, O1]: ...
     @overload
-    def __call__(
-        self, func: Callable[[I1, RunnableConfig], Coroutine[Any, Any, O1]]
-    ) -> RunnableLambda[I1, O1]: ...
+    def __call__(self, func: WithConfig[I1, Coroutine[Any, Any, O1]]) -> RunnableLambda[I1, O1]: ...
+    @overload
+    def __call__(self, func: Callable[[I1], Runnable[I1, O1]]) -> RunnableLambda[I1, O1]: ...
+    @overload
+    def __call__(self, func: WithConfig[I1, Runnable[I1, O1]]) -> RunnableLambda[I1, O1]: ...
     @overload
     def __call__(self, func: Callable[[I1], O1]) -> RunnableLambda[I1, O1]: ...
     @overload
-    def __call__(self, func: Callable[[I1, RunnableConfig], O1]) -> RunnableLambda[I1, O1]: ...
+    def __call__(self, func: WithConfig[I1, O1]) -> RunnableLambda[I1, O1]: ...
     def __call__(self, func: Callable[..., Any]) -> Any:
         return RunnableLambda(func, name=self.name)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextvars import copy_context
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,7 +25,7 @@ from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
-    from runnables._core.protocol import Runnable
+    from runnables._core.protocol import Branch
     from runnables.schema import Schema
 
 __all__ = ["RunnableParallel"]
@@ -50,12 +50,11 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
 
     def __init__(
         self,
-        branches: Mapping[str, Runnable[In, Any] | Callable[[In], Any] | Mapping[str, Any]]
-        | None = None,
+        branches: Mapping[str, Branch[In]] | None = None,
         /,
         *,
         name: str | None = None,
-        **kwargs: Runnable[In, Any] | Callable[[In], Any] | Mapping[str, Any],
+        **kwargs: Branch[In],
     ) -> None:
         merged = {**(branches or {}), **kwargs}
         if not merged:

@@ -15,7 +15,7 @@ from runnables.errors import RunnablesTypeError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
-    from runnables._core.protocol import Runnable
+    from runnables._core.protocol import SupportsInvoke
 
 __all__ = ["RunnableAssign", "RunnablePassthrough", "RunnablePick"]
 
@@ -45,7 +45,7 @@ class RunnablePassthrough(RunnableBase[T, T]):
 
     @classmethod
     def assign(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
-        cls, **branches: Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
+        cls, **branches: SupportsInvoke[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
     ) -> RunnableAssign:
         """A runnable returning its dict input plus `branches`' outputs (computed concurrently)."""
         return RunnableAssign.of(branches)
@@ -66,7 +66,10 @@ class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
 
     @classmethod
     def of(
-        cls, branches: Mapping[str, Runnable[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]]
+        cls,
+        branches: Mapping[
+            str, SupportsInvoke[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
+        ],
     ) -> RunnableAssign:
         return cls(RunnableParallel(branches))
 

@@ -15,7 +15,7 @@ from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
-    from runnables._core.protocol import Runnable
+    from runnables._core.protocol import SupportsInvoke
     from runnables.schema import Schema
 
 __all__ = ["RunnableSequence"]
@@ -81,13 +81,13 @@ class RunnableSequence(RunnableBase[In, Out]):
 
     @overload
     def __init__(
-        self: RunnableSequence[A, B], a: Runnable[A, B], /, *, name: str | None = None
+        self: RunnableSequence[A, B], a: SupportsInvoke[A, B], /, *, name: str | None = None
     ) -> None: ...
     @overload
     def __init__(
         self: RunnableSequence[A, C],
-        a: Runnable[A, B],
-        b: Runnable[B, C],
+        a: SupportsInvoke[A, B],
+        b: SupportsInvoke[B, C],
         /,
         *,
         name: str | None = None,
@@ -95,9 +95,9 @@ class RunnableSequence(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableSequence[A, D],
-        a: Runnable[A, B],
-        b: Runnable[B, C],
-        c: Runnable[C, D],
+        a: SupportsInvoke[A, B],
+        b: SupportsInvoke[B, C],
+        c: SupportsInvoke[C, D],
         /,
         *,
         name: str | None = None,
@@ -105,10 +105,10 @@ class RunnableSequence(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableSequence[A, E],
-        a: Runnable[A, B],
-        b: Runnable[B, C],
-        c: Runnable[C, D],
-        d: Runnable[D, E],
+        a: SupportsInvoke[A, B],
+        b: SupportsInvoke[B, C],
+        c: SupportsInvoke[C, D],
+        d: SupportsInvoke[D, E],
         /,
         *,
         name: str | None = None,
@@ -116,11 +116,11 @@ class RunnableSequence(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableSequence[A, F],
-        a: Runnable[A, B],
-        b: Runnable[B, C],
-        c: Runnable[C, D],
-        d: Runnable[D, E],
-        e: Runnable[E, F],
+        a: SupportsInvoke[A, B],
+        b: SupportsInvoke[B, C],
+        c: SupportsInvoke[C, D],
+        d: SupportsInvoke[D, E],
+        e: SupportsInvoke[E, F],
         /,
         *,
         name: str | None = None,

@@ -13,7 +13,7 @@ from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
-    from runnables._core.protocol import Runnable
+    from runnables._core.protocol import SupportsInvoke
 
 __all__ = ["RunnableTuple"]
 
@@ -40,8 +40,8 @@ class RunnableTuple(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableTuple[I, tuple[A, B]],
-        a: Runnable[I, A],
-        b: Runnable[I, B],
+        a: SupportsInvoke[I, A],
+        b: SupportsInvoke[I, B],
         /,
         *,
         name: str | None = None,
@@ -49,9 +49,9 @@ class RunnableTuple(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableTuple[I, tuple[A, B, C]],
-        a: Runnable[I, A],
-        b: Runnable[I, B],
-        c: Runnable[I, C],
+        a: SupportsInvoke[I, A],
+        b: SupportsInvoke[I, B],
+        c: SupportsInvoke[I, C],
         /,
         *,
         name: str | None = None,
@@ -59,10 +59,10 @@ class RunnableTuple(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableTuple[I, tuple[A, B, C, D]],
-        a: Runnable[I, A],
-        b: Runnable[I, B],
-        c: Runnable[I, C],
-        d: Runnable[I, D],
+        a: SupportsInvoke[I, A],
+        b: SupportsInvoke[I, B],
+        c: SupportsInvoke[I, C],
+        d: SupportsInvoke[I, D],
         /,
         *,
         name: str | None = None,
@@ -70,11 +70,11 @@ class RunnableTuple(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableTuple[I, tuple[A, B, C, D, E]],
-        a: Runnable[I, A],
-        b: Runnable[I, B],
-        c: Runnable[I, C],
-        d: Runnable[I, D],
-        e: Runnable[I, E],
+        a: SupportsInvoke[I, A],
+        b: SupportsInvoke[I, B],
+        c: SupportsInvoke[I, C],
+        d: SupportsInvoke[I, D],
+        e: SupportsInvoke[I, E],
         /,
         *,
         name: str | None = None,
@@ -82,12 +82,12 @@ class RunnableTuple(RunnableBase[In, Out]):
     @overload
     def __init__(
         self: RunnableTuple[I, tuple[A, B, C, D, E, F]],
-        a: Runnable[I, A],
-        b: Runnable[I, B],
-        c: Runnable[I, C],
-        d: Runnable[I, D],
-        e: Runnable[I, E],
-        f: Runnable[I, F],
+        a: SupportsInvoke[I, A],
+        b: SupportsInvoke[I, B],
+        c: SupportsInvoke[I, C],
+        d: SupportsInvoke[I, D],
+        e: SupportsInvoke[I, E],
+        f: SupportsInvoke[I, F],
         /,
         *,
         name: str | None = None,
