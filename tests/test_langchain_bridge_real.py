@@ -60,7 +60,8 @@ def test_chat_openai_tool_calls_stream_whole(server: OpenAIServer) -> None:
     assert answer.tool_calls == [ToolCall("search", {"query": "cats", "limit": 3}, "call_1")]
     chunks = list(model.stream(ChatPromptValue([])))
     assert all(isinstance(c, AIMessageChunk) for c in chunks)
-    # The pieces of the arguments never show as calls; the last chunk has the whole call.
+    # The pieces of the arguments come as tool_call_chunks, never as calls; added up, the call.
+    assert any(c.tool_call_chunks for c in chunks[:-1])
     assert [c.tool_calls for c in chunks[:-1]] == [[]] * (len(chunks) - 1)
     total = chunks[0]
     for chunk in chunks[1:]:

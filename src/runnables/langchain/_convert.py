@@ -9,7 +9,6 @@ the return trip; LangChain's nested token details (`input_token_details`) become
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -23,7 +22,7 @@ from runnables import prompts as our_prompts
 from runnables.documents import Document
 from runnables.errors import RunnablesTypeError
 
-__all__ = ["ToolCallChunks", "from_lc", "to_lc"]
+__all__ = ["from_lc", "to_lc"]
 
 _MOVED = {"ai": "invalid_tool_calls", "tool": "artifact"}
 
@@ -68,18 +67,29 @@ def _our_ai(message: Any, *, chunk: bool) -> ours.AIMessage:
     extra = dict(extra) if extra else {}
     if message.invalid_tool_calls:
         extra["invalid_tool_calls"] = [dict(call) for call in message.invalid_tool_calls]
+    common: dict[str, Any] = {
+        "additional_kwargs": extra,
+        "response_metadata": dict(message.response_metadata),
+        "name": message.name,
+        "id": message.id,
+        "usage_metadata": _flat_usage(message.usage_metadata),
+    }
+    if chunk and message.tool_call_chunks:
+        # The pieces as they came: ours add up into calls as LangChain's do.
+        extra.pop("invalid_tool_calls", None)
+        pieces = [
+            ours.ToolCallChunk(c.get("name"), c.get("args"), c.get("id"), c.get("index"))
+            for c in message.tool_call_chunks
+        ]
+        return ours.AIMessageChunk(message.content, tool_call_chunks=pieces, **common)
     calls = message.tool_calls
     cls = ours.AIMessageChunk if chunk else ours.AIMessage
     return cls(
         message.content,
-        additional_kwargs=extra,
-        response_metadata=dict(message.response_metadata),
-        name=message.name,
-        id=message.id,
         tool_calls=[ours.ToolCall(c["name"], dict(c["args"]), c.get("id")) for c in calls]
         if calls
         else [],
-        usage_metadata=_flat_usage(message.usage_metadata),
+        **common,
     )
 
 
@@ -125,9 +135,10 @@ def _lc_ai(message: ours.AIMessage) -> Any:
     invalid = message.additional_kwargs.get("invalid_tool_calls", [])
     usage = _nested_usage(message.usage_metadata)
     if isinstance(message, ours.AIMessageChunk):
+        invalid: list[Any] = []  # LangChain works them out from the pieces
         chunks = [
-            tool_call_chunk(name=call.name, args=json.dumps(call.args), id=call.id, index=position)
-            for position, call in enumerate(message.tool_calls)
+            tool_call_chunk(name=c.name, args=c.args, id=c.id, index=c.index)
+            for c in message.tool_call_chunks
         ]
         return lc.AIMessageChunk(
             **common, tool_call_chunks=chunks, invalid_tool_calls=invalid, usage_metadata=usage
@@ -193,24 +204,3 @@ def from_lc(value: Any) -> Any:
 def to_lc(value: Any) -> Any:
     """`value` with our messages, documents and prompt values replaced by LangChain's."""
     return _convert(value, _TO_LC, "in LangChain")
-
-
-class ToolCallChunks:
-    """The pieces of tool calls a LangChain chat model streams, added up (by their index)
-    until the stream ends and the calls are whole."""
-
-    __slots__ = ("_total",)
-
-    def __init__(self) -> None:
-        self._total: Any = None
-
-    def add(self, chunks: list[Any]) -> None:
-        """Add the `tool_call_chunks` of one streamed chunk."""
-        piece = lc.AIMessageChunk(content="", tool_call_chunks=chunks)
-        self._total = piece if self._total is None else self._total + piece
-
-    def message(self) -> ours.AIMessageChunk | None:
-        """A last chunk carrying the whole calls (None if none were streamed)."""
-        if self._total is None:
-            return None
-        return cast("ours.AIMessageChunk", _our_ai(self._total, chunk=True))

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any, Generic, TypeVar, cast, final
 
 import attrs
-import langchain_core.messages as lc_messages
 from langchain_core.runnables import Runnable as LCRunnable
 from langchain_core.runnables import RunnableBinding as LCBinding
 
@@ -23,9 +22,8 @@ from runnables._core.leaf import (
     leaf_iter,
 )
 from runnables._core.streaming import awaited, closing_chunks
-from runnables.langchain._convert import ToolCallChunks, from_lc, to_lc
+from runnables.langchain._convert import from_lc, to_lc
 from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
-from runnables.messages import AIMessageChunk
 
 __all__ = ["LangChainRunnable", "from_langchain"]
 
@@ -91,40 +89,20 @@ def _on_asyncio() -> bool:
     return asyncio is not None and asyncio._get_running_loop() is not None
 
 
-def _chunks_of(chunk: Any, calls: ToolCallChunks | None) -> tuple[Any, ToolCallChunks | None]:
-    """A streamed LangChain chunk as ours. Tool calls stream in pieces that are not calls
-    yet: they are added up and sent whole in a last chunk, as runnables' models do."""
-    if type(chunk) is lc_messages.AIMessageChunk and chunk.tool_call_chunks:
-        calls = calls or ToolCallChunks()
-        calls.add(chunk.tool_call_chunks)
-        ours: AIMessageChunk = from_lc(chunk)
-        extra = {k: v for k, v in ours.additional_kwargs.items() if k != "invalid_tool_calls"}
-        return attrs.evolve(ours, tool_calls=[], additional_kwargs=extra), calls
-    return from_lc(chunk), calls
-
-
 def _converted(chunks: Iterator[Any]) -> Iterator[Any]:
-    calls: ToolCallChunks | None = None
     try:
         for chunk in chunks:
-            ours, calls = _chunks_of(chunk, calls)
-            yield ours
+            yield from_lc(chunk)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
-    if calls is not None:
-        yield calls.message()
 
 
 async def _aconverted(chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    calls: ToolCallChunks | None = None
     async with closing_chunks(chunks) as stream:
         async for chunk in stream:
-            ours, calls = _chunks_of(chunk, calls)
-            yield ours
-    if calls is not None:
-        yield calls.message()
+            yield from_lc(chunk)
 
 
 @final
