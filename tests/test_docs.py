@@ -20,7 +20,8 @@ def test_examples_run(document: Path) -> None:
     assert blocks or REFERENCE in document.parents, f"{document.name} has no python examples"
     namespace: dict[str, object] = {"__name__": f"docs_{document.stem}"}
     for number, block in enumerate(blocks, 1):
-        code = compile(block, f"{document.name}:block{number}", "exec")
+        # dont_inherit: a page runs without this module's `from __future__ import annotations`
+        code = compile(block, f"{document.name}:block{number}", "exec", dont_inherit=True)
         exec(code, namespace)
 
 
