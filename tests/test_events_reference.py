@@ -48,7 +48,7 @@ def table() -> dict[str, Row]:
             {key for key, _ in listed},
             {key for key, mark in listed if mark},
             typed_form,
-            data_form.replace("\\|", "|"),
+            data_form,
         )
     return rows
 
