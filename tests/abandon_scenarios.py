@@ -81,8 +81,8 @@ BATCH = list(range(20))
 BATCH_CONFIG: RunnableConfig = {"max_concurrency": 2}
 #: A way that takes longer than this fails (async: `fail_after`); a process that hangs for
 #: HANG_AFTER seconds in one way dumps every thread's stack to stderr and exits.
-WAY_TIMEOUT = 4.0
-HANG_AFTER = 6.0
+WAY_TIMEOUT = 10.0
+HANG_AFTER = 20.0
 
 
 #: Trio's advice when an async generator is garbage collected unclosed, for one outside the library.

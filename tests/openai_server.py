@@ -16,6 +16,7 @@ the connection without answering.
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import socket
@@ -45,13 +46,15 @@ _TOKEN = re.compile(r"\s+|\S+")
 @attrs.frozen
 class Reply:
     """Answer with `content` (None: echo) and `tool_calls` (`(id, name, args)`), after
-    `delay` seconds; when streaming, wait `token_delay` seconds before each event."""
+    `delay` seconds; when streaming, wait `token_delay` seconds before each event, and send
+    each tool call's arguments in `tool_pieces` fragments (the first with its id and name)."""
 
     content: str | None = None
     tool_calls: tuple[tuple[str, str, dict[str, Any]], ...] = ()
     delay: float = 0.0
     token_delay: float = 0.0
     usage: dict[str, int] | None = None
+    tool_pieces: int = 2
 
 
 @attrs.frozen
@@ -342,16 +345,16 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             assert isinstance(step, Reply)
             for index, (call_id, name, args) in enumerate(step.tool_calls):
                 arguments = json.dumps(args)
-                half = len(arguments) // 2
-                first = {
-                    "index": index,
-                    "id": call_id,
-                    "type": "function",
-                    "function": {"name": name, "arguments": arguments[:half]},
-                }
-                rest = {"index": index, "function": {"arguments": arguments[half:]}}
-                self._event(base({"tool_calls": [first]}))
-                self._event(base({"tool_calls": [rest]}))
+                cuts = [len(arguments) * i // step.tool_pieces for i in range(step.tool_pieces + 1)]
+                for piece, (start, end) in enumerate(itertools.pairwise(cuts)):
+                    fragment: dict[str, Any] = {
+                        "index": index,
+                        "function": {"arguments": arguments[start:end]},
+                    }
+                    if piece == 0:
+                        fragment.update(id=call_id, type="function")
+                        fragment["function"]["name"] = name
+                    self._event(base({"tool_calls": [fragment]}))
             self._event(base({}, "tool_calls" if step.tool_calls else "stop"))
             if step.usage is not None:
                 self._event(

@@ -11,6 +11,8 @@ from typing import Any
 
 import anyio
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from runnables import (
     Callback,
@@ -279,3 +281,71 @@ def test_every_wrapper_calls_what_it_wraps_bound() -> None:
     assert assign.bound is assign.mapper
     pair = RunnableTuple(inner, inner)
     assert pair.bound.branches[0][1] is inner
+
+
+class _Counted:
+    """A chunk that can add a list of chunks at once, recording every `+` it is asked for."""
+
+    _adds_chunk_lists = True
+    additions: list[int] = []  # noqa: RUF012 - shared record, reset by the test
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __add__(self, other: _Counted | list[_Counted]) -> _Counted:
+        more = other if isinstance(other, list) else [other]
+        _Counted.additions.append(len(more))
+        return _Counted(self.text + "".join(chunk.text for chunk in more))
+
+
+def test_totals_add_chunk_lists_in_one_pass() -> None:
+    from runnables._core.streaming import Total
+
+    _Counted.additions = []
+    total = Total()
+    for i in range(1000):
+        total.add(_Counted(str(i % 10)))
+    assert total.value.text == "0123456789" * 100
+    assert _Counted.additions == [999]  # one `+`, not 999 copies of a growing total
+    total.add(_Counted("!"))
+    assert total.value.text.endswith("9!")
+    assert _Counted.additions == [999, 1]
+
+
+def test_totals_of_message_chunks_equal_pairwise_addition() -> None:
+    from functools import reduce
+
+    from runnables._core.streaming import Total
+    from runnables.messages import AIMessageChunk
+
+    chunks = [AIMessageChunk(content=f"t{i} ", id="run-1") for i in range(300)]
+    total = Total()
+    for chunk in chunks:
+        total.add(chunk)
+    total.add("not a message")  # a chunk of another kind replaces the total, as before
+    assert total.value == "not a message"
+    again = Total()
+    for chunk in chunks:
+        again.add(chunk)
+    assert again.value == reduce(lambda left, right: left + right, chunks)
+
+
+_part_values = st.one_of(
+    st.none(), st.text(max_size=3), st.integers(-3, 3), st.lists(st.integers(), max_size=2)
+)
+_parts = st.dictionaries(st.sampled_from("abc"), _part_values, max_size=3)
+
+
+@given(st.lists(_parts, min_size=1, max_size=8))
+def test_parts_merged_in_one_pass_equal_parts_added_one_by_one(
+    chunks: list[dict[str, Any]],
+) -> None:
+    from functools import reduce
+
+    from runnables._core.streaming import AddableDict
+
+    first, *rest = [AddableDict(chunk) for chunk in chunks]
+    pairwise = reduce(lambda left, right: left + right, rest, first)
+    at_once = first + rest
+    assert at_once == pairwise
+    assert list(at_once) == list(pairwise)  # and in the same key order

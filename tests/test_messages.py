@@ -327,7 +327,7 @@ def test_to_dict_shape() -> None:
         },
     }
     data = message_to_dict(AIMessage("x", tool_calls=[ToolCall("f", {"a": 1}, "i")]))["data"]
-    assert data["tool_calls"] == [{"name": "f", "args": {"a": 1}, "id": "i"}]
+    assert data["tool_calls"] == [{"name": "f", "args": {"a": 1}, "id": "i", "type": "tool_call"}]
     assert data["usage_metadata"] is None
     tool = message_to_dict(ToolMessage("r", tool_call_id="c"))
     assert tool["type"] == "tool"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import pickle
+import re
 import subprocess
 import sys
 import time
@@ -427,3 +429,148 @@ async def test_cancelling_a_request(server: OpenAIServer, model: OpenAIChatModel
     assert scope.cancelled_caught
     assert time.perf_counter() - start < 1.5
     assert (await model.ainvoke("y")).content == "after"
+
+
+# ---------------------------------------------------------------- tools and structured output
+
+
+@attrs.frozen
+class Person:
+    """A person."""
+
+    name: str
+    age: int
+
+
+def test_bind_tools_sends_tools_and_tool_choice(
+    server: OpenAIServer, model: OpenAIChatModel
+) -> None:
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    server.script(Reply("", tool_calls=(("c1", "add", {"a": 1, "b": 2}),)))
+    result = model.bind_tools([add], tool_choice="any").invoke("1 + 2?")
+    assert result.tool_calls == [ToolCall("add", {"a": 1, "b": 2}, id="c1")]
+    body = server.requests[0].body
+    assert body["tool_choice"] == "required"
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "add",
+                "description": "Add two numbers.",
+                "parameters": {
+                    "type": "object",
+                    "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                    "required": ["a", "b"],
+                    "additionalProperties": False,
+                },
+            },
+        }
+    ]
+
+
+def test_streamed_tool_calls_come_as_tool_call_chunks(
+    server: OpenAIServer, model: OpenAIChatModel
+) -> None:
+    server.script(
+        Reply("", tool_calls=(("c1", "f", {"x": "abcdef"}), ("c2", "g", {})), tool_pieces=3)
+    )
+    chunks = list(model.stream("x"))
+    pieces = [piece for chunk in chunks for piece in chunk.tool_call_chunks]
+    assert len(pieces) == 6
+    assert (pieces[0].name, pieces[0].id, pieces[0].index) == ("f", "c1", 0)
+    assert (pieces[1].name, pieces[1].id, pieces[1].index) == (None, None, 0)
+    assert "".join(piece.args or "" for piece in pieces[:3]) == '{"x": "abcdef"}'
+    total = added(chunks)
+    assert total.tool_calls == [ToolCall("f", {"x": "abcdef"}, id="c1"), ToolCall("g", {}, id="c2")]
+    assert total.invalid_tool_calls == []
+    assert len(total.additional_kwargs["tool_calls"]) == 2
+
+
+def test_structured_output_over_the_wire(server: OpenAIServer, model: OpenAIChatModel) -> None:
+    call = (("c1", "Person", {"name": "Ada", "age": 36}),)
+    server.script(Reply("", tool_calls=call), Reply("", tool_calls=call, tool_pieces=4))
+    structured = model.with_structured_output(Person)
+    assert structured.invoke("who?") == Person("Ada", 36)
+    assert list(structured.stream("who?")) == [Person("Ada", 36)]
+    first = server.requests[0].body
+    assert first["tool_choice"] == {"type": "function", "function": {"name": "Person"}}
+    assert [tool["function"]["name"] for tool in first["tools"]] == ["Person"]
+
+
+@pytest.mark.anyio
+async def test_structured_output_json_schema_over_the_wire(
+    server: OpenAIServer, model: OpenAIChatModel
+) -> None:
+    server.script(Reply('{"name": "Ada", "age": 36}'), Reply('{"name": "Ada"}'))
+    structured = model.with_structured_output(Person, method="json_schema", include_raw=True)
+    result = await structured.ainvoke("who?")
+    assert result["parsed"] == Person("Ada", 36)
+    assert result["parsing_error"] is None
+    response_format = server.requests[0].body["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["schema"]["required"] == ["name", "age"]
+    failed = await structured.ainvoke("who?")
+    assert failed["parsed"] is None
+    assert "missing required key 'age'" in str(failed["parsing_error"])
+    assert failed["raw"].content == '{"name": "Ada"}'
+
+
+def test_a_tool_loop_sends_calls_and_results_back(
+    server: OpenAIServer, model: OpenAIChatModel
+) -> None:
+    from runnables.messages import InvalidToolCall
+    from runnables.tools import tool
+
+    @tool
+    def add(a: int, b: int) -> int:
+        """Add two numbers."""
+        return a + b
+
+    server.script(Reply("", tool_calls=(("c1", "add", {"a": 1, "b": 2}),)), Reply("3"))
+    bound = model.bind_tools([add])
+    history: list[Any] = [HumanMessage("1 + 2?")]
+    answer = bound.invoke(history)
+    history += [answer, *[add.invoke(call) for call in answer.tool_calls]]
+    bad = AIMessage("", invalid_tool_calls=[InvalidToolCall("add", "{oops", "c9", "not JSON")])
+    history += [bad, ToolMessage("bad arguments", tool_call_id="c9", status="error")]
+    assert bound.invoke(history).content == "3"
+    sent = server.requests[1].body["messages"]
+    assert sent[1]["tool_calls"][0]["function"] == {"name": "add", "arguments": '{"a": 1, "b": 2}'}
+    assert sent[2] == {"role": "tool", "content": "3", "tool_call_id": "c1", "name": "add"}
+    assert sent[3]["tool_calls"] == [
+        {"id": "c9", "type": "function", "function": {"name": "add", "arguments": "{oops"}}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fragment", "problem"),
+    [
+        (
+            {"index": 0, "id": 7},
+            "stream event 2: choices[0].delta.tool_calls[0].id: expected a string or null, got int",
+        ),
+        (
+            {"index": 0, "function": {"name": ["f"]}},
+            "function.name: expected a string or null, got array",
+        ),
+        ({"index": 0, "function": "f"}, "tool_calls[0].function: expected an object, got string"),
+        (["f"], "choices[0].delta.tool_calls[0]: expected an object, got array"),
+    ],
+)
+def test_hostile_streamed_tool_calls_raise_typed_errors(
+    server: OpenAIServer, model: OpenAIChatModel, fragment: Any, problem: str
+) -> None:
+    from openai_server import Raw
+    from runnables.models import APIResponseValidationError
+
+    def event(delta: dict[str, Any]) -> bytes:
+        return b"data: " + json.dumps({"choices": [{"delta": delta}]}).encode() + b"\n\n"
+
+    first = {"index": 0, "id": "c", "function": {"name": "f", "arguments": "{"}}
+    body = (event({"tool_calls": [first]}), event({"tool_calls": [fragment]}), b"data: [DONE]\n\n")
+    server.script(Raw(body, content_type="text/event-stream"))
+    with pytest.raises(APIResponseValidationError, match=re.escape(problem)):
+        list(model.stream("x"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, cast, get_args, get_origin
 
@@ -21,6 +22,9 @@ __all__ = [
     "ToolMessage",
     "ChatMessage",
     "ToolCall",
+    "ToolCallChunk",
+    "InvalidToolCall",
+    "add_ai_message_chunks",
     "message_to_dict",
     "message_from_dict",
     "messages_to_dict",
@@ -59,9 +63,57 @@ class ToolCall:
     name: str
     args: dict[str, Any]
     id: str | None = None
+    type: Literal["tool_call"] = attrs.field(
+        default="tool_call", kw_only=True, validator=attrs.validators.in_(("tool_call",))
+    )
+    """Always ``"tool_call"``: the tag LangChain's dict form carries, kept so the shapes match."""
 
     # Holds a dict, so equality is by value and there is no hash (see BaseMessage).
     __hash__: ClassVar[None] = None  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleMethodOverride]
+
+    def __repr__(self) -> str:
+        """Show the fields that differ from their defaults."""
+        return _repr_without_defaults(self)
+
+
+@attrs.frozen(repr=False)
+class ToolCallChunk:
+    """A streamed piece of a tool call: chunks of one `index` add up, `args` text concatenated.
+
+    `args` is JSON text, complete only once the last piece has arrived.
+    """
+
+    name: str | None = None
+    args: str | None = None
+    id: str | None = None
+    index: int | None = None
+    type: Literal["tool_call_chunk"] = attrs.field(
+        default="tool_call_chunk",
+        kw_only=True,
+        validator=attrs.validators.in_(("tool_call_chunk",)),
+    )
+
+    def __repr__(self) -> str:
+        """Show the fields that differ from their defaults."""
+        return _repr_without_defaults(self)
+
+
+@attrs.frozen(repr=False)
+class InvalidToolCall:
+    """A tool call whose `args` text is not a JSON object; `error` says what is wrong with it.
+
+    Kept rather than raised, so that a caller can tell the model its call was malformed.
+    """
+
+    name: str | None = None
+    args: str | None = None
+    id: str | None = None
+    error: str | None = None
+    type: Literal["invalid_tool_call"] = attrs.field(
+        default="invalid_tool_call",
+        kw_only=True,
+        validator=attrs.validators.in_(("invalid_tool_call",)),
+    )
 
     def __repr__(self) -> str:
         """Show the fields that differ from their defaults."""
@@ -148,6 +200,7 @@ class AIMessage(BaseMessage):
 
     tool_calls: list[ToolCall] = attrs.field(factory=list, kw_only=True)
     usage_metadata: dict[str, int] | None = attrs.field(default=None, kw_only=True)
+    invalid_tool_calls: list[InvalidToolCall] = attrs.field(factory=list, kw_only=True)
 
     def pretty_repr(self) -> str:
         """The base rendering followed by one line per requested tool call."""
@@ -158,81 +211,220 @@ class AIMessage(BaseMessage):
         return "\n".join([base, "Tool Calls:", *calls])
 
 
-def _merge_dicts(left: Mapping[str, Any], right: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge streamed metadata: strings concatenate, dicts merge, otherwise the right value wins.
+def _merge_values(values: Sequence[object]) -> object:
+    """Merge the values one key took in successive chunks, as adding them pairwise would.
 
-    ``None`` counts as "no value yet", so it never overwrites an existing value.
+    ``None`` counts as "no value yet"; a run of strings concatenates, a run of mappings
+    merges key by key, and any other value replaces what came before it.
     """
-    merged = dict(left)
-    for key, new in right.items():
-        old: object = merged.get(key)
-        if old is None:
-            merged[key] = new
-        elif new is None:
+    run: list[object] = []
+    for value in values:
+        if value is None:
             continue
-        elif isinstance(old, str) and isinstance(new, str):
-            merged[key] = old + new
-        elif isinstance(old, Mapping) and isinstance(new, Mapping):
-            merged[key] = _merge_dicts(
-                cast("Mapping[str, Any]", old), cast("Mapping[str, Any]", new)
-            )
+        if run and (
+            (isinstance(value, str) and isinstance(run[0], str))
+            or (isinstance(value, Mapping) and isinstance(run[0], Mapping))
+        ):
+            run.append(cast("object", value))
         else:
-            merged[key] = new
-    return merged
+            run = [value]
+    if not run:
+        return None
+    if isinstance(run[0], str):
+        return "".join(cast("list[str]", run))
+    if isinstance(run[0], Mapping):
+        return _merge_dicts(*cast("list[Mapping[str, Any]]", run))
+    return run[-1]
 
 
-def _merge_content(left: MessageContent, right: MessageContent) -> MessageContent:
-    """Join two streamed contents; strings concatenate, and a string meeting a list joins it."""
-    if isinstance(left, str) and isinstance(right, str):
-        return left + right
-    left_parts = ([left] if left else []) if isinstance(left, str) else left
-    right_parts = ([right] if right else []) if isinstance(right, str) else right
-    return [*left_parts, *right_parts]
+def _merge_dicts(*dicts: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge streamed metadata in one pass: see `_merge_values` for how one key's values merge."""
+    present = [mapping for mapping in dicts if mapping]
+    if len(present) <= 1:
+        return dict(present[0]) if present else {}
+    values: dict[str, list[object]] = {}
+    for mapping in present:
+        for key, value in mapping.items():
+            values.setdefault(key, []).append(value)
+    return {
+        key: items[0] if len(items) == 1 else _merge_values(items) for key, items in values.items()
+    }
 
 
-def _merge_usage(
-    left: dict[str, int] | None, right: dict[str, int] | None
-) -> dict[str, int] | None:
+def _merge_contents(contents: Sequence[MessageContent]) -> MessageContent:
+    """Join streamed contents in one pass: strings concatenate, and once a list of parts
+    appears every later non-empty string becomes a part of its own."""
+    if all(isinstance(content, str) for content in contents):
+        return "".join(cast("Sequence[str]", contents))
+    text: list[str] = []
+    parts: list[str | dict[str, Any]] | None = None
+    for content in contents:
+        if parts is None:
+            if isinstance(content, str):
+                text.append(content)
+                continue
+            whole = "".join(text)
+            parts = [whole] if whole else []
+            parts.extend(content)
+        elif isinstance(content, str):
+            if content:
+                parts.append(content)
+        else:
+            parts.extend(content)
+    return "".join(text) if parts is None else parts
+
+
+def _merge_usage(usages: Sequence[dict[str, int] | None]) -> dict[str, int] | None:
     """Add token counts key by key, since each chunk reports its own share of the usage."""
-    if left is None:
-        return right
-    if right is None:
-        return left
-    total = dict(left)
-    for key, count in right.items():
-        total[key] = total.get(key, 0) + count
+    total: dict[str, int] | None = None
+    for usage in usages:
+        if usage is None:
+            continue
+        if total is None:
+            total = dict(usage)
+            continue
+        for key, count in usage.items():
+            total[key] = total.get(key, 0) + count
     return total
 
 
-def _first(left: _T | None, right: _T | None) -> _T | None:
+def _first(values: Iterable[_T | None]) -> _T | None:
     """The first value that is not ``None``."""
-    return left if left is not None else right
+    return next((value for value in values if value is not None), None)
+
+
+class _CallPieces:
+    """One tool call being put together from its chunks; strings are joined once at the end."""
+
+    __slots__ = ("args", "id", "index", "name")
+
+    def __init__(self, chunk: ToolCallChunk) -> None:
+        self.name: list[str] | None = None if chunk.name is None else [chunk.name]
+        self.args: list[str] | None = None if chunk.args is None else [chunk.args]
+        self.id = chunk.id
+        self.index = chunk.index
+
+    def takes(self, chunk: ToolCallChunk) -> bool:
+        """Whether `chunk` continues this call: the same index, and no conflicting id."""
+        return (
+            chunk.index is not None
+            and chunk.index == self.index
+            and (not self.id or not chunk.id or self.id == chunk.id)
+        )
+
+    def add(self, chunk: ToolCallChunk) -> None:
+        if chunk.name is not None:
+            self.name = [chunk.name] if self.name is None else [*self.name, chunk.name]
+        if chunk.args is not None:
+            if self.args is None:
+                self.args = [chunk.args]
+            else:
+                self.args.append(chunk.args)
+        if not self.id and chunk.id is not None:
+            self.id = chunk.id
+
+    def chunk(self) -> ToolCallChunk:
+        return ToolCallChunk(
+            name=None if self.name is None else "".join(self.name),
+            args=None if self.args is None else "".join(self.args),
+            id=self.id,
+            index=self.index,
+        )
+
+
+def _merge_call_chunks(lists: Sequence[list[ToolCallChunk]]) -> list[ToolCallChunk]:
+    """Add up tool call chunks: a chunk joins the earlier one of the same index (and a
+    consistent id), its `name` and `args` text appended; a chunk without an index stands alone."""
+    calls: list[_CallPieces] = []
+    by_index: dict[int, list[_CallPieces]] = {}
+    for chunks in lists:
+        for chunk in chunks:
+            if chunk.index is not None:
+                match = next((c for c in by_index.get(chunk.index, ()) if c.takes(chunk)), None)
+                if match is not None:
+                    match.add(chunk)
+                    continue
+            pieces = _CallPieces(chunk)
+            calls.append(pieces)
+            if chunk.index is not None:
+                by_index.setdefault(chunk.index, []).append(pieces)
+    return [pieces.chunk() for pieces in calls]
+
+
+def _parse_args(text: str | None) -> dict[str, Any] | str:
+    """The arguments a tool call's JSON text holds, or why they are not a JSON object."""
+    if not text:
+        return {}
+    # Only an object ends in "}", and text still being streamed rarely does: refuse the
+    # rest without scanning it all.
+    if not text.rstrip().endswith("}"):
+        return "the arguments are not a complete JSON object"
+    try:
+        args: object = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        return f"the arguments are not JSON: {exc}"
+    return cast("dict[str, Any]", args)
+
+
+def _calls_of(
+    chunks: Sequence[ToolCallChunk],
+) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    """The tool calls of added-up chunks: those whose args parse, and those whose args do not."""
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for chunk in chunks:
+        args = _parse_args(chunk.args)
+        if isinstance(args, str):
+            invalid.append(InvalidToolCall(chunk.name, chunk.args, chunk.id, args))
+        else:
+            calls.append(ToolCall(chunk.name or "", args, chunk.id))
+    return calls, invalid
+
+
+def _chunks_of(
+    calls: Sequence[ToolCall], invalid: Sequence[InvalidToolCall]
+) -> list[ToolCallChunk]:
+    """Complete tool calls as chunks (without an index, so that they never merge)."""
+    return [ToolCallChunk(call.name, json.dumps(call.args), call.id) for call in calls] + [
+        ToolCallChunk(call.name, call.args, call.id) for call in invalid
+    ]
 
 
 @attrs.frozen(repr=False, unsafe_hash=False)
 class AIMessageChunk(AIMessage):
     """A piece of a streamed AI message; add chunks with ``+`` to assemble the whole message.
 
-    ``sum(chunks[1:], chunks[0])`` folds a whole stream.
+    `tool_call_chunks` are the source of a chunk's tool calls: `tool_calls` holds those whose
+    args text is a complete JSON object, `invalid_tool_calls` the rest (still streaming, or
+    malformed). A chunk built from `tool_calls` alone gets matching `tool_call_chunks`.
+    ``chunk + [more, chunks]`` or `add_ai_message_chunks` adds a whole stream in linear time.
     """
 
     type: ClassVar[str] = "AIMessageChunk"
 
-    def __add__(self, other: AIMessageChunk) -> AIMessageChunk:
-        """Combine this chunk with the chunk that followed it in the stream."""
+    tool_call_chunks: list[ToolCallChunk] = attrs.field(factory=list, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        if self.tool_call_chunks:
+            calls, invalid = _calls_of(self.tool_call_chunks)
+            object.__setattr__(self, "tool_calls", calls)
+            object.__setattr__(self, "invalid_tool_calls", invalid)
+        elif self.tool_calls or self.invalid_tool_calls:
+            chunks = _chunks_of(self.tool_calls, self.invalid_tool_calls)
+            object.__setattr__(self, "tool_call_chunks", chunks)
+
+    #: `chunk + [more, chunks]` adds a whole stream in one pass (the core's totals use it).
+    _adds_chunk_lists: ClassVar[bool] = True
+
+    def __add__(self, other: AIMessageChunk | Sequence[AIMessageChunk]) -> AIMessageChunk:
+        """Combine this chunk with the chunk (or the chunks) that followed it in the stream."""
         checked = cast("object", other)
-        if not isinstance(checked, AIMessageChunk):
-            msg = f"can only add AIMessageChunk to AIMessageChunk, not {checked.__class__.__name__}"
-            raise RunnablesTypeError(msg)
-        return AIMessageChunk(
-            _merge_content(self.content, checked.content),
-            additional_kwargs=_merge_dicts(self.additional_kwargs, checked.additional_kwargs),
-            response_metadata=_merge_dicts(self.response_metadata, checked.response_metadata),
-            name=_first(self.name, checked.name),
-            id=_first(self.id, checked.id),
-            tool_calls=[*self.tool_calls, *checked.tool_calls],
-            usage_metadata=_merge_usage(self.usage_metadata, checked.usage_metadata),
-        )
+        if isinstance(checked, AIMessageChunk):
+            return _add_two(self, checked)
+        if isinstance(checked, (list, tuple)):
+            return add_ai_message_chunks(self, *cast("Sequence[AIMessageChunk]", checked))
+        msg = f"can only add AIMessageChunk to AIMessageChunk, not {checked.__class__.__name__}"
+        raise RunnablesTypeError(msg)
 
     def to_message(self) -> AIMessage:
         """The equivalent complete `AIMessage`, for storing once streaming has finished."""
@@ -244,7 +436,55 @@ class AIMessageChunk(AIMessage):
             id=self.id,
             tool_calls=self.tool_calls,
             usage_metadata=self.usage_metadata,
+            invalid_tool_calls=self.invalid_tool_calls,
         )
+
+
+def _add_two(left: AIMessageChunk, right: AIMessageChunk) -> AIMessageChunk:
+    """`add_ai_message_chunks` of two chunks, spelled out: it runs for every streamed chunk."""
+    content = (
+        left.content + right.content
+        if isinstance(left.content, str) and isinstance(right.content, str)
+        else _merge_contents((left.content, right.content))
+    )
+    calls = (
+        _merge_call_chunks((left.tool_call_chunks, right.tool_call_chunks))
+        if left.tool_call_chunks or right.tool_call_chunks
+        else []
+    )
+    return AIMessageChunk(
+        content,
+        additional_kwargs=_merge_dicts(left.additional_kwargs, right.additional_kwargs),
+        response_metadata=_merge_dicts(left.response_metadata, right.response_metadata),
+        name=left.name if left.name is not None else right.name,
+        id=left.id if left.id is not None else right.id,
+        tool_call_chunks=calls,
+        usage_metadata=_merge_usage((left.usage_metadata, right.usage_metadata)),
+    )
+
+
+def add_ai_message_chunks(first: AIMessageChunk, *others: AIMessageChunk) -> AIMessageChunk:
+    """Add up a stream of chunks in one pass (time linear in their total size), as ``+``
+    applied left to right would."""
+    chunks = (first, *others)
+    for position, chunk in enumerate(chunks):
+        if not isinstance(cast("object", chunk), AIMessageChunk):
+            msg = (
+                "can only add AIMessageChunk to AIMessageChunk, "
+                f"not {chunk.__class__.__name__} (item {position})"
+            )
+            raise RunnablesTypeError(msg)
+    if not others:
+        return first
+    return AIMessageChunk(
+        _merge_contents([chunk.content for chunk in chunks]),
+        additional_kwargs=_merge_dicts(*(chunk.additional_kwargs for chunk in chunks)),
+        response_metadata=_merge_dicts(*(chunk.response_metadata for chunk in chunks)),
+        name=_first(chunk.name for chunk in chunks),
+        id=_first(chunk.id for chunk in chunks),
+        tool_call_chunks=_merge_call_chunks([chunk.tool_call_chunks for chunk in chunks]),
+        usage_metadata=_merge_usage([chunk.usage_metadata for chunk in chunks]),
+    )
 
 
 @attrs.frozen(repr=False, unsafe_hash=False)
@@ -482,13 +722,14 @@ def _from_mapping(value: Mapping[object, object]) -> BaseMessage:
         msg = f"a message dict needs a 'role' key, got keys {keys}"
         raise RunnablesValueError(msg)
     cls = _class_for_role(fields.pop("role"))
-    calls = fields.get("tool_calls")
-    if isinstance(calls, list):
-        # Allow ready-made ToolCall objects alongside their plain-dict form.
-        fields["tool_calls"] = [
-            _converter.unstructure(call) if isinstance(call, ToolCall) else call
-            for call in cast("list[object]", calls)
-        ]
+    for key, kind in (("tool_calls", ToolCall), ("invalid_tool_calls", InvalidToolCall)):
+        calls = fields.get(key)
+        if isinstance(calls, list):
+            # Allow ready-made call objects alongside their plain-dict form.
+            fields[key] = [
+                _converter.unstructure(call) if isinstance(call, kind) else call
+                for call in cast("list[object]", calls)
+            ]
     return _structure(fields, cls, "$")
 
 

@@ -13,11 +13,12 @@ some_tool.invoke({"x": "1", "y": "2"})  # SchemaError: $.x: expected int, got st
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import re
 import typing
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Annotated, Any, SupportsIndex, TypeVar, cast, overload
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Annotated, Any, SupportsIndex, TypeAlias, TypeVar, cast, overload
 
 import attrs
 import typing_extensions
@@ -30,9 +31,9 @@ from runnables._core.leaf import aleaf, aleaf_in_thread, leaf
 from runnables._primitives.lambda_ import _resolve  # pyright: ignore[reportPrivateUsage]
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import ToolCall, ToolMessage
-from runnables.schema import Constraint, Description, Schema, unstructure
+from runnables.schema import Constraint, Description, Schema, json_schema, unstructure
 
-__all__ = ["Tool", "tool"]
+__all__ = ["Tool", "ToolChoice", "ToolLike", "convert_to_openai_tool", "tool", "tool_choice_for"]
 
 Out = TypeVar("Out", covariant=True)
 O1 = TypeVar("O1")
@@ -416,3 +417,143 @@ def tool(
     if func_or_name is None:
         return _ToolDecorator(name, description)
     return Tool(func_or_name, name=name, description=description)
+
+
+# --------------------------------------------------------------------------- tools for models
+
+ToolLike: TypeAlias = Tool[Any] | Callable[..., Any] | type | Mapping[str, Any]
+"""What `bind_tools` accepts: a `Tool`, a plain function, an attrs class, dataclass or
+TypedDict (its fields are the arguments), or a dict (an OpenAI tool, or a JSON Schema with a
+``"title"``)."""
+
+ToolChoice: TypeAlias = str | bool | Mapping[str, Any] | None
+"""Which tool a model must call, as LangChain spells it: a tool's name, ``"auto"``,
+``"none"``, ``"required"`` (or ``"any"``), ``True`` (the only tool), an OpenAI
+``tool_choice`` dict, or None/False for the model's own choice."""
+
+#: Schema keywords whose value is a map of names to schemas.
+_SCHEMA_MAPS = ("properties", "$defs", "definitions", "patternProperties")
+#: Schema keywords whose value is a schema or a list of schemas.
+_SCHEMA_PARTS = ("items", "additionalProperties", "not", "anyOf", "oneOf", "allOf", "prefixItems")
+
+
+def _without_titles(node: object) -> Any:
+    """A copy of a JSON Schema without its ``"title"`` annotations (models need none; property
+    names called "title" are kept)."""
+    if isinstance(node, list):
+        return [_without_titles(item) for item in cast("list[object]", node)]
+    if not isinstance(node, dict):
+        return node
+    result: dict[str, Any] = {}
+    for key, value in cast("dict[str, Any]", node).items():
+        if key == "title" and isinstance(value, str):
+            continue
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            result[key] = {
+                name: _without_titles(part) for name, part in cast("dict[str, Any]", value).items()
+            }
+        elif key in _SCHEMA_PARTS:
+            result[key] = _without_titles(value)
+        else:
+            result[key] = value
+    return result
+
+
+def _function(name: str, description: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": name}
+    if description:
+        function["description"] = description
+    top = {key: value for key, value in parameters.items() if key != "description"}
+    function["parameters"] = _without_titles(top)
+    return {"type": "function", "function": function}
+
+
+def _is_class_schema(value: object) -> bool:
+    if not isinstance(value, type):
+        return False
+    kind: type[Any] = value
+    return attrs.has(kind) or dataclasses.is_dataclass(kind) or typing_extensions.is_typeddict(kind)
+
+
+def _from_dict(value: Mapping[str, Any], where: str) -> dict[str, Any]:
+    if value.get("type") == "function" and isinstance(value.get("function"), Mapping):
+        function = cast("Mapping[str, Any]", value["function"])
+        if not isinstance(function.get("name"), str):
+            raise RunnablesValueError(f"{where}: an OpenAI tool needs function.name, a string")
+        return {"type": "function", "function": dict(function)}
+    if isinstance(value.get("name"), str) and isinstance(value.get("parameters"), Mapping):
+        return {"type": "function", "function": dict(value)}
+    title = value.get("title")
+    if not isinstance(title, str) or not title:
+        raise RunnablesValueError(
+            f"{where}: a JSON Schema tool needs a 'title' (the tool's name); got keys "
+            f"{sorted(map(str, value))}"
+        )
+    parameters = {key: item for key, item in value.items() if key not in ("title", "description")}
+    description = value.get("description")
+    return _function(title, description if isinstance(description, str) else "", parameters)
+
+
+def convert_to_openai_tool(value: ToolLike, *, where: str = "tool") -> dict[str, Any]:
+    """The OpenAI tool form of `value`: ``{"type": "function", "function": {"name",
+    "description", "parameters"}}``, its parameters a JSON Schema from the project's deriver.
+
+    Raises:
+        RunnablesTypeError: `value` is none of the kinds of `ToolLike` (`where` says which).
+    """
+    checked = cast("object", value)
+    if isinstance(checked, Tool):
+        tool_ = cast("Tool[Any]", checked)
+        return _function(tool_.name, tool_.description, tool_.args_schema.json_schema())
+    if isinstance(checked, Mapping):
+        return _from_dict(cast("Mapping[str, Any]", checked), where)
+    if _is_class_schema(checked):
+        schema = json_schema(checked)
+        description = schema.pop("description", "")
+        name = getattr(checked, "__name__", "")
+        return _function(name, description if isinstance(description, str) else "", schema)
+    if callable(checked) and not isinstance(checked, type):
+        return convert_to_openai_tool(Tool(checked), where=where)
+    raise RunnablesTypeError(
+        f"{where}: cannot use {type(checked).__name__} {checked!r:.80} as a tool; give a Tool, "
+        "a function, an attrs class, a dataclass, a TypedDict or a dict"
+    )
+
+
+_CHOICES = {"auto": "auto", "none": "none", "required": "required", "any": "required"}
+
+
+def tool_choice_for(choice: ToolChoice, names: Sequence[str]) -> str | dict[str, Any] | None:
+    """The OpenAI ``tool_choice`` for LangChain's spelling `choice` among tools `names`.
+
+    Raises:
+        RunnablesValueError: `choice` names no tool of `names`, or is True with several tools.
+    """
+    if choice is None or choice is False:
+        return None
+    if choice is True:
+        if len(names) != 1:
+            raise RunnablesValueError(
+                f"tool_choice=True needs exactly one tool, got {len(names)}: {list(names)}"
+            )
+        return _named_choice(names[0])
+    if isinstance(choice, str):
+        if choice in _CHOICES:
+            return _CHOICES[choice]
+        if choice not in names:
+            raise RunnablesValueError(
+                f"tool_choice {choice!r} is not one of the bound tools {list(names)} "
+                f"nor one of {list(_CHOICES)}"
+            )
+        return _named_choice(choice)
+    if isinstance(cast("object", choice), Mapping):
+        return dict(choice)
+    raise RunnablesTypeError(
+        f"tool_choice must be a tool name, {', '.join(map(repr, _CHOICES))}, a bool or a dict; "
+        f"got {type(choice).__name__}"
+    )
+
+
+def _named_choice(name: str) -> dict[str, Any]:
+    choice: dict[str, Any] = {"type": "function", "function": {"name": name}}
+    return choice

@@ -35,7 +35,12 @@ class AddableDict(dict[str, Any]):
     """A stream chunk holding named parts (from parallels, assign, pick): `+` merges the parts
     key by key. A plain dict chunk is a whole value, which the next chunk replaces."""
 
+    #: `parts + [more, parts]` merges a whole stream in one pass (see `Total`).
+    _adds_chunk_lists = True
+
     def __add__(self, other: object) -> AddableDict:
+        if isinstance(other, list):
+            return _merge_all(self, cast("list[Mapping[str, Any]]", other))
         if not isinstance(other, Mapping):
             return NotImplemented
         merged = AddableDict(self)
@@ -47,6 +52,22 @@ class AddableDict(dict[str, Any]):
         if not isinstance(other, Mapping):
             return NotImplemented
         return AddableDict(cast("Mapping[str, Any]", other)) + self
+
+
+def _merge_all(first: Mapping[str, Any], rest: list[Mapping[str, Any]]) -> AddableDict:
+    """`first + rest[0] + rest[1] + ...`, with each key's values added up by a `Total` (in time
+    linear in the stream, where adding the dicts one by one copies every string part so far)."""
+    totals: dict[str, Total | None] = {}  # None: the key's value is None (the next one replaces it)
+    for chunk in (first, *rest):
+        for key, value in chunk.items():
+            if value is None:
+                totals[key] = None
+                continue
+            total = totals.get(key)
+            if total is None:
+                totals[key] = total = Total()
+            total.add(value)
+    return AddableDict({key: None if t is None else t.value for key, t in totals.items()})
 
 
 def add_chunks(total: Any, chunk: Any) -> Any:
@@ -68,15 +89,19 @@ class Total:
     Adding strings with `+` copies the total so far, so n string chunks would cost O(n²):
     their pieces are kept and joined once, when the value is asked for (each `_RUN` pieces
     are joined into one as they come, so that a long stream of small chunks is not kept as
-    that many string objects). Other chunks are added with `add_chunks` as they come.
+    that many string objects). A chunk whose class sets `_adds_chunk_lists` (message chunks,
+    where each `+` copies the content so far too) gets the chunks of its own class that follow
+    it kept, and added all at once, `first + [second, ...]`, when the value is asked for.
+    Other chunks are added with `add_chunks` as they come.
     """
 
-    __slots__ = ("_parts", "_runs", "_value")
+    __slots__ = ("_later", "_parts", "_runs", "_value")
 
     def __init__(self) -> None:
         self._value: Any = NOTHING
         self._runs: list[str] | None = None  # strings: joined runs of pieces (None: not strings)
         self._parts: list[str] = []  # strings: the pieces since the last run
+        self._later: list[Any] | None = None  # chunks to add to `_value` in one go
 
     def add(self, chunk: Any) -> None:
         runs = self._runs
@@ -96,7 +121,16 @@ class Total:
                 self._parts.append(chunk)
             else:
                 self._value = chunk
+                if getattr(chunk, "_adds_chunk_lists", False):
+                    self._later = []
             return
+        later = self._later
+        if later is not None:
+            if type(chunk) is type(self._value):
+                later.append(chunk)
+                return
+            self._value = self.value
+            self._later = None
         try:  # `add_chunks`, inlined: this runs for every chunk at every traced level
             self._value = self._value + chunk
         except TypeError:
@@ -107,6 +141,10 @@ class Total:
         """The total so far; `NOTHING` if no chunk was added."""
         runs = self._runs
         if runs is None:
+            later = self._later
+            if later:
+                self._value = self._value + later
+                later.clear()
             return self._value
         parts = self._parts
         if len(runs) + len(parts) > 1:

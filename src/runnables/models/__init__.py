@@ -3,8 +3,15 @@
 `OpenAIChatModel` needs httpx (`pip install runnables[openai]`), imported only when it is used.
 """
 
-from runnables.models.base import BaseChatModel, BaseLLM, LanguageModelInput, PromptValueLike
-from runnables.models.fake import FakeListChatModel, FakeListLLM
+from runnables.models.base import (
+    BaseChatModel,
+    BaseLLM,
+    LanguageModelInput,
+    PromptValueLike,
+    StructuredMethod,
+    StructuredOutput,
+)
+from runnables.models.fake import FakeListChatModel, FakeListLLM, GenericFakeChatModel
 from runnables.models.openai import (
     APIConnectionError,
     APIResponseValidationError,
@@ -33,6 +40,7 @@ __all__ = [
     "BaseLLM",
     "FakeListChatModel",
     "FakeListLLM",
+    "GenericFakeChatModel",
     "LanguageModelInput",
     "NotFoundError",
     "OpenAIChatModel",
@@ -41,4 +49,6 @@ __all__ = [
     "RateLimitError",
     "SecretStr",
     "ServerError",
+    "StructuredMethod",
+    "StructuredOutput",
 ]

@@ -25,6 +25,7 @@ from runnables.messages import (
     HumanMessage,
     SystemMessage,
     ToolCall,
+    ToolCallChunk,
     ToolMessage,
 )
 from runnables.models._openai_errors import (
@@ -58,14 +59,17 @@ def message_to_openai(message: BaseMessage) -> dict[str, Any]:
         result = {"role": "user", "content": _content(message)}
     elif isinstance(message, AIMessage):
         result = {"role": "assistant", "content": _content(message)}
-        if message.tool_calls:
+        calls = [(call.id, call.name, json.dumps(call.args)) for call in message.tool_calls]
+        # A malformed call goes back as it came, so that a tool message can answer its id.
+        calls += [(bad.id, bad.name or "", bad.args or "") for bad in message.invalid_tool_calls]
+        if calls:
             result["tool_calls"] = [
                 {
-                    "id": call.id,
+                    "id": call_id,
                     "type": "function",
-                    "function": {"name": call.name, "arguments": json.dumps(call.args)},
+                    "function": {"name": name, "arguments": arguments},
                 }
-                for call in message.tool_calls
+                for call_id, name, arguments in calls
             ]
             if not message.content:
                 result["content"] = None
@@ -308,8 +312,10 @@ class ServerSentEvents:
 class StreamState:
     """Turns the events of a streamed answer into `AIMessageChunk`s.
 
-    Content is passed on as it comes; tool call fragments are put together and given as one
-    last chunk when the stream ends. `redact` masks the API key in a reported error.
+    Content and tool call fragments (as `tool_call_chunks`) are passed on as they come; the
+    calls are also put together, and checked whole when the stream ends (a call without a
+    name, or arguments that are not a JSON object, raise then). `redact` masks the API key
+    in a reported error.
     """
 
     def __init__(self, redact: Callable[[object], object]) -> None:
@@ -346,6 +352,7 @@ class StreamState:
             metadata["model_name"] = model
             self.model_sent = True
         content = ""
+        pieces: list[ToolCallChunk] = []
         choices = _optional_array(event, "choices", "")
         if choices:
             choice = _object(choices[0], "choices[0]")
@@ -353,22 +360,32 @@ class StreamState:
             content = _optional_str(delta, "content", "choices[0].delta") or ""
             fragments = _optional_array(delta, "tool_calls", "choices[0].delta")
             for position, fragment in enumerate(fragments):
-                self._add_call(position, fragment, f"choices[0].delta.tool_calls[{position}]")
+                path = f"choices[0].delta.tool_calls[{position}]"
+                pieces.append(self._add_call(position, fragment, path))
             finish = _optional_str(choice, "finish_reason", "choices[0]")
             if finish is not None:
                 metadata["finish_reason"] = finish
                 self.finished = True
         usage = _usage(event, "")
         id_ = _optional_str(event, "id", "")
-        if not content and not metadata and usage is None:
+        if not content and not metadata and usage is None and not pieces:
             return None
-        return AIMessageChunk(content, response_metadata=metadata, id=id_, usage_metadata=usage)
+        return AIMessageChunk(
+            content,
+            response_metadata=metadata,
+            id=id_,
+            usage_metadata=usage,
+            tool_call_chunks=pieces,
+        )
 
-    def _add_call(self, position: int, raw: object, path: str) -> None:
+    def _add_call(self, position: int, raw: object, path: str) -> ToolCallChunk:
+        """The chunk of one tool call fragment, also added to the call it continues (checked
+        whole when the stream ends)."""
         fragment = _object(raw, path)
         index = _optional_int(fragment, "index", path)
+        key = position if index is None else index
         call = self.calls.setdefault(
-            position if index is None else index,
+            key,
             {
                 "id": None,
                 "name": "",
@@ -380,8 +397,11 @@ class StreamState:
         if call_id:
             call["id"] = call_id
         function = _optional_object(fragment, "function", path) or {}
-        call["name"] += _optional_str(function, "name", f"{path}.function") or ""
-        call["arguments"] += _optional_str(function, "arguments", f"{path}.function") or ""
+        name = _optional_str(function, "name", f"{path}.function")
+        arguments = _optional_str(function, "arguments", f"{path}.function")
+        call["name"] += name or ""
+        call["arguments"] += arguments or ""
+        return ToolCallChunk(name, arguments, call_id, key)
 
     def end(self, pending: str | None) -> AIMessageChunk | None:
         """The last chunk (the tool calls) once the body ended; `pending` is the data of an
@@ -398,13 +418,11 @@ class StreamState:
             )
         if not self.calls:
             return None
-        calls: list[ToolCall] = []
         raw: list[dict[str, Any]] = []
         for _, call in sorted(self.calls.items()):
             if not call["name"]:
                 raise APIResponseValidationError(f"{call['path']}: a tool call without a name")
-            args = _arguments(call["arguments"], f"{call['path']}.function.arguments")
-            calls.append(ToolCall(call["name"], args, id=call["id"]))
+            _arguments(call["arguments"], f"{call['path']}.function.arguments")
             raw.append(
                 {
                     "id": call["id"],
@@ -412,4 +430,6 @@ class StreamState:
                     "function": {"name": call["name"], "arguments": call["arguments"]},
                 }
             )
-        return AIMessageChunk("", additional_kwargs={"tool_calls": raw}, tool_calls=calls)
+        # The calls themselves came as `tool_call_chunks`; this is their raw form, as a whole
+        # answer gives it in `additional_kwargs`.
+        return AIMessageChunk("", additional_kwargs={"tool_calls": raw})

@@ -14,11 +14,13 @@ from typing import (
     Any,
     ClassVar,
     Generic,
+    Literal,
     Protocol,
     TypeAlias,
     TypeVar,
     Union,
     cast,
+    overload,
     runtime_checkable,
 )
 
@@ -36,8 +38,10 @@ from runnables._core.interop import (
     run_in_worker_thread,
 )
 from runnables._core.leaf import aleaf, aleaf_iter, leaf, leaf_iter
-from runnables._core.streaming import NOTHING, closing_chunks
-from runnables.errors import RunnablesTypeError
+from runnables._core.protocol import Runnable
+from runnables._core.streaming import closing_chunks
+from runnables._primitives.sequence import RunnableSequence
+from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
     AIMessage,
     AIMessageChunk,
@@ -48,11 +52,21 @@ from runnables.messages import (
     MessageLike,
     SystemMessage,
     ToolMessage,
+    add_ai_message_chunks,
     convert_to_messages,
     get_buffer_string,
 )
+from runnables.models._structured import StructuredMethod, StructuredOutput, StructuredOutputParser
+from runnables.tools import ToolChoice, ToolLike, convert_to_openai_tool, tool_choice_for
 
-__all__ = ["BaseChatModel", "BaseLLM", "LanguageModelInput", "PromptValueLike"]
+__all__ = [
+    "BaseChatModel",
+    "BaseLLM",
+    "LanguageModelInput",
+    "PromptValueLike",
+    "StructuredMethod",
+    "StructuredOutput",
+]
 
 
 @runtime_checkable
@@ -70,6 +84,7 @@ LanguageModelInput: TypeAlias = Union[str, PromptValueLike, Sequence[MessageLike
 P = TypeVar("P")  # the prepared input the hooks get: messages or a prompt string
 C = TypeVar("C")  # a stream chunk
 Out = TypeVar("Out")
+T = TypeVar("T")
 
 _HOOKS = ("_generate", "_agenerate", "_stream_chunks", "_astream_chunks")
 
@@ -148,18 +163,18 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
             f"{type(self).__name__} implements none of {', '.join(_HOOKS)}: write at least one"
         )
 
+    def _add_up(self, chunks: list[C]) -> C:
+        """The sum of a whole stream's chunks (at least one), in one pass."""
+        raise NotImplementedError
+
     def _collect(self, chunks: Iterator[C]) -> Out:
-        total: Any = NOTHING
-        for chunk in chunks:
-            total = chunk if total is NOTHING else total + chunk
-        return self._empty() if total is NOTHING else self._from_chunks(total)
+        pieces = list(chunks)
+        return self._from_chunks(self._add_up(pieces)) if pieces else self._empty()
 
     async def _acollect(self, chunks: AsyncIterator[C]) -> Out:
-        total: Any = NOTHING
         async with closing_chunks(chunks) as stream:
-            async for chunk in stream:
-                total = chunk if total is NOTHING else total + chunk
-        return self._empty() if total is NOTHING else self._from_chunks(total)
+            pieces = [chunk async for chunk in stream]
+        return self._from_chunks(self._add_up(pieces)) if pieces else self._empty()
 
     # -- the model's work, without the budget (held by the callers below)
 
@@ -312,6 +327,111 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
     def output_type(self) -> Any:
         return AIMessage
 
+    def bind_tools(
+        self,
+        tools: Sequence[ToolLike],
+        *,
+        tool_choice: ToolChoice = None,
+        **options: Any,
+    ) -> Self:
+        """A copy of this model offered `tools` (bound as the `tools` option, in the OpenAI
+        form), and told which to call by `tool_choice` (LangChain's spellings: a tool's name,
+        "auto", "none", "required"/"any", True for the only tool).
+
+        Tools are `Tool`s, plain functions, attrs classes, dataclasses, TypedDicts (their
+        argument schemas from `runnables.schema`) or dicts (OpenAI tools or JSON Schemas with
+        a "title"). Other `options` are bound as with `bind`.
+        """
+        checked = cast("object", tools)
+        if not isinstance(checked, Sequence) or isinstance(checked, (str, bytes)):
+            raise RunnablesTypeError(
+                f"bind_tools takes a sequence of tools, got one {type(tools).__name__}: "
+                "wrap it in a list"
+            )
+        formatted = [
+            convert_to_openai_tool(item, where=f"tools[{index}]")
+            for index, item in enumerate(tools)
+        ]
+        names = [str(item["function"]["name"]) for item in formatted]
+        choice = tool_choice_for(tool_choice, names)
+        if choice is not None:
+            options["tool_choice"] = choice
+        return self.bind(tools=formatted, **options)
+
+    @overload
+    def with_structured_output(
+        self,
+        schema: type[T],
+        *,
+        include_raw: Literal[False] = False,
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, T]: ...
+    @overload
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        include_raw: Literal[False] = False,
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, dict[str, Any]]: ...
+    @overload
+    def with_structured_output(
+        self,
+        schema: type[T],
+        *,
+        include_raw: Literal[True],
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, StructuredOutput[T]]: ...
+    @overload
+    def with_structured_output(
+        self,
+        schema: Mapping[str, Any],
+        *,
+        include_raw: Literal[True],
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, StructuredOutput[dict[str, Any]]]: ...
+    def with_structured_output(
+        self,
+        schema: type[Any] | Mapping[str, Any],
+        *,
+        include_raw: bool = False,
+        method: StructuredMethod = "function_calling",
+    ) -> Runnable[LanguageModelInput, Any]:
+        """This model answering with a value of `schema`: an instance of an attrs class or
+        dataclass, a TypedDict dict, or (for a JSON Schema dict) a plain dict.
+
+        `method` is how the model is asked: "function_calling" forces a call of a tool whose
+        arguments are the schema; "json_mode" binds `response_format={"type":
+        "json_object"}` (say in the prompt what to answer); "json_schema" binds the schema as
+        the response format. An answer that does not fit raises `OutputParserException`;
+        with `include_raw=True` the result is a `StructuredOutput` dict instead: `raw` (the
+        message), `parsed` and `parsing_error`, one of them None.
+        """
+        tool = convert_to_openai_tool(schema, where="schema")
+        function: dict[str, Any] = tool["function"]
+        target: Any = None if isinstance(schema, Mapping) else schema
+        if method == "function_calling":
+            model: BaseChatModel = self.bind_tools([tool], tool_choice=function["name"])
+            tool_name: str | None = function["name"]
+        elif method == "json_mode":
+            model, tool_name = self.bind(response_format={"type": "json_object"}), None
+        elif method == "json_schema":
+            response_format = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": function["name"],
+                    "description": function.get("description", ""),
+                    "schema": function["parameters"],
+                },
+            }
+            model, tool_name = self.bind(response_format=response_format), None
+        else:
+            raise RunnablesValueError(
+                f"method must be 'function_calling', 'json_mode' or 'json_schema', got {method!r}"
+            )
+        parser = StructuredOutputParser(tool_name, target, include_raw)
+        return RunnableSequence(model, parser)
+
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None
     ) -> Iterator[AIMessageChunk]:
@@ -390,7 +510,11 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
             id=output.id,
             tool_calls=output.tool_calls,
             usage_metadata=output.usage_metadata,
+            invalid_tool_calls=output.invalid_tool_calls,
         )
+
+    def _add_up(self, chunks: list[AIMessageChunk]) -> AIMessageChunk:
+        return add_ai_message_chunks(*chunks)
 
     def _from_chunks(self, total: AIMessageChunk) -> AIMessage:
         return total.to_message()
@@ -483,6 +607,9 @@ class BaseLLM(_LanguageModel[str, str, str]):
 
     def _to_chunk(self, output: str) -> str:
         return output
+
+    def _add_up(self, chunks: list[str]) -> str:
+        return "".join(chunks)
 
     def _from_chunks(self, total: str) -> str:
         return total

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from typing import Any, cast
 
 import anyio
 import attrs
 
 from runnables._core.streaming import closing_chunks
 from runnables.errors import RunnablesTypeError, RunnablesValueError
-from runnables.messages import AIMessage, AIMessageChunk, BaseMessage
+from runnables.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
 from runnables.models.base import BaseChatModel, BaseLLM
 
-__all__ = ["FakeListChatModel", "FakeListLLM", "split_tokens"]
+__all__ = ["FakeListChatModel", "FakeListLLM", "GenericFakeChatModel", "split_tokens"]
 
 _TOKEN = re.compile(r"\s+|\S+")
 
@@ -173,3 +174,101 @@ class FakeListLLM(_FakeList, BaseLLM):
         async with closing_chunks(self._tokens_async()) as tokens:
             async for token in tokens:
                 yield token
+
+
+class _Replay:
+    """The messages a `GenericFakeChatModel` has still to give, shared by its copies."""
+
+    __slots__ = ("_lock", "_messages", "given")
+
+    def __init__(self, messages: Iterator[AIMessage | str]) -> None:
+        self._lock = threading.Lock()
+        self._messages = messages
+        self.given = 0
+
+    def __repr__(self) -> str:
+        return f"<messages, {self.given} given>"
+
+    def next(self) -> AIMessage:
+        with self._lock:
+            item = next(self._messages, None)
+            if item is None:
+                raise RunnablesValueError(
+                    f"GenericFakeChatModel has no message left to answer with "
+                    f"(it gave {self.given}); give it more in messages=iter([...])"
+                )
+            self.given += 1
+        checked = cast("object", item)
+        if isinstance(checked, str):
+            return AIMessage(checked)
+        if isinstance(checked, AIMessageChunk):
+            return checked.to_message()
+        if isinstance(checked, AIMessage):
+            return checked
+        raise RunnablesTypeError(
+            f"GenericFakeChatModel message {self.given} is a {type(checked).__name__}; "
+            "give AIMessages or strings"
+        )
+
+
+def _replay(value: Iterable[AIMessage | str] | _Replay) -> _Replay:
+    if isinstance(value, _Replay):
+        return value
+    if isinstance(cast("object", value), (str, bytes)):
+        raise RunnablesTypeError("messages must be an iterator of AIMessages or strings, not one")
+    return _Replay(iter(value))
+
+
+def message_chunks(message: AIMessage) -> Iterator[AIMessageChunk]:
+    """`message` as a stream of chunks whose sum is the message: its text a token at a time,
+    then each tool call (name and id first, the args JSON in pieces), then its metadata."""
+    common: dict[str, Any] = {"id": message.id}
+    if isinstance(message.content, str):
+        for token in split_tokens(message.content):
+            yield AIMessageChunk(token, **common)
+    else:
+        yield AIMessageChunk(message.content, **common)
+    calls = [(call.name, json.dumps(call.args), call.id) for call in message.tool_calls] + [
+        (call.name, call.args, call.id) for call in message.invalid_tool_calls
+    ]
+    for index, (name, args, call_id) in enumerate(calls):
+        yield AIMessageChunk(
+            "",
+            tool_call_chunks=[ToolCallChunk(name, None if args is None else "", call_id, index)],
+            **common,
+        )
+        for piece in split_tokens(args or ""):
+            yield AIMessageChunk(
+                "", tool_call_chunks=[ToolCallChunk(None, piece, None, index)], **common
+            )
+    yield AIMessageChunk(
+        "",
+        additional_kwargs=message.additional_kwargs,
+        response_metadata=message.response_metadata,
+        name=message.name,
+        usage_metadata=message.usage_metadata,
+        **common,
+    )
+
+
+@attrs.frozen
+class GenericFakeChatModel(BaseChatModel):
+    """A chat model replaying `messages` (AIMessages, tool calls included, or strings), one
+    per call; it fails clearly once they run out.
+
+    `stream` yields each message as chunks that add up to it: its text a token at a time,
+    each tool call as `tool_call_chunks` (the args JSON in pieces), then its metadata. Tools
+    bound with `bind_tools` are accepted and ignored. Copies share the messages left.
+    """
+
+    messages: _Replay = attrs.field(converter=_replay)
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
+        return self.messages.next()
+
+    def _stream_chunks(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        yield from message_chunks(self.messages.next())

@@ -1,0 +1,121 @@
+"""Which parts of a run's config an HTTP client may set, and the check that enforces it.
+
+LangServe drops config keys a client may not set; we refuse them, as the library refuses
+unknown config keys, so a client never believes a setting took effect when it did not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+import attrs
+
+from runnables._core.config import RunnableConfig
+from runnables.schema import Schema, SchemaError, json_schema, validate
+
+__all__ = ["ConfigPolicy"]
+
+_CLIENT_KEYS = ("tags", "metadata", "configurable", "max_concurrency", "recursion_limit")
+
+
+def _relocate(error: str, where: str) -> str:
+    """Move a ``$``-rooted error path under ``where``."""
+    return where + error[1:] if error.startswith("$") else f"{where}: {error}"
+
+
+@attrs.frozen
+class ConfigPolicy:
+    """The config keys a client may send: tags, metadata, declared ``configurable`` fields and
+    limits no higher than the server's."""
+
+    configurable: Mapping[str, Any]
+    max_concurrency: int | None
+    recursion_limit: int
+
+    def check(self, sent: object, where: str, errors: list[str]) -> RunnableConfig:
+        """Return the config ``sent`` asks for, appending a message to ``errors`` per bad key."""
+        config: RunnableConfig = {}
+        if self.max_concurrency is not None:
+            config["max_concurrency"] = self.max_concurrency
+        if sent is None:
+            return config
+        if not isinstance(sent, dict):
+            errors.append(f"{where}: expected an object, got {type(sent).__name__}")
+            return config
+        entries = cast("dict[str, object]", sent)
+        for key, value in entries.items():
+            path = f"{where}.{key}"
+            if key not in _CLIENT_KEYS:
+                allowed = ", ".join(_CLIENT_KEYS)
+                errors.append(f"{path}: a client may not set {key!r} (allowed: {allowed})")
+            elif key == "tags":
+                config["tags"] = self._valid(list[str], value, path, errors) or []
+            elif key == "metadata":
+                config["metadata"] = self._valid(dict[str, Any], value, path, errors) or {}
+            elif key == "configurable":
+                config["configurable"] = self._configurable(value, path, errors)
+            elif key == "max_concurrency":
+                self._max_concurrency(value, path, errors, config)
+            else:
+                limit = self._valid(int, value, path, errors)
+                if limit is not None and not 1 <= limit <= self.recursion_limit:
+                    errors.append(f"{path}: must be between 1 and {self.recursion_limit}")
+                elif limit is not None:
+                    config["recursion_limit"] = limit
+        return config
+
+    def _max_concurrency(
+        self, value: object, path: str, errors: list[str], config: RunnableConfig
+    ) -> None:
+        if value is None:
+            return
+        asked = self._valid(int, value, path, errors)
+        if asked is None:
+            return
+        if asked < 1 or (self.max_concurrency is not None and asked > self.max_concurrency):
+            top = "" if self.max_concurrency is None else f" and at most {self.max_concurrency}"
+            errors.append(f"{path}: must be at least 1{top}, got {asked}")
+        else:
+            config["max_concurrency"] = asked
+
+    def _configurable(self, value: object, path: str, errors: list[str]) -> dict[str, Any]:
+        fields: dict[str, Any] = self._valid(dict[str, Any], value, path, errors) or {}
+        result: dict[str, Any] = {}
+        for key, item in fields.items():
+            if key not in self.configurable:
+                declared = ", ".join(map(repr, self.configurable)) or "none"
+                errors.append(f"{path}.{key}: not a configurable field (declared: {declared})")
+            else:
+                result[key] = self._valid(self.configurable[key], item, f"{path}.{key}", errors)
+        return result
+
+    @staticmethod
+    def _valid(tp: Any, value: object, path: str, errors: list[str]) -> Any:
+        try:
+            return validate(tp, value)
+        except SchemaError as error:
+            errors.extend(_relocate(message, path) for message in error.errors)
+            return None
+
+    def json_schema(self, title: str) -> dict[str, Any]:
+        """The JSON Schema of the config a client may send."""
+        configurable = Schema.object("Configurable", self.configurable, required=())
+        limit = {"type": "integer", "minimum": 1}
+        most = {} if self.max_concurrency is None else {"maximum": self.max_concurrency}
+        return {
+            "title": title,
+            "type": "object",
+            "properties": {
+                "tags": json_schema(list[str], title="Tags"),
+                "metadata": json_schema(dict[str, Any], title="Metadata"),
+                "configurable": configurable.json_schema(),
+                "max_concurrency": {"title": "Max Concurrency", **limit, **most},
+                "recursion_limit": {
+                    "title": "Recursion Limit",
+                    **limit,
+                    "maximum": self.recursion_limit,
+                },
+            },
+            "additionalProperties": False,
+        }
