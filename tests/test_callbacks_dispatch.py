@@ -1,5 +1,5 @@
 """User callbacks never stall a run without bound: they are told in order, off the run's path,
-and one that overruns `CALLBACK_TIMEOUT` is detached (docs/guide.md, "Callbacks")."""
+and one that overruns `CALLBACK_TIMEOUT` is detached (docs/how-to/callbacks.md)."""
 
 from __future__ import annotations
 

@@ -8,28 +8,80 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import AsyncIterator, Iterator
+from pprint import pformat
 from typing import Any
 
 import anyio
+import attrs
 
 from runnables import RunnableLambda, RunnableParallel, RunnablePassthrough, RunnableSequence
 from runnables.documents import Document
-from runnables.messages import AIMessage
-from runnables.models import BaseChatModel, FakeListChatModel, OpenAIChatModel
+from runnables.messages import AIMessage, AIMessageChunk, BaseMessage
+from runnables.models import BaseChatModel, OpenAIChatModel
+from runnables.models.fake import split_tokens
 from runnables.parsers import StrOutputParser
 from runnables.prompts import ChatPromptTemplate
 from runnables.retrievers import HashingEmbeddings, InMemoryVectorStore
 
-JOKES = [
-    "Why don't bears wear shoes?\n\nBecause they have bear feet!",
-    "Why don't cats play poker in the wild? Too many cheetahs!",
-]
-POEMS = ["In forest's embrace,\nMajestic bears pace."]
-ANSWER = "Harrison worked at Kensho."
+ANSWERS = (
+    (("joke", "bears"), "Why don't bears wear shoes?\n\nBecause they have bear feet!"),
+    (("joke", "cats"), "Why don't cats play poker in the wild? Too many cheetahs!"),
+    (("poem", "bears"), "In forest's embrace,\nMajestic bears pace."),
+    (("poem", "cats"), "Soft paws on the sill,\nthe cat keeps the sunlight still."),
+    (("harrison",), "Harrison worked at Kensho."),
+)
+SOURCE = "src/runnables/_demo.py"
+DOCS = "docs/ in the repository (to serve them: pip install -e '.[docs]' && mkdocs serve)"
 
 
-def make_model(responses: list[str], sleep: float = 0.0) -> BaseChatModel:
-    """The OpenAI-compatible endpoint named by the environment, else a fake with canned answers."""
+@attrs.frozen
+class DemoChatModel(BaseChatModel):
+    """A fake chat model that answers what its prompt asks: the first of `answers` whose words
+    all appear in the last message (a joke for a joke about bears, a poem for a poem)."""
+
+    answers: tuple[tuple[tuple[str, ...], str], ...] = ANSWERS
+    sleep: float = attrs.field(default=0.0, kw_only=True)
+    token_sleep: float = attrs.field(default=0.02, kw_only=True)
+
+    def _answer(self, messages: list[BaseMessage]) -> str:
+        asked = str(messages[-1].content).lower()
+        for words, answer in self.answers:
+            if all(word in asked for word in words):
+                return answer
+        raise ValueError(f"DemoChatModel has no answer for {asked!r}")
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
+        time.sleep(self.sleep)
+        return AIMessage(self._answer(messages))
+
+    async def _agenerate(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AIMessage:
+        await anyio.sleep(self.sleep)
+        return AIMessage(self._answer(messages))
+
+    def _stream_chunks(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> Iterator[AIMessageChunk]:
+        time.sleep(self.sleep)
+        for token in split_tokens(self._answer(messages)):
+            time.sleep(self.token_sleep)
+            yield AIMessageChunk(token)
+
+    async def _astream_chunks(
+        self, messages: list[BaseMessage], stop: list[str] | None = None, **kwargs: Any
+    ) -> AsyncIterator[AIMessageChunk]:
+        await anyio.sleep(self.sleep)
+        for token in split_tokens(self._answer(messages)):
+            await anyio.sleep(self.token_sleep)
+            yield AIMessageChunk(token)
+
+
+def make_model(sleep: float = 0.0) -> BaseChatModel:
+    """The OpenAI-compatible endpoint named by the environment, else the demo's fake model."""
     base_url = os.environ.get("OPENAI_BASE_URL")
     if base_url:
         return OpenAIChatModel(
@@ -37,28 +89,30 @@ def make_model(responses: list[str], sleep: float = 0.0) -> BaseChatModel:
             base_url=base_url,
             api_key=os.environ.get("OPENAI_API_KEY"),
         )
-    return FakeListChatModel(responses, sleep=sleep, token_sleep=0.02)
+    return DemoChatModel(sleep=sleep)
 
 
 def section(title: str) -> None:
     print(f"\n===== {title}")
 
 
+def show(label: str, value: object) -> None:
+    """Print `value` under `label`, one key per line when it does not fit on one."""
+    print(f"{label}:")
+    print("    " + pformat(value, sort_dicts=False, width=92).replace("\n", "\n    "))
+
+
 def schemas(chain: Any, prompt: ChatPromptTemplate, model: BaseChatModel) -> None:
     section("Input and output schemas")
-    print("chain.input_schema:", chain.input_schema.json_schema())
-    print("prompt.input_schema:", prompt.input_schema.json_schema())
+    show("chain.input_schema (the prompt's)", chain.input_schema.json_schema())
     model_schema = model.input_schema.json_schema()
-    print(
-        "model.input_schema: title",
-        model_schema["title"],
-        "with",
-        len(model_schema["anyOf"]),
-        "forms,",
-    )
-    print("  named types:", sorted(model_schema.get("$defs", {})))
+    forms = [form.get("$ref", form.get("type")).rsplit("/")[-1] for form in model_schema["anyOf"]]
+    show(f"model.input_schema ({model_schema['title']}): any of", forms)
     output_schema = chain.output_schema.json_schema()
-    print("chain.output_schema: title", output_schema["title"], "keys", sorted(output_schema))
+    show(
+        f"chain.output_schema ({output_schema['title']}): properties",
+        list(output_schema["properties"]),
+    )
 
 
 def sync_calls(chain: Any) -> None:
@@ -69,8 +123,9 @@ def sync_calls(chain: Any) -> None:
     section("invoke")
     print(repr(chain.invoke({"topic": "bears"})))
     section("batch, and batch with max_concurrency=5")
-    print(chain.batch([{"topic": "bears"}, {"topic": "cats"}]))
-    print(chain.batch([{"topic": "bears"}, {"topic": "cats"}], config={"max_concurrency": 5}))
+    show("batch", chain.batch([{"topic": "bears"}, {"topic": "cats"}]))
+    topics = [{"topic": "bears"}, {"topic": "cats"}]
+    show("batch with max_concurrency=5", chain.batch(topics, config={"max_concurrency": 5}))
 
 
 async def async_calls(chain: Any) -> None:
@@ -80,7 +135,7 @@ async def async_calls(chain: Any) -> None:
     print()
     section("ainvoke and abatch")
     print(repr(await chain.ainvoke({"topic": "bears"})))
-    print(await chain.abatch([{"topic": "bears"}]))
+    show("abatch", await chain.abatch([{"topic": "cats"}]))
 
 
 def retrieval_chain() -> RunnableSequence[str, str]:
@@ -94,7 +149,7 @@ Question: {question}
         ["harrison worked at kensho"], embedding=HashingEmbeddings()
     )
     retriever = vectorstore.as_retriever()
-    model = make_model([ANSWER])
+    model = make_model()
     chain: RunnableSequence[str, str] = (
         {"context": retriever.with_config(run_name="Docs"), "question": RunnablePassthrough[str]()}
         | prompt
@@ -117,11 +172,10 @@ async def events_and_logs() -> None:
         elif event["event"] == "on_chat_model_end":
             print("\nDone streaming LLM.")
         elif event["event"] == "on_retriever_end":
-            print("--\nRetrieved the following documents:")
+            print("Retrieved the following documents:")
             print(event["data"]["output"])
     section("astream_log, JSONPatch chunks of the run state (include_names=['Docs'])")
     async for patch in chain.astream_log("where did harrison work?", include_names=["Docs"]):
-        print("-" * 40)
         print(patch)
     section("astream_log with diff=False: the final RunLog")
     state = None
@@ -134,7 +188,7 @@ async def events_and_logs() -> None:
 
 def parallelism() -> None:
     section("Parallelism: two chains, and both at once with RunnableParallel")
-    model = make_model(JOKES + POEMS, sleep=0.5)
+    model = make_model(sleep=0.5)
     chain1 = ChatPromptTemplate.from_template("tell me a joke about {topic}") | model
     chain2 = ChatPromptTemplate.from_template("write a short (2 line) poem about {topic}") | model
     combined = RunnableParallel(joke=chain1, poem=chain2)
@@ -154,7 +208,7 @@ def format_docs(docs: list[Document]) -> str:
 
 def run_demo() -> None:
     """Run the whole walkthrough, printing what each step gives."""
-    model = make_model(JOKES)
+    model = make_model()
     prompt = ChatPromptTemplate.from_template("tell me a joke about {topic}")
     chain = prompt | model
     schemas(chain, prompt, model)
@@ -167,3 +221,6 @@ def run_demo() -> None:
         RunnableLambda(format_docs).invoke([Document("hello world!"), Document("goodbye world!")])
     )
     assert isinstance(chain.invoke({"topic": "bears"}), AIMessage)
+    section("Where next")
+    print(f"This demo's source: {SOURCE}, one function per section.")
+    print(f"The documentation: {DOCS}.")
