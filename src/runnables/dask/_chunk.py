@@ -6,6 +6,7 @@ needs; it never touches the client's callbacks, which cannot travel.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -129,19 +130,26 @@ def _run_leased(
     assert plan.budget is not None
     cancel = event(plan.cancel_event)
     semaphore = worker_semaphore(plan.limit, plan.budget)
-    checked = [time.monotonic()]
+    # The flag is read at most every _CANCEL_CHECK_SECONDS per chunk (it costs a round trip
+    # to the scheduler), and once seen set, every remaining item of the chunk is skipped.
+    checked = [-math.inf]
+    cancelled = [False]
     runnable = plan.runnable
+
+    def stopped() -> bool:
+        now = time.monotonic()
+        if not cancelled[0] and now - checked[0] > _CANCEL_CHECK_SECONDS:
+            checked[0] = now
+            cancelled[0] = cancel.is_set()
+        return cancelled[0]
 
     def one(index: int) -> Any:
         config: RunnableConfig = {**configs[index], "max_concurrency": 1}
         error: Exception | None = None
         for _ in range(plan.attempts):
-            now = time.monotonic()
-            if now - checked[0] > _CANCEL_CHECK_SECONDS:
-                checked[0] = now
-                if cancel.is_set():
-                    return Failed(_Cancelled("the job was cancelled before this item ran"))
             with semaphore:
+                if stopped():
+                    return Failed(_Cancelled("the job was cancelled before this item ran"))
                 try:
                     return runnable.invoke(items[index], config)
                 except Exception as exc:

@@ -76,9 +76,12 @@ def worker_semaphore(max_leases: int, name: str) -> SemaphoreView:
 
 def event(name: str, client: ClientView | None = None) -> EventView:
     """The cluster-wide event `name` (from inside a task: through the worker's own client)."""
-    from distributed import Event, get_client
+    import distributed
 
-    return cast("Callable[..., EventView]", Event)(name, client=client or get_client())
+    worker_client = cast("Callable[[], object]", distributed.get_client)
+    return cast("Callable[..., EventView]", distributed.Event)(
+        name, client=client or worker_client()
+    )
 
 
 def as_completed(futures: Iterable[FutureView[T]]) -> Iterator[FutureView[T]]:

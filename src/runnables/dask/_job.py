@@ -155,19 +155,21 @@ class Job(Generic[In, Out]):
 
     def close(self) -> None:
         """Stop what is left (queued chunks are cancelled, running ones skip their remaining
-        items), let the callbacks catch up, and free the job's budget on the scheduler."""
-        try:
-            if self.pending:
-                self.client.cancel(list(self.pending))
-                if self.semaphore is not None:
-                    event(self.cancel_event, self.client).set()
-                self.pending.clear()
-            for handlers in {id(h): h for h in self.handlers if h is not None}.values():
-                if handlers.dispatcher is not None:
-                    handlers.dispatcher.wait()
-        finally:
+        items) and let the callbacks catch up. The job's semaphore is removed from the
+        scheduler only when no chunk can still hold a lease of it: an abandoned job's stays
+        (a few bytes), since chunks that were running when it was abandoned release theirs
+        as they stop."""
+        abandoned = bool(self.pending)
+        if abandoned:
+            self.client.cancel(list(self.pending))
             if self.semaphore is not None:
-                self.semaphore.close()
+                event(self.cancel_event, self.client).set()
+            self.pending.clear()
+        for handlers in {id(h): h for h in self.handlers if h is not None}.values():
+            if handlers.dispatcher is not None:
+                handlers.dispatcher.wait()
+        if self.semaphore is not None and not abandoned:
+            self.semaphore.close()
 
 
 def _configs(
