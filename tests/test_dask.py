@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import os
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -224,3 +226,9 @@ def test_a_killed_worker_loses_no_item(client: distributed.Client, tmp_path: Pat
     inputs = [(str(tmp_path), x) for x in range(12)]
     assert rd.batch(client, RunnableLambda(die_once), inputs, chunk_size=2) == list(range(12))
     assert (tmp_path / "died").exists()
+
+
+def test_importing_the_package_does_not_load_dask() -> None:
+    code = "import sys, runnables; print(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
