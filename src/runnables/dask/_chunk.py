@@ -6,12 +6,11 @@ needs; it never touches the client's callbacks, which cannot travel.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import attrs
 
 from runnables._core.config import RunnableConfig
@@ -68,18 +67,20 @@ class _Collector:
 
 @attrs.frozen
 class ChunkPlan:
-    """What every chunk of one job shares: the step, retries and the cluster-wide handles.
+    """What every chunk of one job shares: the step, its retries and the cluster-wide budget.
 
-    `budget` names the `distributed.Semaphore` holding the job's `max_concurrency` (None when
-    it has none); `cancel_event` names the `distributed.Event` the client sets to stop
-    remaining items.
+    With a budget, `budget` names a `distributed.Semaphore` of `leases` leases: a chunk runs
+    while it holds one, with `share` of the job's `max_concurrency` as its own (leases x
+    share never exceeds it). `cancel_event` names the `distributed.Event` the client sets to
+    stop the items such chunks have not started.
     """
 
     runnable: Runnable[Any, Any]
     attempts: int
     trace: bool
     budget: str | None
-    limit: int
+    leases: int
+    share: int
     cancel_event: str
 
 
@@ -94,71 +95,92 @@ def run_chunk(
             for config, collector in zip(configs, collectors, strict=True)
         ]
     if plan.budget is None:
-        outputs = _run_unbounded(plan, items, configs)
+        outputs = _run(plan, items, configs)
     else:
-        outputs = _run_leased(plan, items, configs)
+        configs = [{**config, "max_concurrency": plan.share} for config in configs]
+        outputs = _run_budgeted(plan, plan.budget, items, configs)
     events = [c.events for c in collectors] if collectors is not None else None
     return ChunkResult(outputs, events)
 
 
-def _run_unbounded(
-    plan: ChunkPlan, items: Sequence[Any], configs: Sequence[RunnableConfig]
-) -> list[Any]:
-    """No cluster budget: the step's own `batch` runs the chunk, failures are run again."""
-    results: list[Any] = list(plan.runnable.batch(items, list(configs), return_exceptions=True))
-    pending: list[int] = [i for i, out in enumerate(results) if isinstance(out, Exception)]
-    for _ in range(plan.attempts - 1):
-        if not pending:
+class _Attempts:
+    """Which items are still to run, and what each gave: the retry decisions, without I/O."""
+
+    def __init__(self, count: int) -> None:
+        self.results: list[Any] = [None] * count
+        self.pending = list(range(count))
+
+    def record(self, outputs: Sequence[Any]) -> None:
+        for index, output in zip(self.pending, outputs, strict=True):
+            self.results[index] = output
+        self.pending = [i for i in self.pending if isinstance(self.results[i], Exception)]
+
+    def outputs(self) -> list[Any]:
+        for index in self.pending:
+            self.results[index] = Failed(self.results[index])
+        return self.results
+
+
+def _run(plan: ChunkPlan, items: Sequence[Any], configs: Sequence[RunnableConfig]) -> list[Any]:
+    """The step's own `batch` runs the chunk; items that raised are run again."""
+    attempts = _Attempts(len(items))
+    for _ in range(plan.attempts):
+        todo = attempts.pending
+        if not todo:
             break
-        again = plan.runnable.batch(
-            [items[i] for i in pending], [configs[i] for i in pending], return_exceptions=True
+        attempts.record(
+            plan.runnable.batch(
+                [items[i] for i in todo], [configs[i] for i in todo], return_exceptions=True
+            )
         )
-        for index, out in zip(pending, again, strict=True):
-            results[index] = out
-        pending = [i for i in pending if isinstance(results[i], Exception)]
-    for index in pending:
-        results[index] = Failed(results[index])
-    return results
+    return attempts.outputs()
 
 
-def _run_leased(
+async def _arun(
     plan: ChunkPlan, items: Sequence[Any], configs: Sequence[RunnableConfig]
 ) -> list[Any]:
-    """A cluster budget: each item runs while it holds one lease of the job's semaphore, and
-    runs its own leaf calls one at a time, so no more leaf calls run across the cluster than
-    the budget allows."""
-    assert plan.budget is not None
+    """`_run`, async: the step's own `abatch` runs the chunk."""
+    attempts = _Attempts(len(items))
+    for _ in range(plan.attempts):
+        todo = attempts.pending
+        if not todo:
+            break
+        attempts.record(
+            await plan.runnable.abatch(
+                [items[i] for i in todo], [configs[i] for i in todo], return_exceptions=True
+            )
+        )
+    return attempts.outputs()
+
+
+def _run_budgeted(
+    plan: ChunkPlan, budget: str, items: Sequence[Any], configs: Sequence[RunnableConfig]
+) -> list[Any]:
+    """Run the chunk holding one lease of the job's budget; the client's cancel flag, watched
+    meanwhile, cancels the items not yet started (the library's own cancellation)."""
     cancel = event(plan.cancel_event)
-    semaphore = worker_semaphore(plan.limit, plan.budget)
-    # The flag is read at most every _CANCEL_CHECK_SECONDS per chunk (it costs a round trip
-    # to the scheduler), and once seen set, every remaining item of the chunk is skipped.
-    checked = [-math.inf]
-    cancelled = [False]
-    runnable = plan.runnable
+    skipped = [Failed(_Cancelled("the job was cancelled before this item ran"))] * len(items)
+    with worker_semaphore(plan.leases, budget):
+        if cancel.is_set():
+            return skipped
 
-    def stopped() -> bool:
-        now = time.monotonic()
-        if not cancelled[0] and now - checked[0] > _CANCEL_CHECK_SECONDS:
-            checked[0] = now
-            cancelled[0] = cancel.is_set()
-        return cancelled[0]
+        async def until_cancelled() -> list[Any]:
+            outputs = skipped
+            async with anyio.create_task_group() as tasks:
 
-    def one(index: int) -> Any:
-        config: RunnableConfig = {**configs[index], "max_concurrency": 1}
-        error: Exception | None = None
-        for _ in range(plan.attempts):
-            with semaphore:
-                if stopped():
-                    return Failed(_Cancelled("the job was cancelled before this item ran"))
-                try:
-                    return runnable.invoke(items[index], config)
-                except Exception as exc:
-                    error = exc
-        assert error is not None
-        return Failed(error)
+                async def watch() -> None:
+                    while not await anyio.to_thread.run_sync(
+                        cancel.wait, _CANCEL_CHECK_SECONDS, abandon_on_cancel=True
+                    ):
+                        pass
+                    tasks.cancel_scope.cancel()
 
-    with ThreadPoolExecutor(max_workers=min(plan.limit, len(items))) as pool:
-        return list(pool.map(one, range(len(items))))
+                tasks.start_soon(watch)
+                outputs = await _arun(plan, items, configs)
+                tasks.cancel_scope.cancel()
+            return outputs
+
+        return anyio.run(until_cancelled)
 
 
 class _Cancelled(Exception):

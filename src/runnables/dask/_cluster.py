@@ -55,6 +55,8 @@ class EventView(Protocol):
 
     def is_set(self) -> bool: ...
 
+    def wait(self, timeout: float | None = None) -> bool: ...
+
 
 def semaphore(client: ClientView, max_leases: int, name: str) -> SemaphoreView:
     """The cluster-wide semaphore `name`, registered through `client`'s scheduler."""

@@ -67,15 +67,17 @@ class Job(Generic[In, Out]):
             )
         self.semaphore: SemaphoreView | None = None
         budget = f"runnables-budget-{uuid.uuid4().hex}"
+        leases = min(limit or 1, self.threads)
         if limit is not None:
-            self.semaphore = semaphore(view, limit, budget)
+            self.semaphore = semaphore(view, leases, budget)
         self.cancel_event = f"runnables-cancel-{uuid.uuid4().hex}"
         self.plan = ChunkPlan(
             runnable=runnable,
             attempts=retries + 1,
             trace=any(h is not None for h in self.handlers),
             budget=budget if limit is not None else None,
-            limit=limit or 1,
+            leases=leases,
+            share=(limit or 1) // leases,
             cancel_event=self.cancel_event,
         )
         if chunk_size is None:
