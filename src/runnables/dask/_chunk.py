@@ -85,22 +85,34 @@ class ChunkPlan:
 
 
 def run_chunk(
-    plan: ChunkPlan, items: Sequence[Any], configs: Sequence[RunnableConfig]
+    plan: ChunkPlan, items: Sequence[Any], configs: RunnableConfig | list[RunnableConfig]
 ) -> ChunkResult:
-    """Run `items` with their `configs` on this worker (a Dask task)."""
+    """Run `items` on this worker (a Dask task), with one config for all or one per item."""
     collectors = [_Collector() for _ in items] if plan.trace else None
     if collectors is not None:
+        each = [configs] * len(items) if isinstance(configs, dict) else configs
         configs = [
             {**config, "callbacks": [collector]}
-            for config, collector in zip(configs, collectors, strict=True)
+            for config, collector in zip(each, collectors, strict=True)
         ]
     if plan.budget is None:
         outputs = _run(plan, items, configs)
     else:
-        configs = [{**config, "max_concurrency": plan.share} for config in configs]
+        share: RunnableConfig = {"max_concurrency": plan.share}
+        configs = (
+            {**configs, **share}
+            if isinstance(configs, dict)
+            else [{**config, **share} for config in configs]
+        )
         outputs = _run_budgeted(plan, plan.budget, items, configs)
     events = [c.events for c in collectors] if collectors is not None else None
     return ChunkResult(outputs, events)
+
+
+def _pick(
+    configs: RunnableConfig | list[RunnableConfig], todo: list[int]
+) -> RunnableConfig | list[RunnableConfig]:
+    return configs if isinstance(configs, dict) else [configs[i] for i in todo]
 
 
 class _Attempts:
@@ -121,7 +133,9 @@ class _Attempts:
         return self.results
 
 
-def _run(plan: ChunkPlan, items: Sequence[Any], configs: Sequence[RunnableConfig]) -> list[Any]:
+def _run(
+    plan: ChunkPlan, items: Sequence[Any], configs: RunnableConfig | list[RunnableConfig]
+) -> list[Any]:
     """The step's own `batch` runs the chunk; items that raised are run again."""
     attempts = _Attempts(len(items))
     for _ in range(plan.attempts):
@@ -130,14 +144,14 @@ def _run(plan: ChunkPlan, items: Sequence[Any], configs: Sequence[RunnableConfig
             break
         attempts.record(
             plan.runnable.batch(
-                [items[i] for i in todo], [configs[i] for i in todo], return_exceptions=True
+                [items[i] for i in todo], _pick(configs, todo), return_exceptions=True
             )
         )
     return attempts.outputs()
 
 
 async def _arun(
-    plan: ChunkPlan, items: Sequence[Any], configs: Sequence[RunnableConfig]
+    plan: ChunkPlan, items: Sequence[Any], configs: RunnableConfig | list[RunnableConfig]
 ) -> list[Any]:
     """`_run`, async: the step's own `abatch` runs the chunk."""
     attempts = _Attempts(len(items))
@@ -147,14 +161,17 @@ async def _arun(
             break
         attempts.record(
             await plan.runnable.abatch(
-                [items[i] for i in todo], [configs[i] for i in todo], return_exceptions=True
+                [items[i] for i in todo], _pick(configs, todo), return_exceptions=True
             )
         )
     return attempts.outputs()
 
 
 def _run_budgeted(
-    plan: ChunkPlan, budget: str, items: Sequence[Any], configs: Sequence[RunnableConfig]
+    plan: ChunkPlan,
+    budget: str,
+    items: Sequence[Any],
+    configs: RunnableConfig | list[RunnableConfig],
 ) -> list[Any]:
     """Run the chunk holding one lease of the job's budget; the client's cancel flag, watched
     meanwhile, cancels the items not yet started (the library's own cancellation)."""

@@ -33,8 +33,8 @@ class Job(Generic[In, Out]):
     """One call's work on the cluster: its chunk tasks, and what it must undo if abandoned.
 
     Configs go to the workers without their callbacks (those stay here and are told of the
-    worker's runs as each chunk comes back) and without `max_concurrency` (a
-    `distributed.Semaphore` shared by every chunk holds that budget instead).
+    worker's runs as each chunk comes back) and without `max_concurrency` (each chunk gets a
+    share of it, under a `distributed.Semaphore` that holds the shares: see `ChunkPlan`).
     """
 
     def __init__(
@@ -81,19 +81,17 @@ class Job(Generic[In, Out]):
             cancel_event=self.cancel_event,
         )
         if chunk_size is None:
+            # A chunk shorter than its share of the budget would leave part of it idle.
             spread = self.threads * _CHUNKS_PER_THREAD
-            chunk_size = (
-                _LAZY_CHUNK if count is None else min(_MAX_CHUNK, max(1, math.ceil(count / spread)))
-            )
+            even = _LAZY_CHUNK if count is None else math.ceil(count / spread)
+            chunk_size = min(_MAX_CHUNK, max(1, even, self.plan.share if limit else 1))
         self.chunk_size = chunk_size
         self.pending: set[FutureView[ChunkResult]] = set()
 
     def submit(self, start: int, items: list[In]) -> FutureView[ChunkResult]:
         """Send `items` (those from index `start`) to the cluster as one task."""
         configs = (
-            self.configs[start : start + len(items)]
-            if len(self.configs) > 1
-            else self.configs * len(items)
+            self.configs[start : start + len(items)] if len(self.configs) > 1 else self.configs[0]
         )
         future: FutureView[ChunkResult] = self.client.submit(
             run_chunk,
