@@ -182,6 +182,9 @@ def _run_budgeted(
             return skipped
 
         async def until_cancelled() -> list[Any]:
+            # Sync steps run on anyio's worker threads: let the whole share run at once.
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            limiter.total_tokens = max(limiter.total_tokens, plan.share + 1)
             outputs = skipped
             async with anyio.create_task_group() as tasks:
 
