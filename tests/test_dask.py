@@ -24,7 +24,7 @@ distributed = pytest.importorskip("distributed")
 from tests.conftest import Recorder  # noqa: E402
 
 import runnables.dask as rd  # noqa: E402
-from runnables import RunnableConfig, RunnableLambda, runnable  # noqa: E402
+from runnables import RunnableConfig, RunnableLambda, RunnableParallel, runnable  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +173,14 @@ def test_max_concurrency_is_one_budget_across_the_cluster(client: distributed.Cl
     assert [x for *_, x in out] == list(range(16))
     assert len({pid for _, _, pid, _ in out}) == 2  # both worker processes ran items
     assert peak_overlap([(start, end) for start, end, _, _ in out]) == 3
+
+
+def test_max_concurrency_counts_leaf_calls_not_items(client: distributed.Client) -> None:
+    both = RunnableParallel(a=RunnableLambda(timed), b=RunnableLambda(timed))
+    out = rd.batch(client, both, [(0.1, x) for x in range(8)], {"max_concurrency": 3}, chunk_size=2)
+    spans = [(start, end) for item in out for start, end, _, _ in item.values()]
+    assert len(spans) == 16
+    assert peak_overlap(spans) <= 3
 
 
 def test_without_max_concurrency_more_run_at_once(client: distributed.Client) -> None:
