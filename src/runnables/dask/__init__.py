@@ -1,0 +1,225 @@
+"""Run any runnable over many inputs on a Dask cluster (the `dask` extra).
+
+Each function takes the `distributed.Client` of the cluster to use. Inputs travel to the
+workers in chunks, with the runnable (pickled by Dask, which falls back to cloudpickle for
+functions defined in a script or notebook); outputs come back in input order.
+`max_concurrency` stays one budget across every worker, and the client's callbacks are told
+of the runs on the workers (starts, ends and errors) as each chunk comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+import anyio.to_thread
+
+from runnables._core.config import RunnableConfig
+from runnables._core.protocol import Runnable
+from runnables.dask._cluster import as_completed
+from runnables.dask._job import Job
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["abatch", "batch", "batch_as_completed", "map"]
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+@overload
+def batch(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: Literal[False] = False,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> list[Out]: ...
+@overload
+def batch(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: bool,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> list[Out | Exception]: ...
+def batch(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: bool = False,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> list[Out] | list[Out | Exception]:
+    """`runnable.batch(inputs, config)` on the cluster: outputs in input order.
+
+    Args:
+        client: the cluster to run on.
+        config: one config for every input, or one per input.
+        return_exceptions: put an item's error in place of its output instead of raising it
+            (and stopping the rest).
+        retries: how many more times to run an item that raised before giving up on it.
+        chunk_size: items per task; by default about four tasks per worker thread.
+    """
+    items = list(inputs)
+    if not items:
+        return []
+    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
+    try:
+        outputs: list[Any] = []
+        for future, start in job.submit_all(items).items():
+            outputs.extend(job.collect(future, start, return_exceptions))
+        return outputs
+    finally:
+        job.close()
+
+
+@overload
+async def abatch(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: Literal[False] = False,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> list[Out]: ...
+@overload
+async def abatch(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: bool,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> list[Out | Exception]: ...
+async def abatch(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: bool = False,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> list[Out] | list[Out | Exception]:
+    """`batch` from async code (asyncio or trio) with a synchronous `Client`: it waits on a
+    worker thread, and cancelling the caller cancels the job's remaining items."""
+    items = list(inputs)
+    if not items:
+        return []
+    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
+    chunks = job.submit_all(items)
+
+    def gather() -> list[Any]:
+        outputs: list[Any] = []
+        for future, start in chunks.items():
+            outputs.extend(job.collect(future, start, return_exceptions))
+        return outputs
+
+    try:
+        return await anyio.to_thread.run_sync(gather, abandon_on_cancel=True)
+    finally:
+        job.close()
+
+
+@overload
+def batch_as_completed(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: Literal[False] = False,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> Iterator[tuple[int, Out]]: ...
+@overload
+def batch_as_completed(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: bool,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> Iterator[tuple[int, Out | Exception]]: ...
+def batch_as_completed(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In],
+    config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+    *,
+    return_exceptions: bool = False,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> Iterator[tuple[int, Out]] | Iterator[tuple[int, Out | Exception]]:
+    """Yield `(index, output)` as each chunk of the job finishes; leaving the loop early
+    cancels the rest."""
+    items = list(inputs)
+    if not items:
+        return
+    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
+    try:
+        chunks = job.submit_all(items)
+        for future in as_completed(list(chunks)):
+            start = chunks[future]
+            for offset, output in enumerate(job.collect(future, start, return_exceptions)):
+                yield start + offset, output
+    finally:
+        job.close()
+
+
+@overload
+def map(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Iterable[In],
+    config: RunnableConfig | None = None,
+    *,
+    return_exceptions: Literal[False] = False,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> Iterator[Out]: ...
+@overload
+def map(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Iterable[In],
+    config: RunnableConfig | None = None,
+    *,
+    return_exceptions: bool,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> Iterator[Out | Exception]: ...
+def map(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Iterable[In],
+    config: RunnableConfig | None = None,
+    *,
+    return_exceptions: bool = False,
+    retries: int = 0,
+    chunk_size: int | None = None,
+) -> Iterator[Out] | Iterator[Out | Exception]:
+    """Lazily run over `inputs` (any iterable, even an endless one): chunks are read and sent
+    only as the results before them are consumed, a few per worker thread at a time, and
+    outputs are yielded in input order. Leaving the loop early cancels the rest."""
+    job = Job(client, runnable, config, None, retries=retries, chunk_size=chunk_size)
+    try:
+        yield from job.lazy(inputs, return_exceptions)
+    finally:
+        job.close()

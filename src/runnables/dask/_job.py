@@ -1,0 +1,202 @@
+"""The client side of one cluster job: chunking, submitting, collecting in order, cancelling."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from runnables._core.config import RunnableConfig, check_config
+from runnables._core.protocol import Runnable
+from runnables._core.runs import Handlers, notify
+from runnables.dask._chunk import ChunkPlan, ChunkResult, Failed, run_chunk
+from runnables.dask._cluster import ClientView, FutureView, SemaphoreView, event, semaphore
+from runnables.errors import RunnablesTypeError, RunnablesValueError
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+__all__ = ["Job"]
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+_MAX_CHUNK = 10_000
+_LAZY_CHUNK = 100
+_CHUNKS_PER_THREAD = 4  # enough chunks that a slow one does not hold the whole job back
+
+
+class Job(Generic[In, Out]):
+    """One call's work on the cluster: its chunk tasks, and what it must undo if abandoned.
+
+    Configs go to the workers without their callbacks (those stay here and are told of the
+    worker's runs as each chunk comes back) and without `max_concurrency` (each chunk gets a
+    share of it, under a `distributed.Semaphore` that holds the shares: see `ChunkPlan`).
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        runnable: Runnable[In, Out],
+        config: RunnableConfig | Sequence[RunnableConfig] | None,
+        count: int | None,
+        *,
+        retries: int,
+        chunk_size: int | None,
+    ) -> None:
+        if not isinstance(retries, int) or retries < 0:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise RunnablesValueError(f"retries must be a non-negative int, got {retries!r}")
+        if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise RunnablesValueError(
+                f"chunk_size must be a positive int or None, got {chunk_size!r}"
+            )
+        configs = _configs(config, count)
+        view = cast("ClientView", client)
+        self.client = view
+        self.threads = max(1, sum(view.nthreads().values()))
+        self.handlers = [_handlers(c) for c in configs]
+        self.configs: list[RunnableConfig] = [_for_workers(c) for c in configs]
+        limit = configs[0].get("max_concurrency") if configs else None
+        if any(c.get("max_concurrency") != limit for c in configs):
+            raise RunnablesValueError(
+                "max_concurrency is one budget for the whole job: give the same value in "
+                "every config"
+            )
+        self.semaphore: SemaphoreView | None = None
+        budget = f"runnables-budget-{uuid.uuid4().hex}"
+        leases = min(limit or 1, self.threads)
+        if limit is not None:
+            self.semaphore = semaphore(view, leases, budget)
+        self.cancel_event = f"runnables-cancel-{uuid.uuid4().hex}"
+        self.plan = ChunkPlan(
+            runnable=runnable,
+            attempts=retries + 1,
+            trace=any(h is not None for h in self.handlers),
+            budget=budget if limit is not None else None,
+            leases=leases,
+            share=(limit or 1) // leases,
+            cancel_event=self.cancel_event,
+        )
+        if chunk_size is None:
+            # A chunk shorter than its share of the budget would leave part of it idle.
+            spread = self.threads * _CHUNKS_PER_THREAD
+            even = _LAZY_CHUNK if count is None else math.ceil(count / spread)
+            chunk_size = min(_MAX_CHUNK, max(1, even, self.plan.share if limit else 1))
+        self.chunk_size = chunk_size
+        self.pending: set[FutureView[ChunkResult]] = set()
+
+    def submit(self, start: int, items: list[In]) -> FutureView[ChunkResult]:
+        """Send `items` (those from index `start`) to the cluster as one task."""
+        configs = (
+            self.configs[start : start + len(items)] if len(self.configs) > 1 else self.configs[0]
+        )
+        future: FutureView[ChunkResult] = self.client.submit(
+            run_chunk,
+            self.plan,
+            items,
+            configs,
+            pure=False,
+            key=f"runnables-chunk-{uuid.uuid4().hex}",
+        )
+        self.pending.add(future)
+        return future
+
+    def submit_all(self, items: Sequence[In]) -> dict[FutureView[ChunkResult], int]:
+        """Send every chunk of `items`; map each task to the index of its first item."""
+        size = self.chunk_size
+        return {self.submit(s, list(items[s : s + size])): s for s in range(0, len(items), size)}
+
+    def collect(
+        self, future: FutureView[ChunkResult], start: int, return_exceptions: bool
+    ) -> list[Any]:
+        """Wait for one chunk, tell the callbacks of its runs, and give its outputs (a failed
+        item raises its error unless `return_exceptions`)."""
+        result = future.result()
+        self.pending.discard(future)
+        if result.events is not None:
+            for offset, events in enumerate(result.events):
+                handlers = self.handlers[start + offset if len(self.handlers) > 1 else 0]
+                if handlers is None:
+                    continue
+                for event in events:
+                    if event.kind == "start":
+                        notify(handlers.on_start, event.run)
+                    elif event.kind == "end":
+                        notify(handlers.on_end, event.run)
+                    else:
+                        notify(handlers.on_error, event.run, event.error)
+        outputs = result.outputs
+        for index, output in enumerate(outputs):
+            if isinstance(output, Failed):
+                if not return_exceptions:
+                    raise output.error
+                outputs[index] = output.error
+        return outputs
+
+    def lazy(self, inputs: Iterable[In], return_exceptions: bool) -> Iterator[Any]:
+        """Outputs of `inputs` in order, keeping a bounded number of chunks on the cluster."""
+        source = iter(inputs)
+        window: deque[tuple[FutureView[ChunkResult], int]] = deque()
+        start = 0
+        while True:
+            while len(window) < 2 * self.threads:
+                items = list(islice(source, self.chunk_size))
+                if not items:
+                    break
+                window.append((self.submit(start, items), start))
+                start += len(items)
+            if not window:
+                return
+            future, first = window.popleft()
+            yield from self.collect(future, first, return_exceptions)
+
+    def close(self) -> None:
+        """Stop what is left (queued chunks are cancelled, running ones skip their remaining
+        items) and let the callbacks catch up. The job's semaphore is removed from the
+        scheduler only when no chunk can still hold a lease of it: an abandoned job's stays
+        (a few bytes), since chunks that were running when it was abandoned release theirs
+        as they stop."""
+        abandoned = bool(self.pending)
+        if abandoned:
+            self.client.cancel(list(self.pending))
+            if self.semaphore is not None:
+                event(self.cancel_event, self.client).set()
+            self.pending.clear()
+        for handlers in {id(h): h for h in self.handlers if h is not None}.values():
+            if handlers.dispatcher is not None:
+                handlers.dispatcher.wait()
+        if self.semaphore is not None and not abandoned:
+            self.semaphore.close()
+
+
+def _configs(
+    config: RunnableConfig | Sequence[RunnableConfig] | None, count: int | None
+) -> list[RunnableConfig]:
+    if config is None:
+        return [{}]
+    if isinstance(config, dict):
+        check_config(config)
+        return [config]
+    if count is None:
+        raise RunnablesTypeError("a lazy map takes one config for every input, not a sequence")
+    configs = list(config)
+    if len(configs) != count:
+        raise RunnablesValueError(
+            f"got {len(configs)} configs for {count} inputs; give one config, or one per input"
+        )
+    for each in configs:
+        check_config(each)
+    return configs or [{}]
+
+
+def _handlers(config: RunnableConfig) -> Handlers | None:
+    callbacks = config.get("callbacks")
+    return Handlers(callbacks) if callbacks else None
+
+
+def _for_workers(config: RunnableConfig) -> RunnableConfig:
+    kept = {k: v for k, v in config.items() if k not in ("callbacks", "max_concurrency")}
+    return cast("RunnableConfig", kept)

@@ -1,0 +1,242 @@
+"""runnables.dask on a real LocalCluster of two worker processes (started once for the module).
+
+The steps below are module-level functions: the workers import this module to unpickle them.
+State that must survive a retry or a worker's death lives in files under `tmp_path`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import anyio
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from tests.conftest import Recorder  # noqa: E402
+
+import runnables.dask as rd  # noqa: E402
+from runnables import RunnableConfig, RunnableLambda, RunnableParallel, runnable  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[distributed.Client]:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@runnable
+def double(x: int) -> int:
+    return 2 * x
+
+
+@runnable
+def shout(text: str) -> str:
+    return text.upper() + "!"
+
+
+@runnable
+def fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError(f"no threes: {x}")
+    return x
+
+
+def flaky(args: tuple[str, int]) -> int:
+    """Fails the first time it sees an item, then succeeds (the marker is a file)."""
+    folder, x = args
+    marker = Path(folder) / f"seen-{x}"
+    if not marker.exists():
+        marker.touch()
+        raise ConnectionError(f"first try of {x}")
+    return x
+
+
+def timed(args: tuple[float, int]) -> tuple[float, float, int, int]:
+    """Sleeps, and tells when it started and ended, and in which process."""
+    seconds, x = args
+    start = time.time()
+    time.sleep(seconds)
+    return start, time.time(), os.getpid(), x
+
+
+def touch_slowly(args: tuple[str, int]) -> int:
+    folder, x = args
+    time.sleep(0.2)
+    (Path(folder) / f"ran-{x}").touch()
+    return x
+
+
+def die_once(args: tuple[str, int]) -> int:
+    """Kills its worker process the first time item 5 runs."""
+    folder, x = args
+    marker = Path(folder) / "died"
+    if x == 5 and not marker.exists():
+        marker.touch()
+        os._exit(1)
+    return x
+
+
+def peak_overlap(spans: list[tuple[float, float]]) -> int:
+    edges = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
+    level = peak = 0
+    for _, step in edges:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def test_batch_returns_outputs_in_input_order(client: distributed.Client) -> None:
+    assert rd.batch(client, double, list(range(25)), chunk_size=4) == [2 * x for x in range(25)]
+    assert rd.batch(client, double, []) == []
+
+
+def test_batch_runs_a_chain(client: distributed.Client) -> None:
+    chain = shout | RunnableLambda(len) | double
+    assert rd.batch(client, chain, ["a", "bcd"]) == [4, 8]
+
+
+def test_batch_takes_one_config_per_input(client: distributed.Client) -> None:
+    configs: list[RunnableConfig] = [{"tags": [str(x)]} for x in range(3)]
+    assert rd.batch(client, double, [1, 2, 3], configs) == [2, 4, 6]
+    with pytest.raises(ValueError, match="got 2 configs for 3 inputs"):
+        rd.batch(client, double, [1, 2, 3], configs[:2])
+
+
+def test_return_exceptions_puts_the_error_in_place(client: distributed.Client) -> None:
+    out = rd.batch(client, fail_on_three, [1, 2, 3, 4], chunk_size=2, return_exceptions=True)
+    assert out[:2] == [1, 2]
+    assert isinstance(out[2], ValueError)
+    assert "no threes: 3" in str(out[2])
+    assert out[3] == 4
+
+
+def test_an_error_is_raised_unchanged(client: distributed.Client) -> None:
+    with pytest.raises(ValueError, match="no threes: 3"):
+        rd.batch(client, fail_on_three, [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("max_concurrency", [None, 2])
+def test_retries_run_a_failed_item_again(
+    client: distributed.Client, tmp_path: Path, max_concurrency: int | None
+) -> None:
+    step = RunnableLambda(flaky)
+    inputs = [(str(tmp_path), x) for x in range(6)]
+    config: RunnableConfig = {"max_concurrency": max_concurrency}
+    assert rd.batch(client, step, inputs, config, retries=1) == list(range(6))
+
+
+def test_without_retries_a_flaky_item_fails(client: distributed.Client, tmp_path: Path) -> None:
+    out = rd.batch(client, RunnableLambda(flaky), [(str(tmp_path), 1)], return_exceptions=True)
+    assert isinstance(out[0], ConnectionError)
+
+
+def test_bad_retries_and_chunk_size_are_refused(client: distributed.Client) -> None:
+    with pytest.raises(ValueError, match="retries must be a non-negative int, got -1"):
+        rd.batch(client, double, [1], retries=-1)
+    with pytest.raises(ValueError, match="chunk_size must be a positive int or None, got 0"):
+        rd.batch(client, double, [1], chunk_size=0)
+
+
+def test_batch_as_completed_yields_every_index_once(client: distributed.Client) -> None:
+    pairs = list(rd.batch_as_completed(client, double, list(range(10)), chunk_size=3))
+    assert sorted(pairs) == [(x, 2 * x) for x in range(10)]
+
+
+def test_map_is_lazy_and_in_order(client: distributed.Client) -> None:
+    outputs = rd.map(client, double, itertools.count(), chunk_size=5)
+    assert list(itertools.islice(outputs, 12)) == [2 * x for x in range(12)]
+    outputs.close()  # an endless input: only what was read ahead was sent
+
+
+@pytest.mark.anyio
+async def test_abatch(client: distributed.Client) -> None:
+    assert await rd.abatch(client, double, [1, 2, 3]) == [2, 4, 6]
+
+
+def test_max_concurrency_is_one_budget_across_the_cluster(client: distributed.Client) -> None:
+    inputs = [(0.15, x) for x in range(16)]
+    out = rd.batch(client, RunnableLambda(timed), inputs, {"max_concurrency": 3}, chunk_size=2)
+    assert [x for *_, x in out] == list(range(16))
+    assert len({pid for _, _, pid, _ in out}) == 2  # both worker processes ran items
+    assert peak_overlap([(start, end) for start, end, _, _ in out]) == 3
+
+
+def test_max_concurrency_counts_leaf_calls_not_items(client: distributed.Client) -> None:
+    both = RunnableParallel(a=RunnableLambda(timed), b=RunnableLambda(timed))
+    out = rd.batch(client, both, [(0.1, x) for x in range(8)], {"max_concurrency": 3}, chunk_size=2)
+    spans = [(start, end) for item in out for start, end, _, _ in item.values()]
+    assert len(spans) == 16
+    assert peak_overlap(spans) <= 3
+
+
+def test_without_max_concurrency_more_run_at_once(client: distributed.Client) -> None:
+    out = rd.batch(client, RunnableLambda(timed), [(0.3, x) for x in range(8)], chunk_size=2)
+    assert peak_overlap([(start, end) for start, end, _, _ in out]) > 3
+
+
+def test_callbacks_hear_of_the_runs_on_the_workers(client: distributed.Client) -> None:
+    recorder = Recorder()
+    out = rd.batch(
+        client, fail_on_three, [1, 2, 3], {"callbacks": [recorder]}, return_exceptions=True
+    )
+    assert isinstance(out[2], ValueError)
+    assert Counter(recorder.kinds("fail_on_three")) == {"start": 3, "end": 2, "error": 1}
+    runs = recorder.named("fail_on_three")
+    assert sorted(run.inputs for run in runs) == [1, 2, 3]
+    assert {run.outputs for run in runs if run.error is None} == {1, 2}
+
+
+@pytest.mark.anyio
+async def test_cancelling_the_job_stops_the_remaining_items(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    inputs = [(str(tmp_path), x) for x in range(40)]
+    step = RunnableLambda(touch_slowly)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(
+            partial(rd.abatch, client, step, inputs, {"max_concurrency": 2}, chunk_size=10)
+        )
+        with anyio.fail_after(20):
+            while not any(tmp_path.iterdir()):
+                await anyio.sleep(0.05)
+        tasks.cancel_scope.cancel()
+    await anyio.sleep(0.6)  # items that were running when the job was cancelled finish
+    ran = len(list(tmp_path.iterdir()))
+    await anyio.sleep(0.6)
+    assert len(list(tmp_path.iterdir())) == ran
+    assert ran < 10
+
+
+def test_leaving_map_early_cancels_the_rest(client: distributed.Client, tmp_path: Path) -> None:
+    inputs = ((str(tmp_path), x) for x in range(1000))
+    outputs = rd.map(client, RunnableLambda(touch_slowly), inputs, chunk_size=1)
+    assert next(outputs) == 0
+    outputs.close()
+    time.sleep(0.6)
+    assert len(list(tmp_path.iterdir())) < 20
+
+
+def test_a_killed_worker_loses_no_item(client: distributed.Client, tmp_path: Path) -> None:
+    inputs = [(str(tmp_path), x) for x in range(12)]
+    assert rd.batch(client, RunnableLambda(die_once), inputs, chunk_size=2) == list(range(12))
+    assert (tmp_path / "died").exists()
+
+
+def test_importing_the_package_does_not_load_dask() -> None:
+    code = "import sys, runnables; print(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
