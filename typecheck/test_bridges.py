@@ -11,7 +11,7 @@ from typing_extensions import assert_type
 
 from runnables import Runnable, RunnableConfig, RunnableLambda, RunnableSequence
 from runnables.documents import Document
-from runnables.langchain import LangChainRunnable, RunnablesRunnable, from_langchain, to_langchain
+from runnables.langchain import LangChainRunnable, from_langchain, to_langchain
 from runnables.messages import AIMessage
 from runnables.otel import OpenTelemetryCallback
 from runnables.parsers import StrOutputParser
@@ -38,7 +38,7 @@ def from_langchain_types() -> None:
 
 def to_langchain_types() -> None:
     lc = to_langchain(RunnableLambda(to_len))
-    assert_type(lc, RunnablesRunnable[str, int])
+    assert_type(lc, LCRunnable[str, int])
     as_langchain: LCRunnable[str, int] = lc
     assert_type(lc.invoke("abc"), int)
 

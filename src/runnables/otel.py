@@ -77,8 +77,8 @@ class OpenTelemetryCallback:
         max_content_length: int = 4096,
     ) -> None:
         self._tracer = trace.get_tracer("runnables", tracer_provider=tracer_provider)
-        self.record_content = record_content
-        self.max_content_length = max_content_length
+        self.record_content: bool = record_content
+        self.max_content_length: int = max_content_length
         self._spans: dict[uuid.UUID, Span] = {}
         self._first_chunk: set[uuid.UUID] = set()
         self._lock = threading.Lock()

@@ -7,12 +7,11 @@ are told of runnables' runs. Importing this module imports `langchain_core`;
 
 from runnables.langchain._convert import from_lc as from_langchain_value
 from runnables.langchain._convert import to_lc as to_langchain_value
-from runnables.langchain._export import RunnablesRunnable, to_langchain
+from runnables.langchain._export import to_langchain
 from runnables.langchain._wrap import LangChainRunnable, from_langchain
 
 __all__ = [
     "LangChainRunnable",
-    "RunnablesRunnable",
     "from_langchain",
     "from_langchain_value",
     "to_langchain",

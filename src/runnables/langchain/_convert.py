@@ -132,10 +132,10 @@ def _lc_common(message: ours.BaseMessage, moved: str | None = None) -> dict[str,
 
 def _lc_ai(message: ours.AIMessage) -> Any:
     common = _lc_common(message, "invalid_tool_calls")
-    invalid = message.additional_kwargs.get("invalid_tool_calls", [])
+    invalid: list[Any] = message.additional_kwargs.get("invalid_tool_calls", [])
     usage = _nested_usage(message.usage_metadata)
     if isinstance(message, ours.AIMessageChunk):
-        invalid: list[Any] = []  # LangChain works them out from the pieces
+        invalid = []  # LangChain works them out from the pieces
         chunks = [
             tool_call_chunk(name=c.name, args=c.args, id=c.id, index=c.index)
             for c in message.tool_call_chunks

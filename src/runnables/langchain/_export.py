@@ -16,7 +16,7 @@ from runnables._core.streaming import close_chunks, closing_chunks
 from runnables.langchain._convert import from_lc, to_lc
 from runnables.langchain._handlers import as_callback
 
-__all__ = ["RunnablesRunnable", "to_langchain"]
+__all__ = ["to_langchain"]
 
 I = TypeVar("I")  # noqa: E741
 O = TypeVar("O")  # noqa: E741
@@ -55,7 +55,7 @@ class RunnablesRunnable(LCRunnable[I, O], Generic[I, O]):
 
     def __init__(self, runnable: Runnable[I, O]) -> None:
         self.runnable = runnable
-        self.name = runnable.name
+        self.name: str | None = runnable.name
 
     def __repr__(self) -> str:
         return f"to_langchain({self.runnable!r})"
@@ -165,6 +165,7 @@ class RunnablesRunnable(LCRunnable[I, O], Generic[I, O]):
                 yield converted
 
 
-def to_langchain(runnable: Runnable[I, O]) -> RunnablesRunnable[I, O]:
-    """A LangChain `Runnable` running `runnable` (see `RunnablesRunnable`)."""
+def to_langchain(runnable: Runnable[I, O]) -> LCRunnable[I, O]:
+    """A LangChain `Runnable` running `runnable`: usable in LCEL and as a LangGraph node (see
+    `RunnablesRunnable`)."""
     return RunnablesRunnable(runnable)
