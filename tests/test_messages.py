@@ -669,3 +669,49 @@ def test_get_buffer_string_prefixes() -> None:
 
 def test_get_buffer_string_empty() -> None:
     assert get_buffer_string([]) == ""
+
+
+def test_langchains_message_dicts_are_read() -> None:
+    """A history or request body written by LangChain (`message_to_dict`) loads: the `type`
+    inside its data, `example`, a tool message's `artifact` and nested token details."""
+    from langchain_core import messages as lc
+
+    from runnables.messages import (
+        AIMessage,
+        HumanMessage,
+        ToolCall,
+        ToolMessage,
+        messages_from_dict,
+    )
+
+    written = lc.messages_to_dict(
+        [
+            lc.HumanMessage("hi", id="h1"),
+            lc.AIMessage(
+                "",
+                tool_calls=[{"name": "f", "args": {"a": 1}, "id": "c1"}],
+                usage_metadata={
+                    "input_tokens": 3,
+                    "output_tokens": 2,
+                    "total_tokens": 5,
+                    "input_token_details": {"cache_read": 1},
+                },
+            ),
+            lc.ToolMessage("done", tool_call_id="c1", artifact={"rows": 2}),
+            lc.ToolMessage("plain", tool_call_id="c2"),
+        ]
+    )
+    human, ai, tool, plain = messages_from_dict(written)
+    assert human == HumanMessage("hi", id="h1")
+    assert isinstance(ai, AIMessage)
+    assert ai.tool_calls == [ToolCall("f", {"a": 1}, "c1")]
+    assert ai.usage_metadata == {
+        "input_tokens": 3,
+        "output_tokens": 2,
+        "total_tokens": 5,
+        "input_token_details.cache_read": 1,
+    }
+    assert tool == ToolMessage(
+        "done", tool_call_id="c1", additional_kwargs={"artifact": {"rows": 2}}
+    )
+    assert plain == ToolMessage("plain", tool_call_id="c2")

@@ -121,6 +121,31 @@ def test_messages_sent_by_langchain_arrive_as_messages(url: str) -> None:
         RemoteRunnable(f"{url}/joke").invoke(history)
 
 
+def test_a_tool_calling_conversation_sent_by_langchain_is_read(url: str) -> None:
+    """LangChain writes `artifact`, the `type` inside each message's data and nested token
+    details: an agent's history is accepted as it comes."""
+    from langchain_core.messages import SystemMessage, ToolMessage
+
+    history = [
+        SystemMessage(content="be brief"),
+        HumanMessage(content="add 1 and 2"),
+        AIMessage(
+            content="",
+            tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": "c1"}],
+            usage_metadata={
+                "input_tokens": 3,
+                "output_tokens": 2,
+                "total_tokens": 5,
+                "input_token_details": {"cache_read": 1},
+            },
+        ),
+        ToolMessage(content="3", tool_call_id="c1"),
+    ]
+    answer = RemoteRunnable(f"{url}/model").invoke(history)
+    assert isinstance(answer, AIMessage)
+    assert answer.content == "hello"
+
+
 def test_a_refused_config_key_reaches_the_client_as_an_error(url: str) -> None:
     remote = RemoteRunnable(f"{url}/joke")
     with pytest.raises(httpx.HTTPStatusError) as caught:

@@ -655,7 +655,43 @@ def _message_from_dict(value: object, where: str) -> BaseMessage:
         known = ", ".join(map(repr, _MESSAGE_CLASSES))
         msg = f"{where}.type: unknown message type {kind!r}; known types: {known}"
         raise RunnablesValueError(msg)
-    return _structure(entry["data"], cls, f"{where}.data")
+    return _structure(_from_langchain_form(entry["data"], cls), cls, f"{where}.data")
+
+
+def _from_langchain_form(data: object, cls: type[BaseMessage]) -> object:
+    """LangChain's form of a message's data, read as ours: its `type` repeated inside the data,
+    `example=False`, a tool message's `artifact` (kept in `additional_kwargs`, as the
+    LangChain bridge does) and nested token details (flattened to `"input_token_details.x"`)."""
+    if not isinstance(data, Mapping):
+        return data
+    fields = dict(cast("Mapping[str, object]", data))
+    if "type" in fields and fields["type"] in (cls.type, _LANGCHAIN_CHUNK_TYPES.get(cls.type)):
+        del fields["type"]
+    if fields.get("example") is False:
+        del fields["example"]
+    if cls is ToolMessage and "artifact" in fields:
+        artifact = fields.pop("artifact")
+        extra = fields.get("additional_kwargs")
+        if artifact is not None and isinstance(extra, Mapping):
+            fields["additional_kwargs"] = {
+                **cast("Mapping[str, object]", extra),
+                "artifact": artifact,
+            }
+    usage = fields.get("usage_metadata")
+    if isinstance(usage, Mapping):
+        flat: dict[str, object] = {}
+        for key, value in cast("Mapping[str, object]", usage).items():
+            if isinstance(value, Mapping):
+                for inner, count in cast("Mapping[str, object]", value).items():
+                    flat[f"{key}.{inner}"] = count
+            else:
+                flat[key] = value
+        fields["usage_metadata"] = flat
+    return fields
+
+
+#: The `type` LangChain writes inside a chunk's data.
+_LANGCHAIN_CHUNK_TYPES = {"ai": "AIMessageChunk"}
 
 
 def message_from_dict(value: Mapping[str, Any]) -> BaseMessage:
