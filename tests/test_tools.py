@@ -227,7 +227,7 @@ def test_errors_from_the_function_are_reraised_unchanged() -> None:
 
 def test_tool_call_input_gives_a_tool_message() -> None:
     message = some_tool.invoke(ToolCall("some_tool", {"x": 1, "y": "2"}, "call-1"))
-    assert message == ToolMessage("{'x': 1, 'y': '2'}", tool_call_id="call-1", name="some_tool")
+    assert message == ToolMessage('{"x": 1, "y": "2"}', tool_call_id="call-1", name="some_tool")
     assert loud.invoke(ToolCall("shout", {"text": "a"}, "c")) == ToolMessage(
         "A!", tool_call_id="c", name="shout"
     )
@@ -386,3 +386,29 @@ async def test_seed_tool_events(anyio_backend: str) -> None:
     ]
     assert events[0]["data"]["input"] == {"x": 1, "y": "2"}
     assert events[1]["data"]["output"] == {"x": 1, "y": "2"}
+
+
+def test_a_tool_result_that_is_not_text_reaches_the_model_as_json() -> None:
+    import attrs
+
+    from runnables.messages import ToolCall
+    from runnables.tools import tool
+
+    @attrs.frozen
+    class Row:
+        a: int
+        label: str
+
+    @tool
+    def lookup(x: int) -> dict[str, object]:
+        """Look x up."""
+        return {"x": x, "ok": True, "none": None, "row": Row(1, "é")}
+
+    @tool
+    def count(x: int) -> int:
+        """Count to x."""
+        return x
+
+    answer = lookup.invoke(ToolCall("lookup", {"x": 1}, id="1"))
+    assert answer.content == '{"x": 1, "ok": true, "none": null, "row": {"a": 1, "label": "é"}}'
+    assert count.invoke(ToolCall("count", {"x": 3}, id="2")).content == "3"

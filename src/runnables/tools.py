@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import re
 import typing
 from collections.abc import Callable, Coroutine, Mapping, Sequence
@@ -235,8 +236,7 @@ class Tool(RunnableBase[dict[str, Any] | str, Out]):
     def _answer(self, output: Any, call: ToolCall | None) -> Any:
         if call is None:
             return output
-        content = output if isinstance(output, str) else str(output)
-        return ToolMessage(content, tool_call_id=call.id or "", name=self.name)
+        return ToolMessage(_content_of(output), tool_call_id=call.id or "", name=self.name)
 
     def _invoke(self, input: dict[str, Any] | str, ctx: RunContext) -> Out:
         if self._signature.is_async:
@@ -557,3 +557,17 @@ def tool_choice_for(choice: ToolChoice, names: Sequence[str]) -> str | dict[str,
 def _named_choice(name: str) -> dict[str, Any]:
     choice: dict[str, Any] = {"type": "function", "function": {"name": name}}
     return choice
+
+
+def _content_of(output: object) -> str:
+    """A tool's result as the text a model reads: itself if it is text, else its JSON (attrs
+    values, dataclasses and the like through the library's converter, as LangChain sends
+    dicts and lists), else its `str`."""
+    if isinstance(output, str):
+        return output
+    from runnables.schema import unstructure
+
+    try:
+        return json.dumps(unstructure(output), ensure_ascii=False)
+    except (TypeError, ValueError):
+        return str(output)
