@@ -178,3 +178,41 @@ def test_a_client_leaving_mid_stream_cancels_the_models_http_call() -> None:
             assert (openai.disconnects, openai.answering) == (1, 0)
         finally:
             server.close()
+
+
+def test_a_client_leaving_mid_body_is_one_info_line_not_a_traceback(url: str) -> None:
+    import logging
+    import time
+    from urllib.parse import urlsplit
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep(logging.DEBUG)
+    watched = [logging.getLogger("uvicorn.error"), logging.getLogger("runnables.serve")]
+    old_level = watched[1].level
+    watched[1].setLevel(logging.INFO)
+    for logger in watched:
+        logger.addHandler(keep)
+    try:
+        address = urlsplit(url)
+        with socket.create_connection((address.hostname, address.port)) as client:
+            client.sendall(
+                b"POST /model/invoke HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 100\r\n\r\n" + b'{"input": "h'
+            )
+            time.sleep(0.2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not any(
+            "whole body" in r.getMessage() for r in records
+        ):
+            time.sleep(0.05)
+    finally:
+        for logger in watched:
+            logger.removeHandler(keep)
+        watched[1].setLevel(old_level)
+    assert [r.levelname for r in records] == ["INFO"], [r.getMessage() for r in records]
+    assert "before sending its whole body" in records[0].getMessage()

@@ -13,7 +13,7 @@ from typing import Any, TypeAlias, cast
 import anyio
 import attrs
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -107,11 +107,16 @@ class _Served:
             raise _Refused(413, f"body is larger than {self.limits.max_body_bytes} bytes")
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > self.limits.max_body_bytes:
-                raise _Refused(413, f"body is larger than {self.limits.max_body_bytes} bytes")
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > self.limits.max_body_bytes:
+                    raise _Refused(413, f"body is larger than {self.limits.max_body_bytes} bytes")
+                chunks.append(chunk)
+        except ClientDisconnect:
+            # Nobody is left to answer: one line in the log, not a traceback per connection.
+            logger.info("client left POST %s before sending its whole body", request.url.path)
+            raise _Refused(400, "the client left before sending its whole body") from None
         try:
             body: object = json.loads(b"".join(chunks))
         except ValueError as error:
