@@ -12,8 +12,14 @@ import uuid
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from runnables import Run
+
+# Property tests judge results, never speed: on a busy machine (CI, or 2 cores shared with other
+# work) drawing examples or running one can take seconds, which is not a failure.
+settings.register_profile("runnables", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("runnables")
 
 
 @pytest.fixture(params=["asyncio", "trio"])
