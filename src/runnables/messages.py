@@ -679,15 +679,21 @@ def _from_langchain_form(data: object, cls: type[BaseMessage]) -> object:
             }
     usage = fields.get("usage_metadata")
     if isinstance(usage, Mapping):
-        flat: dict[str, object] = {}
-        for key, value in cast("Mapping[str, object]", usage).items():
-            if isinstance(value, Mapping):
-                for inner, count in cast("Mapping[str, object]", value).items():
-                    flat[f"{key}.{inner}"] = count
-            else:
-                flat[key] = value
-        fields["usage_metadata"] = flat
+        fields["usage_metadata"] = flat_usage(cast("Mapping[str, object]", usage))
     return fields
+
+
+def flat_usage(usage: Mapping[str, object]) -> dict[str, object]:
+    """LangChain's nested token counts (`{"input_token_details": {"cache_read": 1}}`) as
+    `usage_metadata` holds them: `{"input_token_details.cache_read": 1}`."""
+    flat: dict[str, object] = {}
+    for key, value in usage.items():
+        if isinstance(value, Mapping):
+            for inner, count in cast("Mapping[str, object]", value).items():
+                flat[f"{key}.{inner}"] = count
+        else:
+            flat[key] = value
+    return flat
 
 
 #: The `type` LangChain writes inside a chunk's data.

@@ -39,14 +39,7 @@ def _common(message: Any) -> dict[str, Any]:
 def _flat_usage(usage: Any) -> dict[str, int] | None:
     if usage is None:
         return None
-    flat: dict[str, int] = {}
-    for key, value in cast("dict[str, Any]", usage).items():
-        if isinstance(value, dict):
-            for inner, count in cast("dict[str, int]", value).items():
-                flat[f"{key}.{inner}"] = count
-        else:
-            flat[key] = value
-    return flat
+    return cast("dict[str, int]", ours.flat_usage(usage))
 
 
 def _nested_usage(usage: dict[str, int] | None) -> Any:
