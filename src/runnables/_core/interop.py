@@ -8,11 +8,12 @@ import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import Context, copy_context
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 
 from runnables._core.streaming import aclose_chunks, close_chunks
+from runnables._core.threads import run_in_worker_thread, worker_token
 
 __all__ = [
     "aiter_sync",
@@ -35,10 +36,15 @@ def _event_loop_running_here() -> bool:
     return trio is not None and trio.lowlevel.in_trio_run()
 
 
-def _in_anyio_worker_thread() -> bool:
-    """Whether this thread is an anyio worker thread (so its event loop can be reached)."""
+def _in_worker_thread() -> bool:
+    """Whether this thread is a worker thread of a running event loop, the library's or
+    anyio's (so that loop can be reached with `anyio.from_thread` and `worker_token()`)."""
     import anyio.from_thread
 
+    if worker_token() is not None:
+        return True
+    if threading.current_thread() is threading.main_thread():
+        return False
     try:
         anyio.from_thread.check_cancelled()  # reads a thread-local; no trip to the loop
     except anyio.NoEventLoopError:
@@ -64,8 +70,8 @@ def run_coroutine_blocking(func: Callable[[], Awaitable[T]]) -> T:
     def run_fresh() -> T:
         return context.run(anyio.run, in_context)
 
-    if threading.current_thread() is not threading.main_thread() and _in_anyio_worker_thread():
-        return anyio.from_thread.run(in_context)
+    if _in_worker_thread():
+        return anyio.from_thread.run(in_context, token=worker_token())
     if not _event_loop_running_here():
         return run_fresh()
     result: list[T] = []
@@ -95,13 +101,6 @@ def _forget_async_library(context: Context) -> None:
     context.run(sniffio.current_async_library_cvar.set, None)
 
 
-async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
-    """Run a sync callable in a worker thread; cancellation waits for it to return."""
-    import anyio.to_thread
-
-    return await anyio.to_thread.run_sync(func, *args)
-
-
 def iterate_blocking(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     """Iterate an async iterator from sync code, one chunk at a time, closing it at the end.
 
@@ -110,8 +109,8 @@ def iterate_blocking(make: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
     task group across its yields; this thread asks it for each chunk in turn (lockstep)."""
     import anyio.from_thread
 
-    if threading.current_thread() is not threading.main_thread() and _in_anyio_worker_thread():
-        yield from _pull(anyio.from_thread.run_sync(_this_loop), make)
+    if _in_worker_thread():
+        yield from _pull(anyio.from_thread.run_sync(_this_loop, token=worker_token()), make)
         return
     with anyio.from_thread.start_blocking_portal() as portal:
         yield from _pull(portal.call(_this_loop), make)
@@ -220,17 +219,15 @@ async def _drive(
 async def aiterate_in_threads(chunks: Iterator[T]) -> AsyncIterator[T]:
     """Iterate a sync iterator that may block (user code) from async code: each `next` in a
     worker thread, and `close` too, however the iteration ends."""
-    import anyio.to_thread
-
     done: Any = object()
     try:
-        while (chunk := await anyio.to_thread.run_sync(next, chunks, done)) is not done:
-            yield chunk
+        while (chunk := await run_in_worker_thread(next, chunks, done)) is not done:
+            yield cast("T", chunk)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
             with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(close)
+                await run_in_worker_thread(close)
 
 
 _NEED, _INPUT, _END, _OUTPUT, _GO, _CLOSE, _DONE, _ERROR = range(8)

@@ -1,0 +1,230 @@
+"""The library's worker threads: where sync user code reached from async code runs.
+
+anyio's `to_thread.run_sync` costs about 130 us of CPU per call when hundreds are in flight
+(a capacity limiter, a cancel scope and a thread wakeup per call, one loop callback per
+result); a server that starts hundreds of streams whose first step is a plain function spends
+a third of its time there. Here a call is a record put on one queue: an idle worker takes it
+(a worker is started only when none is free, up to anyio's default thread limit), and results
+go back to each event loop in batches, one loop callback for all that finished meanwhile.
+
+The semantics are anyio's: the call runs in a copy of the caller's context; cancelling the
+waiting task waits for the call to return (then raises the cancellation); code in the worker
+can reach the event loop that started it (`worker_token`, for `anyio.from_thread`) and ask
+whether its caller has been cancelled (`check_cancelled`).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from contextvars import Context, copy_context
+from typing import Any, TypeVar
+
+import anyio
+import anyio.lowlevel
+
+from runnables._core.loop import LoopHandle, Wakeup, current_loop
+
+__all__ = ["WorkerCancelled", "check_cancelled", "run_in_worker_thread", "worker_token"]
+
+T = TypeVar("T")
+
+#: Seconds an idle worker waits for work before it ends.
+_IDLE_SECONDS = 10.0
+
+#: Workers at most, unless anyio's default thread limiter allows more (read only when needed).
+_DEFAULT_MAX_WORKERS = 40
+
+
+class WorkerCancelled(BaseException):
+    """Raised by `check_cancelled` in a worker whose caller has been cancelled (the caller
+    raises its own cancellation; this only unwinds the worker's code)."""
+
+
+class _Call:
+    """One call of sync code in a worker: what to run, where its result goes."""
+
+    __slots__ = (
+        "args",
+        "cancelled",
+        "context",
+        "done",
+        "error",
+        "func",
+        "loop",
+        "result",
+        "token",
+        "wakeup",
+    )
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+        context: Context,
+        loop: LoopHandle,
+        token: anyio.lowlevel.EventLoopToken,
+    ) -> None:
+        self.func = func
+        self.args = args
+        self.context = context
+        self.loop = loop
+        self.token = token
+        self.wakeup: Wakeup = loop.wakeup()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.cancelled = False  # the waiting task has been cancelled (read by the worker)
+        self.done = False  # the result has reached the event loop
+
+
+class _Pool:
+    """Worker threads taking calls from one queue, and the per-loop batches of finished calls.
+
+    `_free` counts workers waiting for work minus calls waiting for a worker: a call that
+    finds it negative starts a worker (while under the limit), so no call ever waits for
+    one that is busy while a thread could be started.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._work: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        self._free = 0
+        self._workers = 0
+        self._max_workers = _DEFAULT_MAX_WORKERS
+        self._limit_read = -1.0  # when anyio's thread limit was last read
+        self._finished: dict[object, list[_Call]] = {}  # by loop: calls ended, not yet handed back
+
+    def submit(self, call: _Call) -> None:
+        with self._lock:
+            self._free -= 1
+            self._work.put(call)
+            if self._free >= 0:
+                return
+            if self._workers >= self._max_workers:
+                now = time.monotonic()
+                if now < self._limit_read + 1.0:
+                    return  # the next worker to finish takes it
+                self._limit_read = now  # (a user may have raised anyio's limit meanwhile)
+                self._max_workers = max(self._max_workers, _anyio_thread_limit())
+                if self._workers >= self._max_workers:
+                    return
+            self._workers += 1
+            self._free += 1
+        threading.Thread(target=self._serve, name="runnables worker", daemon=True).start()
+
+    def _serve(self) -> None:
+        work, lock, local = self._work, self._lock, _local
+        while True:
+            try:
+                call = work.get(timeout=_IDLE_SECONDS)
+            except queue.Empty:
+                with lock:
+                    try:
+                        call = work.get_nowait()  # put in the instant the wait ended
+                    except queue.Empty:
+                        self._free -= 1
+                        self._workers -= 1
+                        return
+            local.call = call
+            try:
+                call.result = call.context.run(call.func, *call.args)
+            except BaseException as exc:
+                call.error = exc
+            finally:
+                local.call = None
+            del call.func, call.args, call.context
+            self._hand_back(call)
+            with lock:
+                self._free += 1
+
+    def _hand_back(self, call: _Call) -> None:
+        """Queue `call` for its event loop; the first of a batch schedules the batch."""
+        loop = call.loop
+        key = loop.key()
+        with self._lock:
+            batch = self._finished.get(key)
+            if batch is not None:
+                batch.append(call)
+                return
+            self._finished[key] = [call]
+        if not loop.call_soon(lambda: self._wake(key)):
+            with self._lock:  # the loop has ended: nobody waits for these any more
+                del self._finished[key]
+
+    def _wake(self, key: object) -> None:
+        with self._lock:
+            batch = self._finished.pop(key)
+        for call in batch:
+            call.done = True
+            call.wakeup.wake()
+
+
+def _anyio_thread_limit() -> int:
+    import anyio.to_thread
+
+    return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+
+
+_POOL = _Pool()
+_local = threading.local()
+_last_token: tuple[object, anyio.lowlevel.EventLoopToken] | None = None
+
+
+def _token(loop: LoopHandle) -> anyio.lowlevel.EventLoopToken:
+    """anyio's token for `loop`, the running one (kept for the last loop asked about: the
+    lookup costs more than the rest of a call's hand-over)."""
+    global _last_token
+    key = loop.key()
+    last = _last_token
+    if last is not None and last[0] is key:
+        return last[1]
+    token = anyio.lowlevel.current_token()
+    _last_token = (key, token)
+    return token
+
+
+async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run a sync callable in a worker thread; cancellation waits for it to return."""
+    loop = current_loop()
+    call = _Call(func, args, copy_context(), loop, _token(loop))
+    _POOL.submit(call)
+    try:
+        await call.wakeup.wait()
+    except BaseException:
+        if not call.done:
+            call.cancelled = True
+            with anyio.CancelScope(shield=True):
+                while not call.done:
+                    call.wakeup = call.loop.wakeup()
+                    await call.wakeup.wait()
+        if call.error is None or isinstance(call.error, WorkerCancelled):
+            raise
+        # The call failed on its own: that goes first, as anyio's worker threads do it (a
+        # cancellation by a scope is delivered again at the next checkpoint).
+    error = call.error
+    if error is not None:
+        call.error = None  # no cycle through the traceback's frames
+        raise error
+    result: T = call.result
+    return result
+
+
+def _current_call() -> _Call | None:
+    call: _Call | None = getattr(_local, "call", None)
+    return call
+
+
+def worker_token() -> anyio.lowlevel.EventLoopToken | None:
+    """In a worker running a call: the token of the event loop that made it (for
+    `anyio.from_thread.run(..., token=...)`); None anywhere else."""
+    call = _current_call()
+    return None if call is None else call.token
+
+
+def check_cancelled() -> None:
+    """In a worker: raise `WorkerCancelled` if the call's caller has been cancelled."""
+    call = _current_call()
+    if call is not None and call.cancelled:
+        raise WorkerCancelled
