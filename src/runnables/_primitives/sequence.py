@@ -205,7 +205,7 @@ class RunnableSequence(RunnableBase[In, Out]):
     ) -> Any:
         """Run `steps` one after another in a worker thread, stopping between steps if the
         awaiting task has been cancelled."""
-        from anyio.from_thread import check_cancelled
+        from runnables._core.threads import check_cancelled
 
         for step in steps:
             value = step._call(value, ctx)
@@ -244,7 +244,7 @@ class RunnableSequence(RunnableBase[In, Out]):
             for stage in reversed(stages):
                 close_chunks(stage)
 
-    async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+    def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         stages: list[AsyncIterator[Any]] = []
         chunks: AsyncIterator[Any] = inputs
         for position, steps in self._stages(ctx, sync=False):
@@ -254,12 +254,29 @@ class RunnableSequence(RunnableBase[In, Out]):
                 _ainvoked(whole, chunks, ctx) if whole else chunks, tagged
             )
             stages.append(chunks)
-        try:
-            async for chunk in chunks:
-                yield chunk
-        finally:
-            for stage in reversed(stages):
-                await aclose_chunks(stage)
+        return _Stages(stages)
+
+
+class _Stages(AsyncIterator[Any]):
+    """The chunks of a sequence's last stage; closing it closes every stage, the last first.
+    (Not a generator: its `__anext__` hands over the last stage's own, one layer fewer per
+    chunk.)"""
+
+    __slots__ = ("_last", "_stages")
+
+    def __init__(self, stages: list[AsyncIterator[Any]]) -> None:
+        self._stages = stages
+        self._last = stages[-1]
+
+    def __aiter__(self) -> _Stages:
+        return self
+
+    def __anext__(self) -> Awaitable[Any]:
+        return self._last.__anext__()
+
+    async def aclose(self) -> None:
+        for stage in reversed(self._stages):
+            await aclose_chunks(stage)
 
 
 def _invoked(
