@@ -171,6 +171,17 @@ async def test_stream_events_tags_message_chunks_and_filters() -> None:
     assert streamed[0]["data"]["chunk"]["type"] == "AIMessageChunk"
 
 
+@pytest.mark.parametrize("endpoint", ["stream_log", "stream_events"])
+async def test_stream_log_and_stream_events_send_no_metadata_event_as_langserve(
+    endpoint: str,
+) -> None:
+    async with client(create_app(JOKE)) as http:
+        response = await http.post(f"/{endpoint}", json={"input": {"topic": "cats"}})
+    kinds = [kind for kind, _ in events(response.text)]
+    assert set(kinds[:-1]) == {"data"}
+    assert kinds[-1] == "end"
+
+
 async def test_schemas_are_served() -> None:
     async with client(create_app(JOKE, configurable={"user": str})) as http:
         given = (await http.get("/input_schema")).json()
