@@ -23,6 +23,7 @@ from runnables.schema import SchemaError
 
 from ._config import ConfigPolicy
 from ._disconnect import cancelled_on_disconnect
+from ._playground import playground_routes
 from ._sse import EventStream, frame
 from ._wire import FILTERS, DecodeError, decode, dumps, encode
 
@@ -356,7 +357,8 @@ def add_routes(
     """Serve ``runnable`` on ``app`` under ``path``, as LangServe's ``add_routes`` does.
 
     Adds ``POST {path}/invoke``, ``/batch``, ``/stream``, ``/stream_log``, ``/stream_events``
-    and ``GET {path}/input_schema``, ``/output_schema``, ``/config_schema``.
+    and ``GET {path}/input_schema``, ``/output_schema``, ``/config_schema``, and the
+    ``GET {path}/playground/`` page, which runs the runnable from a browser.
 
     Args:
         app: the Starlette (or FastAPI) application to add the routes to.
@@ -388,6 +390,7 @@ def add_routes(
             Route(f"{path}/input_schema", served.input_schema, methods=["GET"]),
             Route(f"{path}/output_schema", served.output_schema, methods=["GET"]),
             Route(f"{path}/config_schema", served.config_schema, methods=["GET"]),
+            *playground_routes(path),
         ]
     )
 
