@@ -15,10 +15,11 @@ this process, on one asyncio loop, each posting to `/stream` over a raw HTTP/1.1
 `data` events of the Server-Sent Events answer.
 
 Per server and client count, all clients start at once: tokens/s (all data events over the
-wall time), p50 and p99 time to first token, errors (a non-200 answer, a stream without its
-`end` event, or the wrong number of tokens), the server's CPU seconds (user + system) and its
-peak RSS (sampled every 20 ms). Each run is bounded by `--timeout` seconds; a run that hits
-it counts its unfinished clients as errors. Ratios are runnables over LangServe.
+wall time, streams cut by the timeout included), p50 and p99 time to first token of the
+streams that completed, errors (a non-200 answer, a stream without its `end` event, or the
+wrong number of tokens), the server's CPU seconds (user + system) and its peak RSS (sampled
+every 20 ms). Each run is bounded by `--timeout` seconds; a run that hits it counts its
+unfinished clients as errors. Ratios are runnables over LangServe.
 """
 
 from __future__ import annotations
@@ -97,9 +98,8 @@ class Stream:
     error: str | None = None
 
 
-async def one_client(port: int, body: bytes, started: float) -> Stream:
+async def one_client(port: int, body: bytes, started: float, seen: Stream) -> None:
     """POST to /stream over a fresh connection and count the data events until ``end``."""
-    seen = Stream()
     request = (
         f"POST {PATH}/stream HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
@@ -109,14 +109,14 @@ async def one_client(port: int, body: bytes, started: float) -> Stream:
         reader, writer = await asyncio.open_connection(HOST, port)
     except OSError as error:
         seen.error = repr(error)
-        return seen
+        return
     try:
         writer.write(request)
         await writer.drain()
         status = await reader.readline()
         if b" 200 " not in status:
             seen.error = status.decode(errors="replace").strip()
-            return seen
+            return
         tail = b""
         while chunk := await reader.read(65536):
             text = tail + chunk
@@ -132,7 +132,6 @@ async def one_client(port: int, body: bytes, started: float) -> Stream:
         seen.error = repr(error)
     finally:
         writer.close()
-    return seen
 
 
 async def sample_memory(pid: int, peak: list[int], stop: asyncio.Event) -> None:
@@ -172,8 +171,9 @@ async def load(pid: int, port: int, clients: int, tokens: int, timeout: float, k
     sampler = asyncio.create_task(sample_memory(pid, peak, stop))
     cpu_before = server.cpu_times()
     started = time.perf_counter()
-    tasks = [asyncio.create_task(one_client(port, body, started)) for _ in range(clients)]
-    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    streams = [Stream() for _ in range(clients)]
+    tasks = [asyncio.create_task(one_client(port, body, started, seen)) for seen in streams]
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
     seconds = time.perf_counter() - started
     for task in pending:
         task.cancel()
@@ -181,7 +181,6 @@ async def load(pid: int, port: int, clients: int, tokens: int, timeout: float, k
     cpu_after = server.cpu_times()
     stop.set()
     await sampler
-    streams = [task.result() for task in done]
     good = [s for s in streams if s.error is None and s.ended and s.tokens == tokens]
     firsts = sorted(s.first_token for s in good if s.first_token is not None) or [0.0]
     p99 = firsts[min(len(firsts) - 1, round(0.99 * (len(firsts) - 1)))]
@@ -190,7 +189,7 @@ async def load(pid: int, port: int, clients: int, tokens: int, timeout: float, k
         kind=kind,
         clients=clients,
         seconds=seconds,
-        tokens=sum(s.tokens for s in good),
+        tokens=sum(s.tokens for s in streams),
         p50_ms=statistics.median(firsts) * 1000,
         p99_ms=p99 * 1000,
         errors=clients - len(good),
