@@ -6,6 +6,7 @@ Skips when Debian's ``chromium`` is not installed (``.ci/check`` installs it).
 
 from __future__ import annotations
 
+import enum
 import itertools
 import json
 import re
@@ -15,10 +16,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import attrs
 import pytest
 
+from runnables import runnable
+from runnables.messages import BaseMessage
 from runnables.models import FakeListChatModel
 from runnables.parsers import StrOutputParser
 from runnables.prompts import ChatPromptTemplate
@@ -128,6 +132,39 @@ def page(browser: str) -> Iterator[Page]:
         httpx.get(f"http://{browser}/json/close/{target['id']}", timeout=30)
 
 
+class Color(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@attrs.frozen
+class Inner:
+    n: int
+    flag: bool = False
+
+
+@attrs.frozen
+class Query:
+    text: str
+    count: int
+    ratio: float
+    loud: bool
+    color: Color
+    mode: Literal["short", "long"]
+    tags: list[str]
+    inner: Inner
+    history: list[BaseMessage]
+
+
+@runnable
+def describe(query: Query) -> str:
+    said = [(message.type, message.content) for message in query.history]
+    return (
+        f"{query.text}|{query.count}|{query.ratio}|{query.loud}|{query.color.value}|"
+        f"{query.mode}|{query.tags}|{query.inner.n},{query.inner.flag}|{said}"
+    )
+
+
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     joke = (
@@ -135,7 +172,11 @@ def url() -> Iterator[str]:
         | FakeListChatModel(responses=[ANSWER], token_sleep=0.02)
         | StrOutputParser()
     )
-    yield from serve_in_thread(create_app(joke, path="/joke"))
+    app = create_app(joke, path="/joke")
+    from runnables.serve import add_routes
+
+    add_routes(app, describe, path="/describe")
+    yield from serve_in_thread(app)
 
 
 # Record every state of the output, to see it grow rather than appear at once.
@@ -199,3 +240,38 @@ def test_the_playground_builds_a_config_form_and_shows_a_refusal(page: Page, url
     )
     assert "422" in status
     assert "recursion_limit" in status
+
+
+FILL_QUERY = """
+const set = (selector, value) => { document.querySelector(selector).value = value; };
+const click = (selector) => document.querySelector(selector).click();
+set("textarea[name=text]", "hello");
+set("input[name=count]", "3");
+set("input[name=ratio]", "0.5");
+click("input[name=loud]");
+set("select[name=color]", "1");
+set("select[name=mode]", "1");
+click("fieldset[name=tags] > button");
+click("fieldset[name=tags] > button");
+const tags = document.querySelectorAll("fieldset[name=tags] input");
+tags[0].value = "x"; tags[1].value = "y";
+set("fieldset[name=inner] input[name=n]", "7");
+click("fieldset[name=history] > button");
+const roles = document.querySelectorAll("select[name='history role']");
+const contents = document.querySelectorAll("textarea[name='history content']");
+roles[0].value = "system"; contents[0].value = "be brief";
+roles[1].value = "human"; contents[1].value = "hi";
+"""
+
+
+def test_the_form_covers_every_kind_of_field_and_sends_what_was_filled(
+    page: Page, url: str
+) -> None:
+    page.send("Page.navigate", url=f"{url}/describe/playground/")
+    page.wait_for("document.body?.dataset.ready === 'true'")
+    page.evaluate(FILL_QUERY)
+    page.evaluate("document.getElementById('run').click()")
+    page.wait_for("document.getElementById('status').textContent === 'done'")
+    assert page.evaluate("document.getElementById('output').textContent") == (
+        "hello|3|0.5|True|blue|long|['x', 'y']|7,False|[('system', 'be brief'), ('human', 'hi')]"
+    )
