@@ -20,6 +20,10 @@ streams that completed, errors (a non-200 answer, a stream without its `end` eve
 wrong number of tokens), the server's CPU seconds (user + system) and its peak RSS (sampled
 every 20 ms). Each run is bounded by `--timeout` seconds; a run that hits it counts its
 unfinished clients as errors. Ratios are runnables over LangServe.
+
+Then `--disconnects` clients (100) stream a slower copy of the chain (50 ms a token) and
+close their connection after the first token; the line printed says how many more asyncio
+tasks the server holds 5 s later than before (0: every abandoned run was cleaned up).
 """
 
 from __future__ import annotations
@@ -39,36 +43,47 @@ from typing import Any
 
 HOST = "127.0.0.1"
 PATH = "/joke"
+SLOW = "/slow"
+SLOW_TOKEN = 0.05
 
 
 def build_app(kind: str, tokens: int) -> Any:
-    """The ASGI app serving the joke chain with ``kind``'s library."""
+    """The ASGI app serving the joke chain with ``kind``'s library at PATH, the same with a
+    model that waits SLOW_TOKEN seconds per token at SLOW, and ``GET /tasks`` counting the
+    server's asyncio tasks."""
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def count_tasks(request: Any) -> JSONResponse:
+        return JSONResponse(len(asyncio.all_tasks()))
+
     answer = "x " * (tokens // 2) + "x" * (tokens % 2)
     if kind == "runnables":
         from runnables.models import FakeListChatModel
         from runnables.parsers import StrOutputParser
         from runnables.prompts import ChatPromptTemplate
-        from runnables.serve import create_app
+        from runnables.serve import add_routes, create_app
 
-        chain = (
-            ChatPromptTemplate.from_template("tell me a joke about {topic}")
-            | FakeListChatModel(responses=[answer])
-            | StrOutputParser()
-        )
-        return create_app(chain, path=PATH)
+        prompt = ChatPromptTemplate.from_template("tell me a joke about {topic}")
+        chain = prompt | FakeListChatModel(responses=[answer]) | StrOutputParser()
+        slow_model = FakeListChatModel(responses=[answer], token_sleep=SLOW_TOKEN)
+        app = create_app(chain, path=PATH)
+        add_routes(app, prompt | slow_model | StrOutputParser(), path=SLOW)
+        app.router.routes.append(Route("/tasks", count_tasks))
+        return app
     from fastapi import FastAPI
     from langchain_core.language_models import FakeListChatModel as LCFakeListChatModel
     from langchain_core.output_parsers import StrOutputParser as LCStrOutputParser
     from langchain_core.prompts import ChatPromptTemplate as LCChatPromptTemplate
     from langserve import add_routes
 
-    lc_chain = (
-        LCChatPromptTemplate.from_template("tell me a joke about {topic}")
-        | LCFakeListChatModel(responses=[answer])
-        | LCStrOutputParser()
-    )
+    lc_prompt = LCChatPromptTemplate.from_template("tell me a joke about {topic}")
+    lc_chain = lc_prompt | LCFakeListChatModel(responses=[answer]) | LCStrOutputParser()
+    lc_slow = LCFakeListChatModel(responses=[answer], sleep=SLOW_TOKEN)
     app = FastAPI()
     add_routes(app, lc_chain, path=PATH)
+    add_routes(app, lc_prompt | lc_slow | LCStrOutputParser(), path=SLOW)
+    app.router.routes.append(Route("/tasks", count_tasks))
     return app
 
 
@@ -98,10 +113,13 @@ class Stream:
     error: str | None = None
 
 
-async def one_client(port: int, body: bytes, started: float, seen: Stream) -> None:
-    """POST to /stream over a fresh connection and count the data events until ``end``."""
+async def one_client(
+    port: int, body: bytes, started: float, seen: Stream, path: str = PATH, leave: bool = False
+) -> None:
+    """POST to /stream over a fresh connection and count the data events until ``end``
+    (``leave``: close the connection after the first one)."""
     request = (
-        f"POST {PATH}/stream HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+        f"POST {path}/stream HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         "Connection: close\r\n\r\n"
     ).encode() + body
@@ -123,6 +141,8 @@ async def one_client(port: int, body: bytes, started: float, seen: Stream) -> No
             count = text.count(b"event: data")
             if count and seen.first_token is None:
                 seen.first_token = time.perf_counter() - started
+                if leave:
+                    return
             seen.tokens += count
             if b"event: end" in text:
                 seen.ended = True
@@ -198,6 +218,31 @@ async def load(pid: int, port: int, clients: int, tokens: int, timeout: float, k
     )
 
 
+async def tasks_of(port: int) -> int:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    writer.write(f"GET /tasks HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+    answer = await reader.read()
+    writer.close()
+    return int(answer.rsplit(b"\r\n\r\n", 1)[1])
+
+
+async def leave_mid_stream(port: int, clients: int) -> tuple[int, int]:
+    """``clients`` clients leave the slow stream after its first token; returns how many got
+    that token, and how many more asyncio tasks the server has 5 s later than before."""
+    before = await tasks_of(port)
+    body = json.dumps({"input": {"topic": "bears"}}).encode()
+    streams = [Stream() for _ in range(clients)]
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(one_client(port, body, started, seen, SLOW, leave=True) for seen in streams)
+    )
+    left = sum(seen.first_token is not None for seen in streams)
+    deadline = time.monotonic() + 5
+    while (after := await tasks_of(port)) > before and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    return left, after - before
+
+
 def start_server(kind: str, tokens: int) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     command = [sys.executable, __file__, "--serve", kind, "--port", str(port)]
@@ -216,13 +261,20 @@ def start_server(kind: str, tokens: int) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit(f"the {kind} server did not start within 60 s")
 
 
-def run(kind: str, levels: list[int], tokens: int, timeout: float) -> list[Result]:
+def run(
+    kind: str, levels: list[int], tokens: int, timeout: float, disconnects: int
+) -> list[Result]:
     process, port = start_server(kind, tokens)
     try:
         results = []
         asyncio.run(load(process.pid, port, 5, tokens, timeout, kind))  # warm-up, not reported
         for clients in levels:
             results.append(asyncio.run(load(process.pid, port, clients, tokens, timeout, kind)))
+        if disconnects:
+            left, behind = asyncio.run(leave_mid_stream(port, disconnects))
+            print(
+                f"{kind}: {left} of {disconnects} clients left mid-stream; tasks left behind 5 s later: {behind}"
+            )
         return results
     finally:
         process.terminate()
@@ -235,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, nargs="+", help="client counts to run")
     parser.add_argument("--tokens", type=int, default=50, help="tokens per answer (50)")
     parser.add_argument("--timeout", type=float, default=60.0, help="bound per run, seconds")
+    parser.add_argument(
+        "--disconnects", type=int, default=100, help="clients that leave mid-stream (100)"
+    )
     parser.add_argument("--serve", choices=["runnables", "langserve"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
