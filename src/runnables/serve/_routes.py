@@ -237,13 +237,13 @@ class _Served:
     ) -> Response:
         """Run ``call`` within the time limit, cancelled if the client leaves; a failure is
         logged, never shown to the client."""
-        try:
-            async with cancelled_on_disconnect(request.receive) as departure:
+        async with cancelled_on_disconnect(request.receive) as departure:
+            try:
                 with anyio.move_on_after(self._deadline()):
                     return _json(await run(call))
-        except Exception:
-            logger.exception("run failed: POST %s", request.url.path)
-            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+            except Exception:  # inside the task group, so that it is not wrapped in a group
+                logger.exception("run failed: POST %s", request.url.path)
+                return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
         if departure.left:
             logger.info("client left POST %s: run %s cancelled", request.url.path, _ids(call))
             return Response(status_code=499)  # nobody reads it; the status names what happened
