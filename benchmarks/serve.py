@@ -298,7 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     levels = args.clients or ([50, 200] if args.quick else [50, 200, 1000])
     results = {
-        kind: run(kind, levels, args.tokens, args.timeout) for kind in ("runnables", "langserve")
+        kind: run(kind, levels, args.tokens, args.timeout, args.disconnects)
+        for kind in ("runnables", "langserve")
     }
     header = f"{'server':<10} {'clients':>7} {'tokens/s':>9} {'p50 ms':>8} {'p99 ms':>8}"
     header += f" {'errors':>6} {'cpu s':>6} {'peak MB':>8}"
