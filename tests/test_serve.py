@@ -171,6 +171,17 @@ async def test_stream_events_tags_message_chunks_and_filters() -> None:
     assert streamed[0]["data"]["chunk"]["type"] == "AIMessageChunk"
 
 
+@pytest.mark.parametrize("endpoint", ["stream_log", "stream_events"])
+async def test_stream_log_and_stream_events_send_no_metadata_event_as_langserve(
+    endpoint: str,
+) -> None:
+    async with client(create_app(JOKE)) as http:
+        response = await http.post(f"/{endpoint}", json={"input": {"topic": "cats"}})
+    kinds = [kind for kind, _ in events(response.text)]
+    assert set(kinds[:-1]) == {"data"}
+    assert kinds[-1] == "end"
+
+
 async def test_schemas_are_served() -> None:
     async with client(create_app(JOKE, configurable={"user": str})) as http:
         given = (await http.get("/input_schema")).json()
@@ -320,7 +331,8 @@ async def test_a_failing_run_is_logged_and_its_message_kept_from_the_client(
         {"status_code": 500, "message": "Internal Server Error"},
     )
     assert "secret" not in streamed.text
-    assert [record.exc_info is not None for record in caplog.records] == [True, True]
+    logged = [record.exc_info[1] if record.exc_info else None for record in caplog.records]
+    assert [type(error) for error in logged] == [RuntimeError, RuntimeError]  # not in a group
 
 
 def test_a_path_must_start_with_a_slash() -> None:

@@ -4,7 +4,8 @@ called through httpx as if it were local."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, final, overload
 
 import attrs
@@ -17,7 +18,7 @@ from runnables.errors import RunnablesError
 from runnables.schema import Schema
 
 from ._sse_reader import EventReader
-from ._wire import decode, encode
+from ._wire import FILTERS, decode, encode
 
 if TYPE_CHECKING:
     from runnables._core.config import RunnableConfig
@@ -80,8 +81,20 @@ def _stream_error(url: str, data: str) -> RemoteError:
     )
 
 
-def _unreachable(url: str, error: httpx.TransportError) -> RemoteConnectionError:
-    return RemoteConnectionError(f"{url}: {error!r}", status_code=None, detail=str(error))
+@contextmanager
+def _answering(url: str) -> Generator[None]:
+    """Turn "no answer from ``url``" (refused, timed out, dropped) into a typed error."""
+    try:
+        yield
+    except httpx.TransportError as error:
+        raise RemoteConnectionError(
+            f"{url}: {error!r}", status_code=None, detail=str(error)
+        ) from error
+
+
+def _check_ended(url: str, reader: EventReader) -> None:
+    if not reader.ended:
+        raise RemoteConnectionError(f"{url}: the stream ended early", status_code=None, detail=None)
 
 
 @final
@@ -196,44 +209,37 @@ class RemoteRunnable(RunnableBase[In, Out]):
 
     def _post(self, endpoint: str, body: dict[str, Any]) -> Any:
         url = f"{self.url}/{endpoint}"
-        try:
-            with self._client() as client:
-                return self._answer(client.post(url, json=body))
-        except httpx.TransportError as error:
-            raise _unreachable(url, error) from error
+        with _answering(url), self._client() as client:
+            return self._answer(client.post(url, json=body))
 
     def _events(self, endpoint: str, body: dict[str, Any]) -> Iterator[str]:
         url = f"{self.url}/{endpoint}"
         reader = EventReader()
-        try:
-            with self._client() as client, client.stream("POST", url, json=body) as response:
-                if response.status_code != 200:
-                    raise _refusal(url, response.status_code, response.read())
-                for line in response.iter_lines():
-                    data = self._event(url, reader, line)
-                    if data is not None:
-                        yield data
-        except httpx.TransportError as error:
-            raise _unreachable(url, error) from error
-        if not reader.ended:
-            raise RemoteConnectionError(
-                f"{url}: the stream ended early", status_code=None, detail=None
-            )
+        with (
+            _answering(url),
+            self._client() as client,
+            client.stream("POST", url, json=body) as response,
+        ):
+            if response.status_code != 200:
+                raise _refusal(url, response.status_code, response.read())
+            for line in response.iter_lines():
+                data = self._event(url, reader, line)
+                if data is not None:
+                    yield data
+        _check_ended(url, reader)
 
     # ------------------------------------------------------------- async driver
 
     async def _apost(self, endpoint: str, body: dict[str, Any]) -> Any:
         url = f"{self.url}/{endpoint}"
-        try:
+        with _answering(url):
             async with self._aclient() as client:
                 return self._answer(await client.post(url, json=body))
-        except httpx.TransportError as error:
-            raise _unreachable(url, error) from error
 
     async def _aevents(self, endpoint: str, body: dict[str, Any]) -> AsyncIterator[str]:
         url = f"{self.url}/{endpoint}"
         reader = EventReader()
-        try:
+        with _answering(url):
             async with (
                 self._aclient() as client,
                 client.stream("POST", url, json=body) as response,
@@ -247,12 +253,7 @@ class RemoteRunnable(RunnableBase[In, Out]):
                         data = self._event(url, reader, line)
                         if data is not None:
                             yield data
-        except httpx.TransportError as error:
-            raise _unreachable(url, error) from error
-        if not reader.ended:
-            raise RemoteConnectionError(
-                f"{url}: the stream ended early", status_code=None, detail=None
-            )
+        _check_ended(url, reader)
 
     # ------------------------------------------------------------- hooks
 
@@ -400,14 +401,6 @@ class RemoteRunnable(RunnableBase[In, Out]):
 
 
 def _filters(*lists: Sequence[str] | None) -> dict[str, Any]:
-    names = (
-        "include_names",
-        "include_types",
-        "include_tags",
-        "exclude_names",
-        "exclude_types",
-        "exclude_tags",
-    )
     return {
-        name: list(value) for name, value in zip(names, lists, strict=True) if value is not None
+        name: list(value) for name, value in zip(FILTERS, lists, strict=True) if value is not None
     }

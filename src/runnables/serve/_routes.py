@@ -22,8 +22,10 @@ from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig
 from runnables.schema import SchemaError
 
 from ._config import ConfigPolicy
+from ._disconnect import cancelled_on_disconnect
+from ._playground import playground_routes
 from ._sse import EventStream, frame
-from ._wire import DecodeError, decode, dumps, encode
+from ._wire import FILTERS, DecodeError, decode, dumps, encode
 
 __all__ = ["Limits", "PerRequestHook", "add_routes", "create_app"]
 
@@ -35,20 +37,12 @@ PerRequestHook: TypeAlias = Callable[
     [Request, RunnableConfig], "RunnableConfig | Awaitable[RunnableConfig]"
 ]
 
-_FILTERS = (
-    "include_names",
-    "include_types",
-    "include_tags",
-    "exclude_names",
-    "exclude_types",
-    "exclude_tags",
-)
 _BODY_KEYS: Mapping[str, frozenset[str]] = {
     "invoke": frozenset({"input", "config", "kwargs"}),
     "stream": frozenset({"input", "config", "kwargs"}),
     "batch": frozenset({"inputs", "config", "kwargs"}),
-    "stream_log": frozenset({"input", "config", "kwargs", "diff", *_FILTERS}),
-    "stream_events": frozenset({"input", "config", "kwargs", *_FILTERS}),
+    "stream_log": frozenset({"input", "config", "kwargs", "diff", *FILTERS}),
+    "stream_events": frozenset({"input", "config", "kwargs", *FILTERS}),
 }
 
 
@@ -193,7 +187,7 @@ class _Served:
             return options
         if body.get("diff", True) is not True:
             errors.append("$.diff: only the patch form (true) is sent over HTTP")
-        for key in _FILTERS:
+        for key in FILTERS:
             value = body.get(key)
             if value is None:
                 continue
@@ -241,13 +235,18 @@ class _Served:
         call: _Call,
         run: Callable[[_Call], Awaitable[dict[str, Any]]],
     ) -> Response:
-        """Run ``call`` within the time limit; a failure is logged, never shown to the client."""
-        try:
-            with anyio.move_on_after(self._deadline()):
-                return _json(await run(call))
-        except Exception:
-            logger.exception("run failed: POST %s", request.url.path)
-            return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        """Run ``call`` within the time limit, cancelled if the client leaves; a failure is
+        logged, never shown to the client."""
+        async with cancelled_on_disconnect(request.receive) as departure:
+            try:
+                with anyio.move_on_after(self._deadline()):
+                    return _json(await run(call))
+            except Exception:  # inside the task group, so that it is not wrapped in a group
+                logger.exception("run failed: POST %s", request.url.path)
+                return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
+        if departure.left:
+            logger.info("client left POST %s: run %s cancelled", request.url.path, _ids(call))
+            return Response(status_code=499)  # nobody reads it; the status names what happened
         return self._timed_out(request)
 
     def _timed_out(self, request: Request) -> Response:
@@ -266,7 +265,8 @@ class _Served:
         run_id = call.run_ids[0]
 
         async def produce() -> AsyncIterator[bytes]:
-            yield frame("metadata", json.dumps({"run_id": str(run_id)}))
+            if endpoint == "stream":  # as LangServe: the others send it only with feedback on
+                yield frame("metadata", json.dumps({"run_id": str(run_id)}))
             try:
                 with anyio.move_on_after(self._deadline()) as deadline:
                     async for data in chunks(call):
@@ -327,6 +327,10 @@ def _metadata(run_id: uuid.UUID) -> dict[str, Any]:
     return {"run_id": str(run_id), "feedback_tokens": []}
 
 
+def _ids(call: _Call) -> str:
+    return ", ".join(str(run_id) for run_id in call.run_ids)
+
+
 def _json(content: object) -> Response:
     body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
     return Response(body, media_type="application/json")
@@ -353,7 +357,8 @@ def add_routes(
     """Serve ``runnable`` on ``app`` under ``path``, as LangServe's ``add_routes`` does.
 
     Adds ``POST {path}/invoke``, ``/batch``, ``/stream``, ``/stream_log``, ``/stream_events``
-    and ``GET {path}/input_schema``, ``/output_schema``, ``/config_schema``.
+    and ``GET {path}/input_schema``, ``/output_schema``, ``/config_schema``, and the
+    ``GET {path}/playground/`` page, which runs the runnable from a browser.
 
     Args:
         app: the Starlette (or FastAPI) application to add the routes to.
@@ -385,6 +390,7 @@ def add_routes(
             Route(f"{path}/input_schema", served.input_schema, methods=["GET"]),
             Route(f"{path}/output_schema", served.output_schema, methods=["GET"]),
             Route(f"{path}/config_schema", served.config_schema, methods=["GET"]),
+            *playground_routes(path),
         ]
     )
 

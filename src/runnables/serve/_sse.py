@@ -1,25 +1,24 @@
 """A Server-Sent Events response whose producer is cancelled the moment the client goes away.
 
 Starlette's streaming response notices a disconnect only when its next write fails, so a
-run waiting on a slow model would go on after the client left; this one watches for
-``http.disconnect`` beside the producer and cancels it at once.
+run waiting on a slow model would go on after the client left; this one cancels the
+producer as soon as ``http.disconnect`` arrives.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
 import anyio
 from starlette.responses import Response
 
+from ._disconnect import cancelled_on_disconnect
+
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
 __all__ = ["EventStream", "frame"]
-
-logger = logging.getLogger("runnables.serve")
 
 
 def frame(event: str, data: str | None = None) -> bytes:
@@ -48,17 +47,8 @@ class EventStream(Response):
         self._on_disconnect = on_disconnect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        disconnected = completed = False
-
-        async def watch(scope: anyio.CancelScope) -> None:
-            nonlocal disconnected
-            while (await receive())["type"] != "http.disconnect":
-                pass
-            disconnected = True
-            scope.cancel()
-
-        async with anyio.create_task_group() as group:
-            group.start_soon(watch, group.cancel_scope)
+        completed = write_failed = False
+        async with cancelled_on_disconnect(receive) as departure:
             frames = self._produce()
             try:
                 await send(
@@ -69,12 +59,12 @@ class EventStream(Response):
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
                 completed = True
             except OSError:  # a server that reports a closed connection on write
-                disconnected = True
+                write_failed = True
             finally:
                 with anyio.CancelScope(shield=True):
                     await _close(frames)
-            group.cancel_scope.cancel()
-        if disconnected and not completed:  # after the last write, a closed connection is normal
+        # After the last write, a closed connection is normal.
+        if (departure.left or write_failed) and not completed:
             self._on_disconnect()
 
 

@@ -18,7 +18,17 @@ from runnables.messages import BaseMessage, message_from_dict
 from runnables.prompts import ChatPromptValue, StringPromptValue
 from runnables.schema import validate
 
-__all__ = ["DecodeError", "decode", "dumps", "encode"]
+__all__ = ["FILTERS", "DecodeError", "decode", "dumps", "encode"]
+
+#: The event filters ``stream_log`` and ``stream_events`` take, in their keyword order.
+FILTERS = (
+    "include_names",
+    "include_types",
+    "include_tags",
+    "exclude_names",
+    "exclude_types",
+    "exclude_tags",
+)
 
 _MESSAGE_KINDS = frozenset({"ai", "human", "system", "tool", "chat", "AIMessageChunk"})
 
