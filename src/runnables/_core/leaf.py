@@ -174,16 +174,15 @@ async def _aleaf_iter(
     try:
         nested = ctx.nested(slot)
         chunks = in_context(ctx, func, *args, _slot=slot, **kwargs)
-        publish, unpublish = CURRENT.set, CURRENT.reset  # `enter_nested`/`leave`, per chunk
         try:
             while True:
-                token = publish(nested)
+                token = CURRENT.set(nested)  # `enter_nested`/`leave`, per chunk
                 try:
                     chunk = await chunks.__anext__()
                 except StopAsyncIteration:
                     return
                 finally:
-                    unpublish(token)
+                    CURRENT.reset(token)
                 yield chunk
         finally:
             token = enter_nested(nested)
