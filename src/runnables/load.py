@@ -42,9 +42,7 @@ def dumpd(obj: object) -> dict[str, Any]:
 def dumps(obj: object, *, pretty: bool = False) -> str:
     """`obj` as JSON text, keys sorted so that two versions of a chain diff line by line
     (`pretty=True`: indented, one field a line)."""
-    return json.dumps(
-        dumpd(obj), sort_keys=True, ensure_ascii=False, indent=2 if pretty else None
-    )
+    return json.dumps(dumpd(obj), sort_keys=True, ensure_ascii=False, indent=2 if pretty else None)
 
 
 @overload
@@ -76,7 +74,7 @@ def load(
 
     Only classes and functions the allow-list names are imported, and only classes are
     called (their constructors, with the written fields). By default that is the classes
-    runnables defines and the built-in exception classes.
+    runnables defines and the built-in classes (`str`, `KeyError`, ...).
 
     Args:
         obj: the data `dumpd` returned (or `json.loads` of `dumps`' text).
@@ -94,10 +92,7 @@ def load(
         LoadError: the data names something not allowed, is malformed, or a constructor
             refused it; the message says what and where (`$.steps[1].func`).
     """
-    reviver = Reviver(Allowed.of(allowed), dict(secrets_map or {}), secrets_from_env)
-    value = reviver.document(obj)
-    _check_type(value, type)
-    return value
+    return _load(obj, type, allowed, secrets_map, secrets_from_env)
 
 
 @overload
@@ -127,13 +122,20 @@ def loads(
 ) -> Any:
     """Rebuild the value `dumps` wrote, as `load` does (see its arguments); hostile text
     (deep nesting, huge numbers, unknown kinds) raises `LoadError`."""
-    return load(
-        parse(text),
-        type=type,
-        allowed=allowed,
-        secrets_map=secrets_map,
-        secrets_from_env=secrets_from_env,
-    )
+    return _load(parse(text), type, allowed, secrets_map, secrets_from_env)
+
+
+def _load(
+    obj: object,
+    expected: object,
+    allowed: Iterable[object],
+    secrets_map: Mapping[str, str] | None,
+    secrets_from_env: bool,
+) -> Any:
+    reviver = Reviver(Allowed.of(allowed), dict(secrets_map or {}), secrets_from_env)
+    value = reviver.document(obj)
+    _check_type(value, expected)
+    return value
 
 
 def _check_type(value: object, expected: object) -> None:
@@ -143,9 +145,7 @@ def _check_type(value: object, expected: object) -> None:
         expected = Runnable
     origin = typing.get_origin(expected) or expected
     if isinstance(origin, type) and not isinstance(value, origin):
-        raise LoadError(
-            f"the document holds a {value.__class__.__name__}, not a {_name(expected)}"
-        )
+        raise LoadError(f"the document holds a {value.__class__.__name__}, not a {_name(expected)}")
     if origin is Runnable and typing.get_args(expected):
         want_in, want_out = typing.get_args(expected)
         has_in: Any = getattr(value, "input_type", Any)
@@ -167,4 +167,8 @@ def _fits(narrow: object, wide: object) -> bool:
 
 
 def _name(tp: object) -> str:
+    args = typing.get_args(tp)
+    origin = typing.get_origin(tp)
+    if args and isinstance(origin, type):
+        return f"{origin.__name__}[{', '.join(_name(arg) for arg in args)}]"
     return tp.__name__ if isinstance(tp, type) else repr(tp).replace("typing.", "")

@@ -54,7 +54,9 @@ def _write(value: object, where: str, depth: int) -> Any:
                 f"{where}: cannot write the callable {value!r:.100} ({kind}): only functions "
                 "and classes defined at the top level of a module can be written"
             )
-        raise DumpError(f"{where}: cannot write a {kind} ({value!r:.100}): not a value runnables knows how to rebuild")
+        raise DumpError(
+            f"{where}: cannot write a {kind} ({value!r:.100}): not a value runnables knows how to rebuild"
+        )
     return _write_object(value, fields, where, depth)
 
 

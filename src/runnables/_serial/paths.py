@@ -15,10 +15,9 @@ from runnables._serial.errors import LoadError
 
 __all__ = ["Allowed", "path_of", "resolve"]
 
-_EXCEPTIONS = frozenset(
-    name
-    for name, value in vars(builtins).items()
-    if isinstance(value, type) and issubclass(value, BaseException)
+#: The built-in classes (`str`, `KeyError`, ...): safe to name, as they are only referenced.
+_BUILTIN_CLASSES = frozenset(
+    name for name, value in vars(builtins).items() if isinstance(value, type)
 )
 
 
@@ -31,7 +30,10 @@ def path_of(obj: object) -> str | None:
             (v for v in (getattr(obj, n, None) for n in ("func", "transform_fn")) if callable(v)),
             None,
         )
-    module = getattr(target, "__module__", None)
+    # a method of a built-in class (`str.lower`) names its module only through that class
+    module = getattr(target, "__module__", None) or getattr(
+        getattr(target, "__objclass__", None), "__module__", None
+    )
     qualname = getattr(target, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str):
         return None
@@ -76,7 +78,7 @@ def _entry(item: object) -> str:
 @attrs.frozen
 class Allowed:
     """What a text may name: by default the classes runnables defines (no underscore names)
-    and the built-in exception classes; the caller adds modules (with their submodules) and
+    and the built-in classes (`str`, `KeyError`); the caller adds modules (with their submodules) and
     single objects."""
 
     modules: frozenset[str] = frozenset()
@@ -105,8 +107,8 @@ class Allowed:
         own = (module == "runnables" or module.startswith("runnables.")) and not any(
             part.startswith("_") for part in qualname.split(".")
         )
-        builtin_error = module == "builtins" and qualname in _EXCEPTIONS
-        if not (own or builtin_error or self._by_caller(module, path)):
+        builtin_class = module == "builtins" and qualname in _BUILTIN_CLASSES
+        if not (own or builtin_class or self._by_caller(module, path)):
             raise LoadError(
                 f"{where}: {path!r} is not allowed; if you trust this text, pass "
                 f"allowed=[{module!r}] (the module) or allowed=[{path!r}] (this object)"

@@ -69,13 +69,15 @@ class Reviver:
             )
         doc = cast("dict[str, Any]", data)
         version = doc["runnables"]
-        if version != VERSION or isinstance(version, bool):
+        if isinstance(version, bool) or version != VERSION:
             raise LoadError(
                 f"document format {version!r:.40} is not one this version reads ({VERSION})"
             )
         extra = sorted(set(doc) - {"runnables", "value"})
         if extra or "value" not in doc:
-            raise LoadError(f'the document needs exactly the keys "runnables" and "value"; got {sorted(doc)}')
+            raise LoadError(
+                f'the document needs exactly the keys "runnables" and "value"; got {sorted(doc)}'
+            )
         return self.value(doc["value"], "$", 0)
 
     def value(self, data: object, where: str, depth: int) -> Any:
@@ -98,7 +100,7 @@ class Reviver:
             raise LoadError(f"{where}: {kinds[0]!r} must be the only key; got {sorted(node)}")
         kind, body = kinds[0], node[kinds[0]]
         if kind == "$tuple" and isinstance(body, list):
-            return tuple(self.value(body, where, depth))
+            return tuple(self.value(cast("list[object]", body), where, depth))
         if kind == "$dict" and isinstance(body, dict):
             return self._dict(cast("dict[str, object]", body), where, depth)
         if kind == "$ref" and isinstance(body, str):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -25,17 +25,21 @@ class Rule:
     build: Callable[..., Any]
 
 
+_FACTORY = cast("type", type(attrs.Factory(str)))
+
+
 def _attrs_fields(obj: Any) -> dict[str, Any]:
     """The fields that make the value what it is (`eq`), with their defaults left out."""
     values: dict[str, Any] = {}
-    for field in attrs.fields(type(obj)):
+    cls: type[Any] = obj.__class__
+    for field in attrs.fields(cls):
         if not (field.eq and field.init):
             continue
         value = getattr(obj, field.name)
-        default = field.default
-        if isinstance(default, attrs.Factory):  # type: ignore[arg-type]  # pyright: ignore[reportUnnecessaryIsInstance]
-            factory: Any = default.factory  # pyright: ignore[reportUnknownMemberType]
-            default = factory(obj) if default.takes_self else factory()  # pyright: ignore[reportUnknownMemberType]
+        default: Any = field.default
+        if isinstance(default, _FACTORY):
+            made: Any = default
+            default = made.factory(obj) if made.takes_self else made.factory()
         if default is not attrs.NOTHING and _same(value, default):
             continue
         values[field.alias] = value
@@ -50,7 +54,7 @@ def _same(value: object, default: object) -> bool:
 
 
 def _generated_init(cls: type) -> bool:
-    code = getattr(cls.__init__, "__code__", None)
+    code = getattr(vars(cls).get("__init__"), "__code__", None)
     return code is not None and code.co_filename.startswith("<attrs generated")
 
 
@@ -68,6 +72,21 @@ def _rules() -> dict[type, Rule]:
     from runnables.retrievers.vectorstore import InMemoryVectorStore
     from runnables.tools import Tool
 
+    def sequence(steps: Any, explicit_name: Any = None) -> Any:
+        return RunnableSequence(*steps, name=explicit_name)
+
+    def parallel(branches: Any, explicit_name: Any = None) -> Any:
+        return RunnableParallel(dict(branches), name=explicit_name)
+
+    def tuple_(bound: Any, explicit_name: Any = None) -> Any:
+        return RunnableTuple(*(branch for _, branch in bound.branches), name=explicit_name)
+
+    def branch(branches: Any, default: Any) -> Any:
+        return RunnableBranch(*branches, default=default)
+
+    def lambda_(func: Any, afunc: Any = None, explicit_name: Any = None) -> Any:
+        return RunnableLambda(func, afunc, name=explicit_name)
+
     def generator(
         transform_fn: Any = None, atransform_fn: Any = None, explicit_name: Any = None
     ) -> Any:
@@ -75,47 +94,30 @@ def _rules() -> dict[type, Rule]:
             return RunnableGenerator(atransform_fn, name=explicit_name)
         return RunnableGenerator(transform_fn, atransform_fn, name=explicit_name)
 
-    def store(embedding: Any, entries: Any) -> InMemoryVectorStore:
+    def tool(func: Any, explicit_name: Any = None, explicit_description: Any = None) -> Any:
+        return Tool(func, name=explicit_name, description=explicit_description)
+
+    def store(embedding: Any, entries: Any) -> Any:
         built = InMemoryVectorStore(embedding)
         built.__setstate__({"embedding": embedding, "entries": dict(entries)})
         return built
 
+    def store_state(value: Any) -> dict[str, Any]:
+        state: dict[str, Any] = value.__getstate__()
+        return state
+
     return {
-        RunnableSequence: Rule(
-            _attrs_fields, lambda steps, explicit_name=None: RunnableSequence(*steps, name=explicit_name)
-        ),
-        RunnableParallel: Rule(
-            _attrs_fields,
-            lambda branches, explicit_name=None: RunnableParallel(
-                dict(branches), name=explicit_name
-            ),
-        ),
-        RunnableTuple: Rule(
-            _attrs_fields,
-            lambda bound, explicit_name=None: RunnableTuple(
-                *(b for _, b in bound.branches), name=explicit_name
-            ),
-        ),
-        RunnableBranch: Rule(
-            _attrs_fields, lambda branches, default: RunnableBranch(*branches, default=default)
-        ),
+        RunnableSequence: Rule(_attrs_fields, sequence),
+        RunnableParallel: Rule(_attrs_fields, parallel),
+        RunnableTuple: Rule(_attrs_fields, tuple_),
+        RunnableBranch: Rule(_attrs_fields, branch),
         RunnableEach: Rule(_attrs_fields, RunnableEach),
         RunnablePick: Rule(_attrs_fields, RunnablePick),
-        RunnableLambda: Rule(
-            _attrs_fields,
-            lambda func, afunc=None, explicit_name=None: RunnableLambda(
-                func, afunc, name=explicit_name
-            ),
-        ),
+        RunnableLambda: Rule(_attrs_fields, lambda_),
         RunnableGenerator: Rule(_attrs_fields, generator),
-        Tool: Rule(
-            _attrs_fields,
-            lambda func, explicit_name=None, explicit_description=None: Tool(
-                func, name=explicit_name, description=explicit_description
-            ),
-        ),
+        Tool: Rule(_attrs_fields, tool),
         RunnableWithMessageHistory: Rule(_attrs_fields, RunnableWithMessageHistory),
-        InMemoryVectorStore: Rule(lambda s: s.__getstate__(), store),
+        InMemoryVectorStore: Rule(store_state, store),
     }
 
 
@@ -129,5 +131,6 @@ def rule_for(cls: type) -> Rule | None:
 
 def fields_of(obj: Any) -> dict[str, Any] | None:
     """The named values that rebuild `obj`, or None if its class has no rule."""
-    rule = rule_for(type(obj))
+    cls: type[Any] = obj.__class__
+    rule = rule_for(cls)
     return None if rule is None else rule.read(obj)
