@@ -123,6 +123,9 @@ BUILT_INS: dict[str, Any] = {
     ),
     "listeners": word_count.with_listeners(on_end=on_end),
     "types": RunnablePassthrough().with_types(input_type=str, output_type=Joke),
+    "generic types": RunnablePassthrough().with_types(
+        input_type=dict[str, Any], output_type=list[tuple[Joke, int]]
+    ),
     "prompt": PromptTemplate.from_template("tell {n} jokes about {topic}").partial(n="3"),
     "chat prompt": ChatPromptTemplate.from_messages(
         [
@@ -249,6 +252,11 @@ def test_a_closure_over_a_callable_object_is_refused() -> None:
         dumps(RunnableLambda(Adder()))
 
 
+def test_a_union_type_cannot_be_written() -> None:
+    with pytest.raises(DumpError, match=r"\$\.declared_input_type: cannot write .*UnionType"):
+        dumps(RunnablePassthrough().with_types(input_type=int | str))
+
+
 def test_a_model_replaying_an_iterator_cannot_be_written() -> None:
     from runnables.models import GenericFakeChatModel
 
@@ -331,6 +339,8 @@ def document(value: Any) -> str:
         ({"$ref": f"{HERE}:json.loads"}, "imported there from elsewhere"),
         ({"$class": f"{HERE}:shout"}, "not a class runnables can rebuild"),
         ({"$ref": "os.path"}, "not a 'module:qualname' path"),
+        ({"$alias": [{"$ref": "builtins:str"}]}, "needs a class and its type arguments"),
+        ({"$alias": [1, 2]}, "needs a class and its type arguments"),
         ({"$ref": "a b:c"}, "not a 'module:qualname' path"),
         ({"$ref": "runnables:NoSuchThing"}, "cannot import 'runnables:NoSuchThing'"),
     ],

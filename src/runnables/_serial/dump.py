@@ -41,6 +41,10 @@ def _write(value: object, where: str, depth: int) -> Any:
         return {"$tuple": items}
     if isinstance(value, Mapping):
         return _write_dict(value, where, depth)  # pyright: ignore[reportUnknownArgumentType]
+    if value is Any:
+        return {"$ref": "typing:Any"}
+    if isinstance(value, types.GenericAlias):
+        return _write_alias(value, where, depth)
     if isinstance(value, _CALLABLES):
         return _write_ref(value, where)
     path = importable(value)
@@ -67,6 +71,12 @@ def _write_dict(value: Mapping[Any, Any], where: str, depth: int) -> Any:
             raise DumpError(f"{where}: dict key {key!r:.100} is not a string")
         out[key] = _write(item, f"{where}[{key!r}]", depth + 1)
     return {"$dict": out} if any(key.startswith("$") for key in out) else out
+
+
+def _write_alias(value: types.GenericAlias, where: str, depth: int) -> Any:
+    """A parametrised class (`list[str]`, `dict[str, Any]`) as the class and its arguments."""
+    parts = [value.__origin__, *value.__args__]
+    return {"$alias": [_write(part, f"{where}[{i}]", depth + 1) for i, part in enumerate(parts)]}
 
 
 def _write_ref(value: object, where: str) -> dict[str, str]:

@@ -78,7 +78,7 @@ def _entry(item: object) -> str:
 @attrs.frozen
 class Allowed:
     """What a text may name: by default the classes runnables defines (no underscore names)
-    and the built-in classes (`str`, `KeyError`); the caller adds modules (with their submodules) and
+    the built-in classes (`str`, `KeyError`) and `typing.Any`; the caller adds modules (with their submodules) and
     single objects."""
 
     modules: frozenset[str] = frozenset()
@@ -100,6 +100,8 @@ class Allowed:
     def check(self, path: str, where: str) -> Any:
         """Import the object `path` names, if the allow-list lets the text name it: the
         object must also really live there (a name a module merely imported is refused)."""
+        if path == "typing:Any":  # on Python 3.10 `Any` is not a class and has no qualname
+            return Any
         module, colon, qualname = path.partition(":")
         parts = [*module.split("."), *qualname.split(".")]
         if not colon or not all(part.isidentifier() for part in parts):

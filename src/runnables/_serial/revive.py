@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import types
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -103,15 +104,26 @@ class Reviver:
             return tuple(self.value(cast("list[object]", body), where, depth))
         if kind == "$dict" and isinstance(body, dict):
             return self._dict(cast("dict[str, object]", body), where, depth)
+        if kind == "$alias" and isinstance(body, list) and body:
+            return self._alias(cast("list[object]", body), where, depth)
         if kind == "$ref" and isinstance(body, str):
             return self.allowed.check(body, where)
         if kind == "$secret" and isinstance(body, str):
             return self._secret(body, where)
-        known = "$class, $ref, $tuple, $dict, $secret"
+        known = "$class, $ref, $alias, $tuple, $dict, $secret"
         raise LoadError(f"{where}: unknown kind {kind!r:.60} or wrong body (kinds: {known})")
 
     def _dict(self, node: dict[str, object], where: str, depth: int) -> dict[str, Any]:
         return {key: self.value(item, f"{where}[{key!r}]", depth + 1) for key, item in node.items()}
+
+    def _alias(self, body: list[object], where: str, depth: int) -> Any:
+        origin, *args = self.value(body, where, depth)
+        if not isinstance(origin, type) or not args:
+            raise LoadError(f"{where}: $alias needs a class and its type arguments")
+        try:
+            return types.GenericAlias(origin, tuple(args))
+        except TypeError as exc:
+            raise LoadError(f"{where}: cannot parametrise {origin.__name__}: {exc}") from exc
 
     def _secret(self, name: str, where: str) -> Any:
         from runnables.models._secret import SecretStr
