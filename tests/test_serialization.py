@@ -324,6 +324,13 @@ def test_a_function_from_the_standard_library_must_be_allowed_too() -> None:
     assert loads(method, allowed=["builtins:str.lower"]).invoke("AB") == "ab"
 
 
+def test_allowed_is_a_list_not_a_string() -> None:
+    with pytest.raises(LoadError, match=r"not one string: allowed=\['string'\]"):
+        loads(dumps(RunnableLambda(string.capwords)), allowed="string")
+    with pytest.raises(LoadError, match="allowed takes module names"):
+        loads(dumps(RunnableLambda(string.capwords)), allowed=[3])
+
+
 def document(value: Any) -> str:
     return json.dumps({"runnables": 1, "value": value})
 

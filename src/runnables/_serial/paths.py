@@ -86,6 +86,8 @@ class Allowed:
 
     @classmethod
     def of(cls, items: Iterable[object]) -> Allowed:
+        if isinstance(items, str):
+            raise LoadError(f"allowed takes a list of names, not one string: allowed=[{items!r}]")
         entries = [_entry(item) for item in items]
         return cls(
             frozenset(e for e in entries if ":" not in e),
