@@ -223,6 +223,35 @@ def test_random_wrapped_chains_round_trip(chain: RunnableBase[Any, Any]) -> None
     assert loads(dumps(chain), allowed=["strategies"]) == chain
 
 
+RUNNABLE_BUILT_INS = [v for v in BUILT_INS.values() if isinstance(v, RunnableBase)]
+
+
+def _combine(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    pairs = st.tuples(children, children)
+    return st.one_of(
+        pairs.map(lambda t: t[0] | t[1]),
+        pairs.map(lambda t: RunnableParallel(first=t[0], second=t[1])),
+        pairs.map(lambda t: RunnableBranch((is_long, t[0]), t[1])),
+        pairs.map(lambda t: t[0].with_fallbacks([t[1]], exceptions_to_handle=(KeyError,))),
+        children.map(lambda c: c.with_retry(stop_after_attempt=4)),
+        children.map(lambda c: c.with_config(tags=["x"], metadata={"n": 1}, run_name="r")),
+        children.map(RunnableEach),
+        children.map(lambda c: RunnablePassthrough.assign(out=c)),
+    )
+
+
+components = st.recursive(st.sampled_from(RUNNABLE_BUILT_INS), _combine, max_leaves=5)
+
+
+@settings(max_examples=100)
+@given(components)
+def test_random_chains_of_every_component_round_trip(chain: RunnableBase[Any, Any]) -> None:
+    text = dumps(chain)
+    back = loads(text, allowed=[HERE])
+    assert back == chain
+    assert dumps(back) == text
+
+
 # ------------------------------------------------------------------ what cannot be written
 
 
@@ -349,6 +378,7 @@ def document(value: Any) -> str:
         ({"$alias": [{"$ref": "builtins:str"}]}, "needs a class and its type arguments"),
         ({"$alias": [1, 2]}, "needs a class and its type arguments"),
         ({"$ref": "a b:c"}, "not a 'module:qualname' path"),
+        ({"$ref": f"{HERE}:shout.__globals__"}, "not a 'module:qualname' path"),
         ({"$ref": "runnables:NoSuchThing"}, "cannot import 'runnables:NoSuchThing'"),
     ],
 )

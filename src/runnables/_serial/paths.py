@@ -106,7 +106,8 @@ class Allowed:
             return Any
         module, colon, qualname = path.partition(":")
         parts = [*module.split("."), *qualname.split(".")]
-        if not colon or not all(part.isidentifier() for part in parts):
+        dunder = any(part.startswith("__") and part.endswith("__") for part in parts)
+        if not colon or dunder or not all(part.isidentifier() for part in parts):
             raise LoadError(f"{where}: {path!r:.200} is not a 'module:qualname' path")
         own = (module == "runnables" or module.startswith("runnables.")) and not any(
             part.startswith("_") for part in qualname.split(".")
