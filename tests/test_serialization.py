@@ -111,6 +111,7 @@ BUILT_INS: dict[str, Any] = {
     "generator lambda": RunnableLambda(words),
     "generator": RunnableGenerator(double_each, name="dbl"),
     "decorated": word_count,
+    "equal to a decorated one": RunnableLambda(word_count.func),
     "retry": word_count.with_retry(stop_after_attempt=5, retry_if_exception_type=(KeyError,)),
     "fallbacks": RunnableLambda(shout).with_fallbacks(
         [RunnablePassthrough()], exceptions_to_handle=(ValueError, TypeError)

@@ -49,7 +49,9 @@ def importable(obj: object) -> str | None:
         found = resolve(path)
     except (ImportError, AttributeError):
         return None
-    return path if found is obj else None
+    # a runnable equal to the one a decorator put at that path is that one
+    same = found is obj or (attrs.has(type(obj)) and type(found) is type(obj) and found == obj)
+    return path if same else None
 
 
 def resolve(path: str) -> Any:
@@ -77,9 +79,9 @@ def _entry(item: object) -> str:
 
 @attrs.frozen
 class Allowed:
-    """What a text may name: by default the classes runnables defines (no underscore names)
-    the built-in classes (`str`, `KeyError`) and `typing.Any`; the caller adds modules (with their submodules) and
-    single objects."""
+    """What a text may name: by default the classes runnables defines (but not underscore
+    names), the built-in classes (`str`, `KeyError`) and `typing.Any`; the caller adds
+    modules (with their submodules) and single objects."""
 
     modules: frozenset[str] = frozenset()
     objects: frozenset[str] = frozenset()
