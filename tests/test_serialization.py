@@ -7,7 +7,7 @@ import contextlib
 import json
 import string
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Optional
 
 import attrs
 import pytest
@@ -126,6 +126,10 @@ BUILT_INS: dict[str, Any] = {
     "types": RunnablePassthrough().with_types(input_type=str, output_type=Joke),
     "generic types": RunnablePassthrough().with_types(
         input_type=dict[str, Any], output_type=list[tuple[Joke, int]]
+    ),
+    "union types": RunnablePassthrough().with_types(
+        input_type=int | str | None,
+        output_type=Optional[list[Joke]],  # noqa: UP045 - typing.Union is written too
     ),
     "prompt": PromptTemplate.from_template("tell {n} jokes about {topic}").partial(n="3"),
     "chat prompt": ChatPromptTemplate.from_messages(
@@ -282,11 +286,6 @@ def test_a_closure_over_a_callable_object_is_refused() -> None:
         dumps(RunnableLambda(Adder()))
 
 
-def test_a_union_type_cannot_be_written() -> None:
-    with pytest.raises(DumpError, match=r"\$\.declared_input_type: cannot write .*UnionType"):
-        dumps(RunnablePassthrough().with_types(input_type=int | str))
-
-
 def test_a_model_replaying_an_iterator_cannot_be_written() -> None:
     from runnables.models import GenericFakeChatModel
 
@@ -378,6 +377,8 @@ def document(value: Any) -> str:
         ({"$ref": "os.path"}, "not a 'module:qualname' path"),
         ({"$alias": [{"$ref": "builtins:str"}]}, "needs a class and its type arguments"),
         ({"$alias": [1, 2]}, "needs a class and its type arguments"),
+        ({"$union": [{"$ref": "builtins:str"}, 2]}, "takes types and null"),
+        ({"$union": [None]}, "unknown kind '\\$union' or wrong body"),
         ({"$ref": "a b:c"}, "not a 'module:qualname' path"),
         ({"$ref": f"{HERE}:shout.__globals__"}, "not a 'module:qualname' path"),
         ({"$ref": "runnables:NoSuchThing"}, "cannot import 'runnables:NoSuchThing'"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import types
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -45,6 +46,8 @@ def _write(value: object, where: str, depth: int) -> Any:
         return {"$ref": "typing:Any"}
     if isinstance(value, types.GenericAlias):
         return _write_alias(value, where, depth)
+    if typing.get_origin(value) in (typing.Union, types.UnionType):
+        return _write_union(value, where, depth)
     if isinstance(value, _CALLABLES):
         return _write_ref(value, where)
     path = importable(value)
@@ -77,6 +80,12 @@ def _write_alias(value: types.GenericAlias, where: str, depth: int) -> Any:
     """A parametrised class (`list[str]`, `dict[str, Any]`) as the class and its arguments."""
     parts = [value.__origin__, *value.__args__]
     return {"$alias": [_write(part, f"{where}[{i}]", depth + 1) for i, part in enumerate(parts)]}
+
+
+def _write_union(value: object, where: str, depth: int) -> Any:
+    """A union (`int | None`, `Optional[str]`) as its members, `None` for `NoneType`."""
+    members = [None if arg is type(None) else arg for arg in typing.get_args(value)]
+    return {"$union": [_write(arg, f"{where}[{i}]", depth + 1) for i, arg in enumerate(members)]}
 
 
 def _write_ref(value: object, where: str) -> dict[str, str]:

@@ -3,6 +3,7 @@ name, anything nested too deep and any number JSON cannot hold exactly."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import types
@@ -51,6 +52,10 @@ def parse(text: str | bytes) -> Any:
         if isinstance(exc, LoadError):
             raise
         raise LoadError(f"not valid JSON: {exc}") from exc
+
+
+def _either(left: Any, right: Any) -> Any:
+    return left | right
 
 
 class Reviver:
@@ -106,11 +111,13 @@ class Reviver:
             return self._dict(cast("dict[str, object]", body), where, depth)
         if kind == "$alias" and isinstance(body, list) and body:
             return self._alias(cast("list[object]", body), where, depth)
+        if kind == "$union" and isinstance(body, list) and len(cast("list[object]", body)) > 1:
+            return self._union(cast("list[object]", body), where, depth)
         if kind == "$ref" and isinstance(body, str):
             return self.allowed.check(body, where)
         if kind == "$secret" and isinstance(body, str):
             return self._secret(body, where)
-        known = "$class, $ref, $alias, $tuple, $dict, $secret"
+        known = "$class, $ref, $alias, $union, $tuple, $dict, $secret"
         raise LoadError(f"{where}: unknown kind {kind!r:.60} or wrong body (kinds: {known})")
 
     def _dict(self, node: dict[str, object], where: str, depth: int) -> dict[str, Any]:
@@ -124,6 +131,14 @@ class Reviver:
             return types.GenericAlias(origin, tuple(args))
         except TypeError as exc:
             raise LoadError(f"{where}: cannot parametrise {origin.__name__}: {exc}") from exc
+
+    def _union(self, body: list[object], where: str, depth: int) -> Any:
+        members: list[Any] = self.value(body, where, depth)
+        if not all(
+            m is None or m is Any or isinstance(m, (type, types.GenericAlias)) for m in members
+        ):
+            raise LoadError(f"{where}: $union takes types and null")
+        return functools.reduce(_either, members)
 
     def _secret(self, name: str, where: str) -> Any:
         from runnables.models._secret import SecretStr
