@@ -45,15 +45,18 @@ _ANNOTATED: Any = Annotated  # subscripted with a runtime tuple below
 
 @attrs.frozen
 class _Default(Constraint):
-    """Shows a parameter's default in the argument schema; validation is unaffected."""
+    """Shows a parameter's default in the argument schema (if it has a JSON form); validation
+    is unaffected."""
 
     value: Any
 
     def apply(self, schema: dict[str, Any]) -> None:
         try:
-            schema["default"] = unstructure(self.value)
-        except Exception:
+            default = unstructure(self.value)
+            json.dumps(default)
+        except (TypeError, ValueError):
             return
+        schema["default"] = default
 
     def check(self, value: Any) -> str | None:
         return None
