@@ -325,7 +325,6 @@ def test_merge_configs() -> None:
     assert merged == {
         "tags": ["a", "b", "c"],
         "metadata": {"x": 1, "y": 2},
-        "callbacks": [],
         "recursion_limit": 10,
         "configurable": {"k": 1},
         "run_name": "one",

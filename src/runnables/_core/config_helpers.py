@@ -96,7 +96,8 @@ def merge_configs(*configs: RunnableConfig | None) -> RunnableConfig:
             elif key in ("metadata", "configurable"):
                 merged[key] = {**merged.get(key, {}), **cast("dict[str, Any]", value)}
             elif key == "callbacks":
-                merged["callbacks"] = [*merged.get("callbacks", []), *cast("list[Any]", value)]
+                if value:  # no key for no callbacks, as LangChain's None is left out
+                    merged["callbacks"] = [*merged.get("callbacks", []), *cast("list[Any]", value)]
             elif key == "recursion_limit":
                 if value != DEFAULT_RECURSION_LIMIT:
                     merged["recursion_limit"] = value
