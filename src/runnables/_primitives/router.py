@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import attrs
 from typing_extensions import TypedDict
@@ -47,9 +47,23 @@ class RouterRunnable(RunnableBase[RouterInput, Out]):
 
     routes: tuple[tuple[str, RunnableBase[Any, Out]], ...]
 
+    # A dict mixing runnables and functions is typed `Any`: checkers join its values to
+    # `object` before matching them against a union.
+    @overload
     def __init__(
-        self: RouterRunnable[O1],
-        runnables: Mapping[str, SupportsInvoke[Any, O1] | Callable[[Any], O1]],
+        self: RouterRunnable[O1], runnables: Mapping[str, SupportsInvoke[Any, O1]]
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RouterRunnable[O1], runnables: Mapping[str, Callable[[Any], O1]]
+    ) -> None: ...
+    @overload
+    def __init__(
+        self: RouterRunnable[Any],
+        runnables: Mapping[str, SupportsInvoke[Any, Any] | Callable[[Any], Any]],
+    ) -> None: ...
+    def __init__(
+        self, runnables: Mapping[str, SupportsInvoke[Any, Any] | Callable[[Any], Any]]
     ) -> None:
         routes = tuple((key, coerce_to_runnable(value)) for key, value in runnables.items())
         self.__attrs_init__(routes)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
