@@ -4,6 +4,10 @@ JSON Schema dict checked against the schema."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import pytest
@@ -134,3 +138,17 @@ def test_json_schema_tool_call_output_is_checked_and_include_raw_reports_it() ->
     result = model.with_structured_output(MOVIE, include_raw=True).invoke("?")
     assert result["parsed"] is None
     assert "missing required key 'year'" in str(result["parsing_error"])
+
+
+def test_the_tools_page_examples_pass_mypy_strict(tmp_path: Path) -> None:
+    page = Path(__file__).parent.parent / "docs" / "tools.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+    example = tmp_path / "tools_page.py"
+    example.write_text("\n\n".join(blocks), encoding="utf-8")
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", str(example)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout
