@@ -46,6 +46,22 @@ def test_tap_receives_the_config_when_it_asks() -> None:
     assert seen == [["t"]]
 
 
+@pytest.mark.anyio
+async def test_func_and_afunc_each_get_the_config_if_they_ask() -> None:
+    seen: list[object] = []
+
+    def tap(value: int, config: RunnableConfig) -> None:
+        seen.append(("sync", config.get("tags")))
+
+    async def atap(value: int) -> None:
+        seen.append(("async", value))
+
+    both = RunnablePassthrough(tap, afunc=atap)
+    assert both.invoke(1, {"tags": ["t"]}) == 1
+    assert await both.ainvoke(2, {"tags": ["t"]}) == 2
+    assert seen == [("sync", ["t"]), ("async", 2)]
+
+
 def test_tap_runs_as_a_leaf_its_runnables_are_children() -> None:
     recorder = Recorder()
 

@@ -48,7 +48,8 @@ class RunnablePassthrough(RunnableBase[T, T]):
     afunc: (
         Callable[[T], Awaitable[object]] | Callable[[T, RunnableConfig], Awaitable[object]] | None
     ) = None
-    _wants_config: bool = attrs.field(init=False, eq=False, repr=False)
+    #: Whether `func` / `afunc` take the run's config.
+    _configs: tuple[bool, bool] = attrs.field(init=False, eq=False, repr=False)
     _await_func: bool = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -61,44 +62,38 @@ class RunnablePassthrough(RunnableBase[T, T]):
                 )
         if self.afunc is not None and function_kind(self.afunc) != "async":
             raise RunnablesTypeError(f"afunc must be an async function, got {self.afunc!r}")
-        tap = self.func or self.afunc
-        wants = tap is not None and accepts_config(tap)
-        object.__setattr__(self, "_wants_config", wants)
+        configs = tuple(tap is not None and accepts_config(tap) for tap in (self.func, self.afunc))
+        object.__setattr__(self, "_configs", configs)
         is_async = self.func is not None and function_kind(self.func) == "async"
         object.__setattr__(self, "_await_func", is_async)
 
-    def _kwargs(self, ctx: RunContext) -> dict[str, Any]:
-        return {"config": ctx.as_config()} if self._wants_config else {}
+    def _kwargs(self, ctx: RunContext, of_afunc: bool) -> dict[str, Any]:
+        return {"config": ctx.as_config()} if self._configs[of_afunc] else {}
 
     def _tap(self, input: T, ctx: RunContext) -> None:
-        if self.func is None and self.afunc is None:
-            return
         if self.func is None or self._await_func:
             run_coroutine_blocking(lambda: self._atap(input, ctx))
             return
-        leaf(ctx, self.func, input, **self._kwargs(ctx))
+        leaf(ctx, self.func, input, **self._kwargs(ctx, False))
 
     async def _atap(self, input: T, ctx: RunContext) -> None:
         if self.afunc is not None:
-            await aleaf(
-                ctx,
-                cast("Callable[..., Awaitable[object]]", self.afunc),
-                input,
-                **self._kwargs(ctx),
-            )
+            afunc = cast("Callable[..., Awaitable[object]]", self.afunc)
+            await aleaf(ctx, afunc, input, **self._kwargs(ctx, True))
         elif self._await_func:
-            await aleaf(
-                ctx, cast("Callable[..., Awaitable[object]]", self.func), input, **self._kwargs(ctx)
-            )
+            func = cast("Callable[..., Awaitable[object]]", self.func)
+            await aleaf(ctx, func, input, **self._kwargs(ctx, False))
         elif self.func is not None:
-            await aleaf_in_thread(ctx, self.func, input, **self._kwargs(ctx))
+            await aleaf_in_thread(ctx, self.func, input, **self._kwargs(ctx, False))
 
     def _invoke(self, input: T, ctx: RunContext) -> T:
-        self._tap(input, ctx)
+        if self.func is not None or self.afunc is not None:
+            self._tap(input, ctx)
         return input
 
     async def _ainvoke(self, input: T, ctx: RunContext) -> T:
-        await self._atap(input, ctx)
+        if self.func is not None or self.afunc is not None:
+            await self._atap(input, ctx)
         return input
 
     def _transform(self, inputs: Iterator[T], ctx: RunContext) -> Iterator[T]:
