@@ -11,6 +11,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from runnables._core.base import RunnableBase as RunnableBase
     from runnables._core.config import RunnableConfig as RunnableConfig
+    from runnables._core.config_helpers import ensure_config as ensure_config
+    from runnables._core.config_helpers import get_config_list as get_config_list
+    from runnables._core.config_helpers import merge_configs as merge_configs
+    from runnables._core.config_helpers import patch_config as patch_config
+    from runnables._core.config_helpers import run_in_executor as run_in_executor
     from runnables._core.protocol import Runnable as Runnable
     from runnables._core.protocol import SupportsInvoke as SupportsInvoke
     from runnables._core.runs import Callback as Callback
@@ -27,11 +32,14 @@ if TYPE_CHECKING:
     from runnables._primitives.generator import RunnableGenerator as RunnableGenerator
     from runnables._primitives.lambda_ import RunnableLambda as RunnableLambda
     from runnables._primitives.lambda_ import runnable as runnable
+    from runnables._primitives.parallel import RunnableParallel as RunnableMap
     from runnables._primitives.parallel import RunnableParallel as RunnableParallel
     from runnables._primitives.passthrough import RunnableAssign as RunnableAssign
     from runnables._primitives.passthrough import RunnablePassthrough as RunnablePassthrough
     from runnables._primitives.passthrough import RunnablePick as RunnablePick
     from runnables._primitives.retry import RunnableRetry as RunnableRetry
+    from runnables._primitives.router import RouterInput as RouterInput
+    from runnables._primitives.router import RouterRunnable as RouterRunnable
     from runnables._primitives.sequence import RunnableSequence as RunnableSequence
     from runnables._primitives.tuple_ import RunnableTuple as RunnableTuple
     from runnables.errors import RunnablesError as RunnablesError
@@ -65,6 +73,15 @@ __all__ = [
     "with_listeners",
     "with_retry",
     "with_types",
+    # wrappers and helpers (LangChain's spellings)
+    "RouterInput",
+    "RouterRunnable",
+    "RunnableMap",
+    "ensure_config",
+    "get_config_list",
+    "merge_configs",
+    "patch_config",
+    "run_in_executor",
 ]
 
 _WHERE = {
@@ -95,6 +112,15 @@ _WHERE = {
     "with_listeners": "runnables._primitives.decorators",
     "with_retry": "runnables._primitives.decorators",
     "with_types": "runnables._primitives.decorators",
+    # wrappers and helpers (LangChain's spellings)
+    "RouterInput": "runnables._primitives.router",
+    "RouterRunnable": "runnables._primitives.router",
+    "RunnableMap": "runnables._primitives.router",
+    "ensure_config": "runnables._core.config_helpers",
+    "get_config_list": "runnables._core.config_helpers",
+    "merge_configs": "runnables._core.config_helpers",
+    "patch_config": "runnables._core.config_helpers",
+    "run_in_executor": "runnables._core.config_helpers",
 }
 
 

@@ -90,6 +90,45 @@ class Graph:
                     lines.append(f"  {arrow} {labels[edge.target]}")
         return "\n".join(lines) + "\n"
 
+    def print_ascii(self) -> None:
+        """Print `draw_ascii()`."""
+        print(self.draw_ascii(), end="")
+
+    def first_node(self) -> Node | None:
+        """The one node no edge leads to (the input end), or None if there is not exactly one."""
+        targets = {edge.target for edge in self.edges}
+        found = [node for node in self.nodes if node.id not in targets]
+        return found[0] if len(found) == 1 else None
+
+    def last_node(self) -> Node | None:
+        """The one node no edge leaves (the output end), or None if there is not exactly one."""
+        sources = {edge.source for edge in self.edges}
+        found = [node for node in self.nodes if node.id not in sources]
+        return found[0] if len(found) == 1 else None
+
+    def to_json(self) -> dict[str, list[dict[str, Any]]]:
+        """The graph as JSON data, in LangChain's shape: ``{"nodes": [...], "edges": [...]}``.
+
+        A runnable's node is ``{"id", "type": "runnable", "data": {"id": ["runnables",
+        class name], "name"}}``, an end or junction is ``{"id", "type": "schema", "data":
+        name}``; an edge is ``{"source", "target"}`` plus ``"conditional": true`` if it is.
+        """
+        nodes: list[dict[str, Any]] = []
+        for node in self.nodes:
+            if node.data is None:
+                nodes.append({"id": node.id, "type": "schema", "data": node.name})
+            else:
+                identity = ["runnables", type(node.data).__name__]
+                data = {"id": identity, "name": node.name}
+                nodes.append({"id": node.id, "type": "runnable", "data": data})
+        edges: list[dict[str, Any]] = []
+        for edge in self.edges:
+            item: dict[str, Any] = {"source": edge.source, "target": edge.target}
+            if edge.conditional:
+                item["conditional"] = True
+            edges.append(item)
+        return {"nodes": nodes, "edges": edges}
+
 
 _DRAWN_AS_BOUND = (RunnableBinding, RunnableRetry, RunnableWithFallbacks, RunnableEach)
 _Wrapper = Union[  # noqa: UP007

@@ -19,7 +19,7 @@ import json
 import re
 import typing
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Annotated, Any, SupportsIndex, TypeAlias, TypeVar, cast, overload
+from typing import Annotated, Any, Literal, SupportsIndex, TypeAlias, TypeVar, cast, overload
 
 import attrs
 import typing_extensions
@@ -45,15 +45,18 @@ _ANNOTATED: Any = Annotated  # subscripted with a runtime tuple below
 
 @attrs.frozen
 class _Default(Constraint):
-    """Shows a parameter's default in the argument schema; validation is unaffected."""
+    """Shows a parameter's default in the argument schema (if it has a JSON form); validation
+    is unaffected."""
 
     value: Any
 
     def apply(self, schema: dict[str, Any]) -> None:
         try:
-            schema["default"] = unstructure(self.value)
-        except Exception:
+            default = unstructure(self.value)
+            json.dumps(default)
+        except (TypeError, ValueError):
             return
+        schema["default"] = default
 
     def check(self, value: Any) -> str | None:
         return None
@@ -122,6 +125,7 @@ class Tool(RunnableBase[dict[str, Any] | str, Out]):
         tool_name = name or getattr(func, "__name__", None)
         if not isinstance(tool_name, str) or tool_name == "<lambda>":
             raise RunnablesTypeError(f"give the tool a name: {func!r} has none")
+        check_tool_name(tool_name)
         signature = _read_signature(func, tool_name, description)
         self.__attrs_init__(  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
             func, name, description, signature=signature
@@ -196,6 +200,124 @@ class Tool(RunnableBase[dict[str, Any] | str, Out]):
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None) -> Any:
         """Run the tool on a dict of arguments (or a string, or a `ToolCall`), asynchronously."""
         return await super().ainvoke(input, config)
+
+    # A model's `tool_calls` run as a batch: `tool.batch(message.tool_calls)` answers
+    # ToolMessages, typed as such (the overloads only narrow the inherited signature).
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[dict[str, Any] | str],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> list[Out]: ...
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[dict[str, Any] | str],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[True],
+    ) -> list[Out | Exception]: ...
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[dict[str, Any] | str],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
+    ) -> list[Out | Exception]: ...
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[ToolCall],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> list[ToolMessage]: ...
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[ToolCall],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[True],
+    ) -> list[ToolMessage | Exception]: ...
+    @overload
+    def batch(
+        self,
+        inputs: Sequence[ToolCall],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
+    ) -> list[ToolMessage | Exception]: ...
+    def batch(
+        self,
+        inputs: Sequence[Any],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Run the tool on many argument dicts (or `ToolCall`s, answering `ToolMessage`s)."""
+        return super().batch(inputs, config, return_exceptions=return_exceptions)
+
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[dict[str, Any] | str],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> list[Out]: ...
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[dict[str, Any] | str],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[True],
+    ) -> list[Out | Exception]: ...
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[dict[str, Any] | str],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
+    ) -> list[Out | Exception]: ...
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[ToolCall],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[False] = False,
+    ) -> list[ToolMessage]: ...
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[ToolCall],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: Literal[True],
+    ) -> list[ToolMessage | Exception]: ...
+    @overload
+    async def abatch(
+        self,
+        inputs: Sequence[ToolCall],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool,
+    ) -> list[ToolMessage | Exception]: ...
+    async def abatch(
+        self,
+        inputs: Sequence[Any],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        *,
+        return_exceptions: bool = False,
+    ) -> list[Any]:
+        """Run the tool on many argument dicts (or `ToolCall`s), asynchronously."""
+        return await super().abatch(inputs, config, return_exceptions=return_exceptions)
 
     def parse_input(self, input: Mapping[str, Any] | str) -> dict[str, Any]:
         """The keyword arguments for the function: validated, defaults filled in."""
@@ -317,6 +439,19 @@ def _parse_docstring(doc: str | None) -> tuple[str, dict[str, str]]:
     return " ".join(first), descriptions
 
 
+def _annotated_description(annotation: object) -> str | None:
+    """The description an `Annotated[T, "text"]` or `Annotated[T, Doc("text")]` annotation
+    gives its parameter (the first, as LangChain reads it), else None."""
+    if typing.get_origin(annotation) is not Annotated:
+        return None
+    for extra in typing.get_args(annotation)[1:]:
+        if isinstance(extra, str):
+            return extra
+        if isinstance(documentation := getattr(extra, "documentation", None), str):
+            return documentation
+    return None
+
+
 def _read_signature(func: Callable[..., Any], name: str, description: str | None) -> _Signature:
     target = inspect.unwrap(func)
     if inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target):
@@ -349,8 +484,9 @@ def _read_signature(func: Callable[..., Any], name: str, description: str | None
             )
         annotation: Any = hints.get(param.name, Any)
         extras: list[Any] = []
-        if arg_docs.get(param.name):
-            extras.append(Description(arg_docs[param.name]))
+        described = _annotated_description(annotation) or arg_docs.get(param.name)
+        if described:
+            extras.append(Description(described))
         if param.default is not param.empty:
             extras.append(_Default(param.default))
             defaults[param.name] = param.default
@@ -459,7 +595,22 @@ def _without_titles(node: object) -> Any:
     return result
 
 
+#: The tool names model providers accept (OpenAI's rule; others' are the same or looser).
+_TOOL_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+
+
+def check_tool_name(name: str) -> None:
+    """A `ValueError` if providers would refuse `name` as a tool's name."""
+    if not _TOOL_NAME.fullmatch(name):
+        raise RunnablesValueError(
+            f"tool name {name!r} would be refused by model providers: use 1 to 64 letters, "
+            "digits, '_' or '-' (no spaces), e.g. name="
+            f"{re.sub(r'[^a-zA-Z0-9_-]+', '_', name)[:64].strip('_') or 'my_tool'!r}"
+        )
+
+
 def _function(name: str, description: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    check_tool_name(name)
     function: dict[str, Any] = {"name": name}
     if description:
         function["description"] = description
@@ -480,8 +631,10 @@ def _from_dict(value: Mapping[str, Any], where: str) -> dict[str, Any]:
         function = cast("Mapping[str, Any]", value["function"])
         if not isinstance(function.get("name"), str):
             raise RunnablesValueError(f"{where}: an OpenAI tool needs function.name, a string")
+        check_tool_name(function["name"])
         return {"type": "function", "function": dict(function)}
     if isinstance(value.get("name"), str) and isinstance(value.get("parameters"), Mapping):
+        check_tool_name(value["name"])
         return {"type": "function", "function": dict(value)}
     title = value.get("title")
     if not isinstance(title, str) or not title:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from runnables._primitives.sequence import RunnableSequence
     from runnables.graph import Graph
     from runnables.schema import Schema
+    from runnables.tools import Tool
     from runnables.tracing._events import StreamEvent
     from runnables.tracing._log import RunLog, RunLogPatch
 
@@ -509,9 +510,11 @@ class RunnableBase(Engine[In, Out]):
     # `|` takes; in two or three steps a function is typed by its return annotation, so an async
     # or generator function there gives a coroutine or iterator type (use `|` for those).
     @overload
-    def pipe(self, /) -> RunnableSequence[In, Out]: ...
+    def pipe(self, /, *, name: str | None = None) -> RunnableSequence[In, Out]: ...
     @overload
-    def pipe(self, a: SupportsInvoke[Out, Next], /) -> RunnableSequence[In, Next]: ...
+    def pipe(
+        self, a: SupportsInvoke[Out, Next], /, *, name: str | None = None
+    ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
         self, a: Callable[[Iterator[Out]], Iterator[Next]], /
@@ -521,23 +524,33 @@ class RunnableBase(Engine[In, Out]):
         self, a: Callable[[AsyncIterator[Out]], AsyncIterator[Next]], /
     ) -> RunnableSequence[In, Next]: ...
     @overload
-    def pipe(self, a: Callable[[Out], Iterator[Next]], /) -> RunnableSequence[In, Next]: ...
+    def pipe(
+        self, a: Callable[[Out], Iterator[Next]], /, *, name: str | None = None
+    ) -> RunnableSequence[In, Next]: ...
     @overload
-    def pipe(self, a: Callable[[Out], AsyncIterator[Next]], /) -> RunnableSequence[In, Next]: ...
+    def pipe(
+        self, a: Callable[[Out], AsyncIterator[Next]], /, *, name: str | None = None
+    ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
         self, a: Callable[[Out], Coroutine[Any, Any, Next]], /
     ) -> RunnableSequence[In, Next]: ...
     @overload
-    def pipe(self, a: Callable[[Out], Runnable[Out, Next]], /) -> RunnableSequence[In, Next]: ...
+    def pipe(
+        self, a: Callable[[Out], Runnable[Out, Next]], /, *, name: str | None = None
+    ) -> RunnableSequence[In, Next]: ...
     @overload
-    def pipe(self, a: Callable[[Out], Next], /) -> RunnableSequence[In, Next]: ...
+    def pipe(
+        self, a: Callable[[Out], Next], /, *, name: str | None = None
+    ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
         self,
         a: SupportsInvoke[Out, I2] | Callable[[Out], I2],
         b: SupportsInvoke[I2, Next] | Callable[[I2], Next],
         /,
+        *,
+        name: str | None = None,
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
@@ -546,6 +559,8 @@ class RunnableBase(Engine[In, Out]):
         b: SupportsInvoke[I2, O2] | Callable[[I2], O2],
         c: SupportsInvoke[O2, Next] | Callable[[O2], Next],
         /,
+        *,
+        name: str | None = None,
     ) -> RunnableSequence[In, Next]: ...
     @overload
     def pipe(
@@ -556,13 +571,14 @@ class RunnableBase(Engine[In, Out]):
         d: SupportsInvoke[Any, Any] | Callable[[Any], Any],
         /,
         *others: SupportsInvoke[Any, Any] | Callable[[Any], Any],
+        name: str | None = None,
     ) -> RunnableSequence[In, Any]: ...
-    def pipe(self, *others: Any) -> RunnableSequence[In, Any]:
-        """`self | a | b | ...` spelled as a method."""
+    def pipe(self, *others: Any, name: str | None = None) -> RunnableSequence[In, Any]:
+        """`self | a | b | ...` spelled as a method (named `name`, if given)."""
         from runnables._primitives.coerce import coerce_to_runnable
         from runnables._primitives.sequence import RunnableSequence
 
-        return RunnableSequence(self, *(coerce_to_runnable(other) for other in others))
+        return RunnableSequence(self, *(coerce_to_runnable(other) for other in others), name=name)
 
     # ------------------------------------------------------------- wrappers
 
@@ -682,3 +698,56 @@ class RunnableBase(Engine[In, Out]):
 
         first = cast("RunnableBase[I2, Any]", self)
         return RunnableSequence(first, RunnableAssign.of(branches))
+
+    # ------------------------------------------------- helpers (LangChain's spellings)
+
+    def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str:
+        """`name` (default: this runnable's name) with `suffix` appended as LangChain does:
+        title-cased after a capitalised name (`ParserInput`), else after an underscore."""
+        base = name or self.name
+        if not suffix:
+            return base
+        if base[:1].isupper():
+            return base + suffix.title()
+        return f"{base}_{suffix.lower()}"
+
+    def get_input_jsonschema(self, config: RunnableConfig | None = None) -> dict[str, Any]:
+        """The JSON Schema of the input (`input_schema.json_schema()`)."""
+        return self.input_schema.json_schema()
+
+    def get_output_jsonschema(self, config: RunnableConfig | None = None) -> dict[str, Any]:
+        """The JSON Schema of the output (`output_schema.json_schema()`)."""
+        return self.output_schema.json_schema()
+
+    def get_prompts(self, config: RunnableConfig | None = None) -> list[RunnableBase[Any, Any]]:
+        """The prompt templates in this runnable's graph, in top-down order."""
+        from runnables._primitives.keywords import is_prompt
+
+        return [
+            node.data
+            for node in self.get_graph().nodes
+            if node.data is not None and is_prompt(node.data)
+        ]
+
+    def bind(self, **kwargs: Any) -> RunnableBase[In, Out]:
+        """A copy whose calls get `kwargs`: keyword arguments of a lifted function (which must
+        accept them), call options of a model (`stop=...`). Other runnables take none: a
+        `TypeError` says so, rather than dropping them as LangChain does."""
+        from runnables._primitives.keywords import bind_keywords
+
+        return bind_keywords(self, kwargs)
+
+    def as_tool(
+        self,
+        args_schema: type | None = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        arg_types: Mapping[str, Any] | None = None,
+    ) -> Tool[Out]:
+        """This runnable as a `Tool` a model can call: its arguments are the fields of the input
+        type (a TypedDict, attrs class or dataclass), of `args_schema`, or `arg_types` for a
+        dict input; any other input is one argument, `__arg1`."""
+        from runnables._primitives.as_tool import runnable_as_tool
+
+        return runnable_as_tool(self, args_schema, name, description, arg_types)

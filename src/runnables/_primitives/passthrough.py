@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.config import RunnableConfig
+from runnables._core.interop import run_coroutine_blocking
+from runnables._core.leaf import aleaf, aleaf_in_thread, leaf
 from runnables._core.public import public
-from runnables._core.streaming import AddableDict, aaggregate, aggregate, aone, closing_chunks
+from runnables._core.streaming import (
+    NOTHING,
+    AddableDict,
+    Total,
+    aaggregate,
+    aggregate,
+    aone,
+    closing_chunks,
+)
 from runnables._primitives.parallel import RunnableParallel
 from runnables.errors import RunnablesTypeError
 
@@ -27,21 +38,86 @@ T = TypeVar("T")
 class RunnablePassthrough(RunnableBase[T, T]):
     """Return the input unchanged (streams pass straight through).
 
+    `func` (and `afunc` for async calls) taps the input for a side effect: it is called with
+    the whole input (a stream's chunks added up, once the stream ends), and what it returns
+    is ignored. It may take a `config` parameter to receive the run's config.
     `RunnablePassthrough.assign(k=r, ...)` builds a `RunnableAssign` that adds keys to a dict.
     """
 
+    func: Callable[[T], object] | Callable[[T, RunnableConfig], object] | None = None
+    afunc: (
+        Callable[[T], Awaitable[object]] | Callable[[T, RunnableConfig], Awaitable[object]] | None
+    ) = None
+    #: Whether `func` / `afunc` take the run's config.
+    _configs: tuple[bool, bool] = attrs.field(init=False, eq=False, repr=False)
+    _await_func: bool = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        from runnables._primitives.lambda_ import accepts_config, function_kind
+
+        for tap in (self.func, self.afunc):
+            if tap is not None and function_kind(tap) in ("generator", "async generator"):
+                raise RunnablesTypeError(
+                    f"RunnablePassthrough taps the input with a function, not a generator: {tap!r}"
+                )
+        if self.afunc is not None and function_kind(self.afunc) != "async":
+            raise RunnablesTypeError(f"afunc must be an async function, got {self.afunc!r}")
+        configs = tuple(tap is not None and accepts_config(tap) for tap in (self.func, self.afunc))
+        object.__setattr__(self, "_configs", configs)
+        is_async = self.func is not None and function_kind(self.func) == "async"
+        object.__setattr__(self, "_await_func", is_async)
+
+    def _kwargs(self, ctx: RunContext, of_afunc: bool) -> dict[str, Any]:
+        return {"config": ctx.as_config()} if self._configs[of_afunc] else {}
+
+    def _tap(self, input: T, ctx: RunContext) -> None:
+        if self.func is None or self._await_func:
+            run_coroutine_blocking(lambda: self._atap(input, ctx))
+            return
+        leaf(ctx, self.func, input, **self._kwargs(ctx, False))
+
+    async def _atap(self, input: T, ctx: RunContext) -> None:
+        if self.afunc is not None:
+            afunc = cast("Callable[..., Awaitable[object]]", self.afunc)
+            await aleaf(ctx, afunc, input, **self._kwargs(ctx, True))
+        elif self._await_func:
+            func = cast("Callable[..., Awaitable[object]]", self.func)
+            await aleaf(ctx, func, input, **self._kwargs(ctx, False))
+        elif self.func is not None:
+            await aleaf_in_thread(ctx, self.func, input, **self._kwargs(ctx, False))
+
     def _invoke(self, input: T, ctx: RunContext) -> T:
+        if self.func is not None or self.afunc is not None:
+            self._tap(input, ctx)
         return input
 
     async def _ainvoke(self, input: T, ctx: RunContext) -> T:
+        if self.func is not None or self.afunc is not None:
+            await self._atap(input, ctx)
         return input
 
     def _transform(self, inputs: Iterator[T], ctx: RunContext) -> Iterator[T]:
-        yield from inputs
+        if self.func is None and self.afunc is None:
+            yield from inputs
+            return
+        total = Total()
+        for chunk in inputs:
+            total.add(chunk)
+            yield chunk
+        if (whole := total.value) is not NOTHING:
+            self._tap(whole, ctx)
 
     async def _atransform(self, inputs: AsyncIterator[T], ctx: RunContext) -> AsyncIterator[T]:
+        if self.func is None and self.afunc is None:
+            async for chunk in inputs:
+                yield chunk
+            return
+        total = Total()
         async for chunk in inputs:
+            total.add(chunk)
             yield chunk
+        if (whole := total.value) is not NOTHING:
+            await self._atap(whole, ctx)
 
     @classmethod
     def assign(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]

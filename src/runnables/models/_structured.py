@@ -3,7 +3,7 @@ into the requested type."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Generic, Literal, TypeAlias, TypeVar, cast
 
 import attrs
@@ -13,6 +13,7 @@ from runnables._core.base import RunnableBase
 from runnables._core.context import RunContext
 from runnables.errors import RunnablesTypeError
 from runnables.messages import AIMessage, AIMessageChunk, BaseMessage, add_ai_message_chunks
+from runnables.models._json_check import json_problems
 from runnables.parsers import OutputParserException, parse_json_markdown
 from runnables.schema import Schema, SchemaError
 
@@ -49,6 +50,8 @@ class StructuredOutputParser(RunnableBase[AIMessage, Any]):
     tool_name: str | None
     target: Any = None
     include_raw: bool = False
+    json_schema: Mapping[str, Any] | None = attrs.field(default=None, eq=False, kw_only=True)
+    """For a JSON Schema target (`target` None): the schema the answer is checked against."""
 
     @property
     def run_type(self) -> str:
@@ -97,6 +100,14 @@ class StructuredOutputParser(RunnableBase[AIMessage, Any]):
                 raise OutputParserException(
                     f"expected a JSON object, got {type(data).__name__}", message.text
                 )
+            if self.json_schema is not None:
+                found = json_problems(cast("object", data), self.json_schema)
+                if found:
+                    title = self.json_schema.get("title") or "the JSON schema"
+                    raise OutputParserException(
+                        f"the model's answer does not fit {title}: {'; '.join(found[:10])}",
+                        message.text,
+                    )
             return cast("dict[str, Any]", data)
         schema = Schema[Any](self.target, getattr(self.target, "__name__", repr(self.target)))
         try:

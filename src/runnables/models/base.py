@@ -429,7 +429,8 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
             raise RunnablesValueError(
                 f"method must be 'function_calling', 'json_mode' or 'json_schema', got {method!r}"
             )
-        parser = StructuredOutputParser(tool_name, target, include_raw)
+        checked = {"title": function["name"], **function["parameters"]} if target is None else None
+        parser = StructuredOutputParser(tool_name, target, include_raw, json_schema=checked)
         return RunnableSequence(model, parser)
 
     def stream(
