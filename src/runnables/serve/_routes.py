@@ -159,6 +159,10 @@ class _Served:
             raise _Refused(422, errors)
         if self.per_request is not None:
             configs = [await _hook(self.per_request, request, config) for config in configs]
+        where = ["$.config"] if endpoint != "batch" else [f"$.config[{i}]" for i in range(len(configs))]
+        missing = [m for c, w in zip(configs, where, strict=True) for m in self.policy.missing(c, w)]
+        if missing:
+            raise _Refused(422, missing)
         run_ids = [uuid.uuid4() for _ in configs]
         configs = [
             cast("RunnableConfig", {**config, "run_id": run_id})
@@ -371,7 +375,7 @@ def add_routes(
         raise ValueError(f"path must start with '/' and not end with one, got {path!r}")
     served = _Served(
         runnable,
-        ConfigPolicy(dict(configurable or {}), max_concurrency, recursion_limit),
+        ConfigPolicy.of(runnable, configurable or {}, max_concurrency, recursion_limit),
         per_request,
         Limits() if limits is None else limits,
     )
