@@ -66,7 +66,9 @@ def _check_factory(func: Callable[..., object], keys: Sequence[str]) -> None:
         else:
             signature.bind(**dict.fromkeys(keys))
     except TypeError as error:
-        passed = f"one argument (the {keys[0]!r} value)" if len(keys) == 1 else f"{list(keys)} by name"
+        passed = (
+            f"one argument (the {keys[0]!r} value)" if len(keys) == 1 else f"{list(keys)} by name"
+        )
         msg = (
             f"history_factory_config passes get_session_history {passed}, but it takes "
             f"{list(signature.parameters)} ({error})"

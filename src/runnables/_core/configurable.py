@@ -44,7 +44,7 @@ Out = TypeVar("Out", covariant=True)
 _CACHE_SIZE = 32
 
 
-def _nonempty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+def _nonempty(instance: object, attribute: attrs.Attribute[str], value: object) -> None:
     if not isinstance(value, str) or not value:
         raise RunnablesTypeError(f"{attribute.name} must be a non-empty str, got {value!r}")
 
@@ -66,9 +66,9 @@ class ConfigurableField:
 
 
 def _options(value: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not value:
+    if not isinstance(cast("object", value), Mapping) or not value:
         raise RunnablesTypeError(f"options must be a non-empty dict of named values, got {value!r}")
-    return dict(cast("Mapping[str, Any]", value))
+    return dict(value)
 
 
 def _check_default(instance: ConfigurableFieldSingleOption, _: object, value: str) -> None:
@@ -79,7 +79,9 @@ def _check_default(instance: ConfigurableFieldSingleOption, _: object, value: st
         )
 
 
-def _check_defaults(instance: ConfigurableFieldMultiOption, _: object, value: tuple[str, ...]) -> None:
+def _check_defaults(
+    instance: ConfigurableFieldMultiOption, _: object, value: tuple[str, ...]
+) -> None:
     unknown = [key for key in value if key not in instance.options]
     if unknown:
         raise RunnablesValueError(
@@ -138,7 +140,9 @@ class ConfigurableFieldSpec:
     required: bool = False
 
 
-def unique_config_specs(specs: Iterable[ConfigurableFieldSpec]) -> tuple[ConfigurableFieldSpec, ...]:
+def unique_config_specs(
+    specs: Iterable[ConfigurableFieldSpec],
+) -> tuple[ConfigurableFieldSpec, ...]:
     """`specs` without repeats, sorted by id; two different specs for one id are an error."""
     by_id: dict[str, ConfigurableFieldSpec] = {}
     for spec in specs:
@@ -165,10 +169,11 @@ def _runnables_in(value: object) -> Iterator[RunnableBase[Any, Any]]:
 
 def config_specs_of(runnable: object) -> tuple[ConfigurableFieldSpec, ...]:
     """The config specs of the runnables an attrs runnable is made of (its fields' values)."""
-    if not attrs.has(type(runnable)):
+    cls: Any = type(runnable)
+    if not attrs.has(cls):
         return ()
     found: list[ConfigurableFieldSpec] = []
-    for field in attrs.fields(type(runnable)):
+    for field in attrs.fields(cls):
         for child in _runnables_in(getattr(runnable, field.name)):
             found.extend(child.config_specs)
     return unique_config_specs(found)
@@ -207,11 +212,15 @@ def _option_enum(field: ConfigurableFieldSingleOption | ConfigurableFieldMultiOp
 @functools.lru_cache(maxsize=256)
 def _enum_of(name: str, keys: tuple[str, ...]) -> Any:
     # One class per name and keys, so that equal fields give equal specs.
-    return enum.Enum(name, {key: key for key in keys}, type=str)  # type: ignore[misc]
+    return enum.Enum(name, {key: key for key in keys}, type=str)
 
 
 def _relocate(errors: Sequence[str], where: str) -> list[str]:
     return [where + error[1:] if error.startswith("$") else f"{where}: {error}" for error in errors]
+
+
+def _field_dict(value: Mapping[str, AnyConfigurableField]) -> dict[str, AnyConfigurableField]:
+    return dict(value)
 
 
 @final
@@ -227,7 +236,7 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
     """
 
     default: RunnableBase[In, Out]
-    fields: dict[str, AnyConfigurableField] = attrs.field(converter=dict)
+    fields: dict[str, AnyConfigurableField] = attrs.field(converter=_field_dict)
     _types: dict[str, Any] = attrs.field(init=False, eq=False, repr=False)
     _cache: dict[object, RunnableBase[In, Out]] = attrs.field(
         init=False, eq=False, repr=False, factory=dict
@@ -248,7 +257,7 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
                     f"{cls.__name__} has no field {key!r} to make configurable; its fields are "
                     f"{sorted(known)}"
                 )
-            if not isinstance(field, AnyConfigurableField):
+            if not isinstance(cast("object", field), AnyConfigurableField):
                 raise RunnablesTypeError(
                     f"configurable_fields({key}=...): expected a ConfigurableField or an option "
                     f"field, got {field!r:.100}"
@@ -326,7 +335,9 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
                 )
         return unique_config_specs([*own, *self.default.config_specs])
 
-    def configurable_fields(self, **fields: AnyConfigurableField) -> RunnableConfigurableFields[In, Out]:
+    def configurable_fields(
+        self, **fields: AnyConfigurableField
+    ) -> RunnableConfigurableFields[In, Out]:
         """More fields of the same runnable (a field named again is replaced)."""
         return RunnableConfigurableFields(self.default, {**self.fields, **fields})
 
@@ -364,7 +375,7 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
         if cache_key is not None and (hit := self._cache.get(cache_key)) is not None:
             return hit
         values = {key: self._value(key, self.fields[key], given) for key, given in chosen.items()}
-        configured = attrs.evolve(self.default, **values)
+        configured: RunnableBase[In, Out] = attrs.evolve(cast("Any", self.default), **values)
         if cache_key is not None:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
@@ -401,7 +412,7 @@ def _alternatives(value: Mapping[str, object]) -> dict[str, object]:
     result: dict[str, object] = {}
     for key, alternative in value.items():
         if isinstance(alternative, RunnableBase) or not callable(alternative):
-            result[key] = coerce_to_runnable(alternative)
+            result[key] = coerce_to_runnable(cast("object", alternative))
         else:
             result[key] = alternative  # a factory, called when its key is chosen
     return result
@@ -427,10 +438,8 @@ class RunnableConfigurableAlternatives(RunnableBase[In, Out]):
     prefix_keys: bool = False
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.which, ConfigurableField):
-            raise RunnablesTypeError(
-                f"which must be a ConfigurableField, got {self.which!r:.100}"
-            )
+        if not isinstance(cast("object", self.which), ConfigurableField):
+            raise RunnablesTypeError(f"which must be a ConfigurableField, got {self.which!r:.100}")
         if self.default_key in self.alternatives:
             raise RunnablesValueError(
                 f"alternative {self.default_key!r} is the default's key (default_key); "
@@ -475,7 +484,7 @@ class RunnableConfigurableAlternatives(RunnableBase[In, Out]):
     def config_specs(self) -> tuple[ConfigurableFieldSpec, ...]:
         which = ConfigurableFieldSpec(
             id=self.which.id,
-            annotation=typing.Literal[self.keys],  # type: ignore[valid-type]
+            annotation=typing.Literal[self.keys],
             name=self.which.name,
             description=self.which.description,
             default=self.default_key,
@@ -488,7 +497,9 @@ class RunnableConfigurableAlternatives(RunnableBase[In, Out]):
                 inner.extend(self._prefixed(key, s) for s in runnable.config_specs)
         return unique_config_specs([which, *inner])
 
-    def prepare(self, configurable: Mapping[str, Any]) -> tuple[RunnableBase[In, Out], Mapping[str, Any]]:
+    def prepare(
+        self, configurable: Mapping[str, Any]
+    ) -> tuple[RunnableBase[In, Out], Mapping[str, Any]]:
         """The runnable a call with these `config["configurable"]` values runs, and the
         values it sees (with `prefix_keys`, its own keys unprefixed)."""
         chosen = configurable.get(self.which.id, self.default_key)
@@ -501,7 +512,8 @@ class RunnableConfigurableAlternatives(RunnableBase[In, Out]):
             unknown = [
                 key
                 for key in configurable
-                if key.startswith(namespace) and key[len(namespace) :].split("/", 1)[0] not in self.keys
+                if key.startswith(namespace)
+                and key[len(namespace) :].split("/", 1)[0] not in self.keys
             ]
             if unknown:
                 raise RunnablesTypeError(
@@ -509,9 +521,7 @@ class RunnableConfigurableAlternatives(RunnableBase[In, Out]):
                     f"alternative, one of {list(self.keys)}"
                 )
             mine = f"{namespace}{chosen}/"
-            configurable = {
-                key.removeprefix(mine): value for key, value in configurable.items()
-            }
+            configurable = {key.removeprefix(mine): value for key, value in configurable.items()}
         if chosen == self.default_key:
             return self.default, configurable
         alternative = self.alternatives[chosen]

@@ -160,7 +160,9 @@ class ConfigPolicy:
         )
         document = config_jsonschema(title, specs)
         definitions = document.pop("$defs", {})
-        configurable = definitions.pop("Configurable", None) or document["properties"]["configurable"]
+        configurable = (
+            definitions.pop("Configurable", None) or document["properties"]["configurable"]
+        )
         configurable.pop("required", None)  # the per-request hook may add required keys
         configurable["additionalProperties"] = False
         limit = {"type": "integer", "minimum": 1}

@@ -159,8 +159,12 @@ class _Served:
             raise _Refused(422, errors)
         if self.per_request is not None:
             configs = [await _hook(self.per_request, request, config) for config in configs]
-        where = ["$.config"] if endpoint != "batch" else [f"$.config[{i}]" for i in range(len(configs))]
-        missing = [m for c, w in zip(configs, where, strict=True) for m in self.policy.missing(c, w)]
+        where = (
+            ["$.config"] if endpoint != "batch" else [f"$.config[{i}]" for i in range(len(configs))]
+        )
+        missing = [
+            m for c, w in zip(configs, where, strict=True) for m in self.policy.missing(c, w)
+        ]
         if missing:
             raise _Refused(422, missing)
         run_ids = [uuid.uuid4() for _ in configs]
