@@ -8,8 +8,6 @@ are the configured runnable's. `config_specs` lists what a chain can be configur
 
 from __future__ import annotations
 
-import enum
-import functools
 import typing
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, final
@@ -204,15 +202,9 @@ def _describable(annotation: object) -> bool:
     return True
 
 
-def _option_enum(field: ConfigurableFieldSingleOption | ConfigurableFieldMultiOption) -> Any:
-    """The type of an option field's key: an enum of the option names (as LangChain's)."""
-    return _enum_of(field.name or field.id, tuple(field.options))
-
-
-@functools.lru_cache(maxsize=256)
-def _enum_of(name: str, keys: tuple[str, ...]) -> Any:
-    # One class per name and keys, so that equal fields give equal specs.
-    return enum.Enum(name, {key: key for key in keys}, type=str)
+def _option_key(field: ConfigurableFieldSingleOption | ConfigurableFieldMultiOption) -> Any:
+    """The type of an option field's key: the option names as a `Literal`."""
+    return typing.Literal[tuple(field.options)]
 
 
 def _relocate(errors: Sequence[str], where: str) -> list[str]:
@@ -275,7 +267,7 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
                     )
                 types[key] = annotation
             else:
-                types[key] = _option_enum(field)
+                types[key] = _option_key(field)
         object.__setattr__(self, "_types", types)
 
     # ------------------------------------------------ description
@@ -321,12 +313,12 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
                     )
                 )
             else:
-                enum_type = self._types[key]
+                names = self._types[key]
                 single = isinstance(field, ConfigurableFieldSingleOption)
                 own.append(
                     ConfigurableFieldSpec(
                         id=field.id,
-                        annotation=enum_type if single else list[enum_type],  # type: ignore[valid-type]
+                        annotation=names if single else list[names],  # type: ignore[valid-type]
                         name=field.name,
                         description=field.description,
                         default=field.default if single else list(field.default),
@@ -353,9 +345,9 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
         except SchemaError as error:
             raise SchemaError(_relocate(error.errors, where), title) from None
         if isinstance(field, ConfigurableFieldSingleOption):
-            return field.options[checked.value]
+            return field.options[checked]
         if isinstance(field, ConfigurableFieldMultiOption):
-            return [field.options[member.value] for member in checked]
+            return [field.options[name] for name in checked]
         return checked
 
     def prepare(self, configurable: Mapping[str, Any]) -> RunnableBase[In, Out]:
