@@ -266,8 +266,10 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
                         "runnables.schema cannot check; give ConfigurableField(..., annotation=...)"
                     )
                 types[key] = annotation
-            else:
+            elif isinstance(field, ConfigurableFieldSingleOption):
                 types[key] = _option_key(field)
+            else:
+                types[key] = list[_option_key(field)]  # type: ignore[misc]
         object.__setattr__(self, "_types", types)
 
     # ------------------------------------------------ description
@@ -313,12 +315,11 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
                     )
                 )
             else:
-                names = self._types[key]
                 single = isinstance(field, ConfigurableFieldSingleOption)
                 own.append(
                     ConfigurableFieldSpec(
                         id=field.id,
-                        annotation=names if single else list[names],  # type: ignore[valid-type]
+                        annotation=self._types[key],
                         name=field.name,
                         description=field.description,
                         default=field.default if single else list(field.default),
