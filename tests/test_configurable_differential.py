@@ -20,11 +20,6 @@ from langchain_core.language_models import FakeListChatModel as LCFakeListChatMo
 from langchain_core.output_parsers import StrOutputParser as LCStrOutputParser  # noqa: E402
 from langchain_core.prompts import ChatPromptTemplate as LCChatPromptTemplate  # noqa: E402
 from langchain_core.prompts import PromptTemplate as LCPromptTemplate  # noqa: E402
-
-import runnables as ours  # noqa: E402
-from runnables.models import FakeListChatModel  # noqa: E402
-from runnables.parsers import StrOutputParser  # noqa: E402
-from runnables.prompts import ChatPromptTemplate, PromptTemplate  # noqa: E402
 from tests.test_differential_events import (  # noqa: E402
     both,
     collect,
@@ -32,6 +27,11 @@ from tests.test_differential_events import (  # noqa: E402
     shapes,
     without_repeated_streams,
 )
+
+import runnables as ours  # noqa: E402
+from runnables.models import FakeListChatModel  # noqa: E402
+from runnables.parsers import StrOutputParser  # noqa: E402
+from runnables.prompts import ChatPromptTemplate, PromptTemplate  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
@@ -141,5 +141,5 @@ def test_a_typo_in_a_field_name_is_a_value_error_naming_it(lib: str) -> None:
 @pytest.mark.parametrize("lib", ["ours", "lc"])
 def test_a_value_of_the_wrong_type_is_a_value_error(lib: str) -> None:
     chain = configured_chain(lib)
-    with pytest.raises(ValueError, match="answers|responses"):
+    with pytest.raises(ValueError, match=r"answers|responses"):
         chain.invoke({"x": "y"}, {"configurable": {"answers": "not a list"}})
