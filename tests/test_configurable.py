@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import attrs
 import pytest
 
 from runnables import (
@@ -12,6 +13,7 @@ from runnables import (
     ConfigurableFieldMultiOption,
     ConfigurableFieldSingleOption,
     ConfigurableFieldSpec,
+    RunnableBase,
     RunnableConfig,
     RunnableConfigurableAlternatives,
     RunnableConfigurableFields,
@@ -26,6 +28,9 @@ from runnables.parsers import StrOutputParser
 from runnables.prompts import ChatPromptTemplate, PromptTemplate
 from runnables.retrievers import HashingEmbeddings, InMemoryVectorStore
 from runnables.schema import SchemaError
+
+if TYPE_CHECKING:
+    from decimal import Decimal as OnlyForCheckers
 
 ANSWERS = ConfigurableField(id="answers", name="Answers", description="what the model says")
 
@@ -100,6 +105,26 @@ def test_a_field_whose_type_cannot_be_checked_needs_an_annotation() -> None:
     assert found.page_content == "b"
 
 
+@attrs.frozen
+class Greeter(RunnableBase[str, str]):
+    """An attrs runnable of a user's own, one field typed with a name only checkers see."""
+
+    greeting: str = "hello"
+    price: OnlyForCheckers | None = None
+
+    def invoke(self, input: str, config: RunnableConfig | None = None) -> str:
+        return f"{self.greeting}, {input}"
+
+
+def test_an_attrs_runnable_of_your_own_has_configurable_fields() -> None:
+    greeter = Greeter().configurable_fields(greeting=ConfigurableField(id="greeting"))
+    assert greeter.invoke("ann", {"configurable": {"greeting": "hi"}}) == "hi, ann"
+    with pytest.raises(SchemaError, match=r"configurable\['greeting'\]: expected str, got int"):
+        greeter.invoke("ann", {"configurable": {"greeting": 1}})
+    with pytest.raises(TypeError, match=r"field 'price' of Greeter.*annotation="):
+        Greeter().configurable_fields(price=ConfigurableField(id="price"))
+
+
 def test_single_and_multi_option_fields_choose_values_by_name() -> None:
     single = FakeListChatModel(responses=["x"]).configurable_fields(
         responses=ConfigurableFieldSingleOption(
@@ -136,6 +161,8 @@ def test_option_fields_refuse_defaults_that_are_not_options() -> None:
 
 def test_the_wrapper_is_a_value_and_caches_what_it_builds() -> None:
     assert model() == model()
+    assert hash(model()) == hash(model())
+    assert hash(alternatives()) == hash(alternatives())
     assert model() != FakeListChatModel(responses=["a b"]).configurable_fields(
         responses=ConfigurableField(id="other")
     )

@@ -8,6 +8,7 @@ are the configured runnable's. `config_specs` lists what a chain can be configur
 
 from __future__ import annotations
 
+import sys
 import typing
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, final
@@ -20,7 +21,6 @@ from runnables.errors import RunnablesTypeError, RunnablesValueError
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
-    from runnables._core.protocol import Runnable
     from runnables.schema import Schema
 
 __all__ = [
@@ -94,7 +94,7 @@ class ConfigurableFieldSingleOption:
     """A field set to one of named `options` by its name (`default` when the call names none)."""
 
     id: str = attrs.field(validator=_nonempty)
-    options: dict[str, Any] = attrs.field(converter=_options)
+    options: dict[str, Any] = attrs.field(converter=_options, hash=False)
     default: str = attrs.field(validator=_check_default)
     name: str | None = None
     description: str | None = None
@@ -107,7 +107,7 @@ class ConfigurableFieldMultiOption:
     """A field set to the list of the named `options` a call chooses (`default` when none)."""
 
     id: str = attrs.field(validator=_nonempty)
-    options: dict[str, Any] = attrs.field(converter=_options)
+    options: dict[str, Any] = attrs.field(converter=_options, hash=False)
     default: tuple[str, ...] = attrs.field(converter=tuple, validator=_check_defaults)
     name: str | None = None
     description: str | None = None
@@ -132,7 +132,7 @@ class ConfigurableFieldSpec:
     annotation: Any
     name: str | None = None
     description: str | None = None
-    default: Any = None
+    default: Any = attrs.field(default=None, hash=False)
     is_shared: bool = False
     dependencies: tuple[str, ...] | None = None
     required: bool = False
@@ -185,11 +185,20 @@ def _init_fields(cls: type[Any]) -> dict[str, attrs.Attribute[Any]]:
     return {(a.alias or a.name): a for a in attrs.fields(cls) if a.init}
 
 
-def _field_types(cls: type[Any]) -> dict[str, Any]:
+def _field_type(cls: type[Any], attribute: attrs.Attribute[Any]) -> object:
+    """The resolved type of one field; `None` when it names what exists only for the type
+    checkers (the class's other fields may still resolve)."""
     try:
-        return typing.get_type_hints(cls)
-    except Exception:  # names imported only for type checkers: fall back on the strings
-        return {}
+        return typing.get_type_hints(cls)[attribute.name]
+    except (NameError, TypeError, KeyError):
+        pass
+    if not isinstance(attribute.type, str):
+        return attribute.type
+    module = sys.modules.get(cls.__module__)
+    try:
+        return eval(attribute.type, vars(module) if module else {})
+    except (NameError, AttributeError, SyntaxError, TypeError):
+        return None
 
 
 def _describable(annotation: object) -> bool:
@@ -228,7 +237,8 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
     """
 
     default: RunnableBase[In, Out]
-    fields: dict[str, AnyConfigurableField] = attrs.field(converter=_field_dict)
+    # Dicts stay out of the hash (equal wrappers still hash alike): hashable as `default` is.
+    fields: dict[str, AnyConfigurableField] = attrs.field(converter=_field_dict, hash=False)
     _types: dict[str, Any] = attrs.field(init=False, eq=False, repr=False)
     _cache: dict[object, RunnableBase[In, Out]] = attrs.field(
         init=False, eq=False, repr=False, factory=dict
@@ -241,7 +251,6 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
                 f"{cls.__name__} is not an attrs class: configurable_fields needs fields to set"
             )
         known = _init_fields(cls)
-        hints = _field_types(cls)
         types: dict[str, Any] = {}
         for key, field in self.fields.items():
             if key not in known:
@@ -258,9 +267,9 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
                 annotation = (
                     field.annotation
                     if field.annotation is not None
-                    else hints.get(known[key].name, Any)
+                    else _field_type(cls, known[key])
                 )
-                if not _describable(annotation):
+                if annotation is None or not _describable(annotation):
                     raise RunnablesTypeError(
                         f"field {key!r} of {cls.__name__} has type {annotation!r}, which "
                         "runnables.schema cannot check; give ConfigurableField(..., annotation=...)"
@@ -396,9 +405,6 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
 # ---------------------------------------------------------------- alternatives
 
 
-Alternative: TypeAlias = "RunnableBase[Any, Any] | Callable[[], Runnable[Any, Any]]"
-
-
 def _alternatives(value: Mapping[str, object]) -> dict[str, object]:
     from runnables._primitives.coerce import coerce_to_runnable
 
@@ -426,7 +432,7 @@ class RunnableConfigurableAlternatives(RunnableBase[In, Out]):
 
     which: ConfigurableField
     default: RunnableBase[In, Out]
-    alternatives: dict[str, object] = attrs.field(converter=_alternatives)
+    alternatives: dict[str, object] = attrs.field(converter=_alternatives, hash=False)
     default_key: str = "default"
     prefix_keys: bool = False
 
