@@ -21,6 +21,7 @@ from langchain_core.output_parsers import StrOutputParser as LCStrOutputParser  
 from langchain_core.prompts import ChatPromptTemplate as LCChatPromptTemplate  # noqa: E402
 from langchain_core.prompts import PromptTemplate as LCPromptTemplate  # noqa: E402
 from tests.test_differential_events import (  # noqa: E402
+    NO_LC_DEPRECATION,
     both,
     collect,
     data_of,
@@ -143,3 +144,29 @@ def test_a_value_of_the_wrong_type_is_a_value_error(lib: str) -> None:
     chain = configured_chain(lib)
     with pytest.raises(ValueError, match=r"answers|responses"):
         chain.invoke({"x": "y"}, {"configurable": {"answers": "not a list"}})
+
+
+async def test_a_chosen_alternative_as_the_root_emits_its_own_events() -> None:
+    config = {"configurable": {"llm": "other"}}
+
+    async def summarise(chain: Any, given: Any) -> Any:
+        events, error = await collect(chain, given, config=config)
+        assert error is None
+        return without_repeated_streams(shapes(events)), data_of(events, root=True)
+
+    mine, theirs = await both(lambda lib: (alternatives(lib), "hi"), summarise)
+    assert mine == theirs
+    assert theirs[0][0] == ("on_chat_model_start", "FakeListChatModel", 0, ())
+
+
+@NO_LC_DEPRECATION
+async def test_a_configured_chain_logs_the_same_entries() -> None:
+    async def paths(chain: Any, given: Any) -> list[str]:
+        found: list[str] = []
+        async for patch in chain.astream_log(given, config=CONFIG):
+            found.extend(op["path"] for op in patch.ops if op["path"].startswith("/logs/"))
+        return sorted(set(found))
+
+    mine, theirs = await both(lambda lib: (configured_chain(lib), {"x": "y"}), paths)
+    assert mine == theirs
+    assert "/logs/FakeListChatModel" in theirs
