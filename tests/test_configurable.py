@@ -89,8 +89,11 @@ def test_a_value_of_the_wrong_type_names_the_field_and_what_was_expected() -> No
 def test_the_runnables_own_checks_run_on_the_configured_value() -> None:
     store = InMemoryVectorStore.from_texts(["a"], HashingEmbeddings())
     retriever = store.as_retriever().configurable_fields(k=ConfigurableField(id="k"))
-    with pytest.raises(ValueError, match="k must be at least 0, got -1"):
+    with pytest.raises(ValueError, match="k must be at least 0, got -1") as caught:
         retriever.invoke("a", {"configurable": {"k": -1}})
+    assert "while configuring VectorStoreRetriever from configurable ['k']" in str(
+        getattr(caught.value, "__notes__", [])
+    )
 
 
 def test_a_field_whose_type_cannot_be_checked_needs_an_annotation() -> None:

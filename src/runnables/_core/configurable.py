@@ -17,6 +17,7 @@ import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.public import public
+from runnables._core.streaming import add_note
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 
 if TYPE_CHECKING:
@@ -377,7 +378,12 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
         if cache_key is not None and (hit := self._cache.get(cache_key)) is not None:
             return hit
         values = {key: self._value(key, self.fields[key], given) for key, given in chosen.items()}
-        configured: RunnableBase[In, Out] = attrs.evolve(cast("Any", self.default), **values)
+        try:
+            configured: RunnableBase[In, Out] = attrs.evolve(cast("Any", self.default), **values)
+        except Exception as error:  # the runnable's own checks: say which keys set the values
+            ids = [self.fields[key].id for key in values]
+            add_note(error, f"while configuring {self.default.name} from configurable {ids}")
+            raise
         if cache_key is not None:
             if len(self._cache) >= _CACHE_SIZE:
                 self._cache.clear()
