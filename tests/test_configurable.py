@@ -17,6 +17,7 @@ from runnables import (
     RunnableConfig,
     RunnableConfigurableAlternatives,
     RunnableConfigurableFields,
+    RunnableLambda,
     RunnableParallel,
     RunnableWithMessageHistory,
     runnable,
@@ -366,3 +367,21 @@ def test_a_history_factory_that_cannot_take_its_keys_is_refused_at_build(
         RunnableWithMessageHistory(reply, factory, history_factory_config=keys)
     # a single key is passed by position, whatever the parameter is called
     RunnableWithMessageHistory(reply, lambda anything: InMemoryChatMessageHistory())
+
+
+def test_a_function_that_calls_a_configurable_runnable_declares_its_specs() -> None:
+    tuned = model()
+
+    @runnable
+    def ask(text: str) -> str:
+        return tuned.invoke(text).text
+
+    assert [spec.id for spec in (ask | StrOutputParser()).config_specs] == ["answers"]
+    assert ask.invoke("hi", say("from inside")) == "from inside"
+
+    def again(n: int) -> int:  # refers to the runnable it is part of
+        return n if n > 2 else looping.invoke(n + 1)
+
+    looping = RunnableLambda(again)
+    assert looping.config_specs == ()
+    assert looping.invoke(0) == 3

@@ -170,3 +170,16 @@ async def test_a_configured_chain_logs_the_same_entries() -> None:
     mine, theirs = await both(lambda lib: (configured_chain(lib), {"x": "y"}), paths)
     assert mine == theirs
     assert "/logs/FakeListChatModel" in theirs
+
+
+@pytest.mark.parametrize("lib", ["ours", "lc"])
+def test_a_function_calling_a_configured_model_declares_its_fields(lib: str) -> None:
+    tuned = configured_chain(lib)
+    module = ours if lib == "ours" else lc
+
+    def ask(question: str) -> str:
+        return str(tuned.invoke({"x": question}))
+
+    lifted = module.RunnableLambda(ask)
+    assert [spec.id for spec in lifted.config_specs] == ["answers"]
+    assert lifted.invoke("y", {"configurable": {"answers": ["deep"]}}) == "deep"

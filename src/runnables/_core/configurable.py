@@ -9,8 +9,10 @@ are the configured runnable's. `config_specs` lists what a chain can be configur
 from __future__ import annotations
 
 import sys
+import types
 import typing
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, final
 
 import attrs
@@ -166,16 +168,56 @@ def _runnables_in(value: object) -> Iterator[RunnableBase[Any, Any]]:
             yield from _runnables_in(item)
 
 
+def _code_names(code: types.CodeType) -> Iterator[str]:
+    """The global names a function's code (nested functions included) refers to."""
+    yield from code.co_names
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _code_names(constant)
+
+
+def _function_deps(func: types.FunctionType) -> Iterator[RunnableBase[Any, Any]]:
+    """The runnables a function refers to by name (a global or a closure variable): what it
+    may call, as LangChain's `RunnableLambda.deps`."""
+    for cell in func.__closure__ or ():
+        try:
+            value: object = cell.cell_contents
+        except ValueError:  # a variable not yet bound
+            continue
+        if isinstance(value, RunnableBase):
+            yield cast("RunnableBase[Any, Any]", value)
+    for name in dict.fromkeys(_code_names(func.__code__)):
+        value = func.__globals__.get(name)
+        if isinstance(value, RunnableBase):
+            yield cast("RunnableBase[Any, Any]", value)
+
+
+#: The runnables whose specs are being collected (a function may refer to its own chain).
+_COLLECTING: ContextVar[frozenset[int]] = ContextVar("runnables_config_specs", default=frozenset())
+
+
 def config_specs_of(runnable: object) -> tuple[ConfigurableFieldSpec, ...]:
-    """The config specs of the runnables an attrs runnable is made of (its fields' values)."""
+    """The config specs of the runnables an attrs runnable is made of (its fields' values) and
+    of those its functions refer to."""
     cls: Any = type(runnable)
-    if not attrs.has(cls):
+    collecting = _COLLECTING.get()
+    if not attrs.has(cls) or id(runnable) in collecting:
         return ()
-    found: list[ConfigurableFieldSpec] = []
-    for field in attrs.fields(cls):
-        for child in _runnables_in(getattr(runnable, field.name)):
-            found.extend(child.config_specs)
-    return unique_config_specs(found)
+    token = _COLLECTING.set(collecting | {id(runnable)})
+    try:
+        found: list[ConfigurableFieldSpec] = []
+        for field in attrs.fields(cls):
+            value = getattr(runnable, field.name)
+            children = (
+                _function_deps(value)
+                if isinstance(value, types.FunctionType)
+                else _runnables_in(value)
+            )
+            for child in children:
+                found.extend(child.config_specs)
+        return unique_config_specs(found)
+    finally:
+        _COLLECTING.reset(token)
 
 
 # ---------------------------------------------------------------- fields
