@@ -367,7 +367,8 @@ def add_routes(
         app: the Starlette (or FastAPI) application to add the routes to.
         runnable: what to serve.
         path: the prefix, e.g. ``"/joke"``; empty serves at the root.
-        configurable: the ``configurable`` fields a client may set, with their types.
+        configurable: ``configurable`` keys a client may set, with their types, besides the
+            runnable's own ``config_specs`` (which a client may always set).
         max_concurrency: the server's cap on ``max_concurrency`` (and its default).
         recursion_limit: the highest ``recursion_limit`` a client may ask for.
         per_request: runs before the runnable with the request and the client's config and
