@@ -16,6 +16,20 @@ if TYPE_CHECKING:
     from runnables._core.config_helpers import merge_configs as merge_configs
     from runnables._core.config_helpers import patch_config as patch_config
     from runnables._core.config_helpers import run_in_executor as run_in_executor
+    from runnables._core.configurable import ConfigurableField as ConfigurableField
+    from runnables._core.configurable import (
+        ConfigurableFieldMultiOption as ConfigurableFieldMultiOption,
+    )
+    from runnables._core.configurable import (
+        ConfigurableFieldSingleOption as ConfigurableFieldSingleOption,
+    )
+    from runnables._core.configurable import ConfigurableFieldSpec as ConfigurableFieldSpec
+    from runnables._core.configurable import (
+        RunnableConfigurableAlternatives as RunnableConfigurableAlternatives,
+    )
+    from runnables._core.configurable import (
+        RunnableConfigurableFields as RunnableConfigurableFields,
+    )
     from runnables._core.protocol import Runnable as Runnable
     from runnables._core.protocol import SupportsInvoke as SupportsInvoke
     from runnables._core.runs import Callback as Callback
@@ -47,6 +61,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Callback",
+    "ConfigurableField",
+    "ConfigurableFieldMultiOption",
+    "ConfigurableFieldSingleOption",
+    "ConfigurableFieldSpec",
     "Run",
     "Runnable",
     "RunnableAssign",
@@ -54,6 +72,8 @@ __all__ = [
     "RunnableBinding",
     "RunnableBranch",
     "RunnableConfig",
+    "RunnableConfigurableAlternatives",
+    "RunnableConfigurableFields",
     "RunnableEach",
     "RunnableGenerator",
     "RunnableLambda",
@@ -86,6 +106,10 @@ __all__ = [
 
 _WHERE = {
     "Callback": "runnables._core.runs",
+    "ConfigurableField": "runnables._core.configurable",
+    "ConfigurableFieldMultiOption": "runnables._core.configurable",
+    "ConfigurableFieldSingleOption": "runnables._core.configurable",
+    "ConfigurableFieldSpec": "runnables._core.configurable",
     "Run": "runnables._core.runs",
     "Runnable": "runnables._core.protocol",
     "RunnableAssign": "runnables._primitives.passthrough",
@@ -93,6 +117,8 @@ _WHERE = {
     "RunnableBinding": "runnables._primitives.binding",
     "RunnableBranch": "runnables._primitives.branch",
     "RunnableConfig": "runnables._core.config",
+    "RunnableConfigurableAlternatives": "runnables._core.configurable",
+    "RunnableConfigurableFields": "runnables._core.configurable",
     "RunnableEach": "runnables._primitives.each",
     "RunnableGenerator": "runnables._primitives.generator",
     "RunnableLambda": "runnables._primitives.lambda_",

@@ -10,6 +10,7 @@ import attrs
 
 from runnables._chat_history import BaseChatMessageHistory
 from runnables._core.base import RunnableBase
+from runnables._core.configurable import ConfigurableFieldSpec, unique_config_specs
 from runnables._core.streaming import NOTHING, Total, aone, close_chunks, closing_chunks
 from runnables._primitives.coerce import coerce_to_runnable
 from runnables.errors import RunnablesTypeError, RunnablesValueError
@@ -52,15 +53,52 @@ def _key_of(spec: object) -> str:
     return key
 
 
-def _parameter_names(func: Callable[..., object]) -> list[str] | None:
-    """The names `func` takes by keyword; None if it cannot be inspected or takes `**kwargs`."""
+def _check_factory(func: Callable[..., object], keys: Sequence[str]) -> None:
+    """Refuse a `get_session_history` that cannot take the session keys: one key is passed by
+    position, several by name."""
     try:
-        parameters = inspect.signature(func).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
-        return None
-    return [p.name for p in parameters if p.kind is not inspect.Parameter.VAR_POSITIONAL]
+        signature = inspect.signature(func)
+    except (TypeError, ValueError):  # a builtin or an object without one: trust it
+        return
+    try:
+        if len(keys) == 1:
+            signature.bind(keys[0])
+        else:
+            signature.bind(**dict.fromkeys(keys))
+    except TypeError as error:
+        passed = (
+            f"one argument (the {keys[0]!r} value)" if len(keys) == 1 else f"{list(keys)} by name"
+        )
+        msg = (
+            f"history_factory_config passes get_session_history {passed}, but it takes "
+            f"{list(signature.parameters)} ({error})"
+        )
+        raise RunnablesValueError(msg) from None
+
+
+def _spec_of(spec: str | FieldSpecLike) -> ConfigurableFieldSpec:
+    """Our spec for a history key: given as a spec (ours or LangChain's) or a bare key."""
+    if isinstance(spec, str):
+        if spec == "session_id":
+            return ConfigurableFieldSpec(
+                id="session_id",
+                annotation=str,
+                name="Session ID",
+                description="Unique identifier for a session.",
+                default="",
+                is_shared=True,
+                required=True,
+            )
+        return ConfigurableFieldSpec(id=spec, annotation=str, is_shared=True, required=True)
+    return ConfigurableFieldSpec(
+        id=spec.id,
+        annotation=getattr(spec, "annotation", None) or str,
+        name=getattr(spec, "name", None),
+        description=getattr(spec, "description", None),
+        default=getattr(spec, "default", None),
+        is_shared=bool(getattr(spec, "is_shared", True)),
+        required=True,
+    )
 
 
 def _messages_in(value: object, where: str) -> list[BaseMessage]:
@@ -174,15 +212,7 @@ class RunnableWithMessageHistory(RunnableBase[In, Out]):
             msg = f"get_session_history must be callable, got {get_session_history!r:.100}"
             raise RunnablesTypeError(msg)
         specs = tuple(history_factory_config or ("session_id",))
-        keys = [_key_of(spec) for spec in specs]
-        if len(keys) > 1:
-            names = _parameter_names(get_session_history)
-            if names is not None and set(keys) - set(names):
-                msg = (
-                    f"history_factory_config keys {sorted(keys)} are passed to "
-                    f"get_session_history by name, but it takes {names}"
-                )
-                raise RunnablesValueError(msg)
+        _check_factory(get_session_history, [_key_of(spec) for spec in specs])
         self.__attrs_init__(  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
             coerce_to_runnable(runnable),
             get_session_history,
@@ -196,6 +226,12 @@ class RunnableWithMessageHistory(RunnableBase[In, Out]):
     def history_keys(self) -> tuple[str, ...]:
         """The `config["configurable"]` keys that choose the session."""
         return tuple(_key_of(spec) for spec in self.history_factory_config)
+
+    @property
+    def config_specs(self) -> tuple[ConfigurableFieldSpec, ...]:
+        """The session keys (required: a turn without them fails) and the runnable's own."""
+        own = [_spec_of(spec) for spec in self.history_factory_config]
+        return unique_config_specs([*own, *self.runnable.config_specs])
 
     @property
     def input_type(self) -> Any:

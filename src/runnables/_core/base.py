@@ -22,6 +22,13 @@ from runnables.errors import RunnablesValueError
 if TYPE_CHECKING:
     from typing_extensions import TypeForm
 
+    from runnables._core.configurable import (
+        AnyConfigurableField,
+        ConfigurableField,
+        ConfigurableFieldSpec,
+        RunnableConfigurableAlternatives,
+        RunnableConfigurableFields,
+    )
     from runnables._core.protocol import Branch, Runnable, SupportsInvoke
     from runnables._core.runs import Run
     from runnables._primitives.binding import RunnableBinding
@@ -751,3 +758,50 @@ class RunnableBase(Engine[In, Out]):
         from runnables._primitives.as_tool import runnable_as_tool
 
         return runnable_as_tool(self, args_schema, name, description, arg_types)
+    # ------------------------------------------------------------- configuration
+
+    @property
+    def config_specs(self) -> tuple[ConfigurableFieldSpec, ...]:
+        """The `config["configurable"]` keys this runnable and the ones inside it read."""
+        from runnables._core.configurable import config_specs_of
+
+        return config_specs_of(self)
+
+    def config_schema(self) -> Schema[dict[str, Any]]:
+        """The schema of the config a call may pass, with a `configurable` object of the keys
+        in `config_specs` (each with its type; its default and text in the JSON Schema)."""
+        from runnables._core.configurable import config_schema
+
+        return config_schema(f"{self.name}Config", self.config_specs)
+
+    def get_config_jsonschema(self) -> dict[str, Any]:
+        """The JSON Schema of `config_schema()`, with each field's title, default and text."""
+        from runnables._core.configurable import config_jsonschema
+
+        return config_jsonschema(f"{self.name}Config", self.config_specs)
+
+    def configurable_fields(
+        self, **fields: AnyConfigurableField
+    ) -> RunnableConfigurableFields[In, Out]:
+        """A copy whose named attrs fields each call may set through `config["configurable"]`
+        (a name that is not a field is an error listing the fields)."""
+        from runnables._core.configurable import RunnableConfigurableFields
+
+        return RunnableConfigurableFields(self, fields)
+
+    def configurable_alternatives(
+        self,
+        which: ConfigurableField,
+        *,
+        default_key: str = "default",
+        prefix_keys: bool = False,
+        # This runnable's own types, as in `with_fallbacks`: each alternative must fit them.
+        **alternatives: SupportsInvoke[In, Out] | Callable[[], SupportsInvoke[In, Out]],
+    ) -> RunnableConfigurableAlternatives[In, Out]:
+        """A runnable that runs this one or an alternative, chosen per call by
+        `config["configurable"][which.id]` (`default_key` chooses this one)."""
+        from runnables._core.configurable import RunnableConfigurableAlternatives
+
+        return RunnableConfigurableAlternatives(
+            which, self, alternatives, default_key=default_key, prefix_keys=prefix_keys
+        )

@@ -1,7 +1,9 @@
 """Which parts of a run's config an HTTP client may set, and the check that enforces it.
 
 LangServe drops config keys a client may not set; we refuse them, as the library refuses
-unknown config keys, so a client never believes a setting took effect when it did not.
+unknown config keys, so a client never believes a setting took effect when it did not. The
+``configurable`` keys a client may set are the runnable's `config_specs` (its configurable
+fields and alternatives, a history's session keys) plus any the server declares.
 """
 
 from __future__ import annotations
@@ -11,8 +13,15 @@ from typing import Any, cast
 
 import attrs
 
+from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
-from runnables.schema import Schema, SchemaError, json_schema, validate
+from runnables._core.configurable import (
+    ConfigurableFieldSpec,
+    config_jsonschema,
+    unique_config_specs,
+)
+from runnables.errors import RunnablesTypeError
+from runnables.schema import SchemaError, json_schema, validate
 
 __all__ = ["ConfigPolicy"]
 
@@ -32,6 +41,52 @@ class ConfigPolicy:
     configurable: Mapping[str, Any]
     max_concurrency: int | None
     recursion_limit: int
+    specs: tuple[ConfigurableFieldSpec, ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        runnable: RunnableBase[Any, Any],
+        declared: Mapping[str, Any],
+        max_concurrency: int | None,
+        recursion_limit: int,
+    ) -> ConfigPolicy:
+        """The policy for serving `runnable`: its config specs and the `declared` extra
+        ``configurable`` keys (each a type the schema deriver can check, and, for a key the
+        runnable declares too, the same type)."""
+        specs = {spec.id: spec for spec in runnable.config_specs}
+        for key, tp in declared.items():
+            try:
+                json_schema(tp)
+            except TypeError:
+                msg = (
+                    f"configurable[{key!r}]: {tp!r} is not a type runnables.schema can check; "
+                    "give a type such as str"
+                )
+                raise RunnablesTypeError(msg) from None
+            spec = specs.get(key)
+            if spec is not None and spec.annotation != tp:
+                msg = (
+                    f"configurable[{key!r}]: declared as {tp!r}, but {runnable.name} reads it as "
+                    f"{spec.annotation!r}"
+                )
+                raise RunnablesTypeError(msg)
+            if spec is None:
+                specs[key] = ConfigurableFieldSpec(id=key, annotation=tp)
+        merged = unique_config_specs(specs.values())
+        types = {spec.id: spec.annotation for spec in merged}
+        return cls(types, max_concurrency, recursion_limit, merged)
+
+    def missing(self, config: RunnableConfig, where: str) -> list[str]:
+        """Messages for the required ``configurable`` keys `config` lacks (after the
+        per-request hook, which may add them)."""
+        given = config.get("configurable") or {}
+        return [
+            f"{where}.configurable.{spec.id}: missing (required by the runnable, a "
+            f"{getattr(spec.annotation, '__name__', spec.annotation)})"
+            for spec in self.specs
+            if spec.required and spec.id not in given
+        ]
 
     def check(self, sent: object, where: str, errors: list[str]) -> RunnableConfig:
         """Return the config ``sent`` asks for, appending a message to ``errors`` per bad key."""
@@ -100,7 +155,16 @@ class ConfigPolicy:
 
     def json_schema(self, title: str) -> dict[str, Any]:
         """The JSON Schema of the config a client may send."""
-        configurable = Schema.object("Configurable", self.configurable, required=())
+        specs = self.specs or tuple(
+            ConfigurableFieldSpec(id=key, annotation=tp) for key, tp in self.configurable.items()
+        )
+        document = config_jsonschema(title, specs)
+        definitions = document.pop("$defs", {})
+        configurable = (
+            definitions.pop("Configurable", None) or document["properties"]["configurable"]
+        )
+        configurable.pop("required", None)  # the per-request hook may add required keys
+        configurable["additionalProperties"] = False
         limit = {"type": "integer", "minimum": 1}
         most = {} if self.max_concurrency is None else {"maximum": self.max_concurrency}
         return {
@@ -109,7 +173,7 @@ class ConfigPolicy:
             "properties": {
                 "tags": json_schema(list[str], title="Tags"),
                 "metadata": json_schema(dict[str, Any], title="Metadata"),
-                "configurable": configurable.json_schema(),
+                "configurable": configurable,
                 "max_concurrency": {"title": "Max Concurrency", **limit, **most},
                 "recursion_limit": {
                     "title": "Recursion Limit",
@@ -118,4 +182,5 @@ class ConfigPolicy:
                 },
             },
             "additionalProperties": False,
+            **({"$defs": definitions} if definitions else {}),
         }

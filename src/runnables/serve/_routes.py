@@ -153,6 +153,14 @@ class _Served:
             raise _Refused(422, errors)
         if self.per_request is not None:
             configs = [await _hook(self.per_request, request, config) for config in configs]
+        where = (
+            ["$.config"] if endpoint != "batch" else [f"$.config[{i}]" for i in range(len(configs))]
+        )
+        missing = [
+            m for c, w in zip(configs, where, strict=True) for m in self.policy.missing(c, w)
+        ]
+        if missing:
+            raise _Refused(422, missing)
         run_ids = [uuid.uuid4() for _ in configs]
         configs = [
             cast("RunnableConfig", {**config, "run_id": run_id})
@@ -364,7 +372,8 @@ def add_routes(
         app: the Starlette (or FastAPI) application to add the routes to.
         runnable: what to serve.
         path: the prefix, e.g. ``"/joke"``; empty serves at the root.
-        configurable: the ``configurable`` fields a client may set, with their types.
+        configurable: ``configurable`` keys a client may set, with their types, besides the
+            runnable's own ``config_specs`` (which a client may always set).
         max_concurrency: the server's cap on ``max_concurrency`` (and its default).
         recursion_limit: the highest ``recursion_limit`` a client may ask for.
         per_request: runs before the runnable with the request and the client's config and
@@ -376,7 +385,7 @@ def add_routes(
         raise ValueError(f"path must start with '/' and not end with one, got {path!r}")
     served = _Served(
         runnable,
-        ConfigPolicy(dict(configurable or {}), max_concurrency, recursion_limit),
+        ConfigPolicy.of(runnable, configurable or {}, max_concurrency, recursion_limit),
         per_request,
         Limits() if limits is None else limits,
     )
