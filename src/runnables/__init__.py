@@ -36,9 +36,13 @@ if TYPE_CHECKING:
     from runnables._primitives.tuple_ import RunnableTuple as RunnableTuple
     from runnables.errors import RunnablesError as RunnablesError
     from runnables.history import RunnableWithMessageHistory as RunnableWithMessageHistory
+    from runnables.tracing._custom import CustomEventError as CustomEventError
+    from runnables.tracing._custom import adispatch_custom_event as adispatch_custom_event
+    from runnables.tracing._custom import dispatch_custom_event as dispatch_custom_event
 
 __all__ = [
     "Callback",
+    "CustomEventError",
     "Run",
     "Runnable",
     "RunnableAssign",
@@ -59,6 +63,8 @@ __all__ = [
     "RunnableWithMessageHistory",
     "RunnablesError",
     "SupportsInvoke",
+    "adispatch_custom_event",
+    "dispatch_custom_event",
     "runnable",
     "with_config",
     "with_fallbacks",
@@ -95,6 +101,9 @@ _WHERE = {
     "with_listeners": "runnables._primitives.decorators",
     "with_retry": "runnables._primitives.decorators",
     "with_types": "runnables._primitives.decorators",
+    "CustomEventError": "runnables.tracing._custom",
+    "adispatch_custom_event": "runnables.tracing._custom",
+    "dispatch_custom_event": "runnables.tracing._custom",
 }
 
 
