@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from runnables._primitives.tuple_ import RunnableTuple as RunnableTuple
     from runnables.errors import RunnablesError as RunnablesError
     from runnables.history import RunnableWithMessageHistory as RunnableWithMessageHistory
+    from runnables._primitives.retry import ExponentialJitterParams as ExponentialJitterParams
     from runnables.tracing._custom import CustomEventError as CustomEventError
     from runnables.tracing._custom import adispatch_custom_event as adispatch_custom_event
     from runnables.tracing._custom import dispatch_custom_event as dispatch_custom_event
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Callback",
     "CustomEventError",
+    "ExponentialJitterParams",
     "Run",
     "Runnable",
     "RunnableAssign",
@@ -102,6 +104,7 @@ _WHERE = {
     "with_retry": "runnables._primitives.decorators",
     "with_types": "runnables._primitives.decorators",
     "CustomEventError": "runnables.tracing._custom",
+    "ExponentialJitterParams": "runnables._primitives.retry",
     "adispatch_custom_event": "runnables.tracing._custom",
     "dispatch_custom_event": "runnables.tracing._custom",
 }

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from runnables._core.runs import Run
     from runnables._primitives.binding import RunnableBinding
     from runnables._primitives.fallbacks import RunnableWithFallbacks
-    from runnables._primitives.retry import RunnableRetry
+    from runnables._primitives.retry import ExponentialJitterParams, RunnableRetry
 
 __all__ = ["with_config", "with_fallbacks", "with_listeners", "with_retry", "with_types"]
 
@@ -54,12 +54,16 @@ class Retrying:
     stop_after_attempt: int = 3
     retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,)
     wait_exponential_jitter: bool = True
+    exponential_jitter_params: ExponentialJitterParams | None = None
+    retry_if_exception: Callable[[Exception], bool] | None = None
 
     def __call__(self, step: SupportsInvoke[I1, O1]) -> RunnableRetry[I1, O1]:
         return _step(step).with_retry(
             stop_after_attempt=self.stop_after_attempt,
             retry_if_exception_type=self.retry_if_exception_type,
             wait_exponential_jitter=self.wait_exponential_jitter,
+            exponential_jitter_params=self.exponential_jitter_params,
+            retry_if_exception=self.retry_if_exception,
         )
 
 
@@ -69,9 +73,17 @@ def with_retry(
     stop_after_attempt: int = 3,
     retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
     wait_exponential_jitter: bool = True,
+    exponential_jitter_params: ExponentialJitterParams | None = None,
+    retry_if_exception: Callable[[Exception], bool] | None = None,
 ) -> Retrying:
     """`@with_retry(...)`: the decorator form of `Runnable.with_retry`."""
-    return Retrying(stop_after_attempt, retry_if_exception_type, wait_exponential_jitter)
+    return Retrying(
+        stop_after_attempt,
+        retry_if_exception_type,
+        wait_exponential_jitter,
+        exponential_jitter_params,
+        retry_if_exception,
+    )
 
 
 # A fallback may take a wider input and give a narrower output than the step it backs up, as
