@@ -31,12 +31,12 @@ if TYPE_CHECKING:
     from runnables._primitives.passthrough import RunnableAssign as RunnableAssign
     from runnables._primitives.passthrough import RunnablePassthrough as RunnablePassthrough
     from runnables._primitives.passthrough import RunnablePick as RunnablePick
+    from runnables._primitives.retry import ExponentialJitterParams as ExponentialJitterParams
     from runnables._primitives.retry import RunnableRetry as RunnableRetry
     from runnables._primitives.sequence import RunnableSequence as RunnableSequence
     from runnables._primitives.tuple_ import RunnableTuple as RunnableTuple
     from runnables.errors import RunnablesError as RunnablesError
     from runnables.history import RunnableWithMessageHistory as RunnableWithMessageHistory
-    from runnables._primitives.retry import ExponentialJitterParams as ExponentialJitterParams
     from runnables.tracing._custom import CustomEventError as CustomEventError
     from runnables.tracing._custom import adispatch_custom_event as adispatch_custom_event
     from runnables.tracing._custom import dispatch_custom_event as dispatch_custom_event

@@ -24,8 +24,7 @@ if TYPE_CHECKING:
     from typing_extensions import TypeForm
 
     from runnables._core.protocol import Branch, Runnable, SupportsInvoke
-    from runnables._core.runs import Run
-    from runnables._primitives.binding import RunnableBinding
+    from runnables._primitives.binding import AsyncListener, Listener, RunnableBinding
     from runnables._primitives.each import RunnableEach
     from runnables._primitives.fallbacks import RunnableWithFallbacks
     from runnables._primitives.retry import ExponentialJitterParams, RunnableRetry
@@ -610,11 +609,25 @@ class RunnableBase(Engine[In, Out]):
     def with_listeners(
         self,
         *,
-        on_start: Callable[[Run], object] | None = None,
-        on_end: Callable[[Run], object] | None = None,
-        on_error: Callable[[Run], object] | None = None,
+        on_start: Listener | None = None,
+        on_end: Listener | None = None,
+        on_error: Listener | None = None,
     ) -> RunnableBinding[In, Out]:
-        """A copy that calls back with its `Run` record when it starts, ends or fails."""
+        """A copy that calls back with its `Run` record when it starts, ends or fails (a
+        listener with a `config` parameter also gets the call's config)."""
+        from runnables._primitives.binding import Listeners, RunnableBinding
+
+        return RunnableBinding(bound=self, listeners=Listeners(on_start, on_end, on_error))
+
+    def with_alisteners(
+        self,
+        *,
+        on_start: AsyncListener | None = None,
+        on_end: AsyncListener | None = None,
+        on_error: AsyncListener | None = None,
+    ) -> RunnableBinding[In, Out]:
+        """`with_listeners` for async listeners: each is awaited, in order, before the run
+        goes on (on a sync call, on an event loop of its own)."""
         from runnables._primitives.binding import Listeners, RunnableBinding
 
         return RunnableBinding(bound=self, listeners=Listeners(on_start, on_end, on_error))

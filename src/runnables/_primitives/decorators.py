@@ -28,8 +28,7 @@ if TYPE_CHECKING:
     from typing_extensions import TypeForm
 
     from runnables._core.protocol import SupportsInvoke
-    from runnables._core.runs import Run
-    from runnables._primitives.binding import RunnableBinding
+    from runnables._primitives.binding import Listener, RunnableBinding
     from runnables._primitives.fallbacks import RunnableWithFallbacks
     from runnables._primitives.retry import ExponentialJitterParams, RunnableRetry
 
@@ -140,9 +139,9 @@ def with_config(config: RunnableConfig | None = None, **keys: Unpack[RunnableCon
 class Listened:
     """The decorator `with_listeners(...)` returns."""
 
-    on_start: Callable[[Run], object] | None = None
-    on_end: Callable[[Run], object] | None = None
-    on_error: Callable[[Run], object] | None = None
+    on_start: Listener | None = None
+    on_end: Listener | None = None
+    on_error: Listener | None = None
 
     def __call__(self, step: SupportsInvoke[I1, O1]) -> RunnableBinding[I1, O1]:
         return _step(step).with_listeners(
@@ -153,9 +152,9 @@ class Listened:
 @public
 def with_listeners(
     *,
-    on_start: Callable[[Run], object] | None = None,
-    on_end: Callable[[Run], object] | None = None,
-    on_error: Callable[[Run], object] | None = None,
+    on_start: Listener | None = None,
+    on_end: Listener | None = None,
+    on_error: Listener | None = None,
 ) -> Listened:
     """`@with_listeners(on_end=...)`: the decorator form of `Runnable.with_listeners`."""
     return Listened(on_start, on_end, on_error)
