@@ -338,3 +338,46 @@ def test_dispatch_from_a_thread_the_step_started() -> None:
 
     RunnableLambda(step).invoke(3, {"callbacks": [collected]})
     assert [(name, data) for name, data, *_ in collected.seen] == [("thread", 3)]
+
+
+# ------------------------------------------------------------------- LangChain handlers
+
+
+def test_langchain_handlers_are_told() -> None:
+    from langchain_core.callbacks import AsyncCallbackHandler, BaseCallbackHandler
+
+    seen: list[tuple[str, Any, list[str] | None]] = []
+
+    class Handler(BaseCallbackHandler):
+        def on_custom_event(
+            self,
+            name: str,
+            data: Any,
+            *,
+            run_id: uuid.UUID,
+            tags: list[str] | None = None,
+            metadata: dict[str, Any] | None = None,
+            **kwargs: Any,
+        ) -> None:
+            seen.append((name, data, tags))
+
+    class AsyncHandler(AsyncCallbackHandler):
+        async def on_custom_event(
+            self,
+            name: str,
+            data: Any,
+            *,
+            run_id: uuid.UUID,
+            tags: list[str] | None = None,
+            metadata: dict[str, Any] | None = None,
+            **kwargs: Any,
+        ) -> None:
+            seen.append((f"async {name}", data, tags))
+
+    chain_of("ours").invoke(1, {"callbacks": [Handler(), AsyncHandler()]})
+    assert sorted(seen, key=str) == [
+        ("async progress", {"x": 1}, ["t"]),
+        ("async progress2", {"x": 2}, ["t"]),
+        ("progress", {"x": 1}, ["t"]),
+        ("progress2", {"x": 2}, ["t"]),
+    ]
