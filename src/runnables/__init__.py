@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from runnables._primitives.passthrough import RunnableAssign as RunnableAssign
     from runnables._primitives.passthrough import RunnablePassthrough as RunnablePassthrough
     from runnables._primitives.passthrough import RunnablePick as RunnablePick
+    from runnables._primitives.retry import ExponentialJitterParams as ExponentialJitterParams
     from runnables._primitives.retry import RunnableRetry as RunnableRetry
     from runnables._primitives.router import RouterInput as RouterInput
     from runnables._primitives.router import RouterRunnable as RouterRunnable
@@ -58,6 +59,9 @@ if TYPE_CHECKING:
     from runnables._primitives.tuple_ import RunnableTuple as RunnableTuple
     from runnables.errors import RunnablesError as RunnablesError
     from runnables.history import RunnableWithMessageHistory as RunnableWithMessageHistory
+    from runnables.tracing._custom import CustomEventError as CustomEventError
+    from runnables.tracing._custom import adispatch_custom_event as adispatch_custom_event
+    from runnables.tracing._custom import dispatch_custom_event as dispatch_custom_event
 
 __all__ = [
     "Callback",
@@ -65,6 +69,8 @@ __all__ = [
     "ConfigurableFieldMultiOption",
     "ConfigurableFieldSingleOption",
     "ConfigurableFieldSpec",
+    "CustomEventError",
+    "ExponentialJitterParams",
     "Run",
     "Runnable",
     "RunnableAssign",
@@ -87,6 +93,8 @@ __all__ = [
     "RunnableWithMessageHistory",
     "RunnablesError",
     "SupportsInvoke",
+    "adispatch_custom_event",
+    "dispatch_custom_event",
     "runnable",
     "with_config",
     "with_fallbacks",
@@ -147,6 +155,10 @@ _WHERE = {
     "merge_configs": "runnables._core.config_helpers",
     "patch_config": "runnables._core.config_helpers",
     "run_in_executor": "runnables._core.config_helpers",
+    "CustomEventError": "runnables.tracing._custom",
+    "ExponentialJitterParams": "runnables._primitives.retry",
+    "adispatch_custom_event": "runnables.tracing._custom",
+    "dispatch_custom_event": "runnables.tracing._custom",
 }
 
 

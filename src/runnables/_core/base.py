@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 from typing_extensions import Unpack
 
-from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
+from runnables._core.batching import abatch_calls, batch_calls
+from runnables._core.concurrency import DEFAULT_WIDTH
 from runnables._core.config import RunnableConfig, check_config
 from runnables._core.context import RunContext, context_for
 from runnables._core.engine import Engine
@@ -30,11 +31,10 @@ if TYPE_CHECKING:
         RunnableConfigurableFields,
     )
     from runnables._core.protocol import Branch, Runnable, SupportsInvoke
-    from runnables._core.runs import Run
-    from runnables._primitives.binding import RunnableBinding
+    from runnables._primitives.binding import AsyncListener, Listener, RunnableBinding
     from runnables._primitives.each import RunnableEach
     from runnables._primitives.fallbacks import RunnableWithFallbacks
-    from runnables._primitives.retry import RunnableRetry
+    from runnables._primitives.retry import ExponentialJitterParams, RunnableRetry
     from runnables._primitives.sequence import RunnableSequence
     from runnables.graph import Graph
     from runnables.schema import Schema
@@ -150,24 +150,19 @@ class RunnableBase(Engine[In, Out]):
         *,
         return_exceptions: bool = False,
     ) -> list[Out] | list[Out | Exception]:
-        """Run on many inputs (concurrently on threads); outputs come back in input order."""
+        """Run on many inputs (concurrently on threads); outputs come back in input order.
+        A failure (without `return_exceptions`) is that of the lowest failing index."""
         items = list(inputs)
         if not items:
             return []
         ctxs, width = self._batch_contexts(config, len(items))
-        results: list[Any] = [None] * len(items)
-        call = self._call
+        return self._batch_each(items, ctxs, width or DEFAULT_WIDTH, return_exceptions)
 
-        def run_one(index: int) -> None:
-            try:
-                results[index] = call(items[index], ctxs[index])
-            except Exception as exc:
-                if not return_exceptions:
-                    raise
-                results[index] = exc
-
-        fan_out(run_one, len(items), width or DEFAULT_WIDTH)
-        return results
+    def _batch_each(
+        self, items: list[Any], ctxs: list[RunContext], width: int, return_exceptions: bool
+    ) -> list[Any]:
+        """The outputs of `batch` (a sequence overrides this to batch step by step)."""
+        return batch_calls(self._call, items, ctxs, width, return_exceptions)
 
     @overload
     async def abatch(
@@ -205,19 +200,13 @@ class RunnableBase(Engine[In, Out]):
         if not items:
             return []
         ctxs, width = self._batch_contexts(config, len(items))
-        results: list[Any] = [None] * len(items)
-        acall = self._acall
+        return await self._abatch_each(items, ctxs, width, return_exceptions)
 
-        async def run_one(index: int) -> None:
-            try:
-                results[index] = await acall(items[index], ctxs[index])
-            except Exception as exc:
-                if not return_exceptions:
-                    raise
-                results[index] = exc
-
-        await afan_out(run_one, len(items), width)
-        return results
+    async def _abatch_each(
+        self, items: list[Any], ctxs: list[RunContext], width: int | None, return_exceptions: bool
+    ) -> list[Any]:
+        """The outputs of `abatch` (the first failure in time cancels the rest)."""
+        return await abatch_calls(self._acall, items, ctxs, width, return_exceptions)
 
     @overload
     def batch_as_completed(
@@ -605,8 +594,11 @@ class RunnableBase(Engine[In, Out]):
         stop_after_attempt: int = 3,
         retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
         wait_exponential_jitter: bool = True,
+        exponential_jitter_params: ExponentialJitterParams | None = None,
+        retry_if_exception: Callable[[Exception], bool] | None = None,
     ) -> RunnableRetry[In, Out]:
-        """A copy that retries failures (a stream only while it has yielded nothing)."""
+        """A copy that retries failures (a stream only while it has yielded nothing): those of
+        `retry_if_exception_type` for which `retry_if_exception` (if given) says yes."""
         from runnables._primitives.retry import RunnableRetry
 
         return RunnableRetry(
@@ -614,6 +606,8 @@ class RunnableBase(Engine[In, Out]):
             stop_after_attempt=stop_after_attempt,
             retry_if_exception_type=retry_if_exception_type,
             wait_exponential_jitter=wait_exponential_jitter,
+            exponential_jitter_params=exponential_jitter_params,
+            retry_if_exception=retry_if_exception,
         )
 
     def with_fallbacks(
@@ -638,11 +632,25 @@ class RunnableBase(Engine[In, Out]):
     def with_listeners(
         self,
         *,
-        on_start: Callable[[Run], object] | None = None,
-        on_end: Callable[[Run], object] | None = None,
-        on_error: Callable[[Run], object] | None = None,
+        on_start: Listener | None = None,
+        on_end: Listener | None = None,
+        on_error: Listener | None = None,
     ) -> RunnableBinding[In, Out]:
-        """A copy that calls back with its `Run` record when it starts, ends or fails."""
+        """A copy that calls back with its `Run` record when it starts, ends or fails (a
+        listener with a `config` parameter also gets the call's config)."""
+        from runnables._primitives.binding import Listeners, RunnableBinding
+
+        return RunnableBinding(bound=self, listeners=Listeners(on_start, on_end, on_error))
+
+    def with_alisteners(
+        self,
+        *,
+        on_start: AsyncListener | None = None,
+        on_end: AsyncListener | None = None,
+        on_error: AsyncListener | None = None,
+    ) -> RunnableBinding[In, Out]:
+        """`with_listeners` for async listeners: each is awaited, in order, before the run
+        goes on (on a sync call, on an event loop of its own)."""
         from runnables._primitives.binding import Listeners, RunnableBinding
 
         return RunnableBinding(bound=self, listeners=Listeners(on_start, on_end, on_error))

@@ -26,6 +26,7 @@ __all__ = [
     "Handlers",
     "LangChainHandler",
     "OnEnd",
+    "OnCustomEvent",
     "OnError",
     "OnStart",
     "OnStream",
@@ -90,6 +91,24 @@ class OnError(Protocol):
 
 
 @runtime_checkable
+class OnCustomEvent(Protocol):
+    """A callback told of the custom events a running step dispatches
+    (`dispatch_custom_event`), with LangChain's handler signature: the calling run's id and
+    its inherited tags and metadata (`on_custom_event` may be sync or async)."""
+
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        /,
+        *,
+        run_id: uuid.UUID,
+        tags: list[str],
+        metadata: dict[str, Any],
+    ) -> object: ...
+
+
+@runtime_checkable
 class LangChainHandler(Protocol):
     """A LangChain callback handler (a `langchain_core` `BaseCallbackHandler` subclass),
     driven by `runnables.langchain` (the `langchain` extra)."""
@@ -103,13 +122,14 @@ class LangChainHandler(Protocol):
     def on_tool_start(self, *args: Any, **kwargs: Any) -> Any: ...
 
 
-Callback: TypeAlias = Union[OnStart, OnStream, OnEnd, OnError, LangChainHandler]  # noqa: UP007
+Callback: TypeAlias = Union[OnStart, OnStream, OnEnd, OnError, OnCustomEvent, LangChainHandler]  # noqa: UP007
 """What `config["callbacks"]` holds: any object with at least one of `on_start(run)`,
-`on_stream(run, chunk)`, `on_end(run)` and `on_error(run, error)`, each sync or async, or a
+`on_stream(run, chunk)`, `on_end(run)`, `on_error(run, error)` and
+`on_custom_event(name, data, *, run_id, tags, metadata)`, each sync or async, or a
 LangChain callback handler (with langchain-core installed). A callback that raises is logged
 on the ``runnables`` logger and never breaks the run."""
 
-_CALLBACK_PROTOCOLS = (OnStart, OnStream, OnEnd, OnError)
+_CALLBACK_PROTOCOLS = (OnStart, OnStream, OnEnd, OnError, OnCustomEvent)
 _callback_types: set[type[object]] = set()  # types seen to be callbacks
 
 
@@ -134,7 +154,7 @@ def check_callback(callback: object) -> None:
         )
         raise RunnablesTypeError(
             f"{callback!r:.100} is not a callback: it has none of the methods on_start, "
-            f"on_stream, on_end, on_error{hint}"
+            f"on_stream, on_end, on_error, on_custom_event{hint}"
         )
     _callback_types.add(kind)
 

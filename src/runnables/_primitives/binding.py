@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, Union, cast
 
 import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
 from runnables._core.public import public
+from runnables._core.runs import Run
 
 if TYPE_CHECKING:
     from runnables._core.context import RunContext
-    from runnables._core.runs import Run
     from runnables.schema import Schema
 
-__all__ = ["Listeners", "RunnableBinding"]
+__all__ = [
+    "AsyncListener",
+    "AsyncListenerWithConfig",
+    "Listener",
+    "ListenerWithConfig",
+    "Listeners",
+    "RunnableBinding",
+]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
@@ -24,47 +32,101 @@ I2 = TypeVar("I2")
 O2 = TypeVar("O2")
 
 
+class ListenerWithConfig(Protocol):
+    """A listener that also takes the call's config, as a parameter named `config` (LangChain's
+    rule: a listener with a `config` parameter gets it, as a keyword)."""
+
+    def __call__(self, run: Run, /, *, config: RunnableConfig) -> object: ...
+
+
+class AsyncListenerWithConfig(Protocol):
+    """An async listener that also takes the call's config (see `ListenerWithConfig`)."""
+
+    def __call__(self, run: Run, /, *, config: RunnableConfig) -> Awaitable[object]: ...
+
+
+Listener: TypeAlias = Union[Callable[[Run], object], ListenerWithConfig]  # noqa: UP007
+"""What `with_listeners` takes: a function of the `Run`, or of the `Run` and `config`."""
+
+AsyncListener: TypeAlias = Union[Callable[[Run], Awaitable[object]], AsyncListenerWithConfig]  # noqa: UP007
+"""What `with_alisteners` takes: an async function of the `Run`, or of the `Run` and `config`."""
+
+
+def _takes_config(listener: Callable[..., object] | None) -> bool:
+    if listener is None:
+        return False
+    try:
+        return "config" in inspect.signature(listener).parameters
+    except (TypeError, ValueError):  # no signature to read (some builtins)
+        return False
+
+
 @attrs.frozen
 class Listeners:
-    """The `with_listeners` callbacks, called with the bound runnable's own `Run` only."""
+    """The `with_listeners` callbacks, called with the bound runnable's own `Run` only (and
+    the call's config, for those with a `config` parameter). What one returns to await (an
+    async listener) is awaited before the run goes on."""
 
-    on_start: Callable[[Run], object] | None = None
-    on_end: Callable[[Run], object] | None = None
-    on_error: Callable[[Run], object] | None = None
+    on_start: Listener | None = None
+    on_end: Listener | None = None
+    on_error: Listener | None = None
+    #: Which of the three take `config`, worked out once.
+    with_config: tuple[bool, bool, bool] = attrs.field(
+        init=False,
+        eq=False,
+        repr=False,
+        default=attrs.Factory(lambda self: _which_take_config(self), takes_self=True),
+    )
+
+
+def _which_take_config(listeners: Listeners) -> tuple[bool, bool, bool]:
+    return (
+        _takes_config(listeners.on_start),
+        _takes_config(listeners.on_end),
+        _takes_config(listeners.on_error),
+    )
 
 
 class _ListenerCallback:
     """Per-call adapter from run notifications to `Listeners`, for the first run it sees.
     Listeners get the run as LangChain's do: its inputs and outputs in LangChain's shapes
-    (`runnables.tracing._shapes`)."""
+    (`runnables.tracing._shapes`). What a listener returns is returned, so that an async
+    listener is awaited in place, in order."""
 
     run_inline = True  # the library's own observer: called in place, in order
 
-    __slots__ = ("listeners", "run_id")
+    __slots__ = ("ctx", "listeners", "run_id")
 
-    def __init__(self, listeners: Listeners) -> None:
+    def __init__(self, listeners: Listeners, ctx: RunContext) -> None:
         self.listeners = listeners
+        self.ctx = ctx  # the call's, for listeners that take its config
         self.run_id: object = None
 
-    def on_start(self, run: Run) -> None:
+    def _tell(self, listener: Listener | None, with_config: bool, run: Run) -> object:
         from runnables.tracing._shapes import langchain_run
 
-        if self.run_id is None:
-            self.run_id = run.id
-            if self.listeners.on_start is not None:
-                self.listeners.on_start(langchain_run(run))
+        if listener is None:
+            return None
+        call = cast("Callable[..., object]", listener)  # the kind checked by `with_config`
+        if with_config:
+            return call(langchain_run(run), config=self.ctx.as_config())
+        return call(langchain_run(run))
 
-    def on_end(self, run: Run) -> None:
-        from runnables.tracing._shapes import langchain_run
+    def on_start(self, run: Run) -> object:
+        if self.run_id is not None:
+            return None
+        self.run_id = run.id
+        return self._tell(self.listeners.on_start, self.listeners.with_config[0], run)
 
-        if run.id == self.run_id and self.listeners.on_end is not None:
-            self.listeners.on_end(langchain_run(run))
+    def on_end(self, run: Run) -> object:
+        if run.id != self.run_id:
+            return None
+        return self._tell(self.listeners.on_end, self.listeners.with_config[1], run)
 
-    def on_error(self, run: Run, error: BaseException) -> None:
-        from runnables.tracing._shapes import langchain_run
-
-        if run.id == self.run_id and self.listeners.on_error is not None:
-            self.listeners.on_error(langchain_run(run))
+    def on_error(self, run: Run, error: BaseException) -> object:
+        if run.id != self.run_id:
+            return None
+        return self._tell(self.listeners.on_error, self.listeners.with_config[2], run)
 
 
 @public
@@ -123,7 +185,7 @@ class RunnableBinding(RunnableBase[In, Out]):
     def _context(self, ctx: RunContext) -> RunContext:
         ctx = ctx.merged(self.config, call=False)
         if self.listeners is not None:
-            ctx = ctx.replace(callbacks=(*ctx.callbacks, _ListenerCallback(self.listeners)))
+            ctx = ctx.replace(callbacks=(*ctx.callbacks, _ListenerCallback(self.listeners, ctx)))
         return ctx
 
     def _call(self, input: In, ctx: RunContext) -> Out:

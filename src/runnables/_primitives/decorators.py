@@ -28,10 +28,9 @@ if TYPE_CHECKING:
     from typing_extensions import TypeForm
 
     from runnables._core.protocol import SupportsInvoke
-    from runnables._core.runs import Run
-    from runnables._primitives.binding import RunnableBinding
+    from runnables._primitives.binding import Listener, RunnableBinding
     from runnables._primitives.fallbacks import RunnableWithFallbacks
-    from runnables._primitives.retry import RunnableRetry
+    from runnables._primitives.retry import ExponentialJitterParams, RunnableRetry
 
 __all__ = ["with_config", "with_fallbacks", "with_listeners", "with_retry", "with_types"]
 
@@ -54,12 +53,16 @@ class Retrying:
     stop_after_attempt: int = 3
     retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,)
     wait_exponential_jitter: bool = True
+    exponential_jitter_params: ExponentialJitterParams | None = None
+    retry_if_exception: Callable[[Exception], bool] | None = None
 
     def __call__(self, step: SupportsInvoke[I1, O1]) -> RunnableRetry[I1, O1]:
         return _step(step).with_retry(
             stop_after_attempt=self.stop_after_attempt,
             retry_if_exception_type=self.retry_if_exception_type,
             wait_exponential_jitter=self.wait_exponential_jitter,
+            exponential_jitter_params=self.exponential_jitter_params,
+            retry_if_exception=self.retry_if_exception,
         )
 
 
@@ -69,9 +72,17 @@ def with_retry(
     stop_after_attempt: int = 3,
     retry_if_exception_type: tuple[type[BaseException], ...] = (Exception,),
     wait_exponential_jitter: bool = True,
+    exponential_jitter_params: ExponentialJitterParams | None = None,
+    retry_if_exception: Callable[[Exception], bool] | None = None,
 ) -> Retrying:
     """`@with_retry(...)`: the decorator form of `Runnable.with_retry`."""
-    return Retrying(stop_after_attempt, retry_if_exception_type, wait_exponential_jitter)
+    return Retrying(
+        stop_after_attempt,
+        retry_if_exception_type,
+        wait_exponential_jitter,
+        exponential_jitter_params,
+        retry_if_exception,
+    )
 
 
 # A fallback may take a wider input and give a narrower output than the step it backs up, as
@@ -128,9 +139,9 @@ def with_config(config: RunnableConfig | None = None, **keys: Unpack[RunnableCon
 class Listened:
     """The decorator `with_listeners(...)` returns."""
 
-    on_start: Callable[[Run], object] | None = None
-    on_end: Callable[[Run], object] | None = None
-    on_error: Callable[[Run], object] | None = None
+    on_start: Listener | None = None
+    on_end: Listener | None = None
+    on_error: Listener | None = None
 
     def __call__(self, step: SupportsInvoke[I1, O1]) -> RunnableBinding[I1, O1]:
         return _step(step).with_listeners(
@@ -141,9 +152,9 @@ class Listened:
 @public
 def with_listeners(
     *,
-    on_start: Callable[[Run], object] | None = None,
-    on_end: Callable[[Run], object] | None = None,
-    on_error: Callable[[Run], object] | None = None,
+    on_start: Listener | None = None,
+    on_end: Listener | None = None,
+    on_error: Listener | None = None,
 ) -> Listened:
     """`@with_listeners(on_end=...)`: the decorator form of `Runnable.with_listeners`."""
     return Listened(on_start, on_end, on_error)

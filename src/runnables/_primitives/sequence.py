@@ -8,12 +8,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, overload
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.batching import abatch_calls, batch_calls
+from runnables._core.context import enter, leave
 from runnables._core.interop import run_in_worker_thread
 from runnables._core.public import public
 from runnables._core.streaming import aaggregate, aclose_chunks, aggregate, close_chunks
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
+    from runnables._core.config import RunnableConfig
     from runnables._core.context import RunContext
     from runnables._core.protocol import SupportsInvoke
     from runnables.schema import Schema
@@ -66,18 +69,55 @@ def _async_stages(steps: tuple[RunnableBase[Any, Any], ...]) -> tuple[_Stage, ..
     return tuple(stages)
 
 
+def _writes_batch(step: RunnableBase[Any, Any]) -> bool:
+    """Whether `step` has a `batch` or `abatch` of its own (a subclass batching its inputs
+    together, e.g. in one request), which a sequence's batch then calls."""
+    kind = type(step)
+    return any(getattr(kind, name) is not getattr(RunnableBase, name) for name in _BATCHES)
+
+
+_BATCHES = ("batch", "abatch")
+
+
+#: A stage of a sequence's batch: steps run input by input (a step, or a sequence of several),
+#: or one step whose own `batch`/`abatch` takes every input at once (`True`).
+_BatchStage = tuple["RunnableBase[Any, Any]", bool]
+
+
+def _batch_stages(steps: tuple[RunnableBase[Any, Any], ...]) -> tuple[_BatchStage, ...]:
+    """The stages of a batch through `steps`; none when no step batches on its own (the
+    whole sequence then runs input by input, as one stage)."""
+    if not any(_writes_batch(step) for step in steps):
+        return ()
+    stages: list[_BatchStage] = []
+    run: list[RunnableBase[Any, Any]] = []
+    for step in (*steps, None):
+        if step is not None and not _writes_batch(step):
+            run.append(step)
+            continue
+        if run:
+            stages.append((run[0] if len(run) == 1 else RunnableSequence(*run), False))
+            run = []
+        if step is not None:
+            stages.append((step, True))
+    return tuple(stages)
+
+
 @public
 @attrs.frozen(init=False)
 class RunnableSequence(RunnableBase[In, Out]):
     """Steps run one after another; nested sequences are flattened into one.
 
     Streams lazily: each step that can transform passes chunks on as they arrive, and a
-    step that cannot waits for its whole input.
+    step that cannot waits for its whole input. A batch calls the own `batch`/`abatch` of a
+    step that has one with every input still alive (not those that failed before it, with
+    `return_exceptions`), under the call's one concurrency budget.
     """
 
     steps: tuple[RunnableBase[Any, Any], ...]
     explicit_name: str | None = None
     _async_stages: tuple[_Stage, ...] = attrs.field(default=(), eq=False, repr=False)
+    _batch_stages: tuple[_BatchStage, ...] = attrs.field(default=(), eq=False, repr=False)
 
     @overload
     def __init__(
@@ -144,7 +184,7 @@ class RunnableSequence(RunnableBase[In, Out]):
         if not steps:
             raise RunnablesValueError("RunnableSequence needs at least one step")
         flat = _flatten(steps)
-        self.__attrs_init__(flat, name, _async_stages(flat))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+        self.__attrs_init__(flat, name, _async_stages(flat), _batch_stages(flat))  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
     @property
     def name(self) -> str:
@@ -212,6 +252,56 @@ class RunnableSequence(RunnableBase[In, Out]):
             check_cancelled()
         return value
 
+    # A batch goes step by step only when a step batches on its own: each such step gets the
+    # inputs still alive at once, and the steps between run input by input. Traced, every
+    # input runs through the steps on its own, so that its run holds its steps' runs.
+
+    def _batch_each(
+        self, items: list[Any], ctxs: list[RunContext], width: int, return_exceptions: bool
+    ) -> list[Any]:
+        if not self._batch_stages or any(ctx.callbacks for ctx in ctxs):
+            return super()._batch_each(items, ctxs, width, return_exceptions)
+        state = _Batch(items, ctxs)
+        for step, own in self._batch_stages:
+            alive = state.alive
+            values, contexts = state.values(), [ctxs[i] for i in alive]
+            if own:
+                token = enter(contexts[0])
+                try:
+                    outputs = step.batch(
+                        values, _configs(contexts), return_exceptions=return_exceptions
+                    )
+                finally:
+                    leave(token)
+            else:
+                outputs = batch_calls(step._call, values, contexts, width, return_exceptions)
+            state.advance(step, outputs)
+        return state.results
+
+    async def _abatch_each(
+        self, items: list[Any], ctxs: list[RunContext], width: int | None, return_exceptions: bool
+    ) -> list[Any]:
+        if not self._batch_stages or any(ctx.callbacks for ctx in ctxs):
+            return await super()._abatch_each(items, ctxs, width, return_exceptions)
+        state = _Batch(items, ctxs)
+        for step, own in self._batch_stages:
+            alive = state.alive
+            values, contexts = state.values(), [ctxs[i] for i in alive]
+            if own:
+                token = enter(contexts[0])
+                try:
+                    outputs = await step.abatch(
+                        values, _configs(contexts), return_exceptions=return_exceptions
+                    )
+                finally:
+                    leave(token)
+            else:
+                outputs = await abatch_calls(
+                    step._acall, values, contexts, width, return_exceptions
+                )
+            state.advance(step, outputs)
+        return state.results
+
     def _stages(
         self, ctx: RunContext, *, sync: bool
     ) -> list[tuple[int, list[RunnableBase[Any, Any]]]]:
@@ -277,6 +367,47 @@ class _Stages(AsyncIterator[Any]):
     async def aclose(self) -> None:
         for stage in reversed(self._stages):
             await aclose_chunks(stage)
+
+
+class _Batch:
+    """The decisions of a step-by-step batch, without I/O: which inputs are still alive, their
+    current values, and the results (an input that failed at one step, with
+    `return_exceptions`, has its failure as its result and goes no further)."""
+
+    __slots__ = ("alive", "current", "results")
+
+    def __init__(self, items: list[Any], ctxs: list[RunContext]) -> None:
+        self.alive = list(range(len(items)))
+        self.current = list(items)
+        self.results: list[Any] = [None] * len(items)
+
+    def values(self) -> list[Any]:
+        current = self.current
+        return [current[index] for index in self.alive]
+
+    def advance(self, step: RunnableBase[Any, Any], outputs: list[Any]) -> None:
+        alive = self.alive
+        if len(outputs) != len(alive):
+            raise RunnablesValueError(
+                f"{step.name}.batch returned {len(outputs)} outputs for {len(alive)} inputs"
+            )
+        still: list[int] = []
+        for index, output in zip(alive, outputs, strict=True):
+            if isinstance(output, Exception):
+                self.results[index] = output
+            else:
+                self.current[index] = self.results[index] = output
+                still.append(index)
+        self.alive = still
+
+
+def _configs(contexts: list[RunContext]) -> RunnableConfig | list[RunnableConfig] | None:
+    """The config(s) for a step's own batch, called with `contexts[0]` published: none when
+    the inputs share one context (the step then inherits it whole, budget included)."""
+    first = contexts[0]
+    if all(ctx is first for ctx in contexts):
+        return None
+    return [ctx.as_config() for ctx in contexts]
 
 
 def _invoked(

@@ -123,6 +123,15 @@ def _error(run: Run, error: BaseException) -> _Call:
     return f"on_{_ENDS.get(run.run_type, 'chain')}_error", (error,), ids
 
 
+def _custom(
+    handler: BaseCallbackHandler, name: str, data: Any, ids: dict[str, Any]
+) -> _Call | None:
+    """A custom event (`run_id`, `tags`, `metadata` in `ids`), unless the handler ignores them."""
+    if getattr(handler, "ignore_custom_event", False):
+        return None
+    return "on_custom_event", (name, data), ids
+
+
 @attrs.frozen
 class _Forward:
     """The decisions, without I/O: which handler call each notification is, if any."""
@@ -178,6 +187,9 @@ class HandlerCallback(_Forward):
     def on_error(self, run: Run, error: BaseException) -> None:
         self._send(self._decide(run, _error, error))
 
+    def on_custom_event(self, name: str, data: Any, /, **ids: Any) -> None:
+        self._send(_custom(self.handler, name, data, ids))
+
 
 @attrs.frozen
 class AsyncHandlerCallback(_Forward):
@@ -207,6 +219,9 @@ class AsyncHandlerCallback(_Forward):
 
     async def on_error(self, run: Run, error: BaseException) -> None:
         await self._send(self._decide(run, _error, error))
+
+    async def on_custom_event(self, name: str, data: Any, /, **ids: Any) -> None:
+        await self._send(_custom(self.handler, name, data, ids))
 
 
 def as_callback(

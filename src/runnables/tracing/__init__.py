@@ -13,7 +13,7 @@ its `data` is then a `StartData`, a `StreamData[chunk type]`, an `EndData[output
 
 from __future__ import annotations
 
-from runnables._core.runs import Callback, OnEnd, OnError, OnStart, OnStream, Run
+from runnables._core.runs import Callback, OnCustomEvent, OnEnd, OnError, OnStart, OnStream, Run
 from runnables.tracing._events import (
     BaseStreamEvent,
     ChainEndEvent,
@@ -22,6 +22,7 @@ from runnables.tracing._events import (
     ChatModelEndEvent,
     ChatModelStartEvent,
     ChatModelStreamEvent,
+    CustomEvent,
     EndData,
     EventData,
     LLMEndEvent,
@@ -56,12 +57,14 @@ __all__ = [
     "ChatModelEndEvent",
     "ChatModelStartEvent",
     "ChatModelStreamEvent",
+    "CustomEvent",
     "EndData",
     "EventData",
     "LLMEndEvent",
     "LLMStartEvent",
     "LLMStreamEvent",
     "LogEntry",
+    "OnCustomEvent",
     "OnEnd",
     "OnError",
     "OnStart",

@@ -12,9 +12,11 @@ union does not describe.
 from __future__ import annotations
 
 import collections
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
+from functools import partial
+from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeAlias, TypeVar, cast
 
 from typing_extensions import NotRequired, TypedDict
 
@@ -49,6 +51,7 @@ __all__ = [
     "ChatModelEndEvent",
     "ChatModelStartEvent",
     "ChatModelStreamEvent",
+    "CustomEvent",
     "EndData",
     "EventData",
     "LLMEndEvent",
@@ -283,6 +286,15 @@ class ToolErrorEvent(BaseStreamEvent):
     data: ToolErrorData
 
 
+class CustomEvent(BaseStreamEvent):
+    """`on_custom_event`: a running step called `dispatch_custom_event(name, data)`. `name`
+    is that name, `run_id` and `parent_ids` those of the calling step's run, `tags` and
+    `metadata` what it inherited, and `data` the payload as given."""
+
+    event: Literal["on_custom_event"]
+    data: Any
+
+
 StreamEvent: TypeAlias = (
     ChainStartEvent
     | ChainStreamEvent
@@ -306,6 +318,7 @@ StreamEvent: TypeAlias = (
     | ToolStreamEvent
     | ToolEndEvent
     | ToolErrorEvent
+    | CustomEvent
 )
 """One event of `astream_events(version="v2")`: narrow it on `ev["event"]` to type `ev["data"]`."""
 
@@ -415,9 +428,39 @@ class _EventMaker(ItemMaker[StreamEvent]):
         }
         return self._event(run, info, "error", data)
 
+    def custom(
+        self, name: str, data: Any, run_id: uuid.UUID, tags: list[str], metadata: dict[str, Any]
+    ) -> StreamEvent | None:
+        """The event of a custom event dispatched by run `run_id`: filtered as LangChain does,
+        by its own name, the name as its kind, and its tags."""
+        keep = self.keep
+        # (A `RunFilter` reads only a run's name, kind and tags.)
+        named = cast("Run", _NamedEvent(name=name, run_type=name, tags=tags))
+        if not keep.trivial and not keep(named):
+            return None
+        info = self.by_id.get(run_id)
+        event: CustomEvent = {
+            "event": "on_custom_event",
+            "name": name,
+            "run_id": str(run_id),
+            "parent_ids": info.parent_ids.copy() if info is not None else [],
+            "tags": list(tags),
+            "metadata": dict(metadata),
+            "data": data,
+        }
+        return event
+
     def _forget(self, run: Run) -> _Info | None:
         self.by_id.pop(run.id, None)
         return self.runs.pop(run, None)
+
+
+class _NamedEvent(NamedTuple):
+    """What a `RunFilter` reads of a run, for a custom event."""
+
+    name: str
+    run_type: str
+    tags: list[str]
 
 
 def _input_of(run: Run) -> Any:
@@ -476,6 +519,50 @@ class _SyncEventCollector:
     def on_error(self, run: Run, exc: BaseException) -> None:
         self.maker.error(run)
 
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        /,
+        *,
+        run_id: uuid.UUID,
+        tags: list[str],
+        metadata: dict[str, Any],
+    ) -> None:
+        event = self.maker.custom(name, data, run_id, tags, metadata)
+        if event is not None:
+            self.events.append(event)
+
+
+class _EventSender(AsyncSender[StreamEvent]):
+    """The `AsyncSender` of an event stream, which also carries custom events. These are
+    queued at once, past the bound (as LangChain's are): a sync step dispatching one from the
+    event loop's thread could not wait for room."""
+
+    __slots__ = ("events",)
+
+    def __init__(self, maker: _EventMaker, sink: Sink[StreamEvent]) -> None:
+        super().__init__(maker, sink)
+        self.events = maker
+
+    def on_custom_event(
+        self,
+        name: str,
+        data: Any,
+        /,
+        *,
+        run_id: uuid.UUID,
+        tags: list[str],
+        metadata: dict[str, Any],
+    ) -> None:
+        event = self.events.custom(name, data, run_id, tags, metadata)
+        if event is None:
+            return
+        if threading.get_ident() != self.thread:
+            self.loop.call_soon(partial(self.sink.force, event))
+        elif not self.sink.offer(event):
+            self.sink.force(event)
+
 
 def _check_version(version: str) -> None:
     if version != "v2":
@@ -497,7 +584,7 @@ def astream_events(
     maker = _EventMaker(keep, root_id, input)
 
     async def produce(send: Sink[StreamEvent]) -> None:
-        config_with = inject(config, AsyncSender(maker, send), root_id)
+        config_with = inject(config, _EventSender(maker, send), root_id)
         await run_to_end(root_stream(runnable, input, config_with))
 
     return FanIn([produce], buffer=BUFFER_SIZE)
