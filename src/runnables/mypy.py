@@ -53,7 +53,13 @@ from mypy.version import __version__ as mypy_version
 
 from runnables.errors import RunnablesError
 
-__all__ = ["SUPPORTED_MYPY", "UnsupportedMypyError", "plugin"]
+__all__ = [
+    "SUPPORTED_MYPY",
+    "RunnablesPlugin",
+    "UnsupportedMypyError",
+    "check_mypy_version",
+    "plugin",
+]
 
 #: The mypy releases (major, minor) this plugin is tested against; CI runs the pinned one.
 SUPPORTED_MYPY = ((2, 4),)
