@@ -55,7 +55,6 @@ from runnables.errors import RunnablesError
 
 __all__ = [
     "SUPPORTED_MYPY",
-    "RunnablesPlugin",
     "UnsupportedMypyError",
     "check_mypy_version",
     "plugin",
@@ -97,10 +96,10 @@ check_mypy_version(mypy_version)
 def plugin(version: str) -> type[Plugin]:
     """mypy's entry point."""
     check_mypy_version(version)
-    return RunnablesPlugin
+    return _Plugin
 
 
-class RunnablesPlugin(Plugin):
+class _Plugin(Plugin):
     """Hooks on the calls that build dict outputs; every other call is left to mypy."""
 
     def _is_runnable(self, method_fullname: str) -> bool:
@@ -362,6 +361,8 @@ def _common_input(checker: TypeChecker, branches: list[Expression]) -> Type | No
         elif isinstance(proper, CallableType) and proper.arg_types and not proper.variables:
             candidates.append(proper.arg_types[0])
     for candidate in candidates:
+        if isinstance(get_proper_type(candidate), AnyType):
+            continue  # an unannotated lambda's: a typed branch says more
         if all(_branch_output(checker, candidate, branch) is not None for branch in branches):
             return candidate
     return None

@@ -180,3 +180,9 @@ def negative() -> None:
     # A limit: a TypedDict is never a `dict[str, Any]` to mypy, so a parallel inferred with
     # the plugin does not fit a `dict[str, Any]` declared later (declare it where it is built).
     later: RunnableParallel[str] = par  # type: ignore[assignment]
+
+
+def lambdas() -> None:
+    step = RunnableLambda(repeat)
+    assert_type({"n": to_len, "loud": lambda t: t.upper()} | step, RunnableSequence[str, str])
+    {"n": to_len, "loud": lambda t: len(t)} | step  # type: ignore[operator]
