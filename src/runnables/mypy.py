@@ -9,7 +9,7 @@ to load under a mypy it was not tested with (`SUPPORTED_MYPY`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from contextlib import contextmanager
 
 from mypy.checker import TypeChecker
@@ -18,6 +18,7 @@ from mypy.maptype import map_instance_to_supertype
 from mypy.nodes import (
     ARG_POS,
     ARG_STAR2,
+    Context,
     DictExpr,
     Expression,
     LambdaExpr,
@@ -175,15 +176,6 @@ def _dict_any(checker: TypeChecker) -> Instance:
     )
 
 
-def _is_dict_any(tp: Type) -> bool:
-    proper = get_proper_type(tp)
-    return (
-        isinstance(proper, Instance)
-        and proper.type.fullname == "builtins.dict"
-        and isinstance(get_proper_type(proper.args[1]), AnyType)
-    )
-
-
 # ------------------------------------------------------------------ branch outputs
 
 _probing: list[bool] = []
@@ -274,16 +266,18 @@ def _or_dict(ctx: MethodContext) -> Type:
     )
 
 
-def _or_assign(checker: TypeChecker, left: Type, right: Type) -> TypedDictType | None:
-    """`typed | RunnablePassthrough.assign(k=f)` outputs the left's keys plus the new ones."""
+def _or_assign(checker: TypeChecker, left: Type, right: Type) -> Type | None:
+    """`typed | RunnablePassthrough.assign(k=f)` outputs the left's keys plus the new ones
+    (after an untyped dict: `dict[str, Any]`, as without the plugin)."""
     left, right = get_proper_type(left), get_proper_type(right)
     if not (
-        isinstance(left, TypedDictType)
-        and isinstance(right, Instance)
+        isinstance(right, Instance)
         and right.type.fullname == _ASSIGN
         and isinstance(added := get_proper_type(right.args[0]), TypedDictType)
     ):
         return None
+    if not isinstance(left, TypedDictType):
+        return _dict_any(checker)
     required = (left.required_keys - set(added.items)) | added.required_keys
     return _typed_dict(checker, {**left.items, **added.items}, required)
 
@@ -301,6 +295,10 @@ class _Replace(TypeTranslator):
         return self.new if t == self.old else super().visit_typeddict_type(t)
 
 
+# mypy calls a signature hook once per overload item: the last call's decision, kept.
+_last_widen: list[tuple[Context, bool]] = []
+
+
 def _or_widen(ctx: MethodSigContext) -> FunctionLike:
     """`typed | step` where `step` takes `dict[str, Any]` (not the TypedDict, which no dict
     type accepts): check it as the `dict[str, Any]` it gets at run time."""
@@ -310,10 +308,14 @@ def _or_widen(ctx: MethodSigContext) -> FunctionLike:
     if _probing or not isinstance(output, TypedDictType) or len(ctx.args[0]) != 1:
         return ctx.default_signature
     (other,) = ctx.args[0]
-    if isinstance(other, DictExpr) or _branch_output(checker, output, other) is not None:
-        return ctx.default_signature
     loose = _dict_any(checker)
-    if _branch_output(checker, loose, other) is None:
+    if not (_last_widen and _last_widen[0][0] is ctx.context):
+        widen = not isinstance(other, DictExpr) and (
+            _branch_output(checker, output, other) is None
+            and _branch_output(checker, loose, other) is not None
+        )
+        _last_widen[:] = [(ctx.context, widen)]
+    if not _last_widen[0][1]:
         return ctx.default_signature
     widened = ctx.default_signature.accept(_Replace(output, loose))
     assert isinstance(widened, FunctionLike)
@@ -329,13 +331,12 @@ def _ror_dict(ctx: MethodSigContext) -> FunctionLike:
     other = ctx.context.left if isinstance(ctx.context, OpExpr) else None
     if _probing or io is None:
         return ctx.default_signature
-    branches = _literal_branches(other) if isinstance(other, DictExpr) else None
-    if not branches:
+    if not (_last_ror and _last_ror[0][0] is ctx.context):
+        _last_ror[:] = [(ctx.context, _typed_left(checker, other))]
+    typed = _last_ror[0][1]
+    if typed is None:
         return ctx.default_signature
-    input = _common_input(checker, [branch for _, branch in branches])
-    output = None if input is None else _branches_output(checker, input, branches)
-    if input is None or output is None:
-        return ctx.default_signature
+    input, output = typed
     step_input, step_output = io
     if not (is_subtype(output, step_input) or is_subtype(_dict_any(checker), step_input)):
         return ctx.default_signature  # mypy's own overloads report the mismatch
@@ -345,6 +346,19 @@ def _ror_dict(ctx: MethodSigContext) -> FunctionLike:
     return ctx.default_signature.copy_modified(  # pyright: ignore[reportUnknownMemberType]
         arg_types=[_dict_any(checker)], ret_type=sequence, variables=[]
     )
+
+
+_last_ror: list[tuple[Context, tuple[Type, TypedDictType] | None]] = []
+
+
+def _typed_left(checker: TypeChecker, left: Expression | None) -> tuple[Type, TypedDictType] | None:
+    """The input and the TypedDict output of a dict of branches on the left of `|`."""
+    branches = _literal_branches(left) if isinstance(left, DictExpr) else None
+    if not branches:
+        return None
+    input = _common_input(checker, [branch for _, branch in branches])
+    output = None if input is None else _branches_output(checker, input, branches)
+    return None if input is None or output is None else (input, output)
 
 
 def _common_input(checker: TypeChecker, branches: list[Expression]) -> Type | None:
@@ -408,9 +422,8 @@ def _pick(ctx: MethodContext) -> Type:
         return ctx.default_return_type
     missing = [name for name in names if name not in output.items]
     if missing:
-        known = ", ".join(f'"{key}"' for key in output.items)
         ctx.api.fail(
-            f"pick: {', '.join(f'{key!r}' for key in missing)} not among the output's keys ({known})",
+            f"pick: {_quoted(missing)} not among the keys of the output ({_quoted(output.items)})",
             keys,
             code=TYPEDDICT_ITEM,
         )
@@ -423,6 +436,10 @@ def _pick(ctx: MethodContext) -> Type:
         {name for name in names if name in output.required_keys},
     )
     return _with_output(checker, ctx.default_return_type, picked)
+
+
+def _quoted(keys: Iterable[str]) -> str:
+    return ", ".join(f'"{key}"' for key in keys)
 
 
 def _assign(ctx: MethodContext) -> Type:
@@ -446,8 +463,8 @@ def _assign(ctx: MethodContext) -> Type:
         added = _typed_dict(
             checker, items, (base.required_keys - set(added.items)) | set(added.items)
         )
-    elif io is not None and not _is_dict_any(io[1]):
-        return ctx.default_return_type
+    elif io is not None:
+        return ctx.default_return_type  # the input's keys are not known
     return _with_output(checker, ctx.default_return_type, added)
 
 

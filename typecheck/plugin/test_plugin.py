@@ -141,9 +141,19 @@ def assign() -> None:
         {"n": to_len, "loud": shout} | RunnablePassthrough.assign(ratio=ratio),
         RunnableSequence[str, Stats],
     )
+    # After an untyped dict, the keys are not known: `dict[str, Any]`, as without the plugin.
+    untyped = RunnableLambda(as_dict)
+    assert_type(
+        untyped | RunnablePassthrough.assign(ratio=ratio), RunnableSequence[str, dict[str, Any]]
+    )
+    assert_type(untyped.assign(ratio=ratio), RunnableSequence[str, dict[str, Any]])
     # Alone, `RunnablePassthrough.assign` knows only its new keys.
     alone = RunnablePassthrough.assign(ratio=ratio)
     assert_type(alone.invoke({"n": 1})["ratio"], float)
+
+
+def as_dict(text: str) -> dict[str, Any]:
+    return {"text": text}
 
 
 def size_of_pair(p: Pair) -> float:
