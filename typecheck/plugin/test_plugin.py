@@ -3,8 +3,8 @@ by `typecheck/plugin/mypy.ini`; pyright and plain mypy see `dict[str, Any]`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, TypedDict
+from collections.abc import Iterator, Mapping
+from typing import Any, TypedDict, TypeVar
 
 from typing_extensions import assert_type
 
@@ -15,6 +15,8 @@ from runnables import (
     RunnablePassthrough,
     RunnableSequence,
 )
+
+T = TypeVar("T")
 
 
 def to_len(text: str) -> int:
@@ -29,8 +31,12 @@ async def encode(text: str) -> bytes:
     return text.encode()
 
 
-def words(text: str) -> list[str]:
-    return text.split()
+def chunks(text: str) -> Iterator[str]:
+    yield from text.split()
+
+
+def same(value: T) -> T:
+    return value
 
 
 def ratio(d: dict[str, Any]) -> float:
@@ -43,10 +49,6 @@ def size(d: Stats) -> float:
 
 def repeat(p: Pair) -> str:
     return p["loud"] * p["n"]
-
-
-def first_word(p: Pair) -> str:
-    return p["loud"].split()[0]
 
 
 def takes_str(text: str) -> str:
@@ -96,6 +98,9 @@ def dict_on_the_right() -> None:
         s | {"n": RunnableLambda(to_len), "raw": encode, "w": lambda t: t.split()},
         RunnableSequence[str, Mixed],
     )
+    # A generator function gives what it streams; a generic function, its solved type.
+    assert_type(s | {"n": to_len, "loud": chunks}, RunnableSequence[str, Pair])
+    assert_type(s | {"n": to_len, "loud": same}, RunnableSequence[str, Pair])
     # Nested dicts are TypedDicts too.
     assert_type(
         s | {"n": to_len, "inner": {"raw": encode, "loud": s}}, RunnableSequence[str, Nested]
