@@ -5,9 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextvars import copy_context
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
+from typing_extensions import TypeVar
 
 from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, Channel, afan_out, fan_out
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["RunnableParallel"]
 
 In = TypeVar("In", contravariant=True)
+# Always `dict[str, Any]` to pyright and plain mypy; the `runnables.mypy` plugin fills in a
+# TypedDict of the branches' outputs.
+Out = TypeVar("Out", covariant=True, default=dict[str, Any])
 
 
 def _coerce_branches(branches: Mapping[str, Any]) -> tuple[tuple[str, RunnableBase[Any, Any]], ...]:
@@ -41,7 +45,7 @@ def _coerce_branches(branches: Mapping[str, Any]) -> tuple[tuple[str, RunnableBa
 
 @public
 @attrs.frozen(init=False)
-class RunnableParallel(RunnableBase[In, dict[str, Any]]):
+class RunnableParallel(RunnableBase[In, Out]):
     """Run named branches on the same input at once (threads for sync calls, tasks for async)
     and return `{name: output}`; streams each branch's chunks as `{name: chunk}`."""
 
@@ -80,14 +84,17 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
         return self.output_schema.type
 
     @property
-    def output_schema(self) -> Schema[dict[str, Any]]:
+    def output_schema(self) -> Schema[Out]:
         from runnables.schema import Schema
 
-        return Schema.object(
-            f"{self.name}Output", {key: branch.output_type for key, branch in self.branches}
+        return cast(
+            "Schema[Out]",
+            Schema.object(
+                f"{self.name}Output", {key: branch.output_type for key, branch in self.branches}
+            ),
         )
 
-    def _invoke(self, input: In, ctx: RunContext) -> dict[str, Any]:
+    def _invoke(self, input: In, ctx: RunContext) -> Out:
         branches = self.branches
         results: list[Any] = [None] * len(branches)
 
@@ -96,9 +103,11 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
             results[index] = branch._call(input, ctx.with_local_tag(f"map:key:{key}"))
 
         fan_out(run_branch, len(branches), ctx.max_concurrency or DEFAULT_WIDTH)
-        return {key: result for (key, _), result in zip(branches, results, strict=True)}
+        return cast(
+            "Out", {key: result for (key, _), result in zip(branches, results, strict=True)}
+        )
 
-    async def _ainvoke(self, input: In, ctx: RunContext) -> dict[str, Any]:
+    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
         branches = self.branches
         results: list[Any] = [None] * len(branches)
 
@@ -107,21 +116,22 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
             results[index] = await branch._acall(input, ctx.with_local_tag(f"map:key:{key}"))
 
         await afan_out(run_branch, len(branches), None)
-        return {key: result for (key, _), result in zip(branches, results, strict=True)}
+        return cast(
+            "Out", {key: result for (key, _), result in zip(branches, results, strict=True)}
+        )
 
-    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[dict[str, Any]]:
+    def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         # Branches need the whole input to start in parallel; their outputs then stream.
         input = aggregate(inputs)
-        yield from _merge_threads(
+        merged = _merge_threads(
             [
                 (key, branch._call_transform(iter((input,)), ctx.with_local_tag(f"map:key:{key}")))
                 for key, branch in self.branches
             ]
         )
+        yield from cast("Iterator[Out]", merged)
 
-    async def _atransform(
-        self, inputs: AsyncIterator[In], ctx: RunContext
-    ) -> AsyncIterator[dict[str, Any]]:
+    async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         input = await aaggregate(inputs)
 
         def branch_producer(key: str, branch: RunnableBase[In, Any]) -> Producer[dict[str, Any]]:
@@ -136,7 +146,7 @@ class RunnableParallel(RunnableBase[In, dict[str, Any]]):
         producers = [branch_producer(key, branch) for key, branch in self.branches]
         async with closing_chunks(FanIn(producers, buffer=len(producers))) as merged:
             async for item in merged:
-                yield item
+                yield cast("Out", item)
 
 
 def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[str, Any]]:

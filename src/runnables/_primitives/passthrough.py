@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
+from typing_extensions import TypeVar
 
 from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["RunnableAssign", "RunnablePassthrough", "RunnablePick"]
 
 T = TypeVar("T")
+# `dict[str, Any]` unless the `runnables.mypy` plugin types the new keys.
+Out = TypeVar("Out", covariant=True, default=dict[str, Any])
 
 
 @public
@@ -135,7 +138,7 @@ def _require_dict(value: object, who: str) -> Mapping[str, Any]:
 
 @public
 @attrs.frozen
-class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
+class RunnableAssign(RunnableBase[dict[str, Any], Out]):
     """Its dict input plus new keys computed (concurrently) from that same input."""
 
     mapper: RunnableParallel[dict[str, Any]]
@@ -147,7 +150,7 @@ class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
             str, SupportsInvoke[dict[str, Any], Any] | Callable[[dict[str, Any]], Any]
         ],
     ) -> RunnableAssign:
-        return cls(RunnableParallel(branches))
+        return RunnableAssign(RunnableParallel(branches))
 
     @property
     def bound(self) -> RunnableParallel[dict[str, Any]]:
@@ -158,41 +161,39 @@ class RunnableAssign(RunnableBase[dict[str, Any], dict[str, Any]]):
     def name(self) -> str:
         return f"RunnableAssign<{','.join(key for key, _ in self.mapper.branches)}>"
 
-    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> Out:
         _require_dict(input, self.name)
-        return {**input, **self.mapper._call(input, ctx.with_local_tag("map:key:__assign__"))}
+        added = self.mapper._call(input, ctx.with_local_tag("map:key:__assign__"))
+        return cast("Out", {**input, **added})
 
-    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> Out:
         _require_dict(input, self.name)
-        return {
-            **input,
-            **await self.mapper._acall(input, ctx.with_local_tag("map:key:__assign__")),
-        }
+        added = await self.mapper._acall(input, ctx.with_local_tag("map:key:__assign__"))
+        return cast("Out", {**input, **added})
 
-    def _transform(
-        self, inputs: Iterator[dict[str, Any]], ctx: RunContext
-    ) -> Iterator[dict[str, Any]]:
+    def _transform(self, inputs: Iterator[dict[str, Any]], ctx: RunContext) -> Iterator[Out]:
         whole = dict(_require_dict(aggregate(inputs), self.name))
         keys = {key for key, _ in self.mapper.branches}
         passed = {key: value for key, value in whole.items() if key not in keys}
         if passed:
-            yield AddableDict(passed)
-        yield from self.mapper._call_transform(
+            yield cast("Out", AddableDict(passed))
+        chunks = self.mapper._call_transform(
             iter((whole,)), ctx.with_local_tag("map:key:__assign__")
         )
+        yield from cast("Iterator[Out]", chunks)
 
     async def _atransform(
         self, inputs: AsyncIterator[dict[str, Any]], ctx: RunContext
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncIterator[Out]:
         whole = dict(_require_dict(await aaggregate(inputs), self.name))
         keys = {key for key, _ in self.mapper.branches}
         passed = {key: value for key, value in whole.items() if key not in keys}
         if passed:
-            yield AddableDict(passed)
+            yield cast("Out", AddableDict(passed))
         tagged = ctx.with_local_tag("map:key:__assign__")
         async with closing_chunks(self.mapper._acall_transform(aone(whole), tagged)) as chunks:
             async for chunk in chunks:
-                yield chunk
+                yield cast("Out", chunk)
 
 
 @public
