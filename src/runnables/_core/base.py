@@ -766,6 +766,7 @@ class RunnableBase(Engine[In, Out]):
         from runnables._primitives.as_tool import runnable_as_tool
 
         return runnable_as_tool(self, args_schema, name, description, arg_types)
+
     # ------------------------------------------------------------- configuration
 
     @property
