@@ -267,10 +267,42 @@ def _field_dict(value: Mapping[str, AnyConfigurableField]) -> dict[str, AnyConfi
     return dict(value)
 
 
+class _Configures(RunnableBase[In, Out]):
+    """What both configurable wrappers share: they describe themselves as their default
+    runnable (no run of their own, as in LangChain)."""
+
+    if TYPE_CHECKING:
+        default: RunnableBase[In, Out]
+
+    @property
+    def name(self) -> str:
+        return self.default.name
+
+    @property
+    def run_type(self) -> str:
+        return self.default.run_type
+
+    @property
+    def input_type(self) -> Any:
+        return self.default.input_type
+
+    @property
+    def output_type(self) -> Any:
+        return self.default.output_type
+
+    @property
+    def input_schema(self) -> Schema[Any]:
+        return self.default.input_schema
+
+    @property
+    def output_schema(self) -> Schema[Any]:
+        return self.default.output_schema
+
+
 @final
 @public
 @attrs.frozen
-class RunnableConfigurableFields(RunnableBase[In, Out]):
+class RunnableConfigurableFields(_Configures[In, Out]):
     """`default` with the fields named in `fields` set, per call, from
     `config["configurable"]`; a field the call does not set keeps `default`'s value.
 
@@ -325,30 +357,6 @@ class RunnableConfigurableFields(RunnableBase[In, Out]):
         object.__setattr__(self, "_types", types)
 
     # ------------------------------------------------ description
-
-    @property
-    def name(self) -> str:
-        return self.default.name
-
-    @property
-    def run_type(self) -> str:
-        return self.default.run_type
-
-    @property
-    def input_type(self) -> Any:
-        return self.default.input_type
-
-    @property
-    def output_type(self) -> Any:
-        return self.default.output_type
-
-    @property
-    def input_schema(self) -> Schema[Any]:
-        return self.default.input_schema
-
-    @property
-    def output_schema(self) -> Schema[Any]:
-        return self.default.output_schema
 
     @property
     def config_specs(self) -> tuple[ConfigurableFieldSpec, ...]:
@@ -468,7 +476,7 @@ def _alternatives(value: Mapping[str, object]) -> dict[str, object]:
 @final
 @public
 @attrs.frozen
-class RunnableConfigurableAlternatives(RunnableBase[In, Out]):
+class RunnableConfigurableAlternatives(_Configures[In, Out]):
     """`default` or one of `alternatives`, chosen per call by
     `config["configurable"][which.id]` (`default_key` names `default`).
 
@@ -492,30 +500,6 @@ class RunnableConfigurableAlternatives(RunnableBase[In, Out]):
                 f"alternative {self.default_key!r} is the default's key (default_key); "
                 "name it differently or pass another default_key"
             )
-
-    @property
-    def name(self) -> str:
-        return self.default.name
-
-    @property
-    def run_type(self) -> str:
-        return self.default.run_type
-
-    @property
-    def input_type(self) -> Any:
-        return self.default.input_type
-
-    @property
-    def output_type(self) -> Any:
-        return self.default.output_type
-
-    @property
-    def input_schema(self) -> Schema[Any]:
-        return self.default.input_schema
-
-    @property
-    def output_schema(self) -> Schema[Any]:
-        return self.default.output_schema
 
     @property
     def keys(self) -> tuple[str, ...]:
