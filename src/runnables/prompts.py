@@ -56,9 +56,10 @@ __all__ = [
     "ChatMessagePromptTemplate",
     "ChatPromptValue",
     "ContentMessagePromptTemplate",
+    "FewShotChatMessagePromptTemplate",
+    "FewShotPromptTemplate",
     "HumanMessagePromptTemplate",
     "MessagesPlaceholder",
-    "PromptInputError",
     "PromptTemplate",
     "PromptTemplateError",
     "PromptValue",
@@ -461,21 +462,11 @@ class MessagesPlaceholder:
                 f"messages placeholder {self.variable_name!r} needs a list of messages, got "
                 f"{type(value).__name__}: {_short(value)}; wrap a single message in a list"
             )
-        messages = convert_to_messages(cast("list[MessageLike]", value))
+        messages = convert_to_messages(value)
         if self.n_messages is not None:
             messages = messages[-self.n_messages :] if self.n_messages > 0 else []
         return messages
 
-
-ChatPart: TypeAlias = (
-    BaseMessage | BaseMessagePromptTemplate | ContentMessagePromptTemplate | MessagesPlaceholder
-)
-"""One entry of a chat prompt: a fixed message, a message template or a placeholder."""
-
-MessageTemplateLike: TypeAlias = (
-    ChatPart | tuple[str, str] | tuple[str, Any] | str | PromptTemplate | Mapping[str, Any]
-)
-"""What `ChatPromptTemplate.from_messages` accepts for each entry."""
 
 _TEMPLATE_ROLES: dict[str, type[BaseMessagePromptTemplate]] = {
     "human": HumanMessagePromptTemplate,
@@ -502,7 +493,7 @@ def _placeholder(content: object, template_format: TemplateFormat) -> MessagesPl
         pair = cast("Sequence[object]", content)
         if len(pair) != 2:
             raise RunnablesValueError(
-                f"a placeholder is '{{name}}' or ('{{name}}', optional), got {_short(content)}"
+                f"a placeholder is '{{name}}' or ('{{name}}', optional), got {_short(pair)}"
             )
         content, optional = pair
     if not isinstance(content, str) or not isinstance(optional, bool):
@@ -539,7 +530,7 @@ def _to_parts(
 ) -> tuple[ChatPart, ...]:
     """Each entry as a chat part; an error names the entry (index and role) it is about."""
     if isinstance(values, str) or (
-        isinstance(values, tuple) and len(values) == 2 and _is_role(values[0])  # pyright: ignore[reportUnknownArgumentType]
+        isinstance(values, tuple) and len(values) == 2 and _is_role(values[0])
     ):
         raise RunnablesTypeError(
             f"a chat prompt needs a list of messages, got the {type(values).__name__} "
@@ -573,7 +564,14 @@ def _role_template(role: str, content: object, template_format: TemplateFormat) 
 def _to_part(value: object, template_format: TemplateFormat) -> ChatPart:
     if isinstance(
         value,
-        (BaseMessage, BaseMessagePromptTemplate, ContentMessagePromptTemplate, MessagesPlaceholder),
+        (
+            BaseMessage,
+            BaseMessagePromptTemplate,
+            ContentMessagePromptTemplate,
+            MessagesPlaceholder,
+            ChatPromptTemplate,
+            FewShotChatMessagePromptTemplate,
+        ),
     ):
         return value
     if isinstance(value, PromptTemplate):
@@ -616,8 +614,8 @@ def _part_variables(part: ChatPart) -> list[str]:
     return part.input_variables
 
 
-def _part_tuple(parts: Iterable[MessageTemplateLike], self_: ChatPromptTemplate) -> tuple[ChatPart, ...]:
-    return _to_parts(parts, self_.template_format)
+def _part_tuple(parts: Iterable[MessageTemplateLike]) -> tuple[ChatPart, ...]:
+    return tuple(cast("Iterable[ChatPart]", parts))
 
 
 @attrs.frozen
@@ -637,15 +635,15 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
     messages (callables are checked when called).
     """
 
-    template_format: TemplateFormat = attrs.field(default="f-string", kw_only=True)
-    messages: tuple[ChatPart, ...] = attrs.field(
-        converter=attrs.Converter(_part_tuple, takes_self=True)  # pyright: ignore[reportArgumentType]
-    )
+    messages: tuple[ChatPart, ...] = attrs.field(converter=_part_tuple)
     partial_variables: dict[str, Any] = attrs.field(
         factory=dict, converter=_frozen_dict, hash=False, kw_only=True
     )
+    template_format: TemplateFormat = attrs.field(default="f-string", kw_only=True)
 
     def __attrs_post_init__(self) -> None:
+        # Entries become parts here, once the format they are written in is known.
+        object.__setattr__(self, "messages", _to_parts(self.messages, self.template_format))
         placeholders = {
             part.variable_name: index
             for index, part in enumerate(self.messages)
@@ -812,3 +810,30 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
 
     async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> ChatPromptValue:
         return self._invoke(input, ctx)
+
+
+# Defined on top of the classes above, in a module of their own.
+from runnables._few_shot import (  # noqa: E402
+    FewShotChatMessagePromptTemplate,
+    FewShotPromptTemplate,
+)
+
+FewShotPromptTemplate.__module__ = __name__
+FewShotChatMessagePromptTemplate.__module__ = __name__
+
+if TYPE_CHECKING:
+    ChatPart: TypeAlias = (
+        BaseMessage
+        | BaseMessagePromptTemplate
+        | ContentMessagePromptTemplate
+        | MessagesPlaceholder
+        | ChatPromptTemplate
+        | FewShotChatMessagePromptTemplate
+    )
+    """One entry of a chat prompt: a fixed message, a message template, a placeholder, or a
+    chat prompt (a few-shot one, say) whose messages go in its place."""
+
+    MessageTemplateLike: TypeAlias = (
+        ChatPart | tuple[str, str] | tuple[str, Any] | str | PromptTemplate | Mapping[str, Any]
+    )
+    """What `ChatPromptTemplate.from_messages` accepts for each entry."""
