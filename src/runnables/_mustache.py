@@ -109,7 +109,7 @@ def _render(body: Sequence[_Node], scopes: list[object], out: list[str]) -> None
             out.append(node)
         elif isinstance(node, _Variable):
             value = _lookup(node.path, scopes)
-            if value is True and node.path == (".",) and len(scopes) > 1:
+            if value is True and node.escape and node.path == (".",) and len(scopes) > 1:
                 value = scopes[1]  # as LangChain renders '{{.}}' in a section opened by True
             text = str(value)
             out.append(_escape(text) if node.escape else text)
@@ -121,11 +121,12 @@ def _render(body: Sequence[_Node], scopes: list[object], out: list[str]) -> None
                     "never called by templates, pass the value instead"
                 )
             if node.inverted:
-                if not value:
-                    _render(node.body, scopes, out)
+                if not value:  # LangChain opens the section with True as its scope
+                    _render(node.body, [True, *scopes], out)
             elif isinstance(value, (list, tuple)):
                 for item in cast("Sequence[object]", value):
-                    _render(node.body, [item, *scopes], out)
+                    if item:  # as in LangChain, a falsy item renders nothing
+                        _render(node.body, [item, *scopes], out)
             elif value:
                 _render(node.body, [value, *scopes], out)
 
