@@ -505,3 +505,66 @@ async def test_few_shot_prompts_run_async() -> None:
         examples=EXAMPLES[:1], example_prompt=ChatPromptTemplate.from_messages([("ai", "{a}")])
     )
     assert (await chat.ainvoke({})).to_messages() == [AIMessage("4")]
+
+
+# ------------------------------------------------------------------ names, schemas and ids
+
+lc_runnables = pytest.importorskip("langchain_core.runnables")
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def test_schema_titles_are_named_as_in_langchain() -> None:
+    from runnables import RunnableLambda
+
+    mine, theirs = RunnableLambda(word_count), lc_runnables.RunnableLambda(word_count)
+    assert mine.input_schema.json_schema() == theirs.get_input_jsonschema()
+    assert mine.output_schema.json_schema() == theirs.get_output_jsonschema()
+    assert mine.input_schema.title == "word_count_input"
+    prompt = PromptTemplate.from_template("{x}")
+    assert prompt.output_schema.title == "PromptTemplateOutput"
+    assert lc.PromptTemplate.from_template("{x}").get_output_jsonschema()["title"] == (
+        "PromptTemplateOutput"
+    )
+
+
+def test_pick_of_a_missing_key_is_an_error_here_and_none_in_langchain() -> None:
+    from runnables import RunnablePick
+
+    # Deliberate: a typo'd key would flow on as None.
+    assert lc_runnables.RunnablePick("x").invoke({"a": 1}) is None
+    with pytest.raises(KeyError, match="key 'x' not in input keys"):
+        RunnablePick("x").invoke({"a": 1})
+    assert RunnablePick(["x", "a"]).invoke({"a": 1}) == lc_runnables.RunnablePick(
+        ["x", "a"]
+    ).invoke({"a": 1})
+
+
+def test_names_fallbacks_and_ids_differ_as_documented() -> None:
+    from runnables import RunnableLambda
+    from runnables.models import FakeListChatModel
+
+    sequence = RunnableLambda(word_count) | RunnableLambda(str)
+    their_sequence = lc_runnables.RunnableLambda(word_count) | lc_runnables.RunnableLambda(str)
+    # Deliberate: .name is always a name (LangChain's get_name()).
+    assert sequence.name == their_sequence.get_name() == "RunnableSequence"
+    assert their_sequence.name is None
+
+    def fail(_: str) -> str:
+        raise ValueError
+
+    fallbacks = RunnableLambda(fail).with_fallbacks([RunnableLambda(str.upper)])
+    their_fallbacks = lc_runnables.RunnableLambda(fail).with_fallbacks(
+        [lc_runnables.RunnableLambda(str.upper)]
+    )
+    # Deliberate: fallbacks keep the wrapped runnable's name (and kind).
+    assert fallbacks.name == "fail"
+    assert their_fallbacks.get_name() == "RunnableWithFallbacks"
+    assert fallbacks.invoke("a") == their_fallbacks.invoke("a") == "A"
+
+    # Deliberate: no invented message id; equal answers stay equal.
+    model = FakeListChatModel(["hi"])
+    assert model.invoke("x").id is None
+    assert model.invoke("x") == model.invoke("y")

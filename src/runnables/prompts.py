@@ -1,16 +1,19 @@
 """Prompt templates: runnables turning a dict of variables into a prompt value.
 
-`PromptTemplate` formats one f-string template into a `StringPromptValue`;
-`ChatPromptTemplate` formats a list of message templates, fixed messages and
-`MessagesPlaceholder`s into a `ChatPromptValue`. Both are runnables of kind
-``"prompt"`` taking a ``dict[str, Any]`` (or a plain string when the prompt has exactly
-one variable). A missing variable raises `ValueError` naming the prompt, the
-missing variables and the ones that were given; extra keys are ignored.
+`PromptTemplate` formats one template into a `StringPromptValue`; `ChatPromptTemplate`
+formats a list of message templates, fixed messages and `MessagesPlaceholder`s into a
+`ChatPromptValue`; `FewShotPromptTemplate` and `FewShotChatMessagePromptTemplate` add fixed
+examples. All are runnables of kind ``"prompt"`` taking a ``dict[str, Any]`` (or a plain
+string when the prompt has exactly one variable). A missing variable raises
+`PromptInputError` (a `KeyError`, as in LangChain, and a `ValueError`) naming the prompt,
+the missing variables and the ones that were given; extra keys are ignored.
 
-Templates hold plain ``{name}`` fields and ``{{``/``}}`` escapes only, checked when the
-prompt is built: attribute access, indexing, conversions, format specs and nested fields
-raise `PromptTemplateError`, so a template, wherever it came from, can read nothing but the
-variables it names.
+F-string templates (the default) hold plain ``{name}`` fields and ``{{``/``}}`` escapes
+only, checked when the prompt is built: attribute access, indexing, conversions, format
+specs and nested fields raise `PromptTemplateError`. Mustache templates
+(``template_format="mustache"``) look names up in dict keys and list indexes only, with no
+partials and no function calls. Either way a template, wherever it came from, can read
+nothing but the data it is given.
 """
 
 from __future__ import annotations
@@ -202,12 +205,12 @@ def _check_declared(
 
 @attrs.frozen
 class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
-    """An f-string template (``"tell me a joke about {topic}"``) formatted into a
-    `StringPromptValue`.
+    """A template (``"tell me a joke about {topic}"``, or mustache ``"{{topic}}"`` with
+    ``template_format="mustache"``) formatted into a `StringPromptValue`.
 
     ``partial_variables`` fill some variables ahead of time (values, or callables with no
     arguments called at each format); a value given at format time wins over a partial one.
-    A missing variable raises `ValueError`; a template with anything but plain ``{name}``
+    A missing variable raises `PromptInputError`; a template with anything but plain ``{name}``
     fields raises `PromptTemplateError` here, when built. ``input_variables`` (LangChain's
     spelling, optional) is checked against the template's variables.
     """
@@ -278,7 +281,7 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
         return attrs.evolve(self, partial_variables={**self.partial_variables, **variables})
 
     def format(self, **variables: Any) -> str:
-        """The formatted text; raises `ValueError` if a variable is missing."""
+        """The formatted text; raises `PromptInputError` if a variable is missing."""
         values = {**_resolve_partials(self.partial_variables), **variables}
         _check_variables(self.name, self._parsed.variables, values)
         return self._parsed.render(values)
@@ -625,9 +628,12 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
 
     Build it with `from_messages` (``("system", "You are {role}")`` tuples with roles
     human/user, ai/assistant, system and placeholder, ``{"role": ..., "content": ...}``
-    dicts, messages, strings, message templates, `MessagesPlaceholder`) or `from_template`
-    (one human message). Content given as a list of parts is a template in each of its
-    strings (``[{"type": "text", "text": "{q}"}]``).
+    dicts, messages, strings, message templates, `MessagesPlaceholder`, other chat prompts
+    such as a `FewShotChatMessagePromptTemplate`) or `from_template` (one human message);
+    an entry LangChain would refuse is refused here, when built. Content given as a list of
+    parts is a template in each of its strings (``[{"type": "text", "text": "{q}"}]``).
+    ``template_format="mustache"`` reads every template, ``("placeholder", "{{history}}")``
+    included, as mustache.
 
     A variable is either a placeholder's (a list of messages) or a template's (text), never
     both. ``partial_variables`` fill variables ahead of time; a value given at format time
@@ -759,7 +765,7 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
         return attrs.evolve(self, partial_variables={**self.partial_variables, **variables})
 
     def format_messages(self, **variables: Any) -> list[BaseMessage]:
-        """The formatted messages; raises `ValueError` if a required variable is missing."""
+        """The formatted messages; raises `PromptInputError` if a required variable is missing."""
         values = {**_resolve_partials(self.partial_variables), **variables}
         _check_variables(self.name, self._all_variables, values, self._optional_variables)
         result: list[BaseMessage] = []
