@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from runnables._json_stream import JsonStream, JsonTextError
+from runnables._json_stream import NOTHING, JsonStream, JsonTextError
 from runnables.errors import RunnablesTypeError
 from runnables.messages import AIMessage, AIMessageChunk, BaseMessage
 from runnables.parsers import BaseOutputParser, OutputParserException
@@ -54,26 +54,32 @@ class _CallsStream:
     def __init__(self) -> None:
         self.calls: list[_Call] = []
         self.by_index: dict[int, _Call] = {}
+        self.fresh = True
 
-    def feed(self, message: str | BaseMessage) -> list[dict[str, Any]]:
-        """The calls so far, `message` included."""
+    def feed(self, message: str | BaseMessage) -> list[dict[str, Any]] | None:
+        """The calls so far, `message` included; None if `message` changed nothing a
+        consumer would see (so that a long stream is not compared and copied per chunk)."""
         if not isinstance(message, AIMessageChunk):
             return _calls(message)
+        changed, self.fresh = self.fresh, False
         for piece in message.tool_call_chunks:
             call = self.by_index.get(piece.index) if piece.index is not None else None
             if call is None:
-                call = _Call()
+                call, changed = _Call(), True
                 self.calls.append(call)
                 if piece.index is not None:
                     self.by_index[piece.index] = call
+            changed = changed or bool(piece.name or piece.id)
             call.name += piece.name or ""
             if piece.id:
                 call.id = (call.id or "") + piece.id
             if piece.args and not call.broken:
                 try:
-                    call.args.feed(piece.args)
+                    changed = call.args.feed(piece.args) is not NOTHING or changed
                 except JsonTextError:
-                    call.broken = True
+                    call.broken = changed = True
+        if not changed:
+            return None
         return [value for call in self.calls if (value := call.value()) is not None]
 
 
@@ -87,7 +93,10 @@ class _Snapshots(Generic[T]):
         self.shown: object = _NOTHING
 
     def feed(self, message: str | BaseMessage) -> list[T]:
-        value = self.shape(self.calls.feed(message), partial=True)
+        calls = self.calls.feed(message)
+        if calls is None:
+            return []
+        value = self.shape(calls, partial=True)
         if value is None or value == self.shown:
             return []
         self.shown = value
