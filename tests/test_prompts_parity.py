@@ -427,6 +427,33 @@ def test_few_shot_text_prompt_matches_langchain() -> None:
         mine.invoke({"style": "x"})
 
 
+def test_few_shot_takes_langchains_input_variables_and_names_itself_in_errors() -> None:
+    kwargs: dict[str, Any] = {"examples": EXAMPLES[:1], "suffix": "{input}", "prefix": "{style}"}
+    mine = FewShotPromptTemplate(
+        example_prompt=PromptTemplate.from_template("{q}={a}"),
+        input_variables=["input", "style"],
+        **kwargs,
+    )
+    theirs = lc.FewShotPromptTemplate(
+        example_prompt=lc.PromptTemplate.from_template("{q}={a}"),
+        input_variables=["input", "style"],
+        **kwargs,
+    )
+    assert mine.format(input="x", style="s") == theirs.format(input="x", style="s")
+    with pytest.raises(ValueError, match=r"not in the template: \['inpt'\]"):
+        FewShotPromptTemplate(
+            example_prompt=PromptTemplate.from_template("{q}={a}"),
+            input_variables=["inpt", "style"],
+            **kwargs,
+        )
+    with pytest.raises(KeyError) as caught:
+        mine.invoke({"input": "x"})
+    assert (
+        str(caught.value)
+        == "prompt 'FewShotPromptTemplate' needs variables ['style']; got ['input']"
+    )
+
+
 def test_few_shot_examples_are_inserted_verbatim() -> None:
     # Deliberate: LangChain formats the joined text again, so an example's braces become
     # template fields there (a KeyError here, or another variable's value).

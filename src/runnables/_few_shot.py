@@ -23,6 +23,8 @@ from runnables.prompts import (
     PromptTemplate,
     StringPromptValue,
     TemplateFormat,
+    _check_declared,  # pyright: ignore[reportPrivateUsage]
+    _names,  # pyright: ignore[reportPrivateUsage]
 )
 from runnables.schema import Schema
 
@@ -71,8 +73,9 @@ class FewShotPromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     ``suffix``, joined by ``example_separator`` (empty pieces left out, as in LangChain).
 
     The prefix and suffix are templates (f-string or mustache) whose variables are the
-    prompt's input; each example is a dict holding the example prompt's variables. Example
-    selectors are not provided: pass the examples to use.
+    prompt's input (``input_variables``, LangChain's spelling, may list them and is checked);
+    each example is a dict holding the example prompt's variables. Example selectors are not
+    provided: pass the examples to use.
     """
 
     examples: tuple[dict[str, Any], ...] = attrs.field(
@@ -85,6 +88,15 @@ class FewShotPromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     template_format: TemplateFormat = attrs.field(default="f-string", kw_only=True)
     partial_variables: dict[str, Any] = attrs.field(
         factory=dict, converter=dict, hash=False, kw_only=True
+    )
+    _declared: tuple[str, ...] | None = attrs.field(
+        default=None,
+        converter=_names,
+        kw_only=True,
+        alias="input_variables",
+        eq=False,
+        hash=False,
+        repr=False,
     )
     _prefix: PromptTemplate = attrs.field(init=False, eq=False, repr=False)
     _suffix: PromptTemplate = attrs.field(init=False, eq=False, repr=False)
@@ -107,6 +119,9 @@ class FewShotPromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
             )
             object.__setattr__(self, name, template)
         object.__setattr__(self, "_shots", shots)
+        if self._declared is not None:
+            used = [*self._prefix._parsed.variables, *self._suffix._parsed.variables]  # pyright: ignore[reportPrivateUsage]
+            _check_declared(self._declared, list(dict.fromkeys(used)), self.partial_variables)
 
     @property
     def input_variables(self) -> list[str]:
@@ -136,6 +151,11 @@ class FewShotPromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
 
     def format(self, **variables: Any) -> str:
         """The formatted text; raises `PromptInputError` if a variable is missing."""
+        missing = [name for name in self.input_variables if name not in variables]
+        if missing:
+            raise PromptInputError(
+                f"prompt {self.name!r} needs variables {missing}; got {sorted(variables)}"
+            )
         pieces = [
             *([self._prefix.format(**variables)] if self.prefix else []),
             *(shot for shot in self._shots if shot),
