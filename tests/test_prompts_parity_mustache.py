@@ -178,7 +178,9 @@ _TEXT = st.text(st.characters(exclude_characters="{}", codec="utf-8"), max_size=
 
 
 @st.composite
-def _template(draw: st.DrawFn, depth: int = 0) -> str:
+def _template(draw: st.DrawFn, depth: int = 0, outer: tuple[str, ...] = ()) -> str:
+    """A template; a section never nests in one of the same name (LangChain's renderer then
+    closes the outer one early, a bug of chevron's it inherits)."""
     parts: list[str] = []
     for _ in range(draw(st.integers(0, 4))):
         kind = draw(st.sampled_from(["text", "newline", "var", "raw", "amp", "comment", "section"]))
@@ -195,10 +197,10 @@ def _template(draw: st.DrawFn, depth: int = 0) -> str:
         elif kind == "comment":
             parts.append("{{! " + draw(_TEXT) + " }}")
         elif depth < 2:
-            name = draw(st.sampled_from(["a", "b", "list", "a.b"]))
+            name = draw(st.sampled_from([n for n in ("a", "b", "list", "a.b") if n not in outer]))
             sigil = draw(st.sampled_from("#^"))
             pad = draw(st.sampled_from(["", "\n", "  \n"]))
-            inner = draw(_template(depth + 1))
+            inner = draw(_template(depth + 1, (*outer, name)))
             parts.append(f"{{{{{sigil}{name}}}}}{pad}{inner}{pad}{{{{/{name}}}}}")
     return "".join(parts)
 
@@ -226,12 +228,7 @@ _VALUE = st.recursive(
 def test_any_template_renders_as_langchain(template: str, values: dict[str, Any]) -> None:
     prompt = _mustache(template)
     assert set(prompt.input_variables) == lc_string.mustache_template_vars(template)
-    rendered = prompt._parsed.render(values)  # pyright: ignore[reportPrivateUsage]
-    try:
-        expected = lc_mustache.render(template, values)
-    except IndexError:  # LangChain's renderer fails on a falsy item of a nested same-named section
-        return
-    assert rendered == expected
+    assert prompt._parsed.render(values) == lc_mustache.render(template, values)  # pyright: ignore[reportPrivateUsage]
 
 
 _HOSTILE = st.lists(
@@ -260,3 +257,11 @@ def test_hostile_templates_are_refused_or_touch_nothing(template: str) -> None:
     values = {name: Probe(events) for name in prompt.input_variables}
     prompt._parsed.render(values)  # pyright: ignore[reportPrivateUsage]
     assert set(events) <= {"getattr __class__", "str"}, events
+
+
+def test_a_section_inside_one_of_the_same_name_nests() -> None:
+    # Deliberate: LangChain's renderer (from chevron) counts only '{{#name}}' when it looks for
+    # the end of a section, so an inner '{{^name}}' closes the outer section early.
+    template = "{{#list}}({{^list}}none{{/list}}){{/list}}"
+    assert _mustache(template).format(list=[""]) == ""
+    assert lc_mustache.render(template, {"list": [""]}) == ")"

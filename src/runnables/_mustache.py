@@ -149,7 +149,7 @@ def parse_mustache(template: str) -> MustacheTemplate:
         )
     stack: list[tuple[str, int, list[_Node]]] = [("", 0, [])]
     names: dict[str, None] = {}
-    start = 0
+    start = newline = 0
     standalone = True
     while (at := template.find("{{", start)) != -1:
         literal = template[start:at]
@@ -178,14 +178,15 @@ def parse_mustache(template: str) -> MustacheTemplate:
                 )
             end += 1
         key = tag[1:].strip() if kind != "variable" else tag.strip()
+        if newline < end:  # the end of the tag's line, searched once per line
+            newline = template.find("\n", end) % (len(template) + 1)
         if standalone and kind not in ("variable", "raw"):
-            line = template[end:].split("\n", 1)[0]
+            line = template[end:newline]
             standalone = line.isspace() or not line
         else:
             standalone = False
         if standalone:
-            newline = template.find("\n", end)
-            end = newline + 1 if newline != -1 else end
+            end = newline + 1 if newline < len(template) else end
             literal = literal.rstrip(" ")
         body = stack[-1][2]
         if literal:
