@@ -8,14 +8,21 @@ no template can reach an attribute, an index, a conversion or a format spec of a
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, cast
 
 import attrs
 
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 
-__all__ = ["ContentTemplate", "PromptTemplateError", "Template", "parse_content", "parse_template"]
+__all__ = [
+    "ContentTemplate",
+    "Parsed",
+    "PromptTemplateError",
+    "Template",
+    "parse_content",
+    "parse_template",
+]
 
 _BRACE = re.compile(r"[{}]")
 _SPECIAL = re.compile(r"[.\[\]!:{]")
@@ -38,6 +45,15 @@ class PromptTemplateError(RunnablesValueError):
 
     def __reduce__(self) -> tuple[type[PromptTemplateError], tuple[str, int]]:
         return (type(self), (str(self), self.position))
+
+
+class Parsed(Protocol):
+    """A parsed template of any format: the names it reads and how it renders."""
+
+    @property
+    def variables(self) -> tuple[str, ...]: ...
+
+    def render(self, values: Mapping[str, Any]) -> str: ...
 
 
 @attrs.frozen
@@ -190,13 +206,13 @@ class ContentTemplate:
 
 
 def _render(node: object, values: Mapping[str, Any]) -> object:
-    if isinstance(node, Template):
-        return node.render(values)
     if isinstance(node, dict):
         return {key: _render(item, values) for key, item in cast("dict[str, object]", node).items()}
     if isinstance(node, list):
         return [_render(item, values) for item in cast("list[object]", node)]
-    return node
+    if node is None or isinstance(node, (bool, int, float)):
+        return node
+    return cast("Parsed", node).render(values)
 
 
 def _normalized(part: object) -> object:
@@ -213,7 +229,9 @@ def _normalized(part: object) -> object:
     return part
 
 
-def parse_content(content: list[object]) -> ContentTemplate:
+def parse_content(
+    content: list[object], parse_text: Callable[[str], Parsed] = parse_template
+) -> ContentTemplate:
     """Parse list content, each of whose string values is a template.
 
     Raises:
@@ -229,7 +247,7 @@ def parse_content(content: list[object]) -> ContentTemplate:
             )
         if isinstance(node, str):
             try:
-                template = parse_template(node)
+                template = parse_text(node)
             except PromptTemplateError as exc:
                 raise PromptTemplateError(f"{where}: {exc}", exc.position) from exc
             names.update(dict.fromkeys(template.variables))

@@ -9,6 +9,7 @@ catching `TypeError` or `ValueError` keeps working::
     │   │                                   stream, a limit below 1, a missing variable
     │   ├── runnables.schema.SchemaError    data that does not match a schema (every path)
     │   ├── runnables.prompts.PromptTemplateError   a template with more than {name} fields
+    │   ├── PromptInputError (also KeyError)   a prompt missing one of its variables
     │   └── runnables.parsers.OutputParserException   model output a parser cannot read
     ├── RunnablesRecursionError (RecursionError)   runnables returning runnables too deeply
     └── runnables.models.OpenAIError (RuntimeError)   an OpenAI-compatible endpoint failed
@@ -20,6 +21,7 @@ note naming the step that raised them.
 from __future__ import annotations
 
 __all__ = [
+    "PromptInputError",
     "RunnablesError",
     "RunnablesRecursionError",
     "RunnablesTypeError",
@@ -41,3 +43,15 @@ class RunnablesValueError(RunnablesError, ValueError):
 
 class RunnablesRecursionError(RunnablesError, RecursionError):
     """Runnables returned by functions nested deeper than `recursion_limit`."""
+
+
+class PromptInputError(RunnablesValueError, KeyError):
+    """A prompt was formatted without one of its variables.
+
+    It is a `ValueError` like every value runnables refuses, and a `KeyError` as LangChain
+    raises, so ``except KeyError:`` written for LangChain keeps working.
+    """
+
+    def __str__(self) -> str:
+        # KeyError would quote the message as a key; it is a sentence.
+        return Exception.__str__(self)

@@ -9,8 +9,9 @@ Unparseable output raises `OutputParserException` (a `ValueError`).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+import re
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
@@ -27,11 +28,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AttrsOutputParser",
+    "AttrsToolsParser",
     "BaseOutputParser",
     "CommaSeparatedListOutputParser",
+    "JsonOutputKeyToolsParser",
     "JsonOutputParser",
+    "JsonOutputToolsParser",
+    "ListOutputParser",
+    "MarkdownListOutputParser",
+    "NumberedListOutputParser",
     "OutputParserException",
     "StrOutputParser",
+    "XMLOutputParser",
     "parse_json_markdown",
     "parse_partial_json",
 ]
@@ -258,17 +266,92 @@ class _ListStream:
         return [[item] for item in _items("".join(self.parts))]
 
 
-@attrs.frozen
-class CommaSeparatedListOutputParser(BaseOutputParser[list[str]]):
-    """``"a, b, c"`` to ``["a", "b", "c"]`` (items stripped, empty items dropped).
+class _PatternStream:
+    """Yields each match's item once a later match starts (so it cannot grow any more); the
+    text up to the last item yielded is dropped."""
 
-    Streaming yields each item as a one-element list once the comma after it arrives (the
-    last one at the end), so the chunks added up equal the parse of the whole text.
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        self.buffer = ""
+
+    def feed(self, chunk: str) -> list[list[str]]:
+        self.buffer += chunk
+        matches = list(self.pattern.finditer(self.buffer))[:-1]
+        if matches:
+            self.buffer = self.buffer[matches[-1].end() :]
+        return [[match.group(1)] for match in matches]
+
+    def finish(self) -> list[list[str]]:
+        return [[item] for item in self.pattern.findall(self.buffer)]
+
+
+class _ParseStream:
+    """For a list parser that only writes `parse`: all but the last item of the pending text
+    are done; the last one is kept as the pending text (as LangChain does)."""
+
+    def __init__(self, parse: Callable[[str], list[str]]) -> None:
+        self.parse = parse
+        self.buffer = ""
+
+    def feed(self, chunk: str) -> list[list[str]]:
+        self.buffer += chunk
+        items = self.parse(self.buffer)
+        if len(items) < 2:
+            return []
+        self.buffer = items[-1]
+        return [[item] for item in items[:-1]]
+
+    def finish(self) -> list[list[str]]:
+        return [[item] for item in self.parse(self.buffer)]
+
+
+class _ItemStream(Protocol):
+    def feed(self, chunk: str) -> list[list[str]]: ...
+    def finish(self) -> list[list[str]]: ...
+
+
+class ListOutputParser(BaseOutputParser[list[str]]):
+    """Base of the parsers whose output is a list of strings; subclasses write `parse`.
+
+    Streaming yields each item as a one-element list once the text after it shows that the
+    item is complete (the last one at the end), so the chunks added up equal the parse of
+    the whole text.
     """
+
+    __slots__ = ()
 
     @property
     def output_type(self) -> Any:
         return list[str]
+
+    def _item_stream(self) -> _ItemStream:
+        return _ParseStream(self.parse)
+
+    def _transform(
+        self, inputs: Iterator[str | BaseMessage], ctx: RunContext
+    ) -> Iterator[list[str]]:
+        stream = self._item_stream()
+        for chunk in inputs:
+            yield from stream.feed(_text(chunk))
+        yield from stream.finish()
+
+    async def _atransform(
+        self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext
+    ) -> AsyncIterator[list[str]]:
+        stream = self._item_stream()
+        async for chunk in inputs:
+            for item in stream.feed(_text(chunk)):
+                yield item
+        for item in stream.finish():
+            yield item
+
+
+@attrs.frozen
+class CommaSeparatedListOutputParser(ListOutputParser):
+    """``"a, b, c"`` to ``["a", "b", "c"]`` (items stripped, empty items dropped).
+
+    Streaming yields each item as a one-element list once the comma after it arrives.
+    """
 
     def parse(self, text: str) -> list[str]:
         return _items(text)
@@ -279,23 +362,64 @@ class CommaSeparatedListOutputParser(BaseOutputParser[list[str]]):
             "eg: `foo, bar, baz` or `foo,bar,baz`"
         )
 
-    def _transform(
-        self, inputs: Iterator[str | BaseMessage], ctx: RunContext
-    ) -> Iterator[list[str]]:
-        stream = _ListStream()
-        for chunk in inputs:
-            yield from stream.feed(_text(chunk))
-        yield from stream.finish()
+    def _item_stream(self) -> _ItemStream:
+        return _ListStream()
 
-    async def _atransform(
-        self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext
-    ) -> AsyncIterator[list[str]]:
-        stream = _ListStream()
-        async for chunk in inputs:
-            for item in stream.feed(_text(chunk)):
-                yield item
-        for item in stream.finish():
-            yield item
+
+def _compiled(pattern: str, flags: int) -> re.Pattern[str]:
+    compiled = re.compile(pattern, flags)
+    if compiled.groups < 1:
+        raise RunnablesValueError(
+            f"a list item pattern needs a group around the item's text, got {pattern!r}"
+        )
+    return compiled
+
+
+@attrs.frozen
+class NumberedListOutputParser(ListOutputParser):
+    r"""``"1. foo\n2. bar"`` to ``["foo", "bar"]``: the first group of each match of
+    ``pattern`` (``\\d+\\.\\s([^\n]+)`` by default, as in LangChain), text around ignored."""
+
+    pattern: str = r"\d+\.\s([^\n]+)"
+    _compiled: re.Pattern[str] = attrs.field(init=False, eq=False, repr=False)
+
+    @_compiled.default  # pyright: ignore[reportUntypedFunctionDecorator, reportAttributeAccessIssue, reportUnknownMemberType]
+    def _compile(self) -> re.Pattern[str]:
+        return _compiled(self.pattern, 0)
+
+    def parse(self, text: str) -> list[str]:
+        return [match.group(1) for match in self._compiled.finditer(text)]
+
+    def get_format_instructions(self) -> str:
+        return (
+            "Your response should be a numbered list with each item on a new line. "
+            "For example: \n\n1. foo\n\n2. bar\n\n3. baz"
+        )
+
+    def _item_stream(self) -> _ItemStream:
+        return _PatternStream(self._compiled)
+
+
+@attrs.frozen
+class MarkdownListOutputParser(ListOutputParser):
+    r"""``"- foo\n* bar"`` to ``["foo", "bar"]``: the first group of each line matching
+    ``pattern`` (``^\\s*[-*]\\s([^\n]+)$`` by default, as in LangChain)."""
+
+    pattern: str = r"^\s*[-*]\s([^\n]+)$"
+    _compiled: re.Pattern[str] = attrs.field(init=False, eq=False, repr=False)
+
+    @_compiled.default  # pyright: ignore[reportUntypedFunctionDecorator, reportAttributeAccessIssue, reportUnknownMemberType]
+    def _compile(self) -> re.Pattern[str]:
+        return _compiled(self.pattern, re.MULTILINE)
+
+    def parse(self, text: str) -> list[str]:
+        return [match.group(1) for match in self._compiled.finditer(text)]
+
+    def get_format_instructions(self) -> str:
+        return "Your response should be a markdown list, eg: `- foo\n- bar\n- baz`"
+
+    def _item_stream(self) -> _ItemStream:
+        return _PatternStream(self._compiled)
 
 
 # --------------------------------------------------------------------------- attrs
@@ -363,3 +487,16 @@ class AttrsOutputParser(BaseOutputParser[T]):
         document = self.schema.json_schema()
         document.pop("title", None)
         return _FORMAT_INSTRUCTIONS.format(schema=json.dumps(document, ensure_ascii=False))
+
+
+# Defined on top of the classes above, in modules of their own.
+from runnables._tool_parsers import (  # noqa: E402
+    AttrsToolsParser,
+    JsonOutputKeyToolsParser,
+    JsonOutputToolsParser,
+)
+from runnables._xml_parser import XMLOutputParser  # noqa: E402
+
+for _cls in (AttrsToolsParser, JsonOutputKeyToolsParser, JsonOutputToolsParser, XMLOutputParser):
+    _cls.__module__ = __name__
+del _cls

@@ -1,35 +1,39 @@
 """Prompt templates: runnables turning a dict of variables into a prompt value.
 
-`PromptTemplate` formats one f-string template into a `StringPromptValue`;
-`ChatPromptTemplate` formats a list of message templates, fixed messages and
-`MessagesPlaceholder`s into a `ChatPromptValue`. Both are runnables of kind
-``"prompt"`` taking a ``dict[str, Any]`` (or a plain string when the prompt has exactly
-one variable). A missing variable raises `ValueError` naming the prompt, the
-missing variables and the ones that were given; extra keys are ignored.
+`PromptTemplate` formats one template into a `StringPromptValue`; `ChatPromptTemplate`
+formats a list of message templates, fixed messages and `MessagesPlaceholder`s into a
+`ChatPromptValue`; `FewShotPromptTemplate` and `FewShotChatMessagePromptTemplate` add fixed
+examples. All are runnables of kind ``"prompt"`` taking a ``dict[str, Any]`` (or a plain
+string when the prompt has exactly one variable). A missing variable raises
+`PromptInputError` (a `KeyError`, as in LangChain, and a `ValueError`) naming the prompt,
+the missing variables and the ones that were given; extra keys are ignored.
 
-Templates hold plain ``{name}`` fields and ``{{``/``}}`` escapes only, checked when the
-prompt is built: attribute access, indexing, conversions, format specs and nested fields
-raise `PromptTemplateError`, so a template, wherever it came from, can read nothing but the
-variables it names.
+F-string templates (the default) hold plain ``{name}`` fields and ``{{``/``}}`` escapes
+only, checked when the prompt is built: attribute access, indexing, conversions, format
+specs and nested fields raise `PromptTemplateError`. Mustache templates
+(``template_format="mustache"``) look names up in dict keys and list indexes only, with no
+partials and no function calls. Either way a template, wherever it came from, can read
+nothing but the data it is given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, cast
 
 import attrs
 
 from runnables._core.base import RunnableBase
 from runnables._core.streaming import add_note
+from runnables._mustache import parse_mustache
 from runnables._template import (
     ContentTemplate,
+    Parsed,
     PromptTemplateError,
-    Template,
     parse_content,
     parse_template,
 )
-from runnables.errors import RunnablesTypeError, RunnablesValueError
+from runnables.errors import PromptInputError, RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
     AIMessage,
     BaseMessage,
@@ -44,14 +48,19 @@ from runnables.messages import (
 from runnables.schema import Schema
 
 if TYPE_CHECKING:
+    from typing_extensions import Self
+
     from runnables._core.context import RunContext
 
 __all__ = [
     "AIMessagePromptTemplate",
     "BaseMessagePromptTemplate",
     "ChatPromptTemplate",
+    "ChatMessagePromptTemplate",
     "ChatPromptValue",
     "ContentMessagePromptTemplate",
+    "FewShotChatMessagePromptTemplate",
+    "FewShotPromptTemplate",
     "HumanMessagePromptTemplate",
     "MessagesPlaceholder",
     "PromptTemplate",
@@ -59,9 +68,13 @@ __all__ = [
     "PromptValue",
     "StringPromptValue",
     "SystemMessagePromptTemplate",
+    "TemplateFormat",
 ]
 
 PromptTemplateError.__module__ = __name__
+
+TemplateFormat: TypeAlias = Literal["f-string", "mustache"]
+"""How a template is written: ``{name}`` fields, or mustache ``{{name}}`` and sections."""
 
 AnyMessage: TypeAlias = AIMessage | HumanMessage | ChatMessage | SystemMessage | ToolMessage
 """The concrete message classes, as described in prompt input schemas."""
@@ -131,7 +144,7 @@ def _check_variables(
     skip = set(optional)
     missing = [name for name in needed if name not in given and name not in skip]
     if missing:
-        raise RunnablesValueError(f"prompt {who!r} needs variables {missing}; got {sorted(given)}")
+        raise PromptInputError(f"prompt {who!r} needs variables {missing}; got {sorted(given)}")
 
 
 def _input_dict(who: str, variables: Sequence[str], value: object) -> dict[str, Any]:
@@ -148,6 +161,17 @@ def _input_dict(who: str, variables: Sequence[str], value: object) -> dict[str, 
         )
     raise RunnablesTypeError(
         f"prompt {who!r} needs a dict input, got {type(value).__name__}: {value!r}"
+    )
+
+
+def _parser(template_format: TemplateFormat) -> Callable[[str], Parsed]:
+    if template_format == "f-string":
+        return parse_template
+    if template_format == "mustache":
+        return parse_mustache
+    raise RunnablesValueError(  # pyright: ignore[reportUnreachable]
+        f"template_format must be 'f-string' or 'mustache', got {template_format!r} "
+        "(jinja2 is not supported: it can run code)"
     )
 
 
@@ -181,12 +205,12 @@ def _check_declared(
 
 @attrs.frozen
 class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
-    """An f-string template (``"tell me a joke about {topic}"``) formatted into a
-    `StringPromptValue`.
+    """A template (``"tell me a joke about {topic}"``, or mustache ``"{{topic}}"`` with
+    ``template_format="mustache"``) formatted into a `StringPromptValue`.
 
     ``partial_variables`` fill some variables ahead of time (values, or callables with no
     arguments called at each format); a value given at format time wins over a partial one.
-    A missing variable raises `ValueError`; a template with anything but plain ``{name}``
+    A missing variable raises `PromptInputError`; a template with anything but plain ``{name}``
     fields raises `PromptTemplateError` here, when built. ``input_variables`` (LangChain's
     spelling, optional) is checked against the template's variables.
     """
@@ -204,21 +228,30 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
         hash=False,
         repr=False,
     )
-    _parsed: Template = attrs.field(init=False, eq=False, repr=False)
+    template_format: TemplateFormat = attrs.field(default="f-string", kw_only=True)
+    _parsed: Parsed = attrs.field(init=False, eq=False, repr=False)
 
     @_parsed.default  # pyright: ignore[reportUntypedFunctionDecorator, reportAttributeAccessIssue, reportUnknownMemberType]
-    def _parse(self) -> Template:
-        parsed = parse_template(self.template)
+    def _parse(self) -> Parsed:
+        parsed = _parser(self.template_format)(self.template)
         if self._declared is not None:
             _check_declared(self._declared, parsed.variables, self.partial_variables)
         return parsed
 
     @classmethod
     def from_template(
-        cls, template: str, *, partial_variables: Mapping[str, Any] | None = None
+        cls,
+        template: str,
+        *,
+        template_format: TemplateFormat = "f-string",
+        partial_variables: Mapping[str, Any] | None = None,
     ) -> PromptTemplate:
-        """A prompt from an f-string template."""
-        return cls(template, partial_variables=dict(partial_variables or {}))
+        """A prompt from an f-string (or mustache) template."""
+        return cls(
+            template,
+            template_format=template_format,
+            partial_variables=dict(partial_variables or {}),
+        )
 
     @property
     def input_variables(self) -> list[str]:
@@ -239,14 +272,16 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
 
     @property
     def input_schema(self) -> Schema[dict[str, Any]]:
-        return Schema.object("PromptInput", dict.fromkeys(self.input_variables, str))
+        # A mustache variable may be a section's list or dict as well as text.
+        kind: Any = str if self.template_format == "f-string" else Any
+        return Schema.object("PromptInput", dict.fromkeys(self.input_variables, kind))
 
     def partial(self, **variables: Any) -> PromptTemplate:
         """A copy with some variables filled in ahead of time."""
         return attrs.evolve(self, partial_variables={**self.partial_variables, **variables})
 
     def format(self, **variables: Any) -> str:
-        """The formatted text; raises `ValueError` if a variable is missing."""
+        """The formatted text; raises `PromptInputError` if a variable is missing."""
         values = {**_resolve_partials(self.partial_variables), **variables}
         _check_variables(self.name, self._parsed.variables, values)
         return self._parsed.render(values)
@@ -256,11 +291,16 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
         return StringPromptValue(self.format(**variables))
 
     def __add__(self, other: PromptTemplate | str) -> PromptTemplate:
-        """Concatenate two templates (or a template and a string template)."""
+        """Concatenate two templates of the same format (a string is a template in this one's)."""
         if isinstance(other, str):
-            other = PromptTemplate(other)
+            other = PromptTemplate(other, template_format=self.template_format)
         if not isinstance(other, PromptTemplate):  # pyright: ignore[reportUnnecessaryIsInstance]
             return NotImplemented
+        if other.template_format != self.template_format:
+            raise RunnablesValueError(
+                f"cannot add a {self.template_format} prompt and a {other.template_format} "
+                "prompt; write both in one format"
+            )
         clash = [
             key
             for key in self.partial_variables.keys() & other.partial_variables.keys()
@@ -272,6 +312,7 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
             )
         return PromptTemplate(
             self.template + other.template,
+            template_format=self.template_format,
             partial_variables={**self.partial_variables, **other.partial_variables},
         )
 
@@ -304,17 +345,25 @@ class BaseMessagePromptTemplate:
     prompt: PromptTemplate = attrs.field(validator=_is_prompt_template)
 
     @classmethod
-    def from_template(cls, template: str) -> BaseMessagePromptTemplate:
-        """A message template from an f-string template."""
-        return cls(PromptTemplate(template))
+    def from_template(cls, template: str, *, template_format: TemplateFormat = "f-string") -> Self:
+        """A message template from an f-string (or mustache) template."""
+        return cls(PromptTemplate(template, template_format=template_format))
 
     @property
     def input_variables(self) -> list[str]:
         return self.prompt.input_variables
 
     def format_messages(self, **variables: Any) -> list[BaseMessage]:
-        text = self.prompt.format(**variables)
-        return [self.message_class(text)]
+        return [self._message(self.prompt.format(**variables))]
+
+    def _message(self, text: str) -> BaseMessage:
+        return self.message_class(text)
+
+    def __add__(
+        self, other: ChatPromptTemplate | MessageTemplateLike | Sequence[MessageTemplateLike]
+    ) -> ChatPromptTemplate:
+        """A chat prompt of this message followed by `other` (as `ChatPromptTemplate` adds)."""
+        return ChatPromptTemplate((self,)) + other
 
 
 @attrs.frozen
@@ -339,6 +388,31 @@ class SystemMessagePromptTemplate(BaseMessagePromptTemplate):
 
 
 @attrs.frozen
+class ChatMessagePromptTemplate(BaseMessagePromptTemplate):
+    """A message template with a caller-chosen ``role``, formatted into a `ChatMessage`."""
+
+    message_class: ClassVar[type[BaseMessage]] = ChatMessage
+
+    role: str = attrs.field(kw_only=True)
+
+    @classmethod
+    def from_template(
+        cls,
+        template: str,
+        role: str | None = None,
+        *,
+        template_format: TemplateFormat = "f-string",
+    ) -> Self:
+        """A message template for `role` from an f-string (or mustache) template."""
+        if role is None:
+            raise RunnablesTypeError("ChatMessagePromptTemplate.from_template needs a role")
+        return cls(PromptTemplate(template, template_format=template_format), role=role)
+
+    def _message(self, text: str) -> BaseMessage:
+        return ChatMessage(text, role=self.role)
+
+
+@attrs.frozen
 class ContentMessagePromptTemplate:
     """A message whose content is a list of parts (text, images, other dicts), every string
     of which is a template, as ``("human", [{"type": "text", "text": "{question}"}])``
@@ -359,12 +433,15 @@ class ContentMessagePromptTemplate:
 class MessagesPlaceholder:
     """A slot filled with a list of messages from the variable ``variable_name``.
 
-    The value may be anything `convert_to_messages` accepts. Unless ``optional``, a
-    missing variable is an error; an optional one inserts no messages.
+    The value must be a list (as in LangChain) of anything `convert_to_messages` accepts:
+    a lone string or message is refused rather than guessed at. Unless ``optional``, a
+    missing variable is an error; an optional one inserts no messages. ``n_messages`` keeps
+    only the last that many.
     """
 
     variable_name: str
     optional: bool = False
+    n_messages: int | None = attrs.field(default=None, kw_only=True)
 
     @property
     def input_variables(self) -> list[str]:
@@ -374,7 +451,7 @@ class MessagesPlaceholder:
         if self.variable_name not in variables:
             if self.optional:
                 return []
-            raise RunnablesValueError(
+            raise PromptInputError(
                 f"messages placeholder {self.variable_name!r} needs a value; "
                 f"got {sorted(variables)}"
             )
@@ -383,18 +460,16 @@ class MessagesPlaceholder:
             if self.optional:
                 return []
             raise RunnablesValueError(f"messages placeholder {self.variable_name!r} got None")
-        return convert_to_messages(value)
+        if not isinstance(value, list):
+            raise RunnablesValueError(
+                f"messages placeholder {self.variable_name!r} needs a list of messages, got "
+                f"{type(value).__name__}: {_short(value)}; wrap a single message in a list"
+            )
+        messages = convert_to_messages(value)
+        if self.n_messages is not None:
+            messages = messages[-self.n_messages :] if self.n_messages > 0 else []
+        return messages
 
-
-ChatPart: TypeAlias = (
-    BaseMessage | BaseMessagePromptTemplate | ContentMessagePromptTemplate | MessagesPlaceholder
-)
-"""One entry of a chat prompt: a fixed message, a message template or a placeholder."""
-
-MessageTemplateLike: TypeAlias = (
-    ChatPart | tuple[str, str] | tuple[str, Any] | str | PromptTemplate | Mapping[str, Any]
-)
-"""What `ChatPromptTemplate.from_messages` accepts for each entry."""
 
 _TEMPLATE_ROLES: dict[str, type[BaseMessagePromptTemplate]] = {
     "human": HumanMessagePromptTemplate,
@@ -405,14 +480,37 @@ _TEMPLATE_ROLES: dict[str, type[BaseMessagePromptTemplate]] = {
 }
 
 
-def _placeholder_name(text: str) -> str:
-    names = parse_template(text).variables
-    if len(names) != 1 or text.strip() != f"{{{names[0]}}}":
-        raise RunnablesValueError(
-            f"a ('placeholder', ...) entry must be a single variable like '{{history}}', "
-            f"got {text!r}"
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:80] + "..."
+
+
+def _is_role(value: object) -> bool:
+    return isinstance(value, str) and (value in _TEMPLATE_ROLES or value == "placeholder")
+
+
+def _placeholder(content: object, template_format: TemplateFormat) -> MessagesPlaceholder:
+    """``("placeholder", "{history}")``, or ``("placeholder", ("{history}", optional))``."""
+    optional: object = True
+    if isinstance(content, (tuple, list)):
+        pair = cast("Sequence[object]", content)
+        if len(pair) != 2:
+            raise RunnablesValueError(
+                f"a placeholder is '{{name}}' or ('{{name}}', optional), got {_short(pair)}"
+            )
+        content, optional = pair
+    if not isinstance(content, str) or not isinstance(optional, bool):
+        raise RunnablesTypeError(
+            f"a placeholder is '{{name}}' or ('{{name}}', optional), got {_short(content)}"
         )
-    return names[0]
+    names = _parser(template_format)(content).variables
+    shape = "{{%s}}" if template_format == "mustache" else "{%s}"
+    if len(names) != 1 or content.strip() != shape % names[0]:
+        raise RunnablesValueError(
+            f"a ('placeholder', ...) entry must be a single variable like {shape % 'history'!r}, "
+            f"got {content!r}"
+        )
+    return MessagesPlaceholder(names[0], optional=optional)
 
 
 def _role_of(value: object) -> str:
@@ -430,12 +528,21 @@ def _role_of(value: object) -> str:
     return type(cast("object", value)).__name__
 
 
-def _to_parts(values: Iterable[object]) -> tuple[ChatPart, ...]:
+def _to_parts(
+    values: Iterable[object], template_format: TemplateFormat = "f-string"
+) -> tuple[ChatPart, ...]:
     """Each entry as a chat part; an error names the entry (index and role) it is about."""
+    if isinstance(values, str) or (
+        isinstance(values, tuple) and len(values) == 2 and _is_role(values[0])
+    ):
+        raise RunnablesTypeError(
+            f"a chat prompt needs a list of messages, got the {type(values).__name__} "
+            f"{_short(values)}; write [{_short(values)}]"
+        )
     parts: list[ChatPart] = []
     for index, value in enumerate(values):
         try:
-            parts.append(_to_part(value))
+            parts.append(_to_part(value, template_format))
         except PromptTemplateError as exc:
             raise PromptTemplateError(
                 f"chat prompt message {index} ({_role_of(value)}): {exc}", exc.position
@@ -446,28 +553,34 @@ def _to_parts(values: Iterable[object]) -> tuple[ChatPart, ...]:
     return tuple(parts)
 
 
-def _role_template(role: str, content: object) -> ChatPart | None:
+def _role_template(role: str, content: object, template_format: TemplateFormat) -> ChatPart | None:
     """The template for a known role's string or list content (None for other content)."""
     if isinstance(content, str):
-        return _TEMPLATE_ROLES[role](PromptTemplate(content))
+        return _TEMPLATE_ROLES[role](PromptTemplate(content, template_format=template_format))
     if isinstance(content, list):
         message_class = _TEMPLATE_ROLES[role].message_class
-        return ContentMessagePromptTemplate(
-            message_class, parse_content(cast("list[object]", content))
-        )
+        parsed = parse_content(cast("list[object]", content), _parser(template_format))
+        return ContentMessagePromptTemplate(message_class, parsed)
     return None
 
 
-def _to_part(value: object) -> ChatPart:
+def _to_part(value: object, template_format: TemplateFormat) -> ChatPart:
     if isinstance(
         value,
-        (BaseMessage, BaseMessagePromptTemplate, ContentMessagePromptTemplate, MessagesPlaceholder),
+        (
+            BaseMessage,
+            BaseMessagePromptTemplate,
+            ContentMessagePromptTemplate,
+            MessagesPlaceholder,
+            ChatPromptTemplate,
+            FewShotChatMessagePromptTemplate,
+        ),
     ):
         return value
     if isinstance(value, PromptTemplate):
         return HumanMessagePromptTemplate(value)
     if isinstance(value, str):
-        return HumanMessagePromptTemplate(PromptTemplate(value))
+        return HumanMessagePromptTemplate(PromptTemplate(value, template_format=template_format))
     if isinstance(value, tuple):
         pair = cast("tuple[object, ...]", value)
         if len(pair) != 2:
@@ -476,15 +589,11 @@ def _to_part(value: object) -> ChatPart:
             )
         role, content = pair
         if role == "placeholder":
-            if not isinstance(content, str):
-                raise RunnablesTypeError(
-                    f"a placeholder needs a '{{name}}' string, got {content!r}"
-                )
-            return MessagesPlaceholder(_placeholder_name(content), optional=True)
+            return _placeholder(content, template_format)
         if not isinstance(role, str) or role not in _TEMPLATE_ROLES:
             allowed = ", ".join(map(repr, [*_TEMPLATE_ROLES, "placeholder"]))
             raise RunnablesValueError(f"unknown message role {role!r}; allowed roles: {allowed}")
-        template = _role_template(role, content)
+        template = _role_template(role, content, template_format)
         if template is not None:
             return template
         return convert_to_messages([cast("MessageLike", pair)])[0]
@@ -492,7 +601,7 @@ def _to_part(value: object) -> ChatPart:
         entry = cast("Mapping[object, object]", value)
         role = entry.get("role")
         if set(entry) == {"role", "content"} and isinstance(role, str) and role in _TEMPLATE_ROLES:
-            template = _role_template(role, entry["content"])
+            template = _role_template(role, entry["content"], template_format)
             if template is not None:
                 return template
         return convert_to_messages(cast("MessageLike", value))[0]
@@ -508,8 +617,8 @@ def _part_variables(part: ChatPart) -> list[str]:
     return part.input_variables
 
 
-def _part_tuple(parts: Iterable[ChatPart]) -> tuple[ChatPart, ...]:
-    return _to_parts(parts)
+def _part_tuple(parts: Iterable[MessageTemplateLike]) -> tuple[ChatPart, ...]:
+    return tuple(cast("Iterable[ChatPart]", parts))
 
 
 @attrs.frozen
@@ -519,9 +628,12 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
 
     Build it with `from_messages` (``("system", "You are {role}")`` tuples with roles
     human/user, ai/assistant, system and placeholder, ``{"role": ..., "content": ...}``
-    dicts, messages, strings, message templates, `MessagesPlaceholder`) or `from_template`
-    (one human message). Content given as a list of parts is a template in each of its
-    strings (``[{"type": "text", "text": "{q}"}]``).
+    dicts, messages, strings, message templates, `MessagesPlaceholder`, other chat prompts
+    such as a `FewShotChatMessagePromptTemplate`) or `from_template` (one human message);
+    an entry LangChain would refuse is refused here, when built. Content given as a list of
+    parts is a template in each of its strings (``[{"type": "text", "text": "{q}"}]``).
+    ``template_format="mustache"`` reads every template, ``("placeholder", "{{history}}")``
+    included, as mustache.
 
     A variable is either a placeholder's (a list of messages) or a template's (text), never
     both. ``partial_variables`` fill variables ahead of time; a value given at format time
@@ -533,8 +645,11 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
     partial_variables: dict[str, Any] = attrs.field(
         factory=dict, converter=_frozen_dict, hash=False, kw_only=True
     )
+    template_format: TemplateFormat = attrs.field(default="f-string", kw_only=True)
 
     def __attrs_post_init__(self) -> None:
+        # Entries become parts here, once the format they are written in is known.
+        object.__setattr__(self, "messages", _to_parts(self.messages, self.template_format))
         placeholders = {
             part.variable_name: index
             for index, part in enumerate(self.messages)
@@ -565,17 +680,30 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
         cls,
         messages: Iterable[MessageTemplateLike],
         *,
+        template_format: TemplateFormat = "f-string",
         partial_variables: Mapping[str, Any] | None = None,
     ) -> ChatPromptTemplate:
         """A chat prompt from message-like entries (see the class docstring)."""
-        return cls(_to_parts(messages), partial_variables=dict(partial_variables or {}))
+        return cls(
+            _to_parts(messages, template_format),
+            template_format=template_format,
+            partial_variables=dict(partial_variables or {}),
+        )
 
     @classmethod
     def from_template(
-        cls, template: str, *, partial_variables: Mapping[str, Any] | None = None
+        cls,
+        template: str,
+        *,
+        template_format: TemplateFormat = "f-string",
+        partial_variables: Mapping[str, Any] | None = None,
     ) -> ChatPromptTemplate:
         """A chat prompt of one human message formatted from `template`."""
-        return cls.from_messages([("human", template)], partial_variables=partial_variables)
+        return cls.from_messages(
+            [("human", template)],
+            template_format=template_format,
+            partial_variables=partial_variables,
+        )
 
     @property
     def _all_variables(self) -> list[str]:
@@ -637,7 +765,7 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
         return attrs.evolve(self, partial_variables={**self.partial_variables, **variables})
 
     def format_messages(self, **variables: Any) -> list[BaseMessage]:
-        """The formatted messages; raises `ValueError` if a required variable is missing."""
+        """The formatted messages; raises `PromptInputError` if a required variable is missing."""
         values = {**_resolve_partials(self.partial_variables), **variables}
         _check_variables(self.name, self._all_variables, values, self._optional_variables)
         result: list[BaseMessage] = []
@@ -676,9 +804,9 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
                 partial_variables={**self.partial_variables, **other.partial_variables},
             )
         if isinstance(other, list):
-            parts = _to_parts(cast("list[object]", other))
+            parts = _to_parts(cast("list[object]", other), self.template_format)
         else:
-            parts = _to_parts([other])
+            parts = _to_parts([other], self.template_format)
         return ChatPromptTemplate(
             (*self.messages, *parts), partial_variables=self.partial_variables
         )
@@ -688,3 +816,30 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
 
     async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> ChatPromptValue:
         return self._invoke(input, ctx)
+
+
+# Defined on top of the classes above, in a module of their own.
+from runnables._few_shot import (  # noqa: E402
+    FewShotChatMessagePromptTemplate,
+    FewShotPromptTemplate,
+)
+
+FewShotPromptTemplate.__module__ = __name__
+FewShotChatMessagePromptTemplate.__module__ = __name__
+
+if TYPE_CHECKING:
+    ChatPart: TypeAlias = (
+        BaseMessage
+        | BaseMessagePromptTemplate
+        | ContentMessagePromptTemplate
+        | MessagesPlaceholder
+        | ChatPromptTemplate
+        | FewShotChatMessagePromptTemplate
+    )
+    """One entry of a chat prompt: a fixed message, a message template, a placeholder, or a
+    chat prompt (a few-shot one, say) whose messages go in its place."""
+
+    MessageTemplateLike: TypeAlias = (
+        ChatPart | tuple[str, str] | tuple[str, Any] | str | PromptTemplate | Mapping[str, Any]
+    )
+    """What `ChatPromptTemplate.from_messages` accepts for each entry."""
