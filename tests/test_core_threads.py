@@ -177,3 +177,49 @@ async def test_a_sync_generator_is_advanced_in_workers() -> None:
     chunks = [c async for c in RunnableLambda(numbers).astream(5)]
     assert chunks == [0, 1, 2, 3, 4]
     assert here not in threads
+
+
+async def test_calls_still_waiting_for_a_worker_are_dropped_when_the_caller_is_cancelled() -> None:
+    ran: list[int] = []
+
+    def slow(x: int) -> int:
+        time.sleep(0.2)
+        ran.append(x)
+        return x
+
+    limit = _POOL._max_workers  # pyright: ignore[reportPrivateUsage]
+    with anyio.fail_after(30):
+        with anyio.move_on_after(0.1):
+            await RunnableLambda(slow).abatch(list(range(limit + 200)))
+        started = len(ran)  # the cancelled batch waited for the calls that had started
+        await anyio.sleep(0.5)
+    assert started <= limit
+    assert len(ran) == started  # none of the queued ones ran later
+
+
+@runnable
+def inner_sync(x: int) -> int:
+    time.sleep(0.01)
+    return x + 1
+
+
+@runnable
+async def middle(x: int) -> int:
+    return await inner_sync.ainvoke(x)
+
+
+@runnable
+def outer(x: int) -> int:
+    time.sleep(0.01)
+    return middle.invoke(x)
+
+
+async def test_nested_sync_async_sync_past_the_thread_limit_can_be_cancelled() -> None:
+    # Every worker runs `outer`, waiting on the loop for `middle`, whose `inner_sync` waits for
+    # a worker: a deadlock (anyio's threads do the same), which a cancellation must end.
+    limit = _POOL._max_workers  # pyright: ignore[reportPrivateUsage]
+    with anyio.fail_after(60):
+        with anyio.move_on_after(2) as scope:
+            await outer.abatch(list(range(limit + 20)))
+    assert scope.cancelled_caught
+    assert await outer.ainvoke(1) == 2  # and the workers are free again

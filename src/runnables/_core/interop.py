@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 import anyio
 
 from runnables._core.streaming import aclose_chunks, close_chunks
-from runnables._core.threads import run_in_worker_thread, worker_token
+from runnables._core.threads import current_call, run_for, run_in_worker_thread, worker_token
 
 __all__ = [
     "aiter_sync",
@@ -70,8 +70,11 @@ def run_coroutine_blocking(func: Callable[[], Awaitable[T]]) -> T:
     def run_fresh() -> T:
         return context.run(anyio.run, in_context)
 
+    call = current_call()
+    if call is not None:  # on the loop of the call, cancelled with it
+        return anyio.from_thread.run(run_for, call, in_context, token=call.token)
     if _in_worker_thread():
-        return anyio.from_thread.run(in_context, token=worker_token())
+        return anyio.from_thread.run(in_context)
     if not _event_loop_running_here():
         return run_fresh()
     result: list[T] = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import Context, copy_context
 from typing import Any, TypeVar
 
@@ -27,7 +27,14 @@ import anyio.lowlevel
 
 from runnables._core.loop import LoopHandle, Wakeup, current_loop
 
-__all__ = ["WorkerCancelled", "check_cancelled", "run_in_worker_thread", "worker_token"]
+__all__ = [
+    "WorkerCancelled",
+    "check_cancelled",
+    "current_call",
+    "run_for",
+    "run_in_worker_thread",
+    "worker_token",
+]
 
 T = TypeVar("T")
 
@@ -55,6 +62,8 @@ class _Call:
         "func",
         "loop",
         "result",
+        "scopes",
+        "started",
         "token",
         "wakeup",
     )
@@ -76,7 +85,11 @@ class _Call:
         self.result: Any = None
         self.error: BaseException | None = None
         self.cancelled = False  # the waiting task has been cancelled (read by the worker)
+        self.started = False  # a worker has begun the call (both flags change under the lock)
         self.done = False  # the result has reached the event loop
+        # The cancel scopes of coroutines the call runs on the loop (`run_for`), cancelled
+        # with it: a worker waiting on one is never left waiting for a caller that has gone.
+        self.scopes: list[anyio.CancelScope] = []
 
 
 class _Pool:
@@ -127,6 +140,14 @@ class _Pool:
                         self._free -= 1
                         self._workers -= 1
                         return
+            with lock:
+                dropped = call.cancelled  # its caller has gone before it started
+                call.started = not dropped
+            if dropped:
+                del call.func, call.args, call.context
+                with lock:
+                    self._free += 1
+                continue
             local.call = call
             try:
                 call.result = call.context.run(call.func, *call.args)
@@ -194,7 +215,13 @@ async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
         await call.wakeup.wait()
     except BaseException:
         if not call.done:
-            call.cancelled = True
+            with _POOL._lock:  # pyright: ignore[reportPrivateUsage]
+                call.cancelled = True
+                started = call.started
+            if not started:
+                raise  # dropped: no worker will run it
+            for scope in call.scopes:
+                scope.cancel()
             with anyio.CancelScope(shield=True):
                 while not call.done:
                     call.wakeup = call.loop.wakeup()
@@ -221,6 +248,25 @@ def worker_token() -> anyio.lowlevel.EventLoopToken | None:
     `anyio.from_thread.run(..., token=...)`); None anywhere else."""
     call = _current_call()
     return None if call is None else call.token
+
+
+async def run_for(call: _Call, func: Callable[[], Awaitable[T]]) -> T:
+    """Await `func()` on the loop for `call`'s worker (through `anyio.from_thread`),
+    cancelled when the call's caller is (as anyio ties such tasks to the host task's scope)."""
+    with anyio.CancelScope() as scope:
+        if call.cancelled:
+            scope.cancel()
+        call.scopes.append(scope)
+        try:
+            return await func()
+        finally:
+            call.scopes.remove(scope)
+    raise WorkerCancelled  # cancelled: the caller raises its own cancellation
+
+
+def current_call() -> _Call | None:
+    """The call this worker thread is running; None outside the library's workers."""
+    return _current_call()
 
 
 def check_cancelled() -> None:
