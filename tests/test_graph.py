@@ -52,7 +52,7 @@ def _check_well_formed(graph: Graph) -> None:
 def test_lambda_is_one_node_between_its_ends() -> None:
     graph = shout.get_graph()
     assert graph == Graph(
-        nodes=(Node("n0", "shout_input"), Node("n1", "shout", shout), Node("n2", "shout_output")),
+        nodes=(Node("n0", "shoutInput"), Node("n1", "shout", shout), Node("n2", "shoutOutput")),
         edges=(Edge("n0", "n1"), Edge("n1", "n2")),
     )
     _check_well_formed(graph)
@@ -68,7 +68,7 @@ def test_anonymous_lambda() -> None:
 def test_three_step_sequence_is_a_chain() -> None:
     chain = strip | shout | length
     graph = chain.get_graph()
-    assert _names(graph) == ["strip_input", "strip", "shout", "length", "length_output"]
+    assert _names(graph) == ["stripInput", "strip", "shout", "length", "lengthOutput"]
     assert [node.data for node in graph.nodes] == [None, strip, shout, length, None]
     assert len(graph.edges) == 4
     assert not any(edge.conditional for edge in graph.edges)
@@ -81,14 +81,14 @@ def test_three_step_sequence_is_a_chain() -> None:
 def test_parallel_inside_a_sequence_fans_out_and_in() -> None:
     chain = strip | RunnableParallel({"chars": length, "words": words}) | RunnableLambda(str)
     graph = chain.get_graph()
-    assert _names(graph) == ["strip_input", "strip", "length", "words", "str", "str_output"]
+    assert _names(graph) == ["stripInput", "strip", "length", "words", "str", "strOutput"]
     assert _pairs(graph) == {
-        ("strip_input", "strip"),
+        ("stripInput", "strip"),
         ("strip", "length"),
         ("strip", "words"),
         ("length", "str"),
         ("words", "str"),
-        ("str", "str_output"),
+        ("str", "strOutput"),
     }
     assert len(graph.edges) == 6
     _check_well_formed(graph)
@@ -126,12 +126,12 @@ def test_two_parallels_in_a_row_meet_at_one_junction() -> None:
 def test_renamed_runnable_shows_its_new_name() -> None:
     named = words.with_config(run_name="counter")
     graph = named.get_graph()
-    assert _names(graph) == ["counter_input", "counter", "counter_output"]
+    assert _names(graph) == ["counterInput", "counter", "counterOutput"]
     assert graph.nodes[1].data is words
     assert "counter" in graph.draw_mermaid()
     # inside a sequence too, and through further wrappers
     graph = (strip | named.with_retry()).get_graph()
-    assert _names(graph) == ["strip_input", "strip", "counter", "counter_output"]
+    assert _names(graph) == ["stripInput", "strip", "counter", "counterOutput"]
 
 
 def test_wrappers_show_the_wrapped_runnable() -> None:
@@ -139,7 +139,7 @@ def test_wrappers_show_the_wrapped_runnable() -> None:
     assert _names(chain.with_retry().get_graph()) == _names(chain.get_graph())
     assert _names(chain.with_config(tags=["x"]).get_graph()) == _names(chain.get_graph())
     fallback = shout.with_fallbacks([strip])
-    assert _names(fallback.get_graph()) == ["shout_input", "shout", "shout_output"]
+    assert _names(fallback.get_graph()) == ["shoutInput", "shout", "shoutOutput"]
     assert _names(chain.with_fallbacks([chain]).get_graph()) == _names(chain.get_graph())
     each = shout.map().get_graph()
     assert [node.data for node in each.nodes] == [None, shout, None]
@@ -184,7 +184,7 @@ def test_ascii_has_every_node_name() -> None:
     text = graph.draw_ascii()
     for node in graph.nodes:
         assert node.name in text
-    assert text.splitlines()[0] == "strip_input"
+    assert text.splitlines()[0] == "stripInput"
     assert "  --> strip" in text.splitlines()
 
 

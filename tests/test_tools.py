@@ -117,7 +117,7 @@ def test_schema_from_signature_defaults_optional_and_docstring() -> None:
     }
     assert search.args_schema.json_schema()["required"] == ["query"]
     assert search.output_schema.json_schema() == {
-        "title": "search_output",
+        "title": "searchOutput",
         "type": "array",
         "items": {"type": "string"},
     }

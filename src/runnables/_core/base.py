@@ -42,19 +42,13 @@ if TYPE_CHECKING:
     from runnables.tracing._events import StreamEvent
     from runnables.tracing._log import RunLog, RunLogPatch
 
-__all__ = ["RunnableBase", "schema_title"]
+__all__ = ["RunnableBase"]
 
 In = TypeVar("In", contravariant=True)
 Out = TypeVar("Out", covariant=True)
 Next = TypeVar("Next")
 I2 = TypeVar("I2")
 O2 = TypeVar("O2")
-
-
-def schema_title(name: str, suffix: str) -> str:
-    """A schema's title as LangChain names it: ``PromptInput`` after a capitalised name,
-    ``word_count_input`` after a lowercase one."""
-    return name + suffix if name[:1].isupper() else f"{name}_{suffix.lower()}"
 
 
 @public
@@ -74,14 +68,14 @@ class RunnableBase(Engine[In, Out]):
         """The schema of the input, derived from the runnable's structure."""
         from runnables.schema import Schema
 
-        return Schema(self.input_type, schema_title(self.name, "Input"))
+        return Schema(self.input_type, f"{self.name}Input")
 
     @property
     def output_schema(self: RunnableBase[Any, O2]) -> Schema[O2]:
         """The schema of the output, derived from the runnable's structure."""
         from runnables.schema import Schema
 
-        return Schema(self.output_type, schema_title(self.name, "Output"))
+        return Schema(self.output_type, f"{self.name}Output")
 
     def get_graph(self) -> Graph:
         """The structure as a graph: `.nodes`, `.edges`, `.draw_mermaid()`, `.draw_ascii()`."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, Union, cast
 
 import attrs
 
-from runnables._core.base import RunnableBase, schema_title
+from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
 from runnables._core.public import public
 from runnables._core.runs import Run
@@ -165,7 +165,7 @@ class RunnableBinding(RunnableBase[In, Out]):
             return self.bound.input_schema
         from runnables.schema import Schema
 
-        return Schema(self.input_type, schema_title(self.name, "Input"))
+        return Schema(self.input_type, f"{self.name}Input")
 
     @property
     def output_schema(self: RunnableBinding[Any, O2]) -> Schema[O2]:
@@ -173,7 +173,7 @@ class RunnableBinding(RunnableBase[In, Out]):
             return self.bound.output_schema
         from runnables.schema import Schema
 
-        return Schema(self.output_type, schema_title(self.name, "Output"))
+        return Schema(self.output_type, f"{self.name}Output")
 
     @property
     def run_type(self) -> str:
