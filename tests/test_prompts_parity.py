@@ -543,13 +543,15 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
-def test_schema_titles_are_named_as_in_langchain() -> None:
+def test_schema_titles_follow_the_contract_and_the_schemas_match_langchain() -> None:
     from runnables import RunnableLambda
 
     mine, theirs = RunnableLambda(word_count), lc_runnables.RunnableLambda(word_count)
-    assert mine.input_schema.json_schema() == theirs.get_input_jsonschema()
-    assert mine.output_schema.json_schema() == theirs.get_output_jsonschema()
-    assert mine.input_schema.title == "word_count_input"
+    # Deliberate (the API contract fixes `word_countInput`): only the title differs.
+    assert theirs.get_input_jsonschema() == {"title": "word_count_input", "type": "string"}
+    assert mine.input_schema.json_schema() == {"title": "word_countInput", "type": "string"}
+    assert theirs.get_output_jsonschema() == {"title": "word_count_output", "type": "integer"}
+    assert mine.output_schema.json_schema() == {"title": "word_countOutput", "type": "integer"}
     prompt = PromptTemplate.from_template("{x}")
     assert prompt.output_schema.title == "PromptTemplateOutput"
     assert lc.PromptTemplate.from_template("{x}").get_output_jsonschema()["title"] == (
