@@ -377,3 +377,27 @@ async def test_run_in_executor_keeps_the_run_context_and_errors() -> None:
 
     with pytest.raises(RuntimeError, match="StopIteration"):
         await run_in_executor({}, stop)
+
+
+@pytest.mark.filterwarnings("ignore:This API is in beta")
+def test_as_tool_of_a_prompt_chain_takes_the_prompts_variables() -> None:
+    from langchain_core.language_models import FakeListChatModel as LCModel
+    from langchain_core.output_parsers import StrOutputParser as LCParser
+    from langchain_core.prompts import PromptTemplate as LCPrompt
+
+    from runnables.parsers import StrOutputParser
+
+    chain = PromptTemplate.from_template("about {topic}") | FakeListChatModel(responses=["x"])
+    tool = (chain | StrOutputParser()).as_tool(name="c", description="d")
+    theirs = (
+        LCPrompt.from_template("about {topic}") | LCModel(responses=["x"]) | LCParser()
+    ).as_tool(name="c", description="d")
+    assert set(tool.args) == set(theirs.args) == {"topic"}
+    assert tool.invoke({"topic": "t"}) == theirs.invoke({"topic": "t"}) == "x"
+    assert (
+        PromptTemplate.from_template("{a} and {b}")
+        .as_tool(name="p")
+        .invoke({"a": "1", "b": "2"})
+        .to_string()
+        == "1 and 2"
+    )

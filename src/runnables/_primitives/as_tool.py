@@ -90,6 +90,17 @@ def _single(kwargs: dict[str, Any]) -> Any:
     return kwargs[SINGLE]
 
 
+def _schema_fields(
+    runnable: RunnableBase[Any, Any],
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The fields of the type a dict-taking runnable's input schema derives (a prompt's, or a
+    chain's that starts with one), if it has named fields."""
+    schema_type = runnable.input_schema.type
+    if _is_plain_dict(schema_type):
+        return None
+    return _fields(schema_type)
+
+
 def runnable_as_tool(
     runnable: RunnableBase[Any, Out],
     args_schema: type | None,
@@ -118,6 +129,8 @@ def runnable_as_tool(
         types, defaults = found
         if not typing_extensions.is_typeddict(input_type):
             build = _instance_of(input_type)
+    elif _is_plain_dict(input_type) and (found := _schema_fields(runnable)) is not None:
+        types, defaults = found  # the keys its schema knows (a prompt's variables), as a dict
     elif _is_plain_dict(input_type):
         raise RunnablesTypeError(
             f"as_tool: {runnable.name} takes a dict of unknown keys; give arg_types={{...}} "
