@@ -324,13 +324,21 @@ class Engine(Generic[In, Out]):
                 add_step_note(exc, ctx.run_name or self.name)
                 raise
             return
-        seen = ARecorder(inputs)
         whole = self.run_type != "chain" and not streams_input
-        try:
-            known: Any = await aaggregate(seen) if whole else await seen.peek()
-        except Exception as exc:
-            add_step_note(exc, ctx.run_name or self.name)
-            raise
+        seen: AsyncIterator[Any]
+        recorder: ARecorder | None = None
+        known: Any
+        given: Any = None  # the input, when it is known at once
+        if isinstance(inputs, aone):  # the whole input, known at once: nothing to record
+            seen = inputs
+            known = given = inputs.value
+        else:
+            seen = recorder = ARecorder(inputs)
+            try:
+                known = await aaggregate(seen) if whole else await recorder.peek()
+            except Exception as exc:
+                add_step_note(exc, ctx.run_name or self.name)
+                raise
         held: list[Any] | None = [] if whole and "_astream" not in self._written else None
         run = start_run(self.name, self.run_type, known if whole else None, ctx)
         await notify_async(ctx.handlers.on_start, run)
@@ -360,13 +368,13 @@ class Engine(Generic[In, Out]):
                 await aclose_chunks(stream)
         except BaseException as exc:
             add_step_note(exc, run.name)
-            run.inputs = seen.total()
+            run.inputs = given if recorder is None else recorder.total()
             finish_run(run, error=exc)
             await notify_async(ctx.handlers.on_error, run, exc)
             if isinstance(exc, Exception):
                 await asettle(ctx.handlers, run)
             raise
-        run.inputs = seen.total()
+        run.inputs = given if recorder is None else recorder.total()
         finish_run(run, total.or_none())
         await notify_async(ctx.handlers.on_end, run)
         await asettle(ctx.handlers, run)

@@ -98,27 +98,30 @@ class Total:
     __slots__ = ("_later", "_parts", "_runs", "_value")
 
     def __init__(self) -> None:
+        # (Lists made only when needed: a server keeps several totals per stream alive.)
         self._value: Any = NOTHING
-        self._runs: list[str] | None = None  # strings: joined runs of pieces (None: not strings)
-        self._parts: list[str] = []  # strings: the pieces since the last run
+        self._parts: list[str] | None = None  # strings: the pieces since the last run
+        self._runs: list[str] | None = None  # strings: joined runs of pieces, once there are some
         self._later: list[Any] | None = None  # chunks to add to `_value` in one go
 
     def add(self, chunk: Any) -> None:
-        runs = self._runs
-        if runs is not None:
+        parts = self._parts
+        if parts is not None:
             if type(chunk) is str:
-                parts = self._parts
                 parts.append(chunk)
                 if len(parts) == _RUN:
-                    runs.append("".join(parts))
+                    runs = self._runs
+                    if runs is None:
+                        self._runs = ["".join(parts)]
+                    else:
+                        runs.append("".join(parts))
                     parts.clear()
                 return
             self._value = self.value
-            self._runs = None
+            self._parts = self._runs = None
         elif self._value is NOTHING:
             if type(chunk) is str:
-                self._runs = []
-                self._parts.append(chunk)
+                self._parts = [chunk]
             else:
                 self._value = chunk
                 if getattr(chunk, "_adds_chunk_lists", False):
@@ -139,20 +142,25 @@ class Total:
     @property
     def value(self) -> Any:
         """The total so far; `NOTHING` if no chunk was added."""
-        runs = self._runs
-        if runs is None:
+        parts = self._parts
+        if parts is None:
             later = self._later
             if later:
                 self._value = self._value + later
                 later.clear()
             return self._value
-        parts = self._parts
-        if len(runs) + len(parts) > 1:
+        runs = self._runs
+        if runs is None:
+            if len(parts) == 1:
+                return parts[0]
+            whole = "".join(parts)
+        elif not parts and len(runs) == 1:
+            return runs[0]
+        else:
             whole = "".join([*runs, *parts])
-            runs[:] = [whole]
-            parts.clear()
-            return whole
-        return runs[0] if runs else parts[0]
+        self._runs = [whole]
+        parts.clear()
+        return whole
 
     def or_none(self) -> Any:
         """The total so far; None if no chunk was added (for run records)."""
@@ -355,6 +363,12 @@ class aone(AsyncIterator[T]):
 
     def __init__(self, value: T) -> None:
         self._value: Any = value
+
+    @property
+    def value(self) -> T:
+        """The chunk, before it is taken (`NOTHING` after)."""
+        value: T = self._value
+        return value
 
     def __aiter__(self) -> aone[T]:
         return self
