@@ -6,6 +6,7 @@ State that must survive a retry or a worker's death lives in files under `tmp_pa
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import subprocess
@@ -240,3 +241,83 @@ def test_importing_the_package_does_not_load_dask() -> None:
     code = "import sys, runnables; print(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr does in an interactive shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def counts(text: str) -> list[int]:
+    return [int(line.split()[0].split("/")[0]) for line in text.splitlines()]
+
+
+def test_progress_counts_up_to_the_total(client: distributed.Client) -> None:
+    stream = io.StringIO()
+    bar = rd.TerminalProgress(stream, interval=0)
+    assert rd.batch(client, double, list(range(30)), chunk_size=4, progress=bar) == [
+        2 * x for x in range(30)
+    ]
+    done = counts(stream.getvalue())
+    assert done == sorted(done)
+    assert done[0] == 0
+    assert done[-1] == 30
+    assert len(done) == 1 + 8 + 1  # the start, each chunk, the close
+    assert stream.getvalue().splitlines()[-1].startswith("30/30 (100%)")
+
+
+def test_progress_true_draws_on_stderr(
+    client: distributed.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = rd.batch_as_completed(client, double, list(range(10)), chunk_size=3, progress=True)
+    assert len(list(pairs)) == 10
+    assert capsys.readouterr().err.splitlines()[-1].startswith("10/10 (100%)")
+
+
+def test_progress_of_a_lazy_map_counts_items(client: distributed.Client) -> None:
+    stream = io.StringIO()
+    outputs = rd.map(client, double, range(12), chunk_size=5, progress=rd.TerminalProgress(stream))
+    assert list(outputs) == [2 * x for x in range(12)]
+    assert stream.getvalue().splitlines()[-1].startswith("12 items, ")
+
+
+def test_a_failed_job_finishes_its_bar(client: distributed.Client) -> None:
+    stream = Terminal()
+    with pytest.raises(ValueError, match="no threes"):
+        rd.batch(
+            client, fail_on_three, [1, 2, 3, 4], chunk_size=1, progress=rd.TerminalProgress(stream)
+        )
+    assert stream.getvalue().endswith("(stopped)\033[K\n")
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_job_finishes_its_bar(client: distributed.Client, tmp_path: Path) -> None:
+    stream = Terminal()
+    inputs = [(str(tmp_path), x) for x in range(40)]
+    run = partial(
+        rd.abatch,
+        client,
+        RunnableLambda(touch_slowly),
+        inputs,
+        {"max_concurrency": 2},
+        chunk_size=2,
+        progress=rd.TerminalProgress(stream, interval=0),
+    )
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(run)
+        with anyio.fail_after(20):
+            while "\r|##" not in stream.getvalue():
+                await anyio.sleep(0.05)
+        tasks.cancel_scope.cancel()
+    text = stream.getvalue()
+    assert text.endswith("(stopped)\033[K\n")
+    assert text.count("\n") == 1
+    await anyio.sleep(0.5)  # the abandoned waiting thread draws nothing after the close
+    assert stream.getvalue() == text
+
+
+def test_progress_must_be_a_progress(client: distributed.Client) -> None:
+    with pytest.raises(TypeError, match="progress must be True, False or an object"):
+        rd.batch(client, double, [1], progress="yes")  # type: ignore[call-overload]

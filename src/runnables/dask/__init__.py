@@ -18,11 +18,20 @@ from runnables._core.config import RunnableConfig
 from runnables._core.protocol import Runnable
 from runnables.dask._cluster import as_completed
 from runnables.dask._job import Job
+from runnables.dask._progress import NotebookProgress, Progress, TerminalProgress
 
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["abatch", "batch", "batch_as_completed", "map"]
+__all__ = [
+    "NotebookProgress",
+    "Progress",
+    "TerminalProgress",
+    "abatch",
+    "batch",
+    "batch_as_completed",
+    "map",
+]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -38,6 +47,7 @@ def batch(
     return_exceptions: Literal[False] = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out]: ...
 @overload
 def batch(
@@ -49,6 +59,7 @@ def batch(
     return_exceptions: bool,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out | Exception]: ...
 def batch(
     client: Client,
@@ -59,6 +70,7 @@ def batch(
     return_exceptions: bool = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out] | list[Out | Exception]:
     """`runnable.batch(inputs, config)` on the cluster: outputs in input order.
 
@@ -69,11 +81,21 @@ def batch(
             (and stopping the rest).
         retries: how many more times to run an item that raised before giving up on it.
         chunk_size: items per task; by default about four tasks per worker thread.
+        progress: True to show items done, rate and time left (a widget in a notebook, a
+            bar on stderr elsewhere), or a `Progress` to tell instead.
     """
     items = list(inputs)
     if not items:
         return []
-    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
+    job = Job(
+        client,
+        runnable,
+        config,
+        len(items),
+        retries=retries,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     try:
         outputs: list[Any] = []
         for future, start in job.submit_all(items).items():
@@ -93,6 +115,7 @@ async def abatch(
     return_exceptions: Literal[False] = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out]: ...
 @overload
 async def abatch(
@@ -104,6 +127,7 @@ async def abatch(
     return_exceptions: bool,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out | Exception]: ...
 async def abatch(
     client: Client,
@@ -114,13 +138,22 @@ async def abatch(
     return_exceptions: bool = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out] | list[Out | Exception]:
     """`batch` from async code (asyncio or trio) with a synchronous `Client`: it waits on a
     worker thread, and cancelling the caller cancels the job's remaining items."""
     items = list(inputs)
     if not items:
         return []
-    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
+    job = Job(
+        client,
+        runnable,
+        config,
+        len(items),
+        retries=retries,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     chunks = job.submit_all(items)
 
     def gather() -> list[Any]:
@@ -145,6 +178,7 @@ def batch_as_completed(
     return_exceptions: Literal[False] = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[tuple[int, Out]]: ...
 @overload
 def batch_as_completed(
@@ -156,6 +190,7 @@ def batch_as_completed(
     return_exceptions: bool,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[tuple[int, Out | Exception]]: ...
 def batch_as_completed(
     client: Client,
@@ -166,13 +201,22 @@ def batch_as_completed(
     return_exceptions: bool = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[tuple[int, Out]] | Iterator[tuple[int, Out | Exception]]:
     """Yield `(index, output)` as each chunk of the job finishes; leaving the loop early
     cancels the rest."""
     items = list(inputs)
     if not items:
         return
-    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
+    job = Job(
+        client,
+        runnable,
+        config,
+        len(items),
+        retries=retries,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     try:
         chunks = job.submit_all(items)
         for future in as_completed(list(chunks)):
@@ -193,6 +237,7 @@ def map(
     return_exceptions: Literal[False] = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[Out]: ...
 @overload
 def map(
@@ -204,6 +249,7 @@ def map(
     return_exceptions: bool,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[Out | Exception]: ...
 def map(
     client: Client,
@@ -214,11 +260,14 @@ def map(
     return_exceptions: bool = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[Out] | Iterator[Out | Exception]:
     """Lazily run over `inputs` (any iterable, even an endless one): chunks are read and sent
     only as the results before them are consumed, a few per worker thread at a time, and
     outputs are yielded in input order. Leaving the loop early cancels the rest."""
-    job = Job(client, runnable, config, None, retries=retries, chunk_size=chunk_size)
+    job = Job(
+        client, runnable, config, None, retries=retries, chunk_size=chunk_size, progress=progress
+    )
     try:
         yield from job.lazy(inputs, return_exceptions)
     finally:

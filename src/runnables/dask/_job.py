@@ -14,6 +14,7 @@ from runnables._core.protocol import Runnable
 from runnables._core.runs import Handlers, notify
 from runnables.dask._chunk import ChunkPlan, ChunkResult, Failed, run_chunk
 from runnables.dask._cluster import ClientView, FutureView, SemaphoreView, event, semaphore
+from runnables.dask._progress import Progress, default_progress
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Job(Generic[In, Out]):
         *,
         retries: int,
         chunk_size: int | None,
+        progress: bool | Progress = False,
     ) -> None:
         if not isinstance(retries, int) or retries < 0:  # pyright: ignore[reportUnnecessaryIsInstance]
             raise RunnablesValueError(f"retries must be a non-negative int, got {retries!r}")
@@ -87,6 +89,11 @@ class Job(Generic[In, Out]):
             chunk_size = min(_MAX_CHUNK, max(1, even, self.plan.share if limit else 1))
         self.chunk_size = chunk_size
         self.pending: set[FutureView[ChunkResult]] = set()
+        self.total = count
+        self.done = 0
+        self.progress = _progress(progress)
+        if self.progress is not None:
+            self.progress.update(0, count)
 
     def submit(self, start: int, items: list[In]) -> FutureView[ChunkResult]:
         """Send `items` (those from index `start`) to the cluster as one task."""
@@ -129,6 +136,9 @@ class Job(Generic[In, Out]):
                     else:
                         notify(handlers.on_error, event.run, event.error)
         outputs = result.outputs
+        if self.progress is not None:
+            self.done += len(outputs)
+            self.progress.update(self.done, self.total)
         for index, output in enumerate(outputs):
             if isinstance(output, Failed):
                 if not return_exceptions:
@@ -170,6 +180,8 @@ class Job(Generic[In, Out]):
                 handlers.dispatcher.wait()
         if self.semaphore is not None and not abandoned:
             self.semaphore.close()
+        if self.progress is not None:
+            self.progress.close()
 
 
 def _configs(
@@ -190,6 +202,19 @@ def _configs(
     for each in configs:
         check_config(each)
     return configs or [{}]
+
+
+def _progress(progress: bool | Progress) -> Progress | None:
+    if progress is True:
+        return default_progress()
+    if progress is False:
+        return None
+    if not isinstance(progress, Progress):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise RunnablesTypeError(
+            "progress must be True, False or an object with update(done, total) and "
+            f"close() methods, got {progress!r}"
+        )
+    return progress
 
 
 def _handlers(config: RunnableConfig) -> Handlers | None:
