@@ -10,13 +10,13 @@ of the runs on the workers (starts, ends and errors) as each chunk comes back.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
 
 import anyio.to_thread
 
 from runnables._core.config import RunnableConfig
 from runnables._core.protocol import Runnable
-from runnables.dask._cluster import as_completed
+from runnables.dask._cluster import Partitioned, as_completed, partitions
 from runnables.dask._job import Job
 from runnables.dask._progress import NotebookProgress, Progress, TerminalProgress
 
@@ -41,7 +41,7 @@ Out = TypeVar("Out")
 def batch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: Literal[False] = False,
@@ -53,7 +53,7 @@ def batch(
 def batch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: bool,
@@ -64,7 +64,7 @@ def batch(
 def batch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: bool = False,
@@ -73,6 +73,10 @@ def batch(
     progress: bool | Progress = False,
 ) -> list[Out] | list[Out | Exception]:
     """`runnable.batch(inputs, config)` on the cluster: outputs in input order.
+
+    `inputs` may be a Dask bag (its items), dataframe (its rows, as dicts of column to
+    value) or series (its values): each partition then runs as one task where Dask computes
+    it, and the outputs come back as a list in the collection's order.
 
     Args:
         client: the cluster to run on.
@@ -84,21 +88,23 @@ def batch(
         progress: True to show items done, rate and time left (a widget in a notebook, a
             bar on stderr elsewhere), or a `Progress` to tell instead.
     """
-    items = list(inputs)
-    if not items:
+    parts = partitions(inputs)
+    items = list(cast("Sequence[In]", inputs)) if parts is None else None
+    if items == []:
         return []
     job = Job(
         client,
         runnable,
         config,
-        len(items),
+        None if items is None else len(items),
         retries=retries,
         chunk_size=chunk_size,
         progress=progress,
     )
     try:
+        chunks = job.submit_all(items) if items is not None else job.submit_partitions(parts or [])
         outputs: list[Any] = []
-        for future, start in job.submit_all(items).items():
+        for future, start in chunks.items():
             outputs.extend(job.collect(future, start, return_exceptions))
         return outputs
     finally:
@@ -231,7 +237,7 @@ def batch_as_completed(
 def map(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Iterable[In],
+    inputs: Iterable[In] | Partitioned,
     config: RunnableConfig | None = None,
     *,
     return_exceptions: Literal[False] = False,
@@ -243,7 +249,7 @@ def map(
 def map(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Iterable[In],
+    inputs: Iterable[In] | Partitioned,
     config: RunnableConfig | None = None,
     *,
     return_exceptions: bool,
@@ -254,7 +260,7 @@ def map(
 def map(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Iterable[In],
+    inputs: Iterable[In] | Partitioned,
     config: RunnableConfig | None = None,
     *,
     return_exceptions: bool = False,
@@ -264,7 +270,8 @@ def map(
 ) -> Iterator[Out] | Iterator[Out | Exception]:
     """Lazily run over `inputs` (any iterable, even an endless one): chunks are read and sent
     only as the results before them are consumed, a few per worker thread at a time, and
-    outputs are yielded in input order. Leaving the loop early cancels the rest."""
+    outputs are yielded in input order. Leaving the loop early cancels the rest. A Dask bag,
+    dataframe or series runs partition by partition, as in `batch`."""
     job = Job(
         client, runnable, config, None, retries=retries, chunk_size=chunk_size, progress=progress
     )

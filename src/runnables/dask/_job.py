@@ -12,8 +12,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from runnables._core.config import RunnableConfig, check_config
 from runnables._core.protocol import Runnable
 from runnables._core.runs import Handlers, notify
-from runnables.dask._chunk import ChunkPlan, ChunkResult, Failed, run_chunk
-from runnables.dask._cluster import ClientView, FutureView, SemaphoreView, event, semaphore
+from runnables.dask._chunk import ChunkPlan, ChunkResult, Failed, run_chunk, run_partition
+from runnables.dask._cluster import (
+    ClientView,
+    FutureView,
+    Partitioned,
+    SemaphoreView,
+    event,
+    on_partitions,
+    partitions,
+    semaphore,
+)
 from runnables.dask._progress import Progress, default_progress
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 
@@ -146,22 +155,37 @@ class Job(Generic[In, Out]):
                 outputs[index] = output.error
         return outputs
 
-    def lazy(self, inputs: Iterable[In], return_exceptions: bool) -> Iterator[Any]:
+    def submit_partitions(self, parts: list[Any]) -> dict[FutureView[ChunkResult], int]:
+        """Run each partition of a Dask collection as one task, where Dask computes it; map
+        each task to 0 (such a job has one config, so where a chunk starts does not matter)."""
+        futures = on_partitions(self.client, run_partition, parts, self.plan, self.configs[0])
+        self.pending.update(futures)
+        return dict.fromkeys(futures, 0)
+
+    def lazy(self, inputs: Iterable[In] | Partitioned, return_exceptions: bool) -> Iterator[Any]:
         """Outputs of `inputs` in order, keeping a bounded number of chunks on the cluster."""
-        source = iter(inputs)
-        window: deque[tuple[FutureView[ChunkResult], int]] = deque()
+        chunks = self._submitted_lazily(inputs)
+        window = deque(islice(chunks, 2 * self.threads))
+        while window:
+            # A lazy job has one config, so where a chunk starts does not matter to collect.
+            outputs = self.collect(window.popleft(), 0, return_exceptions)
+            window.extend(islice(chunks, 1))
+            yield from outputs
+
+    def _submitted_lazily(
+        self, inputs: Iterable[In] | Partitioned
+    ) -> Iterator[FutureView[ChunkResult]]:
+        """Each chunk of `inputs` (or each partition), submitted when the next is asked for."""
+        parts = partitions(inputs)
+        if parts is not None:
+            for part in parts:
+                yield from self.submit_partitions([part])
+            return
+        source = iter(cast("Iterable[In]", inputs))
         start = 0
-        while True:
-            while len(window) < 2 * self.threads:
-                items = list(islice(source, self.chunk_size))
-                if not items:
-                    break
-                window.append((self.submit(start, items), start))
-                start += len(items)
-            if not window:
-                return
-            future, first = window.popleft()
-            yield from self.collect(future, first, return_exceptions)
+        while items := list(islice(source, self.chunk_size)):
+            yield self.submit(start, items)
+            start += len(items)
 
     def close(self) -> None:
         """Stop what is left (queued chunks are cancelled, running ones skip their remaining
@@ -193,7 +217,10 @@ def _configs(
         check_config(config)
         return [config]
     if count is None:
-        raise RunnablesTypeError("a lazy map takes one config for every input, not a sequence")
+        raise RunnablesTypeError(
+            "give one config for every input, not a sequence, where the number of inputs is "
+            "not known ahead (a lazy map, or a Dask bag or dataframe)"
+        )
     configs = list(config)
     if len(configs) != count:
         raise RunnablesValueError(
