@@ -385,8 +385,16 @@ def test_a_bag_takes_one_config_and_other_collections_are_refused(
     bag = dask.bag.from_sequence(range(3), npartitions=1)
     with pytest.raises(TypeError, match="give one config for every input, not a sequence"):
         rd.batch(client, double, bag, [{}, {}, {}])
+    with pytest.raises(TypeError, match="use batch or map for a bag or dataframe"):
+        next(rd.batch_as_completed(client, double, bag))  # type: ignore[call-overload]
     array = pytest.importorskip("dask.array")
     with pytest.raises(
         TypeError, match="takes a Dask bag, dataframe or series as inputs, got a Dask 'Array'"
     ):
         rd.batch(client, double, array.ones(3))  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_abatch_takes_a_bag(client: distributed.Client) -> None:
+    bag = dask.bag.from_sequence(range(7), npartitions=3)
+    assert await rd.abatch(client, double, bag) == [2 * x for x in range(7)]

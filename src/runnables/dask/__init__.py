@@ -10,15 +10,16 @@ of the runs on the workers (starts, ends and errors) as each chunk comes back.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import anyio.to_thread
 
 from runnables._core.config import RunnableConfig
 from runnables._core.protocol import Runnable
 from runnables.dask._cluster import Partitioned, as_completed, partitions
-from runnables.dask._job import Job
+from runnables.dask._job import Job, start_job
 from runnables.dask._progress import NotebookProgress, Progress, TerminalProgress
+from runnables.errors import RunnablesTypeError
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -88,21 +89,16 @@ def batch(
         progress: True to show items done, rate and time left (a widget in a notebook, a
             bar on stderr elsewhere), or a `Progress` to tell instead.
     """
-    parts = partitions(inputs)
-    items = list(cast("Sequence[In]", inputs)) if parts is None else None
-    if items == []:
-        return []
-    job = Job(
+    job, chunks = start_job(
         client,
         runnable,
+        inputs,
         config,
-        None if items is None else len(items),
         retries=retries,
         chunk_size=chunk_size,
         progress=progress,
     )
     try:
-        chunks = job.submit_all(items) if items is not None else job.submit_partitions(parts or [])
         outputs: list[Any] = []
         for future, start in chunks.items():
             outputs.extend(job.collect(future, start, return_exceptions))
@@ -115,7 +111,7 @@ def batch(
 async def abatch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: Literal[False] = False,
@@ -127,7 +123,7 @@ async def abatch(
 async def abatch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: bool,
@@ -138,7 +134,7 @@ async def abatch(
 async def abatch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: bool = False,
@@ -147,20 +143,17 @@ async def abatch(
     progress: bool | Progress = False,
 ) -> list[Out] | list[Out | Exception]:
     """`batch` from async code (asyncio or trio) with a synchronous `Client`: it waits on a
-    worker thread, and cancelling the caller cancels the job's remaining items."""
-    items = list(inputs)
-    if not items:
-        return []
-    job = Job(
+    worker thread, and cancelling the caller cancels the job's remaining items. It takes a
+    Dask bag, dataframe or series as `batch` does."""
+    job, chunks = start_job(
         client,
         runnable,
+        inputs,
         config,
-        len(items),
         retries=retries,
         chunk_size=chunk_size,
         progress=progress,
     )
-    chunks = job.submit_all(items)
 
     def gather() -> list[Any]:
         outputs: list[Any] = []
@@ -211,20 +204,21 @@ def batch_as_completed(
 ) -> Iterator[tuple[int, Out]] | Iterator[tuple[int, Out | Exception]]:
     """Yield `(index, output)` as each chunk of the job finishes; leaving the loop early
     cancels the rest."""
-    items = list(inputs)
-    if not items:
-        return
-    job = Job(
+    if partitions(inputs) is not None:
+        raise RunnablesTypeError(
+            "batch_as_completed yields each output with its input's index, which a Dask "
+            "collection does not give ahead: use batch or map for a bag or dataframe"
+        )
+    job, chunks = start_job(
         client,
         runnable,
+        inputs,
         config,
-        len(items),
         retries=retries,
         chunk_size=chunk_size,
         progress=progress,
     )
     try:
-        chunks = job.submit_all(items)
         for future in as_completed(list(chunks)):
             start = chunks[future]
             for offset, output in enumerate(job.collect(future, start, return_exceptions)):

@@ -29,7 +29,7 @@ from runnables.errors import RunnablesTypeError, RunnablesValueError
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["Job"]
+__all__ = ["Job", "start_job"]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -206,6 +206,31 @@ class Job(Generic[In, Out]):
             self.semaphore.close()
         if self.progress is not None:
             self.progress.close()
+
+
+def start_job(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In] | Partitioned,
+    config: RunnableConfig | Sequence[RunnableConfig] | None,
+    *,
+    retries: int,
+    chunk_size: int | None,
+    progress: bool | Progress,
+) -> tuple[Job[In, Out], dict[FutureView[ChunkResult], int]]:
+    """A job over all of `inputs` (a sequence, or a Dask bag, dataframe or series), with
+    every chunk submitted, each mapped to the index of its first item."""
+    parts = partitions(inputs)
+    items = list(cast("Sequence[In]", inputs)) if parts is None else []
+    count = len(items) if parts is None else None
+    job = Job(
+        client, runnable, config, count, retries=retries, chunk_size=chunk_size, progress=progress
+    )
+    try:
+        return job, job.submit_all(items) if parts is None else job.submit_partitions(parts)
+    except BaseException:
+        job.close()
+        raise
 
 
 def _configs(
