@@ -192,7 +192,14 @@ class Job(Generic[In, Out]):
         items) and let the callbacks catch up. The job's semaphore is removed from the
         scheduler only when no chunk can still hold a lease of it: an abandoned job's stays
         (a few bytes), since chunks that were running when it was abandoned release theirs
-        as they stop."""
+        as they stop. The progress bar is finished whatever happens."""
+        try:
+            self._stop()
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+
+    def _stop(self) -> None:
         abandoned = bool(self.pending)
         if abandoned:
             self.client.cancel(list(self.pending))
@@ -204,8 +211,6 @@ class Job(Generic[In, Out]):
                 handlers.dispatcher.wait()
         if self.semaphore is not None and not abandoned:
             self.semaphore.close()
-        if self.progress is not None:
-            self.progress.close()
 
 
 def start_job(
