@@ -6,6 +6,7 @@ State that must survive a retry or a worker's death lives in files under `tmp_pa
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import subprocess
@@ -20,6 +21,8 @@ import anyio
 import pytest
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
+pytest.importorskip("dask.bag")
 
 from tests.conftest import Recorder  # noqa: E402
 
@@ -240,3 +243,158 @@ def test_importing_the_package_does_not_load_dask() -> None:
     code = "import sys, runnables; print(any(m.split('.')[0] in ('dask', 'distributed') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr does in an interactive shell."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def counts(text: str) -> list[int]:
+    return [int(line.split()[0].split("/")[0]) for line in text.splitlines()]
+
+
+def test_progress_counts_up_to_the_total(client: distributed.Client) -> None:
+    stream = io.StringIO()
+    bar = rd.TerminalProgress(stream, interval=0)
+    assert rd.batch(client, double, list(range(30)), chunk_size=4, progress=bar) == [
+        2 * x for x in range(30)
+    ]
+    done = counts(stream.getvalue())
+    assert done == sorted(done)
+    assert done[0] == 0
+    assert done[-1] == 30
+    assert len(done) == 1 + 8 + 1  # the start, each chunk, the close
+    assert stream.getvalue().splitlines()[-1].startswith("30/30 (100%)")
+
+
+def test_progress_true_draws_on_stderr(
+    client: distributed.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pairs = rd.batch_as_completed(client, double, list(range(10)), chunk_size=3, progress=True)
+    assert len(list(pairs)) == 10
+    assert capsys.readouterr().err.splitlines()[-1].startswith("10/10 (100%)")
+
+
+def test_progress_of_a_lazy_map_counts_items(client: distributed.Client) -> None:
+    stream = io.StringIO()
+    outputs = rd.map(client, double, range(12), chunk_size=5, progress=rd.TerminalProgress(stream))
+    assert list(outputs) == [2 * x for x in range(12)]
+    assert stream.getvalue().splitlines()[-1].startswith("12 items, ")
+
+
+def test_a_failed_job_finishes_its_bar(client: distributed.Client) -> None:
+    stream = Terminal()
+    with pytest.raises(ValueError, match="no threes"):
+        rd.batch(
+            client, fail_on_three, [1, 2, 3, 4], chunk_size=1, progress=rd.TerminalProgress(stream)
+        )
+    assert stream.getvalue().endswith("(stopped)\033[K\n")
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_job_finishes_its_bar(client: distributed.Client, tmp_path: Path) -> None:
+    stream = Terminal()
+    inputs = [(str(tmp_path), x) for x in range(40)]
+    run = partial(
+        rd.abatch,
+        client,
+        RunnableLambda(touch_slowly),
+        inputs,
+        {"max_concurrency": 2},
+        chunk_size=2,
+        progress=rd.TerminalProgress(stream, interval=0),
+    )
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(run)
+        with anyio.fail_after(20):
+            while "\r|##" not in stream.getvalue():
+                await anyio.sleep(0.05)
+        tasks.cancel_scope.cancel()
+    text = stream.getvalue()
+    assert text.endswith("(stopped)\033[K\n")
+    assert text.count("\n") == 1
+    await anyio.sleep(0.5)  # the abandoned waiting thread draws nothing after the close
+    assert stream.getvalue() == text
+
+
+def test_progress_must_be_a_progress(client: distributed.Client) -> None:
+    with pytest.raises(TypeError, match="progress must be True, False or an object"):
+        rd.batch(client, double, [1], progress="yes")  # type: ignore[call-overload]
+
+
+@runnable
+def describe_row(row: dict[str, object]) -> str:
+    return f"{row['name']}={row['size']}"
+
+
+def test_batch_takes_a_bag_and_keeps_its_order(client: distributed.Client) -> None:
+    bag = dask.bag.from_sequence(range(23), npartitions=5).map(lambda x: x + 1)
+    assert rd.batch(client, double, bag) == [2 * (x + 1) for x in range(23)]
+
+
+def test_map_takes_a_bag_lazily(client: distributed.Client) -> None:
+    bag = dask.bag.from_sequence(range(40), npartitions=20)
+    outputs = rd.map(client, double, bag)
+    assert list(itertools.islice(outputs, 5)) == [0, 2, 4, 6, 8]
+    outputs.close()
+
+
+def test_batch_takes_dataframe_rows_as_dicts_and_a_column(client: distributed.Client) -> None:
+    pandas = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    frame = pandas.DataFrame({"name": [f"f{i}" for i in range(10)], "size": range(10)})
+    df = dd.from_pandas(frame, npartitions=3)
+    expected = [f"f{i}={i}" for i in range(10)]
+    assert rd.batch(client, describe_row, df) == expected
+    assert list(rd.map(client, describe_row, df)) == expected
+    assert rd.batch(client, double, df["size"]) == [2 * i for i in range(10)]
+
+
+def test_a_bag_job_keeps_the_budget_retries_and_errors(
+    client: distributed.Client, tmp_path: Path
+) -> None:
+    inputs = dask.bag.from_sequence([(0.15, x) for x in range(12)], npartitions=6)
+    out = rd.batch(client, RunnableLambda(timed), inputs, {"max_concurrency": 2})
+    assert [x for *_, x in out] == list(range(12))
+    assert peak_overlap([(start, end) for start, end, _, _ in out]) == 2
+    flaky_inputs = dask.bag.from_sequence([(str(tmp_path), x) for x in range(6)], npartitions=2)
+    assert rd.batch(client, RunnableLambda(flaky), flaky_inputs, retries=1) == list(range(6))
+    failing = dask.bag.from_sequence([1, 2, 3, 4], npartitions=2)
+    out = rd.batch(client, fail_on_three, failing, return_exceptions=True)
+    assert isinstance(out[2], ValueError)
+    with pytest.raises(ValueError, match="no threes"):
+        rd.batch(client, fail_on_three, failing)
+
+
+def test_a_bag_job_shows_progress_and_calls_back(client: distributed.Client) -> None:
+    stream = io.StringIO()
+    recorder = Recorder()
+    bag = dask.bag.from_sequence(range(9), npartitions=3)
+    config: RunnableConfig = {"callbacks": [recorder]}
+    assert rd.batch(client, double, bag, config, progress=rd.TerminalProgress(stream, interval=0))
+    assert stream.getvalue().splitlines()[-1].startswith("9 items, ")
+    assert Counter(recorder.kinds("double")) == {"start": 9, "end": 9}
+
+
+def test_a_bag_takes_one_config_and_other_collections_are_refused(
+    client: distributed.Client,
+) -> None:
+    bag = dask.bag.from_sequence(range(3), npartitions=1)
+    with pytest.raises(TypeError, match="give one config for every input, not a sequence"):
+        rd.batch(client, double, bag, [{}, {}, {}])
+    with pytest.raises(TypeError, match="use batch or map for a bag or dataframe"):
+        next(rd.batch_as_completed(client, double, bag))  # type: ignore[call-overload]
+    array = pytest.importorskip("dask.array")
+    with pytest.raises(
+        TypeError, match="takes a Dask bag, dataframe or series as inputs, got a Dask 'Array'"
+    ):
+        rd.batch(client, double, array.ones(3))  # type: ignore[arg-type]
+
+
+@pytest.mark.anyio
+async def test_abatch_takes_a_bag(client: distributed.Client) -> None:
+    bag = dask.bag.from_sequence(range(7), npartitions=3)
+    assert await rd.abatch(client, double, bag) == [2 * x for x in range(7)]

@@ -16,13 +16,23 @@ import anyio.to_thread
 
 from runnables._core.config import RunnableConfig
 from runnables._core.protocol import Runnable
-from runnables.dask._cluster import as_completed
-from runnables.dask._job import Job
+from runnables.dask._cluster import Partitioned, as_completed, partitions
+from runnables.dask._job import Job, start_job
+from runnables.dask._progress import NotebookProgress, Progress, TerminalProgress
+from runnables.errors import RunnablesTypeError
 
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["abatch", "batch", "batch_as_completed", "map"]
+__all__ = [
+    "NotebookProgress",
+    "Progress",
+    "TerminalProgress",
+    "abatch",
+    "batch",
+    "batch_as_completed",
+    "map",
+]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -32,35 +42,42 @@ Out = TypeVar("Out")
 def batch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: Literal[False] = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out]: ...
 @overload
 def batch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: bool,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out | Exception]: ...
 def batch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: bool = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out] | list[Out | Exception]:
     """`runnable.batch(inputs, config)` on the cluster: outputs in input order.
+
+    `inputs` may be a Dask bag (its items), dataframe (its rows, as dicts of column to
+    value) or series (its values): each partition then runs as one task where Dask computes
+    it, and the outputs come back as a list in the collection's order.
 
     Args:
         client: the cluster to run on.
@@ -69,14 +86,21 @@ def batch(
             (and stopping the rest).
         retries: how many more times to run an item that raised before giving up on it.
         chunk_size: items per task; by default about four tasks per worker thread.
+        progress: True to show items done, rate and time left (a widget in a notebook, a
+            bar on stderr elsewhere), or a `Progress` to tell instead.
     """
-    items = list(inputs)
-    if not items:
-        return []
-    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
+    job, chunks = start_job(
+        client,
+        runnable,
+        inputs,
+        config,
+        retries=retries,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     try:
         outputs: list[Any] = []
-        for future, start in job.submit_all(items).items():
+        for future, start in chunks.items():
             outputs.extend(job.collect(future, start, return_exceptions))
         return outputs
     finally:
@@ -87,41 +111,49 @@ def batch(
 async def abatch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: Literal[False] = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out]: ...
 @overload
 async def abatch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: bool,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out | Exception]: ...
 async def abatch(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Sequence[In],
+    inputs: Sequence[In] | Partitioned,
     config: RunnableConfig | Sequence[RunnableConfig] | None = None,
     *,
     return_exceptions: bool = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> list[Out] | list[Out | Exception]:
     """`batch` from async code (asyncio or trio) with a synchronous `Client`: it waits on a
-    worker thread, and cancelling the caller cancels the job's remaining items."""
-    items = list(inputs)
-    if not items:
-        return []
-    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
-    chunks = job.submit_all(items)
+    worker thread, and cancelling the caller cancels the job's remaining items. It takes a
+    Dask bag, dataframe or series as `batch` does."""
+    job, chunks = start_job(
+        client,
+        runnable,
+        inputs,
+        config,
+        retries=retries,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
 
     def gather() -> list[Any]:
         outputs: list[Any] = []
@@ -145,6 +177,7 @@ def batch_as_completed(
     return_exceptions: Literal[False] = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[tuple[int, Out]]: ...
 @overload
 def batch_as_completed(
@@ -156,6 +189,7 @@ def batch_as_completed(
     return_exceptions: bool,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[tuple[int, Out | Exception]]: ...
 def batch_as_completed(
     client: Client,
@@ -166,15 +200,25 @@ def batch_as_completed(
     return_exceptions: bool = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[tuple[int, Out]] | Iterator[tuple[int, Out | Exception]]:
     """Yield `(index, output)` as each chunk of the job finishes; leaving the loop early
     cancels the rest."""
-    items = list(inputs)
-    if not items:
-        return
-    job = Job(client, runnable, config, len(items), retries=retries, chunk_size=chunk_size)
+    if partitions(inputs) is not None:
+        raise RunnablesTypeError(
+            "batch_as_completed yields each output with its input's index, which a Dask "
+            "collection does not give ahead: use batch or map for a bag or dataframe"
+        )
+    job, chunks = start_job(
+        client,
+        runnable,
+        inputs,
+        config,
+        retries=retries,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     try:
-        chunks = job.submit_all(items)
         for future in as_completed(list(chunks)):
             start = chunks[future]
             for offset, output in enumerate(job.collect(future, start, return_exceptions)):
@@ -187,38 +231,44 @@ def batch_as_completed(
 def map(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Iterable[In],
+    inputs: Iterable[In] | Partitioned,
     config: RunnableConfig | None = None,
     *,
     return_exceptions: Literal[False] = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[Out]: ...
 @overload
 def map(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Iterable[In],
+    inputs: Iterable[In] | Partitioned,
     config: RunnableConfig | None = None,
     *,
     return_exceptions: bool,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[Out | Exception]: ...
 def map(
     client: Client,
     runnable: Runnable[In, Out],
-    inputs: Iterable[In],
+    inputs: Iterable[In] | Partitioned,
     config: RunnableConfig | None = None,
     *,
     return_exceptions: bool = False,
     retries: int = 0,
     chunk_size: int | None = None,
+    progress: bool | Progress = False,
 ) -> Iterator[Out] | Iterator[Out | Exception]:
     """Lazily run over `inputs` (any iterable, even an endless one): chunks are read and sent
     only as the results before them are consumed, a few per worker thread at a time, and
-    outputs are yielded in input order. Leaving the loop early cancels the rest."""
-    job = Job(client, runnable, config, None, retries=retries, chunk_size=chunk_size)
+    outputs are yielded in input order. Leaving the loop early cancels the rest. A Dask bag,
+    dataframe or series runs partition by partition, as in `batch`."""
+    job = Job(
+        client, runnable, config, None, retries=retries, chunk_size=chunk_size, progress=progress
+    )
     try:
         yield from job.lazy(inputs, return_exceptions)
     finally:

@@ -6,6 +6,7 @@ needs; it never touches the client's callbacks, which cannot travel.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ from runnables._core.protocol import Runnable
 from runnables._core.runs import Run
 from runnables.dask._cluster import event, worker_semaphore
 
-__all__ = ["ChunkResult", "Failed", "RunEvent", "run_chunk"]
+__all__ = ["ChunkResult", "Failed", "RunEvent", "run_chunk", "run_partition"]
 
 _CANCEL_CHECK_SECONDS = 0.2
 
@@ -107,6 +108,19 @@ def run_chunk(
         outputs = _run_budgeted(plan, plan.budget, items, configs)
     events = [c.events for c in collectors] if collectors is not None else None
     return ChunkResult(outputs, events)
+
+
+def run_partition(partition: Any, plan: ChunkPlan, config: RunnableConfig) -> ChunkResult:
+    """Run the items of one partition of a Dask collection (a Dask task): a bag's items, a
+    dataframe's rows as dicts of column to value (the index is left out), a series' values."""
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(partition, pandas.DataFrame):
+        items: list[Any] = partition.to_dict(orient="records")
+    elif pandas is not None and isinstance(partition, pandas.Series):
+        items = partition.tolist()
+    else:
+        items = list(partition)
+    return run_chunk(plan, items, config)
 
 
 def _pick(

@@ -3,13 +3,18 @@ untyped), so that the rest of the package is checked strictly."""
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar, cast
+
+from runnables.errors import RunnablesTypeError
 
 __all__ = [
     "ClientView",
     "FutureView",
     "SemaphoreView",
+    "Partitioned",
     "as_completed",
     "event",
     "semaphore",
@@ -36,6 +41,18 @@ class ClientView(Protocol):
     def submit(self, func: Callable[..., Any], *args: Any, pure: bool, key: str) -> Any: ...
 
     def cancel(self, futures: list[Any]) -> None: ...
+
+    def compute(self, collections: list[Any]) -> list[Any]: ...
+
+
+class Partitioned(Protocol):
+    """A Dask collection cut into partitions: a `dask.bag.Bag`, or a `dask.dataframe`
+    `DataFrame` or `Series`."""
+
+    @property
+    def npartitions(self) -> int: ...
+
+    def to_delayed(self, optimize_graph: bool = True) -> Any: ...
 
 
 class SemaphoreView(Protocol):
@@ -91,3 +108,33 @@ def as_completed(futures: Iterable[FutureView[T]]) -> Iterator[FutureView[T]]:
     from distributed import as_completed as completed
 
     return cast("Callable[..., Iterator[FutureView[T]]]", completed)(list(futures))
+
+
+def partitions(inputs: object) -> list[Any] | None:
+    """One `Delayed` per partition of `inputs` if it is a Dask bag, dataframe or series, in
+    order; None if it is not a Dask collection. Dask is only looked at if already imported."""
+    bag, frame = sys.modules.get("dask.bag"), sys.modules.get("dask.dataframe")
+    kinds = tuple(
+        kind
+        for module, names in ((bag, ("Bag",)), (frame, ("DataFrame", "Series")))
+        if module is not None
+        for kind in (getattr(module, name) for name in names)
+    )
+    if kinds and isinstance(inputs, kinds):
+        return list(cast("Partitioned", inputs).to_delayed())
+    dask = sys.modules.get("dask")
+    if dask is not None and dask.is_dask_collection(inputs):
+        raise RunnablesTypeError(
+            "runnables.dask takes a Dask bag, dataframe or series as inputs, got a Dask "
+            f"{type(inputs).__name__!r}: convert it to one of those (or to a list)"
+        )
+    return None
+
+
+def on_partitions(
+    client: ClientView, func: Callable[..., T], parts: list[Any], *args: Any
+) -> list[FutureView[T]]:
+    """Futures of `func(part, *args)` for each of the `Delayed` `parts`, on the cluster."""
+    delayed: Callable[..., Callable[..., Any]] = importlib.import_module("dask.delayed").delayed
+    call = delayed(func, pure=False)
+    return client.compute([call(part, *args) for part in parts])

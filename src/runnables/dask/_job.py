@@ -12,14 +12,24 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from runnables._core.config import RunnableConfig, check_config
 from runnables._core.protocol import Runnable
 from runnables._core.runs import Handlers, notify
-from runnables.dask._chunk import ChunkPlan, ChunkResult, Failed, run_chunk
-from runnables.dask._cluster import ClientView, FutureView, SemaphoreView, event, semaphore
+from runnables.dask._chunk import ChunkPlan, ChunkResult, Failed, run_chunk, run_partition
+from runnables.dask._cluster import (
+    ClientView,
+    FutureView,
+    Partitioned,
+    SemaphoreView,
+    event,
+    on_partitions,
+    partitions,
+    semaphore,
+)
+from runnables.dask._progress import Progress, default_progress
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["Job"]
+__all__ = ["Job", "start_job"]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -46,6 +56,7 @@ class Job(Generic[In, Out]):
         *,
         retries: int,
         chunk_size: int | None,
+        progress: bool | Progress = False,
     ) -> None:
         if not isinstance(retries, int) or retries < 0:  # pyright: ignore[reportUnnecessaryIsInstance]
             raise RunnablesValueError(f"retries must be a non-negative int, got {retries!r}")
@@ -87,6 +98,11 @@ class Job(Generic[In, Out]):
             chunk_size = min(_MAX_CHUNK, max(1, even, self.plan.share if limit else 1))
         self.chunk_size = chunk_size
         self.pending: set[FutureView[ChunkResult]] = set()
+        self.total = count
+        self.done = 0
+        self.progress = _progress(progress)
+        if self.progress is not None:
+            self.progress.update(0, count)
 
     def submit(self, start: int, items: list[In]) -> FutureView[ChunkResult]:
         """Send `items` (those from index `start`) to the cluster as one task."""
@@ -129,6 +145,9 @@ class Job(Generic[In, Out]):
                     else:
                         notify(handlers.on_error, event.run, event.error)
         outputs = result.outputs
+        if self.progress is not None:
+            self.done += len(outputs)
+            self.progress.update(self.done, self.total)
         for index, output in enumerate(outputs):
             if isinstance(output, Failed):
                 if not return_exceptions:
@@ -136,29 +155,51 @@ class Job(Generic[In, Out]):
                 outputs[index] = output.error
         return outputs
 
-    def lazy(self, inputs: Iterable[In], return_exceptions: bool) -> Iterator[Any]:
+    def submit_partitions(self, parts: list[Any]) -> dict[FutureView[ChunkResult], int]:
+        """Run each partition of a Dask collection as one task, where Dask computes it; map
+        each task to 0 (such a job has one config, so where a chunk starts does not matter)."""
+        futures = on_partitions(self.client, run_partition, parts, self.plan, self.configs[0])
+        self.pending.update(futures)
+        return dict.fromkeys(futures, 0)
+
+    def lazy(self, inputs: Iterable[In] | Partitioned, return_exceptions: bool) -> Iterator[Any]:
         """Outputs of `inputs` in order, keeping a bounded number of chunks on the cluster."""
-        source = iter(inputs)
-        window: deque[tuple[FutureView[ChunkResult], int]] = deque()
+        chunks = self._submitted_lazily(inputs)
+        window = deque(islice(chunks, 2 * self.threads))
+        while window:
+            # A lazy job has one config, so where a chunk starts does not matter to collect.
+            outputs = self.collect(window.popleft(), 0, return_exceptions)
+            window.extend(islice(chunks, 1))
+            yield from outputs
+
+    def _submitted_lazily(
+        self, inputs: Iterable[In] | Partitioned
+    ) -> Iterator[FutureView[ChunkResult]]:
+        """Each chunk of `inputs` (or each partition), submitted when the next is asked for."""
+        parts = partitions(inputs)
+        if parts is not None:
+            for part in parts:
+                yield from self.submit_partitions([part])
+            return
+        source = iter(cast("Iterable[In]", inputs))
         start = 0
-        while True:
-            while len(window) < 2 * self.threads:
-                items = list(islice(source, self.chunk_size))
-                if not items:
-                    break
-                window.append((self.submit(start, items), start))
-                start += len(items)
-            if not window:
-                return
-            future, first = window.popleft()
-            yield from self.collect(future, first, return_exceptions)
+        while items := list(islice(source, self.chunk_size)):
+            yield self.submit(start, items)
+            start += len(items)
 
     def close(self) -> None:
         """Stop what is left (queued chunks are cancelled, running ones skip their remaining
         items) and let the callbacks catch up. The job's semaphore is removed from the
         scheduler only when no chunk can still hold a lease of it: an abandoned job's stays
         (a few bytes), since chunks that were running when it was abandoned release theirs
-        as they stop."""
+        as they stop. The progress bar is finished whatever happens."""
+        try:
+            self._stop()
+        finally:
+            if self.progress is not None:
+                self.progress.close()
+
+    def _stop(self) -> None:
         abandoned = bool(self.pending)
         if abandoned:
             self.client.cancel(list(self.pending))
@@ -172,6 +213,31 @@ class Job(Generic[In, Out]):
             self.semaphore.close()
 
 
+def start_job(
+    client: Client,
+    runnable: Runnable[In, Out],
+    inputs: Sequence[In] | Partitioned,
+    config: RunnableConfig | Sequence[RunnableConfig] | None,
+    *,
+    retries: int,
+    chunk_size: int | None,
+    progress: bool | Progress,
+) -> tuple[Job[In, Out], dict[FutureView[ChunkResult], int]]:
+    """A job over all of `inputs` (a sequence, or a Dask bag, dataframe or series), with
+    every chunk submitted, each mapped to the index of its first item."""
+    parts = partitions(inputs)
+    items = list(cast("Sequence[In]", inputs)) if parts is None else []
+    count = len(items) if parts is None else None
+    job = Job(
+        client, runnable, config, count, retries=retries, chunk_size=chunk_size, progress=progress
+    )
+    try:
+        return job, job.submit_all(items) if parts is None else job.submit_partitions(parts)
+    except BaseException:
+        job.close()
+        raise
+
+
 def _configs(
     config: RunnableConfig | Sequence[RunnableConfig] | None, count: int | None
 ) -> list[RunnableConfig]:
@@ -181,7 +247,10 @@ def _configs(
         check_config(config)
         return [config]
     if count is None:
-        raise RunnablesTypeError("a lazy map takes one config for every input, not a sequence")
+        raise RunnablesTypeError(
+            "give one config for every input, not a sequence, where the number of inputs is "
+            "not known ahead (a lazy map, or a Dask bag or dataframe)"
+        )
     configs = list(config)
     if len(configs) != count:
         raise RunnablesValueError(
@@ -190,6 +259,19 @@ def _configs(
     for each in configs:
         check_config(each)
     return configs or [{}]
+
+
+def _progress(progress: bool | Progress) -> Progress | None:
+    if progress is True:
+        return default_progress()
+    if progress is False:
+        return None
+    if not isinstance(progress, Progress):  # pyright: ignore[reportUnnecessaryIsInstance]
+        raise RunnablesTypeError(
+            "progress must be True, False or an object with update(done, total) and "
+            f"close() methods, got {progress!r}"
+        )
+    return progress
 
 
 def _handlers(config: RunnableConfig) -> Handlers | None:
