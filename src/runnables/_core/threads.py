@@ -8,9 +8,10 @@ a third of its time there. Here a call is a record put on one queue: an idle wor
 go back to each event loop in batches, one loop callback for all that finished meanwhile.
 
 The semantics are anyio's: the call runs in a copy of the caller's context; cancelling the
-waiting task waits for the call to return (then raises the cancellation); code in the worker
-can reach the event loop that started it (`worker_token`, for `anyio.from_thread`) and ask
-whether its caller has been cancelled (`check_cancelled`).
+waiting task drops a call no worker has started, and waits for a started one to return (then
+raises the cancellation), cancelling the coroutines it runs on the loop (`run_for`); code in
+the worker can reach the event loop that started it (`worker_token`) and ask whether its
+caller has been cancelled (`check_cancelled`).
 """
 
 from __future__ import annotations
@@ -160,6 +161,12 @@ class _Pool:
             with lock:
                 self._free += 1
 
+    def withdraw(self, call: _Call) -> bool:
+        """Mark `call` cancelled; whether a worker had started it (else none will)."""
+        with self._lock:
+            call.cancelled = True
+            return call.started
+
     def _hand_back(self, call: _Call) -> None:
         """Queue `call` for its event loop; the first of a batch schedules the batch."""
         loop = call.loop
@@ -215,10 +222,7 @@ async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
         await call.wakeup.wait()
     except BaseException:
         if not call.done:
-            with _POOL._lock:  # pyright: ignore[reportPrivateUsage]
-                call.cancelled = True
-                started = call.started
-            if not started:
+            if not _POOL.withdraw(call):
                 raise  # dropped: no worker will run it
             for scope in call.scopes:
                 scope.cancel()
@@ -238,7 +242,8 @@ async def run_in_worker_thread(func: Callable[..., T], *args: Any) -> T:
     return result
 
 
-def _current_call() -> _Call | None:
+def current_call() -> _Call | None:
+    """The call this worker thread is running; None outside the library's workers."""
     call: _Call | None = getattr(_local, "call", None)
     return call
 
@@ -246,7 +251,7 @@ def _current_call() -> _Call | None:
 def worker_token() -> anyio.lowlevel.EventLoopToken | None:
     """In a worker running a call: the token of the event loop that made it (for
     `anyio.from_thread.run(..., token=...)`); None anywhere else."""
-    call = _current_call()
+    call = current_call()
     return None if call is None else call.token
 
 
@@ -264,13 +269,8 @@ async def run_for(call: _Call, func: Callable[[], Awaitable[T]]) -> T:
     raise WorkerCancelled  # cancelled: the caller raises its own cancellation
 
 
-def current_call() -> _Call | None:
-    """The call this worker thread is running; None outside the library's workers."""
-    return _current_call()
-
-
 def check_cancelled() -> None:
     """In a worker: raise `WorkerCancelled` if the call's caller has been cancelled."""
-    call = _current_call()
+    call = current_call()
     if call is not None and call.cancelled:
         raise WorkerCancelled
