@@ -20,12 +20,10 @@ from runnables._core.runs import (
     finish_run,
     notify,
     notify_async,
-    notify_soon,
     settle,
     start_run,
 )
 from runnables._core.streaming import (
-    ARecorder,
     Recorder,
     Total,
     aaggregate,
@@ -37,6 +35,7 @@ from runnables._core.streaming import (
     close_chunks,
     closing_chunks,
 )
+from runnables._core.traced import TracedStream
 
 if TYPE_CHECKING:
     from runnables._core.config import RunnableConfig
@@ -304,82 +303,29 @@ class Engine(Generic[In, Out]):
         if held:
             yield from held
 
-    async def _acall_transform(
+    def _acall_transform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+        """`_atransform` with tracing (see `TracedStream`) and the failing step's note."""
+        if ctx.callbacks:
+            return TracedStream(self, inputs, ctx)
+        return self._anoted_transform(inputs, ctx)
+
+    async def _anoted_transform(
         self, inputs: AsyncIterator[In], ctx: RunContext
     ) -> AsyncIterator[Out]:
-        """`_atransform` with tracing and the failing step's note (see `_call_transform`)."""
-        streams_input = "_atransform" in self._written
-        if not ctx.callbacks:
-            try:
-                if streams_input:
-                    stream = self._atransform(inputs, ctx)
-                else:
-                    stream = self._astream(await aaggregate(inputs), ctx)
-                try:  # (not `async with closing_chunks`: one object fewer per stream)
-                    async for chunk in stream:
-                        yield chunk
-                finally:
-                    await aclose_chunks(stream)
-            except Exception as exc:
-                add_step_note(exc, ctx.run_name or self.name)
-                raise
-            return
-        whole = self.run_type != "chain" and not streams_input
-        seen: AsyncIterator[Any]
-        recorder: ARecorder | None = None
-        known: Any
-        given: Any = None  # the input, when it is known at once
-        if isinstance(inputs, aone):  # the whole input, known at once: nothing to record
-            seen = inputs
-            known = given = inputs.value
-        else:
-            seen = recorder = ARecorder(inputs)
-            try:
-                known = await aaggregate(seen) if whole else await recorder.peek()
-            except Exception as exc:
-                add_step_note(exc, ctx.run_name or self.name)
-                raise
-        held: list[Any] | None = [] if whole and "_astream" not in self._written else None
-        run = start_run(self.name, self.run_type, known if whole else None, ctx)
-        await notify_async(ctx.handlers.on_start, run)
-        total = Total()
-        child = ctx.child_of(run)
+        """`_atransform` untraced, naming the failing step on an exception."""
         try:
-            if streams_input:
-                stream = self._atransform(seen, child)
+            if "_atransform" in self._written:
+                stream = self._atransform(inputs, ctx)
             else:
-                stream = self._astream(known if whole else await aaggregate(seen), child)
-            try:
-                on_stream = ctx.handlers.on_stream
-                sole = on_stream.sole
+                stream = self._astream(await aaggregate(inputs), ctx)
+            try:  # (not `async with closing_chunks`: one object fewer per stream)
                 async for chunk in stream:
-                    total.add(chunk)
-                    if sole is not None:  # an event stream's or run log's own observer
-                        pending = sole(run, chunk)
-                    else:
-                        pending = notify_soon(on_stream, run, chunk)
-                    if pending is not None:
-                        await pending
-                    if held is None:
-                        yield chunk
-                    else:
-                        held.append(chunk)
+                    yield chunk
             finally:
                 await aclose_chunks(stream)
-        except BaseException as exc:
-            add_step_note(exc, run.name)
-            run.inputs = given if recorder is None else recorder.total()
-            finish_run(run, error=exc)
-            await notify_async(ctx.handlers.on_error, run, exc)
-            if isinstance(exc, Exception):
-                await asettle(ctx.handlers, run)
+        except Exception as exc:
+            add_step_note(exc, ctx.run_name or self.name)
             raise
-        run.inputs = given if recorder is None else recorder.total()
-        finish_run(run, total.or_none())
-        await notify_async(ctx.handlers.on_end, run)
-        await asettle(ctx.handlers, run)
-        for chunk in held or ():
-            yield chunk
 
     if TYPE_CHECKING:  # the public calls, written by `RunnableBase` (LangChain-style hooks too)
 

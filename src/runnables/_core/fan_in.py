@@ -30,8 +30,6 @@ __all__ = ["FanIn", "Producer", "Sink", "deliver"]
 
 T = TypeVar("T")
 
-_EMPTY: Any = object()
-
 #: Items a consumer takes between two checks for its own cancellation.
 _CHECK_EVERY = 256
 
@@ -41,26 +39,26 @@ class Sink(Generic[T]):
     loop. Producers `offer` (or `deliver`) items; once the consumer has gone, items are
     dropped (the producers are being cancelled)."""
 
-    __slots__ = ("_ended", "_gone", "_items", "_loop", "_receiver", "_senders", "_size")
+    __slots__ = ("_gone", "_loop", "_receiver", "_size", "ended", "items", "senders")
 
     def __init__(self, size: int, loop: LoopHandle) -> None:
         # Lists, not deques: at most `size` (a few dozen) items, and one of these per stream
         # of a server's many (a deque allocates a block of 64 slots at once).
-        self._items: list[T] = []
+        self.items: list[T] = []  # (the consumer, `FanIn`, takes from them in place)
         self._size = size
         self._loop = loop
         self._receiver: Wakeup | None = None  # the consumer, waiting for an item
-        self._senders: list[Wakeup] = []  # producers waiting for room
+        self.senders: list[Wakeup] = []  # producers waiting for room
         self._gone = False  # the consumer has gone
-        self._ended = False  # every producer has finished
+        self.ended = False  # every producer has finished
 
     def offer(self, item: T) -> bool:
         """Queue `item` if there is room, without a checkpoint; False if the queue is full."""
         if self._gone:
             return True
-        if len(self._items) >= self._size:
+        if len(self.items) >= self._size:
             return False
-        self._items.append(item)
+        self.items.append(item)
         receiver = self._receiver
         if receiver is not None:
             self._receiver = None
@@ -72,7 +70,7 @@ class Sink(Generic[T]):
         which cannot wait for room)."""
         if self._gone:
             return
-        self._items.append(item)
+        self.items.append(item)
         receiver = self._receiver
         if receiver is not None:
             self._receiver = None
@@ -82,41 +80,27 @@ class Sink(Generic[T]):
         """Queue `item`, waiting while the queue is full."""
         while not self.offer(item):
             wakeup = self._loop.wakeup()
-            self._senders.append(wakeup)
+            self.senders.append(wakeup)
             try:
                 await wakeup.wait()
             except BaseException:
                 try:
-                    self._senders.remove(wakeup)
+                    self.senders.remove(wakeup)
                 except ValueError:  # woken already: pass the room on to the next producer
                     self._wake_sender()
                 raise
 
     def _wake_sender(self) -> None:
-        if self._senders:
-            self._senders.pop(0).wake()
+        if self.senders:
+            self.senders.pop(0).wake()
 
-    # -- the consumer's side
+    # -- the consumer's side (which also takes from `items` in place)
 
-    def take(self) -> T:
-        """The oldest item, or `_EMPTY`."""
-        items = self._items
-        if not items:
-            return _EMPTY  # type: ignore[no-any-return]
-        item = items.pop(0)
-        if self._senders:
-            self._senders.pop(0).wake()
-        return item
-
-    async def wait(self) -> None:
-        """Wait until an item is queued or the producers have ended."""
-        if self._items or self._ended:
-            return
+    def wait(self) -> Awaitable[None]:
+        """Wait until an item is queued or the producers have ended (the one waiting consumer;
+        a wait that was cancelled leaves a wakeup that the next item spends harmlessly)."""
         wakeup = self._receiver = self._loop.wakeup()
-        try:
-            await wakeup.wait()
-        finally:
-            self._receiver = None
+        return wakeup.wait()
 
     def wakeup(self) -> Wakeup:
         """A wakeup on this sink's event loop."""
@@ -124,7 +108,7 @@ class Sink(Generic[T]):
 
     def end(self) -> None:
         """The producers have all finished: the consumer takes what is left, then stops."""
-        self._ended = True
+        self.ended = True
         receiver, self._receiver = self._receiver, None
         if receiver is not None:
             receiver.wake()
@@ -132,8 +116,8 @@ class Sink(Generic[T]):
     def leave(self) -> None:
         """The consumer has gone: drop what is queued and release every waiting producer."""
         self._gone = True
-        self._items.clear()
-        senders, self._senders = self._senders, []
+        self.items.clear()
+        senders, self.senders = self.senders, []
         for wakeup in senders:
             wakeup.wake()
 
@@ -178,9 +162,12 @@ class FanIn(AsyncIterator[T], Generic[T]):
             if self._closed:
                 raise StopAsyncIteration
             sink = self._start()
+        items = sink.items
         while True:
-            item = sink.take()
-            if item is not _EMPTY:
+            if items:  # `take`, in place: this runs for every item
+                item = items.pop(0)
+                if sink.senders:
+                    sink.senders.pop(0).wake()
                 self._taken += 1
                 if self._taken >= _CHECK_EVERY:
                     # A consumer woken by its producer in the same turn of the loop in which a
@@ -189,7 +176,7 @@ class FanIn(AsyncIterator[T], Generic[T]):
                     self._taken = 0
                     await anyio.lowlevel.checkpoint_if_cancelled()
                 return item
-            if sink._ended or self._closed:  # pyright: ignore[reportPrivateUsage]
+            if sink.ended or self._closed:
                 break
             await sink.wait()
         self._closed = True

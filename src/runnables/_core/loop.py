@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextvars
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 __all__ = ["LoopHandle", "Wakeup", "current_loop"]
@@ -109,7 +109,7 @@ class Wakeup:
 
     __slots__ = ()
 
-    async def wait(self) -> None:
+    def wait(self) -> Awaitable[None]:
         raise NotImplementedError
 
     def wake(self) -> None:
@@ -122,8 +122,9 @@ class _AsyncioWakeup(Wakeup):
     def __init__(self, loop: Any) -> None:
         self._future = loop.create_future()
 
-    async def wait(self) -> None:
-        await self._future
+    def wait(self) -> Awaitable[None]:
+        future: Awaitable[None] = self._future  # awaited as it is: no coroutine of its own
+        return future
 
     def wake(self) -> None:
         if not self._future.done():

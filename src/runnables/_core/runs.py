@@ -181,25 +181,24 @@ class Notice:
     own observers, and callbacks with `run_inline = True`) and, through the call's
     `Dispatcher`, a user's callbacks."""
 
-    __slots__ = ("inline", "post", "sole")
+    __slots__ = ("inline", "own", "post")
 
     def __init__(
         self, callbacks: Sequence[object], name: str, dispatcher: Dispatcher | None
     ) -> None:
         inline: list[Callable[..., object]] = []
         queued: list[Callable[..., object]] = []
-        trusted = 0
+        trusted: list[object] = []
         for callback in callbacks:
             method = getattr(callback, name, None)
             if method is not None:
                 (inline if getattr(callback, "run_inline", False) else queued).append(method)
-                trusted += getattr(callback, "never_raises", False) is True
+                if getattr(callback, "never_raises", False) is True:
+                    trusted.append(callback)
         self.inline = tuple(inline)
-        #: The one observer to call, when that is all there is and it is one of the library's
-        #: own, which never raises (called directly, without `notify_soon`: see `Engine`).
-        self.sole: Callable[..., Any] | None = (
-            inline[0] if len(inline) == 1 and not queued and trusted == 1 else None
-        )
+        #: The one observer, when that is all there is and it is one of the library's own,
+        #: which never raises (a stream asks it for a per-run emitter: see `TracedStream`).
+        self.own: Any = trusted[0] if len(inline) == 1 and not queued and trusted else None
         self.post: Callable[[tuple[Any, ...]], None] | None = None
         if queued and dispatcher is not None:
             self.post = partial(

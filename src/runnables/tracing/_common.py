@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from runnables._core.loop import current_loop
-from runnables._core.streaming import closing_chunks
+from runnables._core.streaming import aclose_chunks
 
 if TYPE_CHECKING:
     from runnables._core.base import RunnableBase
@@ -102,6 +102,10 @@ class ItemMaker(Protocol[T_co]):
 
     def start(self, run: Run) -> T_co | None: ...
     def stream(self, run: Run, chunk: Any) -> T_co | None: ...
+    def stream_maker(self, run: Run) -> Callable[[Any], T_co] | None:
+        """`stream` for one started run, worked out once: None if its chunks make no item."""
+        ...
+
     def end(self, run: Run) -> T_co | None: ...
     def error(self, run: Run) -> T_co | None: ...
 
@@ -149,6 +153,24 @@ class AsyncSender(Generic[T]):
             return None
         return self._send(item)
 
+    def emitter(self, run: Run) -> Callable[[Any], Awaitable[None] | None] | None:
+        """What to call with each chunk `run` streams (made once per run, so that a chunk
+        costs one call and the sink's `offer`); None if its chunks make no item."""
+        if threading.get_ident() != self.thread:
+            return partial(self.on_stream, run)
+        make = self.maker.stream_maker(run)
+        if make is None:
+            return None
+        sink = self.sink
+
+        def emit(chunk: Any) -> Awaitable[None] | None:
+            item = make(chunk)
+            if sink.offer(item):
+                return None
+            return sink.put(item)
+
+        return emit
+
     def on_end(self, run: Run) -> Awaitable[None] | None:
         return self._send(self.maker.end(run))
 
@@ -188,6 +210,8 @@ def root_stream(
 async def run_to_end(chunks: AsyncIterator[Any]) -> None:
     """Consume a stream whose chunks only matter for the notifications they cause; close it
     however this ends."""
-    async with closing_chunks(chunks) as each:
-        async for _ in each:
+    try:
+        async for _ in chunks:
             pass
+    finally:
+        await aclose_chunks(chunks)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, Literal, NamedTuple, TypeAlias, TypeVar, cast
 
@@ -333,7 +333,7 @@ class _Event(BaseStreamEvent):
 class _Info:
     """What every event of one run shares, worked out once when it starts."""
 
-    __slots__ = ("kept", "name", "parent_ids", "prefix", "run_id", "streams")
+    __slots__ = ("kept", "make_chunk", "name", "parent_ids", "prefix", "run_id")
 
     def __init__(self, run: Run, parent_ids: list[str], kept: bool, streams: bool) -> None:
         self.run_id = str(run.id)
@@ -341,7 +341,27 @@ class _Info:
         self.name = run.name
         self.prefix = f"on_{run.run_type}_"
         self.kept = kept
-        self.streams = streams
+        #: The stream event of a chunk, for a run whose chunks are reported.
+        self.make_chunk = _chunk_event_maker(self, run) if streams else None
+
+
+def _chunk_event_maker(info: _Info, run: Run) -> Callable[[Any], StreamEvent]:
+    event, name, run_id = info.prefix + "stream", info.name, info.run_id
+    parent_ids, tags, metadata = info.parent_ids, run.tags, run.metadata
+
+    def make(chunk: Any) -> StreamEvent:
+        made: _Event = {
+            "event": event,
+            "name": name,
+            "run_id": run_id,
+            "parent_ids": parent_ids.copy(),
+            "tags": tags.copy(),
+            "metadata": metadata.copy(),
+            "data": {"chunk": chunk},
+        }
+        return made  # type: ignore[return-value]  # pyright: ignore[reportReturnType] - see `_event`
+
+    return make
 
 
 class _EventMaker(ItemMaker[StreamEvent]):
@@ -401,10 +421,12 @@ class _EventMaker(ItemMaker[StreamEvent]):
         return self._event(run, info, "start", {"input": _input_of(run)})
 
     def stream(self, run: Run, chunk: Any) -> StreamEvent | None:
+        make = self.stream_maker(run)
+        return None if make is None else make(chunk)
+
+    def stream_maker(self, run: Run) -> Callable[[Any], StreamEvent] | None:
         info = self.runs.get(run)
-        if info is None or not info.streams:
-            return None
-        return self._event(run, info, "stream", {"chunk": chunk})
+        return None if info is None else info.make_chunk
 
     def end(self, run: Run) -> StreamEvent | None:
         info = self._forget(run)
@@ -583,9 +605,9 @@ def astream_events(
     root_id = root_id_of(config)
     maker = _EventMaker(keep, root_id, input)
 
-    async def produce(send: Sink[StreamEvent]) -> None:
+    def produce(send: Sink[StreamEvent]) -> Awaitable[None]:
         config_with = inject(config, _EventSender(maker, send), root_id)
-        await run_to_end(root_stream(runnable, input, config_with))
+        return run_to_end(root_stream(runnable, input, config_with))
 
     return FanIn([produce], buffer=BUFFER_SIZE)
 

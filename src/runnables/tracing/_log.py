@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pprint import pformat
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -226,19 +226,21 @@ class _LogMaker:
         return RunLogPatch({"op": "add", "path": f"/logs/{key}", "value": entry})
 
     def stream(self, run: Run, chunk: Any) -> RunLogPatch | None:
+        make = self.stream_maker(run)
+        return None if make is None else make(chunk)
+
+    def stream_maker(self, run: Run) -> Callable[[Any], RunLogPatch] | None:
         key = self.keys.get(run.id)
         if key is None or run.run_type in NON_STREAMING_TYPES:
             return None
-        if run.run_type in ("chat_model", "llm"):
-            return RunLogPatch(
-                {
-                    "op": "add",
-                    "path": f"/logs/{key}/streamed_output_str/-",
-                    "value": _token_text(chunk),
-                },
-                {"op": "add", "path": f"/logs/{key}/streamed_output/-", "value": chunk},
-            )
-        return RunLogPatch({"op": "add", "path": f"/logs/{key}/streamed_output/-", "value": chunk})
+        streamed = f"/logs/{key}/streamed_output/-"
+        if run.run_type not in ("chat_model", "llm"):
+            return lambda chunk: RunLogPatch({"op": "add", "path": streamed, "value": chunk})
+        text = f"/logs/{key}/streamed_output_str/-"
+        return lambda chunk: RunLogPatch(
+            {"op": "add", "path": text, "value": _token_text(chunk)},
+            {"op": "add", "path": streamed, "value": chunk},
+        )
 
     def end(self, run: Run) -> RunLogPatch | None:
         key = self.keys.pop(run.id, None)
