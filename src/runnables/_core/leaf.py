@@ -164,34 +164,75 @@ def aleaf_iter(
     to hold or publish, the user's generator is the stream itself: one layer fewer.)"""
     if ctx is ROOT:
         return func(*args, **kwargs)
-    return _aleaf_iter(ctx, func, *args, **kwargs)
+    return LeafStream(ctx, partial(func, *args, **kwargs))
 
 
-async def _aleaf_iter(
-    ctx: RunContext, func: Callable[..., AsyncIterator[T]], *args: Any, **kwargs: Any
-) -> AsyncIterator[T]:
-    slot = await _take(ctx)
-    try:
-        nested = ctx.nested(slot)
-        chunks = in_context(ctx, func, *args, _slot=slot, **kwargs)
+class LeafStream(AsyncIterator[T]):
+    """An async user generator iterated as a leaf: `open` takes a slot of the call's budget
+    (held until the stream ends) and makes the generator with the context published; each
+    step then runs with `nested` published. A traced stream advances `chunks` itself, one
+    layer fewer per chunk (see `TracedStream`)."""
+
+    __slots__ = ("_ctx", "_make", "_slot", "chunks", "nested")
+
+    def __init__(self, ctx: RunContext, make: Callable[[], AsyncIterator[T]]) -> None:
+        self._ctx = ctx
+        self._make: Callable[[], AsyncIterator[T]] | None = make
+        self._slot: Slot | None = None
+        self.chunks: AsyncIterator[T] | None = None  # the user's generator, once open
+        self.nested = ctx
+
+    def __aiter__(self) -> LeafStream[T]:
+        return self
+
+    async def open(self) -> AsyncIterator[T]:
+        """Take the slot and make the user's generator (once); raise `StopAsyncIteration`
+        once the stream has ended."""
+        make, self._make = self._make, None
+        if make is None:
+            raise StopAsyncIteration
+        ctx = self._ctx
+        slot = self._slot = await _take(ctx) if ctx.budget is not None else None
+        self.nested = ctx.nested(slot)
         try:
-            while True:
-                token = CURRENT.set(nested)  # `enter_nested`/`leave`, per chunk
-                try:
-                    chunk = await chunks.__anext__()
-                except StopAsyncIteration:
-                    return
-                finally:
-                    CURRENT.reset(token)
-                yield chunk
+            chunks = self.chunks = in_context(ctx, make, _slot=slot)
+        except BaseException:
+            self.end()
+            raise
+        return chunks
+
+    async def __anext__(self) -> T:
+        chunks = self.chunks
+        if chunks is None:
+            chunks = await self.open()
+        token = CURRENT.set(self.nested)  # `enter_nested`/`leave`, per chunk
+        try:
+            return await chunks.__anext__()
+        except BaseException:
+            self.end()  # the generator has finished, or failed
+            raise
         finally:
-            token = enter_nested(nested)
-            try:
-                await aclose_chunks(chunks)
-            finally:
-                leave(token)
-    finally:
+            CURRENT.reset(token)
+
+    def end(self) -> None:
+        """The generator has finished: give the slot back (once)."""
+        self._make = None
+        slot, self._slot = self._slot, None
         _give_back(slot)
+
+    async def aclose(self) -> None:
+        """Close the user's generator (with the context published) and give the slot back."""
+        self._make = None
+        chunks = self.chunks
+        try:
+            if chunks is not None:
+                token = enter_nested(self.nested)
+                try:
+                    await aclose_chunks(chunks)
+                finally:
+                    leave(token)
+        finally:
+            self.end()
 
 
 async def aleaf_iter_in_threads(

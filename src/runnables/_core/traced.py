@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from runnables._core.context import CURRENT
+from runnables._core.leaf import LeafStream
 from runnables._core.runs import (
     Notice,
     Run,
@@ -47,12 +49,14 @@ class TracedStream(AsyncIterator[Any]):
     stream at all ends its run before its output moves on."""
 
     __slots__ = (
+        "_adds",
         "_ahead",
         "_ctx",
         "_emit",
         "_given",
         "_held",
         "_inputs",
+        "_leaf",
         "_over",
         "_recorded",
         "_run",
@@ -67,7 +71,9 @@ class TracedStream(AsyncIterator[Any]):
         self._ctx = ctx
         self._run: Run | None = None
         self._stream: AsyncIterator[Any] | None = None  # while the step streams
+        self._leaf: LeafStream[Any] | None = None  # `_stream`, when it is a user generator's
         self._total = Total()
+        self._adds = True  # whether this stream adds its chunks to `_total` itself
         self._held: list[Any] | None = None  # the output of a step that cannot stream, reversed
         self._ahead: Any = NOTHING  # a chunk read ahead by the next step (`peek`)
         self._given: Any = None  # the whole input, when known at once
@@ -97,14 +103,26 @@ class TracedStream(AsyncIterator[Any]):
         stream = self._stream
         if stream is None:
             return await self._outside_stream()
+        leaf = self._leaf
         try:
-            chunk = await stream.__anext__()
+            if leaf is None:
+                chunk = await stream.__anext__()
+            else:  # `LeafStream.__anext__`, in place
+                chunks = leaf.chunks
+                if chunks is None:
+                    chunks = await leaf.open()
+                token = CURRENT.set(leaf.nested)
+                try:
+                    chunk = await chunks.__anext__()
+                finally:
+                    CURRENT.reset(token)
         except StopAsyncIteration:
             await self._end()
             return await self._outside_stream()
         except BaseException as exc:
             raise await self._fail(exc)  # noqa: B904 - the same exception, or what closing raised
-        self._total.add(chunk)
+        if self._adds:
+            self._total.add(chunk)
         emit = self._emit
         if emit is not None:
             pending = emit(chunk)
@@ -173,6 +191,13 @@ class TracedStream(AsyncIterator[Any]):
                 self._stream = step._astream(whole_input, child)  # pyright: ignore[reportPrivateUsage]
         except BaseException as exc:
             raise await self._fail(exc)  # noqa: B904
+        stream = self._stream
+        if isinstance(stream, LeafStream):
+            self._leaf = stream
+        passed_on = getattr(stream, "passes_on", None)
+        if type(passed_on) is TracedStream:  # its chunks are this step's: one total for both
+            self._total = passed_on._total
+            self._adds = False
         self._over = False
         return whole and "_astream" not in step._written  # pyright: ignore[reportPrivateUsage]
 
@@ -187,6 +212,8 @@ class TracedStream(AsyncIterator[Any]):
     async def _end(self) -> None:
         self._stream = None
         self._over = True
+        if self._leaf is not None:
+            self._leaf.end()
         run, handlers = self._run, self._ctx.handlers
         assert run is not None
         run.inputs = self._input_record()

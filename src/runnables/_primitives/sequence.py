@@ -352,17 +352,19 @@ class _Stages(AsyncIterator[Any]):
     (Not a generator: its `__anext__` hands over the last stage's own, one layer fewer per
     chunk.)"""
 
-    __slots__ = ("_last", "_stages")
+    __slots__ = ("_stages", "passes_on")
 
     def __init__(self, stages: list[AsyncIterator[Any]]) -> None:
         self._stages = stages
-        self._last = stages[-1]
+        #: The stream whose chunks this one passes on unchanged (a traced sequence's run
+        #: shares its output total).
+        self.passes_on = stages[-1]
 
     def __aiter__(self) -> _Stages:
         return self
 
     def __anext__(self) -> Awaitable[Any]:
-        return self._last.__anext__()
+        return self.passes_on.__anext__()
 
     async def aclose(self) -> None:
         for stage in reversed(self._stages):
