@@ -53,6 +53,7 @@ class TracedStream(AsyncIterator[Any]):
         "_ahead",
         "_ctx",
         "_emit",
+        "_emit_arg",
         "_given",
         "_held",
         "_inputs",
@@ -80,8 +81,9 @@ class TracedStream(AsyncIterator[Any]):
         #: Where the input's chunks are added up, when they are: this step's own recorder,
         #: or the output total of the traced step that feeds it.
         self._recorded: Total | ARecorder | None = None
-        #: What is called with each chunk (see `_emitter`); None when no one is told of chunks.
-        self._emit: Callable[[Any], Awaitable[None] | None] | None = None
+        #: `emit(arg, chunk)` tells of each chunk (see `_emitter`); None when no one is told.
+        self._emit: Callable[[Any, Any], Awaitable[None] | None] | None = None
+        self._emit_arg: Any = None
         self._over = False
 
     def __aiter__(self) -> TracedStream:
@@ -125,7 +127,7 @@ class TracedStream(AsyncIterator[Any]):
             self._total.add(chunk)
         emit = self._emit
         if emit is not None:
-            pending = emit(chunk)
+            pending = emit(self._emit_arg, chunk)
             if pending is not None:
                 try:
                     await pending
@@ -181,7 +183,9 @@ class TracedStream(AsyncIterator[Any]):
                 raise
         run = self._run = start_run(step.name, step.run_type, known if whole else None, ctx)
         await notify_async(ctx.handlers.on_start, run)
-        self._emit = _emitter(ctx.handlers.on_stream, run)
+        emitter = _emitter(ctx.handlers.on_stream, run)
+        if emitter is not None:
+            self._emit, self._emit_arg = emitter
         child = ctx.child_of(run)
         try:
             if streams_input:
@@ -255,14 +259,17 @@ class TracedStream(AsyncIterator[Any]):
             raise exc
 
 
-def _emitter(on_stream: Notice, run: Run) -> Callable[[Any], Awaitable[None] | None] | None:
-    """What to call with each chunk `run` streams: the per-run emitter of the library's own
-    observer when it is the only one (an event stream, a run log), else `notify_soon`; None
-    when no one is told of chunks."""
+def _emitter(
+    on_stream: Notice, run: Run
+) -> tuple[Callable[[Any, Any], Awaitable[None] | None], Any] | None:
+    """How to tell of each chunk `run` streams, as `(emit, arg)` for `emit(arg, chunk)`: the
+    library's own observer's way when it is the only one (an event stream, a run log), else
+    `notify_soon`; None when no one is told of chunks."""
     own = on_stream.own
     if own is not None:
-        emitter: Callable[[Any], Awaitable[None] | None] | None = own.emitter(run)
+        emitter: tuple[Callable[[Any, Any], Awaitable[None] | None], Any] | None
+        emitter = own.chunk_emitter(run)
         return emitter
     if on_stream.inline or on_stream.post is not None:
-        return partial(notify_soon, on_stream, run)
+        return partial(notify_soon, on_stream), run
     return None

@@ -153,23 +153,24 @@ class AsyncSender(Generic[T]):
             return None
         return self._send(item)
 
-    def emitter(self, run: Run) -> Callable[[Any], Awaitable[None] | None] | None:
-        """What to call with each chunk `run` streams (made once per run, so that a chunk
-        costs one call and the sink's `offer`); None if its chunks make no item."""
+    def chunk_emitter(
+        self, run: Run
+    ) -> tuple[Callable[[Any, Any], Awaitable[None] | None], Any] | None:
+        """How a stream tells this sender of each chunk `run` streams, worked out once per run:
+        `(emit, arg)` to call as `emit(arg, chunk)`; None if its chunks make no item."""
         if threading.get_ident() != self.thread:
-            return partial(self.on_stream, run)
+            return self.on_stream, run
         make = self.maker.stream_maker(run)
         if make is None:
             return None
-        sink = self.sink
+        return self.send_chunk, make
 
-        def emit(chunk: Any) -> Awaitable[None] | None:
-            item = make(chunk)
-            if sink.offer(item):
-                return None
-            return sink.put(item)
-
-        return emit
+    def send_chunk(self, make: Callable[[Any], T], chunk: Any) -> Awaitable[None] | None:
+        """Queue the item `make` makes of `chunk` (from the loop's thread)."""
+        item = make(chunk)
+        if self.sink.offer(item):
+            return None
+        return self.sink.put(item)
 
     def on_end(self, run: Run) -> Awaitable[None] | None:
         return self._send(self.maker.end(run))

@@ -333,7 +333,7 @@ class _Event(BaseStreamEvent):
 class _Info:
     """What every event of one run shares, worked out once when it starts."""
 
-    __slots__ = ("kept", "make_chunk", "name", "parent_ids", "prefix", "run_id")
+    __slots__ = ("kept", "metadata", "name", "parent_ids", "prefix", "run_id", "streams", "tags")
 
     def __init__(self, run: Run, parent_ids: list[str], kept: bool, streams: bool) -> None:
         self.run_id = str(run.id)
@@ -341,27 +341,22 @@ class _Info:
         self.name = run.name
         self.prefix = f"on_{run.run_type}_"
         self.kept = kept
-        #: The stream event of a chunk, for a run whose chunks are reported.
-        self.make_chunk = _chunk_event_maker(self, run) if streams else None
+        self.streams = streams  # whether its chunks are reported
+        self.tags = run.tags
+        self.metadata = run.metadata
 
-
-def _chunk_event_maker(info: _Info, run: Run) -> Callable[[Any], StreamEvent]:
-    event, name, run_id = info.prefix + "stream", info.name, info.run_id
-    parent_ids, tags, metadata = info.parent_ids, run.tags, run.metadata
-
-    def make(chunk: Any) -> StreamEvent:
-        made: _Event = {
-            "event": event,
-            "name": name,
-            "run_id": run_id,
-            "parent_ids": parent_ids.copy(),
-            "tags": tags.copy(),
-            "metadata": metadata.copy(),
+    def chunk_event(self, chunk: Any) -> StreamEvent:
+        """The stream event of a chunk of this run."""
+        event: _Event = {
+            "event": self.prefix + "stream",
+            "name": self.name,
+            "run_id": self.run_id,
+            "parent_ids": self.parent_ids.copy(),
+            "tags": self.tags.copy(),
+            "metadata": self.metadata.copy(),
             "data": {"chunk": chunk},
         }
-        return made  # type: ignore[return-value]  # pyright: ignore[reportReturnType] - see `_event`
-
-    return make
+        return event  # type: ignore[return-value]  # pyright: ignore[reportReturnType] - see `_event`
 
 
 class _EventMaker(ItemMaker[StreamEvent]):
@@ -421,12 +416,12 @@ class _EventMaker(ItemMaker[StreamEvent]):
         return self._event(run, info, "start", {"input": _input_of(run)})
 
     def stream(self, run: Run, chunk: Any) -> StreamEvent | None:
-        make = self.stream_maker(run)
-        return None if make is None else make(chunk)
+        info = self.runs.get(run)
+        return info.chunk_event(chunk) if info is not None and info.streams else None
 
     def stream_maker(self, run: Run) -> Callable[[Any], StreamEvent] | None:
         info = self.runs.get(run)
-        return None if info is None else info.make_chunk
+        return info.chunk_event if info is not None and info.streams else None
 
     def end(self, run: Run) -> StreamEvent | None:
         info = self._forget(run)
