@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from typing_extensions import TypedDict
@@ -41,30 +41,53 @@ class RunnableConfig(TypedDict, total=False):
 CONFIG_KEYS = frozenset(RunnableConfig.__annotations__)
 
 
+def _is_str_list(value: object) -> bool:
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(item, str) for item in cast("list[object]", value)
+    )
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: What each key's value must be, as a test and the words an error uses for it (`None` is
+#: as good as no value, except for `recursion_limit`).
+_KINDS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "tags": (_is_str_list, "a list of str"),
+    "metadata": (lambda value: isinstance(value, Mapping), "a dict"),
+    "callbacks": (lambda value: isinstance(value, (list, tuple)), "a list of callbacks"),
+    "run_name": (lambda value: isinstance(value, str), "a str"),
+    "max_concurrency": (_is_count, "a positive int or None"),
+    "recursion_limit": (_is_count, "a positive int"),
+    "configurable": (lambda value: isinstance(value, Mapping), "a dict"),
+    "run_id": (lambda value: isinstance(value, uuid.UUID), "a uuid.UUID"),
+}
+
+
 def check_config(config: Mapping[str, object]) -> None:
-    """Raise `TypeError` naming any key that is not a `RunnableConfig` key."""
+    """Raise `TypeError` naming any key that is not a `RunnableConfig` key or whose value is
+    of the wrong type (`ValueError` for a limit below 1)."""
     unknown = [key for key in config if key not in CONFIG_KEYS]
     if unknown:
         raise RunnablesTypeError(
             f"unknown RunnableConfig key(s) {sorted(unknown)!r}; expected some of {sorted(CONFIG_KEYS)!r}"
         )
+    for key, value in config.items():
+        test, kind = _KINDS[key]
+        if not test(value) and (value is not None or key == "recursion_limit"):
+            raise RunnablesTypeError(
+                f"RunnableConfig[{key!r}] must be {kind}, got {type(value).__name__} {value!r:.100}"
+            )
     callbacks = config.get("callbacks")
     if callbacks:
         from runnables._core.runs import check_callback
 
-        if not isinstance(callbacks, (list, tuple)):
-            raise RunnablesTypeError(
-                f"callbacks must be a list of callbacks, got {callbacks!r:.100}"
-            )
         for callback in cast("list[object]", callbacks):
             check_callback(callback)
-    max_concurrency = config.get("max_concurrency")
-    if max_concurrency is not None and (
-        not isinstance(max_concurrency, int) or max_concurrency < 1
-    ):
-        raise RunnablesValueError(
-            f"max_concurrency must be a positive int or None, got {max_concurrency!r}"
-        )
-    limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-    if not isinstance(limit, int) or limit < 1:
-        raise RunnablesValueError(f"recursion_limit must be a positive int, got {limit!r}")
+    for key in ("max_concurrency", "recursion_limit"):
+        limit = config.get(key)
+        if limit is not None and cast("int", limit) < 1:
+            raise RunnablesValueError(
+                f"RunnableConfig[{key!r}] must be a positive int, got {limit!r}"
+            )
