@@ -24,7 +24,7 @@ import os
 import ssl
 import threading
 import traceback
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
@@ -311,9 +311,13 @@ class OpenAIChatModel(BaseChatModel):
         stops = stop if stop is not None else self.stop
         if stops:
             body["stop"] = list(stops)
-        extra = kwargs.pop("extra_body", None) or {}
+        extra: object = kwargs.pop("extra_body", None) or {}
+        if not isinstance(extra, Mapping):
+            raise RunnablesTypeError(
+                f"extra_body must be a dict of body fields, got {extra!r:.100}"
+            )
         body.update(kwargs)
-        body.update(extra)
+        body.update(cast("Mapping[str, Any]", extra))
         if stream:
             body["stream"] = True
         return body
