@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from typing_extensions import TypedDict
@@ -41,53 +41,59 @@ class RunnableConfig(TypedDict, total=False):
 CONFIG_KEYS = frozenset(RunnableConfig.__annotations__)
 
 
-def _is_str_list(value: object) -> bool:
-    return isinstance(value, (list, tuple)) and all(
-        isinstance(item, str) for item in cast("list[object]", value)
-    )
-
-
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-#: What each key's value must be, as a test and the words an error uses for it (`None` is
-#: as good as no value, except for `recursion_limit`).
-_KINDS: dict[str, tuple[Callable[[object], bool], str]] = {
-    "tags": (_is_str_list, "a list of str"),
-    "metadata": (lambda value: isinstance(value, Mapping), "a dict"),
-    "callbacks": (lambda value: isinstance(value, (list, tuple)), "a list of callbacks"),
-    "run_name": (lambda value: isinstance(value, str), "a str"),
-    "max_concurrency": (_is_count, "a positive int or None"),
-    "recursion_limit": (_is_count, "a positive int"),
-    "configurable": (lambda value: isinstance(value, Mapping), "a dict"),
-    "run_id": (lambda value: isinstance(value, uuid.UUID), "a uuid.UUID"),
+#: The type each key's value must have, and the words an error uses for it (`None` is as
+#: good as no value, except for `recursion_limit`).
+_KINDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "tags": ((list, tuple), "a list of str"),
+    "metadata": ((dict, Mapping), "a dict"),
+    "callbacks": ((list, tuple), "a list of callbacks"),
+    "run_name": (str, "a str"),
+    "max_concurrency": (int, "a positive int or None"),
+    "recursion_limit": (int, "a positive int"),
+    "configurable": ((dict, Mapping), "a dict"),
+    "run_id": (uuid.UUID, "a uuid.UUID"),
 }
+
+
+def _wrong(key: str, value: object) -> RunnablesTypeError:
+    return RunnablesTypeError(
+        f"RunnableConfig[{key!r}] must be {_KINDS[key][1]}, got {type(value).__name__} "
+        f"{value!r:.100}"
+    )
 
 
 def check_config(config: Mapping[str, object]) -> None:
     """Raise `TypeError` naming any key that is not a `RunnableConfig` key or whose value is
     of the wrong type (`ValueError` for a limit below 1)."""
-    unknown = [key for key in config if key not in CONFIG_KEYS]
-    if unknown:
-        raise RunnablesTypeError(
-            f"unknown RunnableConfig key(s) {sorted(unknown)!r}; expected some of {sorted(CONFIG_KEYS)!r}"
-        )
     for key, value in config.items():
-        test, kind = _KINDS[key]
-        if not test(value) and (value is not None or key == "recursion_limit"):
+        kind = _KINDS.get(key)
+        if kind is None:
+            unknown = sorted(key for key in config if key not in CONFIG_KEYS)
             raise RunnablesTypeError(
-                f"RunnableConfig[{key!r}] must be {kind}, got {type(value).__name__} {value!r:.100}"
+                f"unknown RunnableConfig key(s) {unknown!r}; expected some of "
+                f"{sorted(CONFIG_KEYS)!r}"
             )
+        if not isinstance(value, kind[0]) and (value is not None or key == "recursion_limit"):
+            raise _wrong(key, value)
+    tags = config.get("tags")
+    if tags:
+        for tag in cast("list[object]", tags):
+            if not isinstance(tag, str):
+                raise _wrong("tags", tags)
     callbacks = config.get("callbacks")
     if callbacks:
         from runnables._core.runs import check_callback
 
         for callback in cast("list[object]", callbacks):
             check_callback(callback)
-    for key in ("max_concurrency", "recursion_limit"):
-        limit = config.get(key)
-        if limit is not None and cast("int", limit) < 1:
-            raise RunnablesValueError(
-                f"RunnableConfig[{key!r}] must be a positive int, got {limit!r}"
-            )
+    if "max_concurrency" in config:
+        _check_limit("max_concurrency", config["max_concurrency"])
+    if "recursion_limit" in config:
+        _check_limit("recursion_limit", config["recursion_limit"])
+
+
+def _check_limit(key: str, limit: object) -> None:
+    if isinstance(limit, bool):
+        raise _wrong(key, limit)
+    if limit is not None and cast("int", limit) < 1:
+        raise RunnablesValueError(f"RunnableConfig[{key!r}] must be a positive int, got {limit!r}")
