@@ -148,11 +148,18 @@ def test_an_interrupt_in_a_concurrent_step_is_raised_bare(
         "map": lambda: lifted.map().ainvoke([1, 2, 3]),
     }
 
+    seen: list[BaseException] = []
+
     async def run() -> None:
-        await calls[form]()
+        try:
+            await calls[form]()
+        except BaseException as exc:  # what the caller sees, inside the event loop
+            seen.append(exc)
+            raise
 
     with pytest.raises(BaseException) as info:  # noqa: PT011
         anyio.run(run, backend=backend)
+    assert seen == [raised[0]]
     assert info.value is raised[0]
 
 
