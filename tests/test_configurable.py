@@ -317,6 +317,56 @@ def test_the_config_schema_lists_each_field_with_type_default_and_text() -> None
         schema.validate({"configurable": {"answers": 3}})
 
 
+def test_config_schema_shows_each_fields_default_as_langchain_does() -> None:
+    from langchain_core.language_models import FakeListChatModel as LangChainModel
+    from langchain_core.runnables import ConfigurableField as LangChainField
+
+    theirs = (
+        LangChainModel(responses=["a b"])
+        .configurable_fields(
+            responses=LangChainField(
+                id="answers", name="Answers", description="what the model says"
+            )
+        )
+        .config_schema()
+        .model_json_schema()["$defs"]["Configurable"]["properties"]["answers"]
+    )
+    ours = model().config_schema().json_schema()["$defs"]["Configurable"]["properties"]
+    assert (
+        ours["answers"]
+        == theirs
+        == {
+            "title": "Answers",
+            "description": "what the model says",
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["a b"],
+        }
+    )
+
+
+def test_config_schema_includes_the_config_keys_asked_for() -> None:
+    from runnables._core.configurable import config_schema
+
+    schema = config_schema("ChainConfig", model().config_specs, include=["tags", "recursion_limit"])
+    properties = schema.json_schema()["properties"]
+    assert list(properties) == ["configurable", "tags", "recursion_limit"]
+    assert properties["tags"] == {"title": "Tags", "type": "array", "items": {"type": "string"}}
+    assert properties["recursion_limit"] == {
+        "title": "Recursion Limit",
+        "type": "integer",
+        "default": 25,
+    }
+    assert schema.validate({"tags": ["a"], "recursion_limit": 3}) == {
+        "tags": ["a"],
+        "recursion_limit": 3,
+    }
+    with pytest.raises(SchemaError, match=r"\$.tags"):
+        schema.validate({"tags": "a"})
+    with pytest.raises(ValueError, match=r"cannot include \['callbacks', 'tgas'\]"):
+        config_schema("ChainConfig", (), include=["callbacks", "tgas"])
+
+
 # ------------------------------------------------------------------ unknown keys
 
 

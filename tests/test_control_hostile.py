@@ -141,10 +141,7 @@ async def _run(call: Callable[[Any], Awaitable[object]], runnable: Any) -> None:
 
 
 # Each call gets an event loop of its own, driven from here: asyncio re-raises an interrupt or
-# exit from a task out of the loop itself, which is where a program would see it. (On trio, an
-# interrupt stops `abatch` before it has started all its workers, bare or wrapped alike: their
-# never-awaited coroutines are reported as unraisable, which is not what this test is about.)
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+# exit from a task out of the loop itself, which is where a program would see it.
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync step", "async step"])
 @pytest.mark.parametrize("name", HOSTILE)

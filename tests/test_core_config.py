@@ -117,6 +117,41 @@ def test_bad_config_values() -> None:
         add_one.invoke(1, {"recursion_limit": 0})
 
 
+WRONG_TYPES: list[tuple[str, object]] = [
+    ("tags", "abc"),
+    ("tags", [1]),
+    ("metadata", [1]),
+    ("callbacks", 3),
+    ("run_name", 3),
+    ("max_concurrency", "3"),
+    ("max_concurrency", True),
+    ("recursion_limit", None),
+    ("recursion_limit", 2.5),
+    ("configurable", "str"),
+    ("run_id", "x"),
+]
+
+
+@pytest.mark.parametrize(("key", "value"), WRONG_TYPES)
+def test_a_wrong_typed_config_value_is_a_type_error_naming_its_key(key: str, value: object) -> None:
+    config: Any = {key: value}
+    with pytest.raises(TypeError, match=rf"RunnableConfig\['{key}'\] must be .*, got"):
+        add_one.invoke(1, config)
+    with pytest.raises(TypeError, match=rf"RunnableConfig\['{key}'\]"):
+        add_one.with_config(config)
+
+
+def test_none_config_values_count_as_absent() -> None:
+    config: Any = {"tags": None, "metadata": None, "callbacks": None, "configurable": None}
+    assert add_one.invoke(1, config) == 2
+
+
+def test_every_config_key_has_a_type_check() -> None:
+    from runnables._core.config import _KINDS, CONFIG_KEYS
+
+    assert _KINDS.keys() == CONFIG_KEYS
+
+
 def test_run_name_renames_the_run(recorder: Recorder) -> None:
     renamed = add_one.with_config(run_name="renamed")
     assert renamed.name == "renamed"

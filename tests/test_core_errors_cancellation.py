@@ -113,6 +113,56 @@ async def test_abatch_error_unchanged() -> None:
     assert any("afailing_step" in n for n in info.value.__notes__)
 
 
+INTERRUPTS: dict[str, Callable[[], BaseException]] = {
+    "KeyboardInterrupt": KeyboardInterrupt,
+    "SystemExit": lambda: SystemExit(3),
+}
+
+
+# Each call gets an event loop of its own: asyncio re-raises an interrupt from a task out of
+# the loop itself, which is where a program sees it.
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync step", "async step"])
+@pytest.mark.parametrize("interrupt", INTERRUPTS)
+@pytest.mark.parametrize("form", ["abatch", "abatch return_exceptions", "parallel", "map"])
+def test_an_interrupt_in_a_concurrent_step_is_raised_bare(
+    form: str, interrupt: str, is_async: bool, backend: str
+) -> None:
+    raised: list[BaseException] = []
+
+    def step(x: int) -> int:
+        if x == 2:
+            raised.append(INTERRUPTS[interrupt]())
+            raise raised[-1]
+        return x
+
+    async def astep(x: int) -> int:
+        await anyio.sleep(0)
+        return step(x)
+
+    lifted = RunnableLambda(astep) if is_async else RunnableLambda(step)
+    calls: dict[str, Callable[[], Any]] = {
+        "abatch": lambda: lifted.abatch([1, 2, 3]),
+        "abatch return_exceptions": lambda: lifted.abatch([1, 2, 3], return_exceptions=True),
+        "parallel": lambda: RunnableParallel(a=lifted, b=lambda x: x).ainvoke(2),
+        "map": lambda: lifted.map().ainvoke([1, 2, 3]),
+    }
+
+    seen: list[BaseException] = []
+
+    async def run() -> None:
+        try:
+            await calls[form]()
+        except BaseException as exc:  # what the caller sees, inside the event loop
+            seen.append(exc)
+            raise
+
+    with pytest.raises(BaseException) as info:  # noqa: PT011
+        anyio.run(run, backend=backend)
+    assert seen == [raised[0]]
+    assert info.value is raised[0]
+
+
 def test_stream_error_unchanged() -> None:
     def gen(x: int) -> Iterator[int]:
         yield x

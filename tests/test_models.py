@@ -24,6 +24,7 @@ from runnables.models import (
     BaseLLM,
     FakeListChatModel,
     FakeListLLM,
+    GenericFakeChatModel,
     LanguageModelInput,
 )
 from runnables.models.fake import split_tokens
@@ -189,6 +190,22 @@ def test_bind_options_reach_hooks() -> None:
 async def test_bind_options_reach_async_hooks() -> None:
     result = await AsyncGenerateOnly().bind(stop=["x"], top_p=1).ainvoke("hi")
     assert result.content == "async 1 stop=['x'] kw=['top_p']"
+
+
+@pytest.mark.parametrize(
+    "model",
+    [FakeListChatModel(["x"]), FakeListLLM(["x"]), GenericFakeChatModel([AIMessage("x")])],
+)
+def test_the_fake_models_refuse_options_a_real_model_would_not_know(
+    model: BaseChatModel | BaseLLM,
+) -> None:
+    with pytest.raises(TypeError, match=r"'temprature' \(did you mean 'temperature'\?\)"):
+        model.bind(temprature=0.2)
+    model.bind(stop=["y"], temperature=0.2, tools=[], tool_choice="auto")
+
+
+def test_a_model_whose_hooks_take_any_keywords_takes_any_option() -> None:
+    assert GenerateOnly().bind(temprature=0.2).options == {"temprature": 0.2}
 
 
 def test_bind_keeps_equality_and_hash() -> None:

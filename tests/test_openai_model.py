@@ -135,6 +135,20 @@ def test_fields_and_bound_options_reach_the_body(server: OpenAIServer) -> None:
     assert server.requests[-1].body["stream"] is True
 
 
+def test_a_misspelt_option_is_refused_and_extra_body_carries_any_field(
+    server: OpenAIServer,
+) -> None:
+    model = OpenAIChatModel("m", base_url=server.base_url)
+    with pytest.raises(TypeError, match=r"'temprature' \(did you mean 'temperature'\?\)"):
+        model.bind(temprature=0.2)
+    with pytest.raises(TypeError, match="does not know the call option"):
+        OpenAIChatModel("m", options={"top_k": 3})
+    model.bind(temperature=0.2, extra_body={"top_k": 3}).invoke("a")
+    body = server.requests[-1].body
+    assert (body["temperature"], body["top_k"]) == (0.2, 3)
+    assert "extra_body" not in body
+
+
 def test_api_key_from_environment(server: OpenAIServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "from-env")
     OpenAIChatModel("m", base_url=server.base_url).invoke("a")

@@ -28,6 +28,7 @@ from runnables.prompts import (
     HumanMessagePromptTemplate,
     MessagesPlaceholder,
     PromptTemplate,
+    StringPromptValue,
     SystemMessagePromptTemplate,
 )
 
@@ -423,6 +424,14 @@ def test_few_shot_text_prompt_matches_langchain() -> None:
         suffix="{input}=",
     )
     assert no_prefix.format(input="1+1") == "2+2=4\n\n2+3=5\n\n1+1="
+    # a prompt of one variable takes a plain string, as every LangChain prompt does
+    their_no_prefix = lc.FewShotPromptTemplate(
+        examples=EXAMPLES,
+        example_prompt=lc.PromptTemplate.from_template("{q}={a}"),
+        suffix="{input}=",
+    )
+    assert no_prefix.invoke("1+1") == StringPromptValue("2+2=4\n\n2+3=5\n\n1+1=")
+    assert their_no_prefix.invoke("1+1").to_string() == no_prefix.invoke("1+1").to_string()
     with pytest.raises(KeyError):
         mine.invoke({"style": "x"})
 

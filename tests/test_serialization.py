@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from runnables import (
+    RouterRunnable,
     Run,
     RunnableBase,
     RunnableBranch,
@@ -48,6 +49,14 @@ HERE = __name__  # this module, which loads must be allowed to import functions 
 
 def shout(text: str) -> str:
     return text.upper()
+
+
+def repeat(text: str, times: int = 1, sep: str = "") -> str:
+    return sep.join([text] * times)
+
+
+async def arepeat(text: str, times: int = 1, sep: str = "") -> str:
+    return repeat(text, times, sep)
 
 
 @runnable
@@ -110,6 +119,10 @@ BUILT_INS: dict[str, Any] = {
     "lambda with afunc and name": RunnableLambda(shout, name="loud"),
     "generator lambda": RunnableLambda(words),
     "generator": RunnableGenerator(double_each, name="dbl"),
+    "bound keywords": RunnableLambda(repeat).bind(times=2, sep="-"),
+    "bound keywords, async too": RunnableLambda(repeat, arepeat).bind(times=3),
+    "binding holding bound keywords": RunnableLambda(repeat).with_config(tags=["t"]).bind(times=2),
+    "router": RouterRunnable({"loud": shout, "twice": RunnableLambda(repeat).bind(times=2)}),
     "decorated": word_count,
     "equal to a decorated one": RunnableLambda(word_count.func),
     "retry": word_count.with_retry(stop_after_attempt=5, retry_if_exception_type=(KeyError,)),
@@ -267,6 +280,18 @@ def test_a_lambda_is_named_with_its_place_in_the_chain() -> None:
         match=r"\$\.steps\[1\]\.branches\[1\]\[1\]\.func: cannot write .*<lambda>.*lambda",
     ):
         dumps(chain)
+
+
+def test_a_loaded_router_and_bound_keywords_run_as_the_originals() -> None:
+    router = RouterRunnable({"loud": shout, "twice": RunnableLambda(repeat).bind(times=2)})
+    back = loads(dumps(router), allowed=[HERE])
+    assert back.invoke({"key": "twice", "input": "ab"}) == "abab"
+    assert back.invoke({"key": "loud", "input": "ab"}) == "AB"
+
+
+def test_a_route_that_cannot_be_written_is_named() -> None:
+    with pytest.raises(DumpError, match=r"\$\.routes\[1\]\[1\]\.func: cannot write .*<lambda>"):
+        dumps(RouterRunnable({"loud": shout, "same": lambda x: x}))
 
 
 def test_a_local_function_is_named() -> None:

@@ -140,8 +140,26 @@ def test_to_json() -> None:
     types = [(node["type"], node["data"]) for node in data["nodes"]]
     assert types[0] == ("schema", "RunnableBranchInput")
     assert ("runnable", {"id": ["runnables", "RunnableLambda"], "name": "second"}) in types
-    assert {"source": "n0", "target": "n1", "conditional": True} in data["edges"]
+    assert {"source": 0, "target": 1, "conditional": True} in data["edges"]
     assert all(set(edge) <= {"source", "target", "conditional"} for edge in data["edges"])
+
+
+def test_to_json_numbers_nodes_as_langchain_does() -> None:
+    from langchain_core.runnables import RunnableLambda as LangChainLambda
+
+    ours = (RunnableLambda(first) | RunnableLambda(second)).get_graph().to_json()
+    theirs = (LangChainLambda(first) | LangChainLambda(second)).get_graph().to_json()
+    assert [node["id"] for node in ours["nodes"]] == [node["id"] for node in theirs["nodes"]]
+    assert ours["nodes"][1]["id"] == 1
+    assert (
+        ours["edges"]
+        == sorted(theirs["edges"], key=lambda edge: edge["source"])
+        == [
+            {"source": 0, "target": 1},
+            {"source": 1, "target": 2},
+            {"source": 2, "target": 3},
+        ]
+    )
 
 
 def test_print_ascii(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 
-from runnables._core.base import RunnableBase
 from runnables.errors import PromptInputError, RunnablesTypeError
 from runnables.messages import BaseMessage
 from runnables.prompts import (
@@ -25,11 +24,12 @@ from runnables.prompts import (
     TemplateFormat,
     _check_declared,  # pyright: ignore[reportPrivateUsage]
     _names,  # pyright: ignore[reportPrivateUsage]
+    _Prompt,  # pyright: ignore[reportPrivateUsage]
 )
 from runnables.schema import Schema
 
 if TYPE_CHECKING:
-    from runnables._core.context import RunContext
+    pass
 
 __all__ = ["FewShotChatMessagePromptTemplate", "FewShotPromptTemplate"]
 
@@ -61,14 +61,8 @@ def _example_values(index: int, example: Mapping[str, Any], variables: list[str]
     return {name: example[name] for name in variables}
 
 
-def _invoke_input(who: str, value: object) -> dict[str, Any]:
-    if not isinstance(value, Mapping):
-        raise RunnablesTypeError(f"prompt {who!r} needs a dict input, got {type(value).__name__}")
-    return {str(key): item for key, item in cast("Mapping[object, Any]", value).items()}
-
-
 @attrs.frozen
-class FewShotPromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
+class FewShotPromptTemplate(_Prompt[StringPromptValue]):
     """A text prompt of ``prefix``, each example formatted by ``example_prompt``, and
     ``suffix``, joined by ``example_separator`` (empty pieces left out, as in LangChain).
 
@@ -77,6 +71,8 @@ class FewShotPromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     each example is a dict holding the example prompt's variables. Example selectors are not
     provided: pass the examples to use.
     """
+
+    value_type = StringPromptValue
 
     examples: tuple[dict[str, Any], ...] = attrs.field(
         converter=_examples, hash=False, kw_only=True
@@ -129,18 +125,6 @@ class FewShotPromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
         return list(dict.fromkeys([*self._prefix.input_variables, *self._suffix.input_variables]))
 
     @property
-    def run_type(self) -> str:
-        return "prompt"
-
-    @property
-    def input_type(self) -> Any:
-        return dict[str, Any]
-
-    @property
-    def output_type(self) -> Any:
-        return StringPromptValue
-
-    @property
     def input_schema(self) -> Schema[dict[str, Any]]:
         kind: Any = str if self.template_format == "f-string" else Any
         return Schema.object("PromptInput", dict.fromkeys(self.input_variables, kind))
@@ -167,21 +151,17 @@ class FewShotPromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
         """The formatted prompt value."""
         return StringPromptValue(self.format(**variables))
 
-    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> StringPromptValue:
-        return self.format_prompt(**_invoke_input(self.name, input))
-
-    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> StringPromptValue:
-        return self._invoke(input, ctx)
-
 
 @attrs.frozen
-class FewShotChatMessagePromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
+class FewShotChatMessagePromptTemplate(_Prompt[ChatPromptValue]):
     """The messages of each example formatted by ``example_prompt`` (a chat prompt or a
     message template), one example after the other.
 
     It takes no variables of its own: put it among the messages of a `ChatPromptTemplate`
     (``[("system", ...), few_shot, ("human", "{input}")]``) or invoke it alone.
     """
+
+    value_type = ChatPromptValue
 
     examples: tuple[dict[str, Any], ...] = attrs.field(
         converter=_examples, hash=False, kw_only=True
@@ -210,18 +190,6 @@ class FewShotChatMessagePromptTemplate(RunnableBase[dict[str, Any], ChatPromptVa
         return []
 
     @property
-    def run_type(self) -> str:
-        return "prompt"
-
-    @property
-    def input_type(self) -> Any:
-        return dict[str, Any]
-
-    @property
-    def output_type(self) -> Any:
-        return ChatPromptValue
-
-    @property
     def input_schema(self) -> Schema[dict[str, Any]]:
         return Schema.object("PromptInput", {})
 
@@ -236,10 +204,3 @@ class FewShotChatMessagePromptTemplate(RunnableBase[dict[str, Any], ChatPromptVa
     def format(self, **variables: Any) -> str:
         """The examples' messages as one ``Role: text`` string."""
         return self.format_prompt().to_string()
-
-    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> ChatPromptValue:
-        _invoke_input(self.name, input)
-        return self.format_prompt()
-
-    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> ChatPromptValue:
-        return self._invoke(input, ctx)

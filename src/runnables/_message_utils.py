@@ -455,9 +455,7 @@ def _trim(
     items = _messages(messages)
     if strategy == "first":
         return _keep_first(items, max_tokens, count, split, allow_partial, end_on)
-    if end_on:
-        while items and not _is_type(items[-1], end_on):
-            items.pop()
+    items = _ending_on(items, end_on)
     system: list[BaseMessage] = []
     if include_system and items and isinstance(items[0], SystemMessage):
         system, items = items[:1], items[1:]
@@ -492,11 +490,15 @@ def _keep_first(
             part = _partial(kept, items[len(kept)], max_tokens, count, split, from_end)
             if part is not None:
                 kept = [*kept, part]
-    if end_on:
-        kept = list(kept)
-        while kept and not _is_type(kept[-1], end_on):
-            kept.pop()
-    return kept
+    return _ending_on(kept, end_on)
+
+
+def _ending_on(items: list[BaseMessage], end_on: _Types | None) -> list[BaseMessage]:
+    """`items` up to the last message of an `end_on` kind (all of them without `end_on`)."""
+    end = len(items)
+    while end_on and end and not _is_type(items[end - 1], end_on):
+        end -= 1
+    return items[:end]
 
 
 def _longest_fitting(most: int, fits: Callable[[int], bool]) -> int:

@@ -109,21 +109,26 @@ class Graph:
     def to_json(self) -> dict[str, list[dict[str, Any]]]:
         """The graph as JSON data, in LangChain's shape: ``{"nodes": [...], "edges": [...]}``.
 
-        A runnable's node is ``{"id", "type": "runnable", "data": {"id": ["runnables",
+        A node's id is its position in `nodes` (an int, as LangChain numbers its generated
+        ids). A runnable's node is ``{"id", "type": "runnable", "data": {"id": ["runnables",
         class name], "name"}}``, an end or junction is ``{"id", "type": "schema", "data":
         name}``; an edge is ``{"source", "target"}`` plus ``"conditional": true`` if it is.
         """
+        position = {node.id: index for index, node in enumerate(self.nodes)}
         nodes: list[dict[str, Any]] = []
         for node in self.nodes:
             if node.data is None:
-                nodes.append({"id": node.id, "type": "schema", "data": node.name})
+                nodes.append({"id": position[node.id], "type": "schema", "data": node.name})
             else:
                 identity = ["runnables", type(node.data).__name__]
                 data = {"id": identity, "name": node.name}
-                nodes.append({"id": node.id, "type": "runnable", "data": data})
+                nodes.append({"id": position[node.id], "type": "runnable", "data": data})
         edges: list[dict[str, Any]] = []
         for edge in self.edges:
-            item: dict[str, Any] = {"source": edge.source, "target": edge.target}
+            item: dict[str, Any] = {
+                "source": position[edge.source],
+                "target": position[edge.target],
+            }
             if edge.conditional:
                 item["conditional"] = True
             edges.append(item)

@@ -19,7 +19,7 @@ nothing but the data it is given.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar, cast
 
 import attrs
 
@@ -203,8 +203,45 @@ def _check_declared(
         )
 
 
+V = TypeVar("V", bound=PromptValue)
+
+
+class _Prompt(RunnableBase[dict[str, Any], V]):
+    """What every prompt template shares: a dict of variables in (a plain string for a prompt
+    of one variable), the prompt value `value_type` out, runs of kind ``"prompt"``; formatting
+    does no I/O, so an async call formats as a sync one does."""
+
+    #: The prompt value this kind of prompt makes.
+    value_type: ClassVar[type[PromptValue]]
+
+    if TYPE_CHECKING:
+
+        @property
+        def input_variables(self) -> list[str]: ...
+
+        def format_prompt(self, **variables: Any) -> V: ...
+
+    @property
+    def run_type(self) -> str:
+        return "prompt"
+
+    @property
+    def input_type(self) -> Any:
+        return dict[str, Any]
+
+    @property
+    def output_type(self) -> Any:
+        return self.value_type
+
+    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> V:
+        return self.format_prompt(**_input_dict(self.name, self.input_variables, input))
+
+    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> V:
+        return self._invoke(input, ctx)
+
+
 @attrs.frozen
-class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
+class PromptTemplate(_Prompt[StringPromptValue]):
     """A template (``"tell me a joke about {topic}"``, or mustache ``"{{topic}}"`` with
     ``template_format="mustache"``) formatted into a `StringPromptValue`.
 
@@ -214,6 +251,8 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     fields raises `PromptTemplateError` here, when built. ``input_variables`` (LangChain's
     spelling, optional) is checked against the template's variables.
     """
+
+    value_type = StringPromptValue
 
     template: str
     partial_variables: dict[str, Any] = attrs.field(
@@ -257,18 +296,6 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
     def input_variables(self) -> list[str]:
         """The variables still to be given, in order of first appearance."""
         return [name for name in self._parsed.variables if name not in self.partial_variables]
-
-    @property
-    def run_type(self) -> str:
-        return "prompt"
-
-    @property
-    def input_type(self) -> Any:
-        return dict[str, Any]
-
-    @property
-    def output_type(self) -> Any:
-        return StringPromptValue
 
     @property
     def input_schema(self) -> Schema[dict[str, Any]]:
@@ -315,12 +342,6 @@ class PromptTemplate(RunnableBase[dict[str, Any], StringPromptValue]):
             template_format=self.template_format,
             partial_variables={**self.partial_variables, **other.partial_variables},
         )
-
-    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> StringPromptValue:
-        return self.format_prompt(**_input_dict(self.name, self.input_variables, input))
-
-    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> StringPromptValue:
-        return self._invoke(input, ctx)
 
 
 # --------------------------------------------------------------------------- chat parts
@@ -622,7 +643,7 @@ def _part_tuple(parts: Iterable[MessageTemplateLike]) -> tuple[ChatPart, ...]:
 
 
 @attrs.frozen
-class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
+class ChatPromptTemplate(_Prompt[ChatPromptValue]):
     """A list of message templates, fixed messages and placeholders formatted into a
     `ChatPromptValue`.
 
@@ -640,6 +661,8 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
     wins over a partial one, as in LangChain. A partial value for a placeholder must be
     messages (callables are checked when called).
     """
+
+    value_type = ChatPromptValue
 
     messages: tuple[ChatPart, ...] = attrs.field(converter=_part_tuple)
     partial_variables: dict[str, Any] = attrs.field(
@@ -733,18 +756,6 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
         ]
 
     @property
-    def run_type(self) -> str:
-        return "prompt"
-
-    @property
-    def input_type(self) -> Any:
-        return dict[str, Any]
-
-    @property
-    def output_type(self) -> Any:
-        return ChatPromptValue
-
-    @property
     def input_schema(self) -> Schema[dict[str, Any]]:
         placeholders = {
             part.variable_name for part in self.messages if isinstance(part, MessagesPlaceholder)
@@ -810,12 +821,6 @@ class ChatPromptTemplate(RunnableBase[dict[str, Any], ChatPromptValue]):
         return ChatPromptTemplate(
             (*self.messages, *parts), partial_variables=self.partial_variables
         )
-
-    def _invoke(self, input: dict[str, Any], ctx: RunContext) -> ChatPromptValue:
-        return self.format_prompt(**_input_dict(self.name, self.input_variables, input))
-
-    async def _ainvoke(self, input: dict[str, Any], ctx: RunContext) -> ChatPromptValue:
-        return self._invoke(input, ctx)
 
 
 # Defined on top of the classes above, in a module of their own.

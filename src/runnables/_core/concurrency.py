@@ -193,7 +193,8 @@ def fan_out(fn: Callable[[int], None], count: int, width: int) -> None:
 async def afan_out(fn: Callable[[int], Awaitable[None]], count: int, width: int | None) -> None:
     """Await `fn(i)` for each i in range(count), up to `width` at a time as anyio tasks.
 
-    The first exception cancels the rest and is re-raised as itself (not as a group).
+    The first exception cancels the rest and is re-raised as itself (not as a group), a
+    `KeyboardInterrupt` or `SystemExit` too, on trio as on asyncio.
     """
     if count == 1:
         await fn(0)
@@ -206,10 +207,6 @@ async def afan_out(fn: Callable[[int], Awaitable[None]], count: int, width: int 
         for index in indices:
             try:
                 await fn(index)
-            except Exception as exc:
-                errors.append(exc)
-                tg.cancel_scope.cancel()
-                return
             except cancelled as exc:
                 # Not from this group: a step raised it itself (or the caller is being
                 # cancelled, and then the group raises that). Never a silently lost result.
@@ -217,6 +214,10 @@ async def afan_out(fn: Callable[[int], Awaitable[None]], count: int, width: int 
                     errors.append(exc)
                     tg.cancel_scope.cancel()
                 raise
+            except BaseException as exc:  # an interrupt or exit as well: raised bare below
+                errors.append(exc)
+                tg.cancel_scope.cancel()
+                return
 
     async with anyio.create_task_group() as tg:
         for _ in range(min(count, width or DEFAULT_TASKS)):

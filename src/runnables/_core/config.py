@@ -41,30 +41,59 @@ class RunnableConfig(TypedDict, total=False):
 CONFIG_KEYS = frozenset(RunnableConfig.__annotations__)
 
 
+#: The type each key's value must have, and the words an error uses for it (`None` is as
+#: good as no value, except for `recursion_limit`).
+_KINDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "tags": ((list, tuple), "a list of str"),
+    "metadata": ((dict, Mapping), "a dict"),
+    "callbacks": ((list, tuple), "a list of callbacks"),
+    "run_name": (str, "a str"),
+    "max_concurrency": (int, "a positive int or None"),
+    "recursion_limit": (int, "a positive int"),
+    "configurable": ((dict, Mapping), "a dict"),
+    "run_id": (uuid.UUID, "a uuid.UUID"),
+}
+
+
+def _wrong(key: str, value: object) -> RunnablesTypeError:
+    return RunnablesTypeError(
+        f"RunnableConfig[{key!r}] must be {_KINDS[key][1]}, got {type(value).__name__} "
+        f"{value!r:.100}"
+    )
+
+
 def check_config(config: Mapping[str, object]) -> None:
-    """Raise `TypeError` naming any key that is not a `RunnableConfig` key."""
-    unknown = [key for key in config if key not in CONFIG_KEYS]
-    if unknown:
-        raise RunnablesTypeError(
-            f"unknown RunnableConfig key(s) {sorted(unknown)!r}; expected some of {sorted(CONFIG_KEYS)!r}"
-        )
+    """Raise `TypeError` naming any key that is not a `RunnableConfig` key or whose value is
+    of the wrong type (`ValueError` for a limit below 1)."""
+    for key, value in config.items():
+        kind = _KINDS.get(key)
+        if kind is None:
+            unknown = sorted(key for key in config if key not in CONFIG_KEYS)
+            raise RunnablesTypeError(
+                f"unknown RunnableConfig key(s) {unknown!r}; expected some of "
+                f"{sorted(CONFIG_KEYS)!r}"
+            )
+        if not isinstance(value, kind[0]) and (value is not None or key == "recursion_limit"):
+            raise _wrong(key, value)
+    tags = config.get("tags")
+    if tags:
+        for tag in cast("list[object]", tags):
+            if not isinstance(tag, str):
+                raise _wrong("tags", tags)
     callbacks = config.get("callbacks")
     if callbacks:
         from runnables._core.runs import check_callback
 
-        if not isinstance(callbacks, (list, tuple)):
-            raise RunnablesTypeError(
-                f"callbacks must be a list of callbacks, got {callbacks!r:.100}"
-            )
         for callback in cast("list[object]", callbacks):
             check_callback(callback)
-    max_concurrency = config.get("max_concurrency")
-    if max_concurrency is not None and (
-        not isinstance(max_concurrency, int) or max_concurrency < 1
-    ):
-        raise RunnablesValueError(
-            f"max_concurrency must be a positive int or None, got {max_concurrency!r}"
-        )
-    limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-    if not isinstance(limit, int) or limit < 1:
-        raise RunnablesValueError(f"recursion_limit must be a positive int, got {limit!r}")
+    if "max_concurrency" in config:
+        _check_limit("max_concurrency", config["max_concurrency"])
+    if "recursion_limit" in config:
+        _check_limit("recursion_limit", config["recursion_limit"])
+
+
+def _check_limit(key: str, limit: object) -> None:
+    if isinstance(limit, bool):
+        raise _wrong(key, limit)
+    if limit is not None and cast("int", limit) < 1:
+        raise RunnablesValueError(f"RunnableConfig[{key!r}] must be a positive int, got {limit!r}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import types
 import typing
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast, final
@@ -20,6 +21,7 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.public import public
 from runnables._core.streaming import add_note
+from runnables._schema._constraints import Constraint
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 
 if TYPE_CHECKING:
@@ -594,38 +596,80 @@ class RunnableConfigurableAlternatives(_Configures[In, Out]):
 # ---------------------------------------------------------------- schemas
 
 
-def config_schema(title: str, specs: Sequence[ConfigurableFieldSpec]) -> Schema[dict[str, Any]]:
+_NO_DEFAULT: Any = object()
+
+
+@attrs.frozen
+class _Shown(Constraint):
+    """How a config field shows in JSON Schema: its title, text and default (it checks
+    nothing)."""
+
+    title: str | None
+    description: str | None = None
+    default: Any = attrs.field(default=_NO_DEFAULT, hash=False)
+
+    def apply(self, schema: dict[str, Any]) -> None:
+        if self.title is not None:
+            schema["title"] = self.title
+        if self.description is not None:
+            schema["description"] = self.description
+        if self.default is not _NO_DEFAULT:
+            schema["default"] = self.default
+
+    def check(self, value: Any) -> str | None:
+        return None
+
+
+def _shown(spec: ConfigurableFieldSpec) -> Any:
+    """The spec's annotation, marked with its title, text and default where JSON can hold it."""
+    from runnables.schema import SchemaError, unstructure, validate
+
+    default = _NO_DEFAULT
+    if not spec.required:
+        try:
+            default = unstructure(spec.default)
+            validate(spec.annotation, default)
+        except (SchemaError, TypeError, ValueError):  # no default of the field's type
+            default = _NO_DEFAULT
+    return typing.Annotated[spec.annotation, _Shown(spec.name, spec.description, default)]
+
+
+#: The `RunnableConfig` keys `config_schema(include=...)` can add, as they show in the schema.
+_INCLUDABLE: dict[str, Any] = {
+    "tags": typing.Annotated[list[str], _Shown("Tags")],
+    "metadata": typing.Annotated[dict[str, Any], _Shown("Metadata")],
+    "run_name": typing.Annotated[str, _Shown("Run Name")],
+    "max_concurrency": typing.Annotated[int | None, _Shown("Max Concurrency")],
+    "recursion_limit": typing.Annotated[int, _Shown("Recursion Limit", default=25)],
+    "run_id": typing.Annotated[uuid.UUID, _Shown("Run Id")],
+}
+
+
+def config_schema(
+    title: str, specs: Sequence[ConfigurableFieldSpec], include: Sequence[str] = ()
+) -> Schema[dict[str, Any]]:
     """The schema of a config whose `configurable` object has a key per spec (others allowed,
-    as functions may read keys nobody declares)."""
+    as functions may read keys nobody declares), each field titled and described by its spec,
+    with its default where JSON can hold it; `include` adds other `RunnableConfig` keys."""
     from runnables.schema import Schema
 
+    if isinstance(include, str):
+        raise RunnablesTypeError(f"include must be a list of config keys, got {include!r}")
+    unknown = [key for key in include if key not in _INCLUDABLE and key != "configurable"]
+    if unknown:
+        raise RunnablesValueError(
+            f"config_schema(include=...) cannot include {unknown}; it includes some of "
+            f"{sorted(_INCLUDABLE)} (configurable is always there; callbacks are not data)"
+        )
     configurable = Schema.object(
         "Configurable",
-        {spec.id: spec.annotation for spec in specs},
+        {spec.id: _shown(spec) for spec in specs},
         required=[spec.id for spec in specs if spec.required],
     )
-    return Schema.object(title, {"configurable": configurable.type}, required=())
+    fields = {key: _INCLUDABLE[key] for key in include if key in _INCLUDABLE}
+    return Schema.object(title, {"configurable": configurable.type, **fields}, required=())
 
 
 def config_jsonschema(title: str, specs: Sequence[ConfigurableFieldSpec]) -> dict[str, Any]:
-    """`config_schema`'s JSON Schema, each field titled and described by its spec, with its
-    default where JSON can hold it."""
-    from runnables.schema import SchemaError, unstructure, validate
-
-    document = config_schema(title, specs).json_schema()
-    node = document.get("$defs", {}).get("Configurable") or document["properties"]["configurable"]
-    properties: dict[str, Any] = node.get("properties", {})
-    for spec in specs:
-        prop = properties[spec.id]
-        if spec.name is not None:
-            prop["title"] = spec.name
-        if spec.description is not None:
-            prop["description"] = spec.description
-        if not spec.required:
-            try:
-                default = unstructure(spec.default)
-                validate(spec.annotation, default)
-            except (SchemaError, TypeError, ValueError):  # no default of the field's type
-                continue
-            prop["default"] = default
-    return document
+    """`config_schema`'s JSON Schema."""
+    return config_schema(title, specs).json_schema()

@@ -14,25 +14,25 @@ from runnables.errors import RunnablesTypeError
 if TYPE_CHECKING:
     from runnables._core.base import RunnableBase
 
-__all__ = ["bind_keywords"]
+__all__ = ["Keywords", "bind_keywords"]
 
 In = TypeVar("In")
 Out = TypeVar("Out")
 
 
-class _Keywords(functools.partial[Any]):
+class Keywords(functools.partial[Any]):
     """A function with keyword arguments bound, equal to another binding the same ones (so
     that two equal `bind` calls give equal runnables, as values should), and annotated as the
     function is (so the runnable keeps its types)."""
 
-    def __new__(cls, func: Callable[..., Any], /, **keywords: Any) -> _Keywords:
+    def __new__(cls, func: Callable[..., Any], /, **keywords: Any) -> Keywords:
         self = super().__new__(cls, func, **keywords)
         self.__wrapped__ = func  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
         self.__annotations__ = getattr(func, "__annotations__", {})
         return self
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, _Keywords):
+        if not isinstance(other, Keywords):
             return NotImplemented
         return (self.func, self.args, self.keywords) == (other.func, other.args, other.keywords)
 
@@ -86,8 +86,8 @@ def bind_keywords(
         if afunc is not None:
             _check_accepts(afunc, kwargs, f"function {lam.name!r} (afunc)")
         return RunnableLambda(
-            _Keywords(lam.func, **kwargs),
-            _Keywords(afunc, **kwargs) if afunc is not None else None,
+            Keywords(lam.func, **kwargs),
+            Keywords(afunc, **kwargs) if afunc is not None else None,
             name=lam.name,
         )
     raise RunnablesTypeError(

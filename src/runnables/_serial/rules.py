@@ -63,9 +63,11 @@ def _rules() -> dict[type, Rule]:
     from runnables._primitives.branch import RunnableBranch
     from runnables._primitives.each import RunnableEach
     from runnables._primitives.generator import RunnableGenerator
+    from runnables._primitives.keywords import Keywords
     from runnables._primitives.lambda_ import RunnableLambda
     from runnables._primitives.parallel import RunnableParallel
     from runnables._primitives.passthrough import RunnablePick
+    from runnables._primitives.router import RouterRunnable
     from runnables._primitives.sequence import RunnableSequence
     from runnables._primitives.tuple_ import RunnableTuple
     from runnables._with_history import RunnableWithMessageHistory
@@ -84,8 +86,23 @@ def _rules() -> dict[type, Rule]:
     def branch(branches: Any, default: Any) -> Any:
         return RunnableBranch(*branches, default=default)
 
-    def lambda_(func: Any, afunc: Any = None, explicit_name: Any = None) -> Any:
-        return RunnableLambda(func, afunc, name=explicit_name)
+    def lambda_fields(value: Any) -> dict[str, Any]:
+        """A lambda's fields, keywords bound with `bind` written apart from the functions."""
+        fields = _attrs_fields(value)
+        for name in ("func", "afunc"):
+            if isinstance(bound := fields.get(name), Keywords):
+                fields[name] = bound.func
+                fields["bound_keywords"] = dict(bound.keywords)
+        return fields
+
+    def lambda_(
+        func: Any, afunc: Any = None, explicit_name: Any = None, bound_keywords: Any = None
+    ) -> Any:
+        built = RunnableLambda(func, afunc, name=explicit_name)
+        return built.bind(**bound_keywords) if bound_keywords else built
+
+    def router(routes: Any) -> Any:
+        return RouterRunnable(dict(routes))
 
     def generator(
         transform_fn: Any = None, atransform_fn: Any = None, explicit_name: Any = None
@@ -113,7 +130,8 @@ def _rules() -> dict[type, Rule]:
         RunnableBranch: Rule(_attrs_fields, branch),
         RunnableEach: Rule(_attrs_fields, RunnableEach),
         RunnablePick: Rule(_attrs_fields, RunnablePick),
-        RunnableLambda: Rule(_attrs_fields, lambda_),
+        RunnableLambda: Rule(lambda_fields, lambda_),
+        RouterRunnable: Rule(_attrs_fields, router),
         RunnableGenerator: Rule(_attrs_fields, generator),
         Tool: Rule(_attrs_fields, tool),
         RunnableWithMessageHistory: Rule(_attrs_fields, RunnableWithMessageHistory),

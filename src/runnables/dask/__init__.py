@@ -9,7 +9,7 @@ of the runs on the workers (starts, ends and errors) as each chunk comes back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import anyio.to_thread
@@ -99,10 +99,7 @@ def batch(
         progress=progress,
     )
     try:
-        outputs: list[Any] = []
-        for future, start in chunks.items():
-            outputs.extend(job.collect(future, start, return_exceptions))
-        return outputs
+        return _gather(job, chunks, return_exceptions)
     finally:
         job.close()
 
@@ -154,17 +151,20 @@ async def abatch(
         chunk_size=chunk_size,
         progress=progress,
     )
-
-    def gather() -> list[Any]:
-        outputs: list[Any] = []
-        for future, start in chunks.items():
-            outputs.extend(job.collect(future, start, return_exceptions))
-        return outputs
-
     try:
-        return await anyio.to_thread.run_sync(gather, abandon_on_cancel=True)
+        return await anyio.to_thread.run_sync(
+            _gather, job, chunks, return_exceptions, abandon_on_cancel=True
+        )
     finally:
         job.close()
+
+
+def _gather(job: Job[Any, Any], chunks: Mapping[Any, int], return_exceptions: bool) -> list[Any]:
+    """Every chunk's outputs, in input order (waiting for each in turn)."""
+    outputs: list[Any] = []
+    for future, start in chunks.items():
+        outputs.extend(job.collect(future, start, return_exceptions))
+    return outputs
 
 
 @overload

@@ -56,6 +56,7 @@ from runnables.messages import (
     convert_to_messages,
     get_buffer_string,
 )
+from runnables.models._call_options import check_call_options
 from runnables.models._structured import StructuredMethod, StructuredOutput, StructuredOutputParser
 from runnables.tools import ToolChoice, ToolLike, convert_to_openai_tool, tool_choice_for
 
@@ -93,6 +94,14 @@ def _options(value: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value)
 
 
+def _check_options(
+    instance: _LanguageModel[Any, Any, Any], _: object, value: dict[str, Any]
+) -> None:
+    known = instance.call_options
+    if known is not None:
+        check_call_options(type(instance).__name__, value, known)
+
+
 def _options_factory() -> dict[str, Any]:
     return {}
 
@@ -108,8 +117,16 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
         super().__init_subclass__(**kwargs)
         cls._model_hooks = written(cls, _HOOKS)
 
+    #: The option names `bind` accepts; `None` (the default) accepts any, for a model whose
+    #: hooks pass them on unchecked.
+    call_options: ClassVar[frozenset[str] | None] = None
+
     options: Mapping[str, Any] = attrs.field(
-        factory=_options_factory, kw_only=True, hash=False, converter=_options
+        factory=_options_factory,
+        kw_only=True,
+        hash=False,
+        converter=_options,
+        validator=_check_options,
     )
     """Call options bound with `bind(...)`; `stop` goes to the hooks' `stop`, the rest as keywords."""
 
@@ -150,7 +167,8 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
     # ------------------------------------------------------------------ public
 
     def bind(self, **options: Any) -> Self:
-        """A copy of this model whose calls get `options` (e.g. `stop=[...]`, `temperature=0`)."""
+        """A copy of this model whose calls get `options` (e.g. `stop=[...]`, `temperature=0`);
+        a name not in `call_options` is a `TypeError` naming it and the accepted ones."""
         return attrs.evolve(self, options={**self.options, **options})
 
     def _call_options(self) -> tuple[list[str] | None, dict[str, Any]]:

@@ -15,6 +15,7 @@ import attrs
 from runnables._core.streaming import closing_chunks
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import AIMessage, AIMessageChunk, BaseMessage, ToolCallChunk
+from runnables.models._call_options import OPENAI_CALL_OPTIONS
 from runnables.models.base import BaseChatModel, BaseLLM
 
 __all__ = ["FakeListChatModel", "FakeListLLM", "GenericFakeChatModel", "split_tokens"]
@@ -112,6 +113,8 @@ class FakeListChatModel(_FakeList, BaseChatModel):
     share the position in `responses`; `reset()` starts again.
     """
 
+    call_options = OPENAI_CALL_OPTIONS
+
     responses: tuple[str, ...] = attrs.field(converter=_responses)
     sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
     token_sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
@@ -149,6 +152,8 @@ class FakeListLLM(_FakeList, BaseLLM):
 
     Streams, sleeps and shares its position like `FakeListChatModel`.
     """
+
+    call_options = OPENAI_CALL_OPTIONS
 
     responses: tuple[str, ...] = attrs.field(converter=_responses)
     sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
@@ -260,6 +265,8 @@ class GenericFakeChatModel(BaseChatModel):
     each tool call as `tool_call_chunks` (the args JSON in pieces), then its metadata. Tools
     bound with `bind_tools` are accepted and ignored. Copies share the messages left.
     """
+
+    call_options = OPENAI_CALL_OPTIONS
 
     messages: _Replay = attrs.field(converter=_replay)
 

@@ -24,7 +24,7 @@ import os
 import ssl
 import threading
 import traceback
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, cast
@@ -35,6 +35,7 @@ import attrs
 from runnables._core.streaming import closing_chunks
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import AIMessage, AIMessageChunk, BaseMessage
+from runnables.models._call_options import OPENAI_CALL_OPTIONS
 from runnables.models._openai_errors import (
     APIConnectionError,
     APIResponseValidationError,
@@ -252,7 +253,9 @@ class OpenAIChatModel(BaseChatModel):
     `api_key` (a str or `SecretStr`, kept as a `SecretStr`) defaults to the `OPENAI_API_KEY`
     environment variable, read at each call (no key: no `Authorization` header, for local
     servers); a key an HTTP header cannot carry is refused up front. `bind(stop=...,
-    temperature=..., max_tokens=..., **other_body_fields)` overrides the fields per call.
+    temperature=..., max_tokens=..., **other_body_fields)` overrides the fields per call: a
+    field OpenAI's API does not have is refused (a typo), unless given in `extra_body={...}`
+    (for a server that has more).
 
     `timeout` (seconds) bounds a whole call: connecting, sending, and reading the answer to
     its end, however slowly the server sends it (for a stream, also the time the consumer
@@ -260,6 +263,8 @@ class OpenAIChatModel(BaseChatModel):
     default, 10 minutes, leaves room for long streamed answers (it is the OpenAI SDK's too);
     set it lower to bound calls to a server you do not trust.
     """
+
+    call_options = OPENAI_CALL_OPTIONS
 
     model: str
     base_url: str = attrs.field(
@@ -306,7 +311,13 @@ class OpenAIChatModel(BaseChatModel):
         stops = stop if stop is not None else self.stop
         if stops:
             body["stop"] = list(stops)
+        extra: object = kwargs.pop("extra_body", None) or {}
+        if not isinstance(extra, Mapping):
+            raise RunnablesTypeError(
+                f"extra_body must be a dict of body fields, got {extra!r:.100}"
+            )
         body.update(kwargs)
+        body.update(cast("Mapping[str, Any]", extra))
         if stream:
             body["stream"] = True
         return body

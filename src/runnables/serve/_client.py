@@ -172,6 +172,14 @@ class RemoteRunnable(RunnableBase[In, Out]):
             config["configurable"] = dict(ctx.configurable)
         return {"input": encode(input), "config": config, **extra}
 
+    def _server_body(
+        self, input: object, config: RunnableConfig | None, filters: dict[str, Any], **extra: object
+    ) -> dict[str, Any]:
+        """The body asking the server for its own events or log of a run."""
+        from runnables._core.context import context_for
+
+        return self._body(input, context_for(config), **filters, **extra)
+
     def _output(self, data: object) -> Any:
         value = decode(data)
         if self.declared_output is Any:
@@ -309,24 +317,19 @@ class RemoteRunnable(RunnableBase[In, Out]):
         exclude_tags: Sequence[str] | None = None,
     ) -> Iterator[StreamEvent]:
         """`astream_events` from sync code: the events of the run on the server."""
-        from runnables._core.context import context_for
-
         filters = _filters(
             include_names, include_types, include_tags, exclude_names, exclude_types, exclude_tags
         )
-        body = self._body(input, context_for(config), **filters)
-        for data in self._events("stream_events", body):
-            yield cast("StreamEvent", decode(json.loads(data), strict=False))
+        for data in self._events("stream_events", self._server_body(input, config, filters)):
+            yield _stream_event(data)
 
     async def _aserver_events(
         self, input: In, config: RunnableConfig | None, filters: dict[str, Any]
     ) -> AsyncIterator[StreamEvent]:
-        from runnables._core.context import context_for
-
-        body = self._body(input, context_for(config), **filters)
+        body = self._server_body(input, config, filters)
         async with closing_chunks(self._aevents("stream_events", body)) as datas:
             async for data in datas:
-                yield cast("StreamEvent", decode(json.loads(data), strict=False))
+                yield _stream_event(data)
 
     @overload
     def astream_log(
@@ -385,10 +388,9 @@ class RemoteRunnable(RunnableBase[In, Out]):
     async def _aserver_log(
         self, input: In, config: RunnableConfig | None, filters: dict[str, Any], diff: bool
     ) -> AsyncIterator[Any]:
-        from runnables._core.context import context_for
         from runnables.tracing._log import RunLogPatch
 
-        body = self._body(input, context_for(config), diff=True, **filters)
+        body = self._server_body(input, config, filters, diff=True)
         log: RunLog | None = None
         async with closing_chunks(self._aevents("stream_log", body)) as datas:
             async for data in datas:
@@ -404,3 +406,7 @@ def _filters(*lists: Sequence[str] | None) -> dict[str, Any]:
     return {
         name: list(value) for name, value in zip(FILTERS, lists, strict=True) if value is not None
     }
+
+
+def _stream_event(data: str) -> StreamEvent:
+    return cast("StreamEvent", decode(json.loads(data), strict=False))
