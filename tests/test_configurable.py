@@ -348,7 +348,7 @@ def test_config_schema_shows_each_fields_default_as_langchain_does() -> None:
 def test_config_schema_includes_the_config_keys_asked_for() -> None:
     from runnables._core.configurable import config_schema
 
-    schema = config_schema("ChainConfig", model().config_specs, include=["tags", "recursion_limit"])
+    schema = model().config_schema(include=["tags", "recursion_limit"])
     properties = schema.json_schema()["properties"]
     assert list(properties) == ["configurable", "tags", "recursion_limit"]
     assert properties["tags"] == {"title": "Tags", "type": "array", "items": {"type": "string"}}

@@ -776,12 +776,13 @@ class RunnableBase(Engine[In, Out]):
 
         return config_specs_of(self)
 
-    def config_schema(self) -> Schema[dict[str, Any]]:
+    def config_schema(self, *, include: Sequence[str] | None = None) -> Schema[dict[str, Any]]:
         """The schema of the config a call may pass, with a `configurable` object of the keys
-        in `config_specs` (each with its type; its default and text in the JSON Schema)."""
+        in `config_specs` (each with its type; its default and text in the JSON Schema);
+        `include` adds other `RunnableConfig` keys ("tags", "metadata", "run_name", ...)."""
         from runnables._core.configurable import config_schema
 
-        return config_schema(f"{self.name}Config", self.config_specs)
+        return config_schema(f"{self.name}Config", self.config_specs, include or ())
 
     def get_config_jsonschema(self) -> dict[str, Any]:
         """The JSON Schema of `config_schema()`, with each field's title, default and text."""
