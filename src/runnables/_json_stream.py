@@ -155,30 +155,119 @@ class JsonStream:
             _LITERAL: self._read_literal,
         }
         self._readers = [by_state.get(state, self._read_outside) for state in range(_DONE + 1)]
+        by_state = {
+            _STRING: self._string_char,
+            _AFTER: self._after_char,
+            _VALUE: self._value_char,
+            _FIRST_VALUE: self._value_char,
+            _KEY: self._key_char,
+            _FIRST_KEY: self._key_char,
+            _COLON: self._colon_char,
+            _NUMBER_STATE: self._number_char,
+        }
+        self._by_char = [by_state.get(state, self._scan) for state in range(_DONE + 1)]
 
     # ------------------------------------------------------------------ reading
 
     def feed(self, chunk: str) -> Any:
         """Read one chunk; return the change it made visible, or `NOTHING`."""
-        # Fast paths for the commonest chunks: plain text inside a string, and one
-        # character of space between tokens.
         self.chunks.append(chunk)
         state = self._state
-        if state == _STRING and '"' not in chunk and "\\" not in chunk:
-            if self._high:
-                self._append("")
-            self._parts.append(chunk)
-            return NOTHING if self._key_mode else self._report()
-        if chunk in _SPACE and state in _SPACED:
-            return NOTHING
+        # Plain text inside a string, the commonest chunk, is read right here; the other
+        # common one-character chunks have a reader of their own state (`_by_char`).
+        if state == _STRING and '"' not in chunk and "\\" not in chunk and not self._high:
+            if self._key_mode:
+                self._parts.append(chunk)
+                return NOTHING
+            return self._grow_string(chunk)
+        return self._by_char[state](chunk)
+
+    def _scan(self, chunk: str) -> Any:
+        """Read any chunk, one reader per state, then report what changed."""
         readers = self._readers
         i = 0
         n = len(chunk)
         while i < n:
             i = readers[self._state](chunk, i)
-        if self._changed or self._state in _GROWING:
+        return self._report()
+
+    # The one-character readers: one state's commonest characters, the rest to `_scan`.
+
+    def _string_char(self, chunk: str) -> Any:
+        if chunk == '"' and not self._high:
+            self._end_string()
+            return self._flush()
+        return self._scan(chunk)
+
+    def _after_char(self, chunk: str) -> Any:
+        if chunk == ",":
+            # (a list's frame has no key; an object's has one after its first value)
+            self._state = _VALUE if self._stack[-1][1] is None else _KEY
+            return NOTHING
+        if chunk in _SPACE:
+            return NOTHING
+        return self._scan(chunk)
+
+    def _value_char(self, chunk: str) -> Any:
+        if chunk in _SPACE:
+            return NOTHING
+        if len(chunk) == 1:
+            self._read_value(chunk, 0)
             return self._report()
-        return NOTHING
+        return self._scan(chunk)
+
+    def _key_char(self, chunk: str) -> Any:
+        if chunk == '"':
+            self._parts = []
+            self._key_mode = True
+            self._state = _STRING
+            return NOTHING
+        if chunk in _SPACE:
+            return NOTHING
+        return self._scan(chunk)
+
+    def _colon_char(self, chunk: str) -> Any:
+        if chunk == ":":
+            self._state = _VALUE
+            return NOTHING
+        if chunk in _SPACE:
+            return NOTHING
+        return self._scan(chunk)
+
+    def _number_char(self, chunk: str) -> Any:
+        if chunk in _NUMBER_CHARS:
+            self._parts.append(chunk)
+            self._length += 1
+            return self._report()
+        return self._scan(chunk)
+
+    def _grow_string(self, chunk: str) -> Any:
+        """Plain text added to a value string: shown at once while the string is short,
+        then each time it has grown by 1/_STRING_STEP of its length."""
+        parts = self._parts
+        if self._shown_length < _STRING_STEP:
+            if not chunk:
+                return NOTHING
+            text = parts[0] + chunk
+            parts[0] = text
+            self._shown_length = len(text)
+        else:
+            parts.append(chunk)
+            if len(parts) - 1 < self._shown_length // _STRING_STEP:
+                return NOTHING
+            text = "".join(parts)
+            self._parts = [text]
+            self._shown_length = len(text)
+        self._shown = text
+        target = self._target
+        if target is None:
+            self._root = text
+        else:
+            target[self._target_key] = text
+        if self._diff:
+            return [{"op": "replace", "path": self._slot, "value": text}]
+        self._changed = True
+        return self._flush()
 
     # Each reader reads from ``chunk[i]`` in its state and returns where to go on.
 
@@ -530,9 +619,20 @@ class JsonStream:
                     self._place_pending(value)
                 # a number shown from its whole token so far need not be read again at its end
                 self._exact_length = len(token) if exact else 0
+        return self._flush(final=final)
+
+    def _flush(self, *, final: bool = False) -> Any:
+        """What changed since the last report: the operations, or a snapshot (``final``:
+        even if that is costly)."""
         if not self._changed:
             return NOTHING
-        if not self._diff and not final:
+        if self._diff:
+            self._changed = False
+            ops = self._ops
+            self._ops = []
+            self._pending_op = None
+            return ops
+        if not final:
             # A snapshot copies the open containers: take one only once enough chunks have
             # arrived since the last to pay for it, so that snapshots too stay linear.
             cost = len(self._stack) + sum([len(frame[0]) for frame in self._stack])
@@ -540,11 +640,6 @@ class JsonStream:
                 return NOTHING
             self._snapshot_at = len(self.chunks)
         self._changed = False
-        if self._diff:
-            ops = self._ops
-            self._ops = []
-            self._pending_op = None
-            return ops
         return self.partial()
 
     # ------------------------------------------------------------------ results
