@@ -15,11 +15,13 @@ import json
 import math
 import re
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NoReturn, TypeVar
 
 __all__ = ["MAX_DEPTH", "NOTHING", "JsonStream", "JsonTextError", "decode"]
 
 NOTHING: Any = object()
+_T = TypeVar("_T")
 
 # Deeper nesting is refused: no model answer needs it, every snapshot copies the open
 # containers, and Python's json scanner recurses once per level (beyond the recursion limit
@@ -40,6 +42,7 @@ _NUMBER_PREVIEW = 100
 _WS = " \t\n\r"
 _TAG = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-")
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
+_DIGITS = {digit: int(digit) for digit in "0123456789"}
 _HEX = frozenset("0123456789abcdefABCDEF")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _LITERALS: dict[str, tuple[str, Any]] = {
@@ -55,8 +58,9 @@ _NOT_WS = re.compile(r"[^ \t\n\r]")
 _START, _PROSE, _TAG_STATE, _VALUE, _FIRST_VALUE, _FIRST_KEY, _KEY = range(7)
 _STRING, _ESCAPE, _UNICODE, _NUMBER_STATE, _LITERAL, _COLON, _AFTER = range(7, 14)
 _TRAIL, _CLOSE, _DONE = range(14, 17)
-_GROWING = frozenset((_STRING, _ESCAPE, _UNICODE, _NUMBER_STATE))
-_SPACED = frozenset((_START, _VALUE, _FIRST_VALUE, _FIRST_KEY, _KEY, _COLON, _AFTER, _TRAIL))
+# a key's text; a string after a high surrogate escape (whose low half may follow)
+_KEY_STRING, _HIGH = range(17, 19)
+_STATES = 19
 
 
 class JsonTextError(ValueError):
@@ -69,9 +73,7 @@ class JsonTextError(ValueError):
 
 
 def _pointer(key: str) -> str:
-    if "~" in key or "/" in key:
-        return "/" + key.replace("~", "~0").replace("/", "~1")
-    return "/" + key
+    return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
 class _Refused(ValueError):
@@ -143,6 +145,8 @@ class JsonStream:
         self._deep = False  # whether it nests too deep for the json scanner
         by_state = {
             _STRING: self._read_string,
+            _KEY_STRING: self._read_string,
+            _HIGH: self._read_string,
             _AFTER: self._read_after,
             _VALUE: self._read_value,
             _FIRST_VALUE: self._read_value,
@@ -154,9 +158,10 @@ class JsonStream:
             _UNICODE: self._read_unicode,
             _LITERAL: self._read_literal,
         }
-        self._readers = [by_state.get(state, self._read_outside) for state in range(_DONE + 1)]
+        self._readers = [by_state.get(state, self._read_outside) for state in range(_STATES)]
         by_state = {
             _STRING: self._string_char,
+            _KEY_STRING: self._string_char,
             _AFTER: self._after_char,
             _VALUE: self._value_char,
             _FIRST_VALUE: self._value_char,
@@ -164,8 +169,9 @@ class JsonStream:
             _FIRST_KEY: self._key_char,
             _COLON: self._colon_char,
             _NUMBER_STATE: self._number_char,
+            _LITERAL: self._literal_char,
         }
-        self._by_char = [by_state.get(state, self._scan) for state in range(_DONE + 1)]
+        self._by_char = [by_state.get(state, self._scan) for state in range(_STATES)]
 
     # ------------------------------------------------------------------ reading
 
@@ -175,12 +181,32 @@ class JsonStream:
         state = self._state
         # Plain text inside a string, the commonest chunk, is read right here; the other
         # common one-character chunks have a reader of their own state (`_by_char`).
-        if state == _STRING and '"' not in chunk and "\\" not in chunk and not self._high:
-            if self._key_mode:
-                self._parts.append(chunk)
-                return NOTHING
+        if state == _KEY_STRING and '"' not in chunk and "\\" not in chunk:
+            self._parts.append(chunk)
+            return NOTHING
+        if state == _STRING and '"' not in chunk and "\\" not in chunk:
             return self._grow_string(chunk)
         return self._by_char[state](chunk)
+
+    def changes(self, chunks: Iterable[_T], text: Callable[[_T], str]) -> Iterator[Any]:
+        """`feed` each chunk's `text` (if not a `str`), yielding the changes: `feed` without a
+        call per chunk, which at one character a chunk is a good part of the time."""
+        append = self.chunks.append
+        by_char = self._by_char
+        for chunk in chunks:
+            if type(chunk) is not str:
+                chunk = text(chunk)  # noqa: PLW2901
+            append(chunk)
+            state = self._state
+            if state == _KEY_STRING and '"' not in chunk and "\\" not in chunk:
+                self._parts.append(chunk)
+                continue
+            if state == _STRING and '"' not in chunk and "\\" not in chunk:
+                change = self._grow_string(chunk)
+            else:
+                change = by_char[state](chunk)
+            if change is not NOTHING:
+                yield change
 
     def _scan(self, chunk: str) -> Any:
         """Read any chunk, one reader per state, then report what changed."""
@@ -194,7 +220,11 @@ class JsonStream:
     # The one-character readers: one state's commonest characters, the rest to `_scan`.
 
     def _string_char(self, chunk: str) -> Any:
-        if chunk == '"' and not self._high:
+        if chunk == '"':
+            if self._key_mode:
+                self._stack[-1][1] = "".join(self._parts)
+                self._state = _COLON
+                return NOTHING
             self._end_string()
             return self._flush()
         return self._scan(chunk)
@@ -205,6 +235,9 @@ class JsonStream:
             self._state = _VALUE if self._stack[-1][1] is None else _KEY
             return NOTHING
         if chunk in _SPACE:
+            return NOTHING
+        if chunk == "}" or chunk == "]":
+            self._close(chunk, 0)
             return NOTHING
         return self._scan(chunk)
 
@@ -220,7 +253,7 @@ class JsonStream:
         if chunk == '"':
             self._parts = []
             self._key_mode = True
-            self._state = _STRING
+            self._state = _KEY_STRING
             return NOTHING
         if chunk in _SPACE:
             return NOTHING
@@ -235,10 +268,40 @@ class JsonStream:
         return self._scan(chunk)
 
     def _number_char(self, chunk: str) -> Any:
+        shown = self._shown
+        if (
+            chunk in _DIGITS
+            and type(shown) is int
+            and shown  # (not a leading 0: a digit after one is invalid)
+            and self._exact_length == self._length < _NUMBER_PREVIEW
+        ):
+            # an integer shown exactly gains a digit: its value follows without parsing
+            self._parts.append(chunk)
+            self._length = self._exact_length = self._length + 1
+            digit = _DIGITS[chunk]
+            return self._replace_pending(shown * 10 + digit if shown > 0 else shown * 10 - digit)
         if chunk in _NUMBER_CHARS:
             self._parts.append(chunk)
             self._length += 1
-            return self._report()
+            if self._length <= _NUMBER_PREVIEW:
+                self._show_number()
+                return self._flush()
+            return NOTHING
+        if len(chunk) == 1:  # the character after the number
+            self._end_number()
+            self._readers[self._state](chunk, 0)
+            return self._flush()
+        return self._scan(chunk)
+
+    def _literal_char(self, chunk: str) -> Any:
+        word = self._literal
+        if chunk == word[self._length]:
+            self._length += 1
+            if self._length < len(word):
+                return NOTHING
+            self._place(self._literal_value, self._literal_value)
+            self._after_value()
+            return self._flush()
         return self._scan(chunk)
 
     def _grow_string(self, chunk: str) -> Any:
@@ -258,14 +321,19 @@ class JsonStream:
             text = "".join(parts)
             self._parts = [text]
             self._shown_length = len(text)
-        self._shown = text
+        return self._replace_pending(text)
+
+    def _replace_pending(self, value: Any) -> Any:
+        """Show the pending token's new value, at the start of a chunk (no change pending):
+        `_place_pending` and `_flush` in one."""
+        self._shown = value
         target = self._target
         if target is None:
-            self._root = text
+            self._root = value
         else:
-            target[self._target_key] = text
+            target[self._target_key] = value
         if self._diff:
-            return [{"op": "replace", "path": self._slot, "value": text}]
+            return [{"op": "replace", "path": self._slot, "value": value}]
         self._changed = True
         return self._flush()
 
@@ -373,7 +441,7 @@ class JsonStream:
             self._state = _UNICODE
         elif char in _ESCAPES:
             self._append(_ESCAPES[char])
-            self._state = _STRING
+            self._state = _KEY_STRING if self._key_mode else _STRING
         else:
             self._fail("Invalid \\escape", i - 1)
         return i + 1
@@ -385,7 +453,7 @@ class JsonStream:
         self._hex += char
         if len(self._hex) == 4:
             self._unicode(int(self._hex, 16))
-            self._state = _STRING
+            self._state = _HIGH if self._high else _KEY_STRING if self._key_mode else _STRING
         return i + 1
 
     def _read_literal(self, chunk: str, i: int) -> int:
@@ -475,7 +543,7 @@ class JsonStream:
         self._parts = [""]  # the string as last shown, then the parts added since
         self._start = (len(self.chunks), i)
         self._key_mode = key
-        self._state = _STRING
+        self._state = _KEY_STRING if key else _STRING
         if not key:
             self._shown = NOTHING
             self._shown_length = 0
@@ -485,6 +553,7 @@ class JsonStream:
         if self._high:
             self._parts.append(self._high)
             self._high = ""
+            self._state = _KEY_STRING if self._key_mode else _STRING
         self._parts.append(text)
 
     def _unicode(self, code: int) -> None:
@@ -543,24 +612,24 @@ class JsonStream:
         """
         self._changed = True
         self._pending_op = None
-        if not self._stack:
+        stack = self._stack
+        if not stack:
             self._root = value
             if self._diff:
                 self._ops.append({"op": "replace", "path": "", "value": shown})
             return ""
-        container, key = self._stack[-1][:2]
-        path: str = self._stack[-1][2]
-        if type(container) is dict:
-            op = "replace" if key in container else "add"
-            container[key] = value
+        container, key, path = stack[-1]
+        if key is None:  # a list (an object's frame has a key once a value can be placed)
+            container.append(value)
             if self._diff:
-                path += _pointer(key)
-                self._ops.append({"op": op, "path": path, "value": shown})
+                path = f"{path}/{len(container) - 1}"
+                self._ops.append({"op": "add", "path": path, "value": shown})
             return path
-        container.append(value)
+        op = "replace" if key in container else "add"
+        container[key] = value
         if self._diff:
-            path += f"/{len(container) - 1}"
-            self._ops.append({"op": "add", "path": path, "value": shown})
+            path += _pointer(key) if "~" in key or "/" in key else "/" + key
+            self._ops.append({"op": op, "path": path, "value": shown})
         return path
 
     def _place_pending(self, value: Any) -> None:
@@ -595,7 +664,7 @@ class JsonStream:
         """At the end of a chunk: show how far a pending string or number has grown, and
         return what changed since the last report (``final``: even if that is costly)."""
         state = self._state
-        if state in (_STRING, _ESCAPE, _UNICODE):
+        if state == _STRING or state == _HIGH or state == _ESCAPE or state == _UNICODE:
             # parts added since the string was last shown (at most two per character)
             if not self._key_mode and len(self._parts) - 1 >= (
                 self._shown_length // _STRING_STEP or 1
@@ -605,21 +674,26 @@ class JsonStream:
                 self._shown_length = len(text)
                 self._place_pending(text)
         elif state == _NUMBER_STATE and self._length <= _NUMBER_PREVIEW:
-            token = "".join(self._parts)
-            if token.isdigit() and (token[0] != "0" or len(token) == 1):
-                value: Any = int(token)
-                exact = True
-            else:
-                match = _NUMBER.match(token)
-                value = NOTHING if match is None else self._number(match.group())
-                exact = match is not None and match.end() == len(token)
-            if value is not NOTHING:
-                shown = self._shown
-                if type(value) is not type(shown) or value != shown:
-                    self._place_pending(value)
-                # a number shown from its whole token so far need not be read again at its end
-                self._exact_length = len(token) if exact else 0
+            self._show_number()
         return self._flush(final=final)
+
+    def _show_number(self) -> None:
+        """Show the value of the longest number the pending token starts with."""
+        token = "".join(self._parts)
+        if token.isdigit() and (token[0] != "0" or len(token) == 1):
+            value: Any = int(token)
+            exact = True
+        else:
+            match = _NUMBER.match(token)
+            if match is None:
+                return
+            value = self._number(match.group())
+            exact = match.end() == len(token)
+        shown = self._shown
+        if type(value) is not type(shown) or value != shown:
+            self._place_pending(value)
+        # a number shown from its whole token so far need not be read again at its end
+        self._exact_length = len(token) if exact else 0
 
     def _flush(self, *, final: bool = False) -> Any:
         """What changed since the last report: the operations, or a snapshot (``final``:

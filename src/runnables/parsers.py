@@ -211,12 +211,8 @@ class JsonOutputParser(BaseOutputParser[Any]):
 
     def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[Any]:
         stream = JsonStream(diff=self.diff)
-        feed = stream.feed
         try:
-            for chunk in inputs:
-                change = feed(chunk if type(chunk) is str else _text(chunk))
-                if change is not NOTHING:
-                    yield change
+            yield from stream.changes(inputs, _text)
         except JsonTextError as error:
             raise _invalid(error, "".join(stream.chunks)) from None
         change = _json_end(stream, diff=self.diff)
