@@ -244,6 +244,17 @@ class JsonStream:
     def _value_char(self, chunk: str) -> Any:
         if chunk in _SPACE:
             return NOTHING
+        if chunk == '"':
+            self._begin_string(0, key=False)
+            return self._flush()
+        if chunk in _DIGITS:
+            self._parts = [chunk]
+            self._length = self._exact_length = 1
+            self._start = (len(self.chunks), 0)
+            self._shown = NOTHING
+            self._state = _NUMBER_STATE
+            self._place_pending(_DIGITS[chunk])
+            return self._flush()
         if len(chunk) == 1:
             self._read_value(chunk, 0)
             return self._report()
@@ -541,7 +552,6 @@ class JsonStream:
 
     def _begin_string(self, i: int, *, key: bool) -> None:
         self._parts = [""]  # the string as last shown, then the parts added since
-        self._start = (len(self.chunks), i)
         self._key_mode = key
         self._state = _KEY_STRING if key else _STRING
         if not key:
@@ -737,6 +747,12 @@ class JsonStream:
         if self._state == _NUMBER_STATE:
             self._end_number()
         return self._report(final=True)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the text so far is a whole answer (only space or a fence may follow)."""
+        state = self._state
+        return state == _TRAIL or state == _DONE or (state == _CLOSE and self._backticks == 0)
 
     @property
     def started(self) -> bool:

@@ -175,6 +175,8 @@ def parse_partial_json(text: str) -> Any:
 def _json_end(stream: JsonStream, *, diff: bool) -> Any:
     """What a JSON stream yields last: the whole value if nothing showed yet, else the
     change the end of the text makes. Raises if the whole text is not a JSON answer."""
+    if stream.complete:  # (read and checked already)
+        return stream.end()
     value = parse_json_markdown("".join(stream.chunks))
     if stream.started:
         return stream.end()
