@@ -179,8 +179,7 @@ class JsonStream:
         """Read one chunk; return the change it made visible, or `NOTHING`."""
         self.chunks.append(chunk)
         state = self._state
-        # Plain text inside a string, the commonest chunk, is read right here; the other
-        # common one-character chunks have a reader of their own state (`_by_char`).
+        # (as in `changes`, which has this inline)
         if state == _KEY_STRING and '"' not in chunk and "\\" not in chunk:
             self._parts.append(chunk)
             return NOTHING
@@ -189,8 +188,13 @@ class JsonStream:
         return self._by_char[state](chunk)
 
     def changes(self, chunks: Iterable[_T], text: Callable[[_T], str]) -> Iterator[Any]:
-        """`feed` each chunk's `text` (if not a `str`), yielding the changes: `feed` without a
-        call per chunk, which at one character a chunk is a good part of the time."""
+        """`feed` each chunk (its `text` if not a `str`), yielding the changes it makes visible.
+
+        This is `feed` inlined: at one character a chunk, a call per chunk costs as much as
+        the reading. Plain text inside a string, the commonest chunk, is read right here;
+        the other common one-character chunks have a reader for their state (`_by_char`),
+        and `_scan` reads any chunk.
+        """
         append = self.chunks.append
         by_char = self._by_char
         for chunk in chunks:
