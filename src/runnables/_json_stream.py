@@ -109,6 +109,44 @@ class JsonStream:
     searched for a ``` fence and nothing is reported until one opens.
     """
 
+    # (slots: past 30 attributes an instance's dict is not shared, and reading an
+    # attribute takes a dict lookup instead of an index)
+    __slots__ = (
+        "_backticks",
+        "_by_char",
+        "_changed",
+        "_deep",
+        "_depth_limit",
+        "_diff",
+        "_exact_length",
+        "_fenced",
+        "_hex",
+        "_high",
+        "_key_mode",
+        "_length",
+        "_literal",
+        "_literal_value",
+        "_ops",
+        "_parts",
+        "_pending_op",
+        "_readers",
+        "_root",
+        "_shown",
+        "_shown_length",
+        "_slot",
+        "_snapshot_at",
+        "_spent",
+        "_stack",
+        "_start",
+        "_state",
+        "_tail",
+        "_target",
+        "_target_key",
+        "_unsafe_recursion",
+        "_whole_in",
+        "chunks",
+    )
+
     def __init__(self, *, diff: bool = False, bare: bool = False) -> None:
         self._diff = diff
         self._state = _VALUE if bare else _START
@@ -249,7 +287,12 @@ class JsonStream:
         if chunk in _SPACE:
             return NOTHING
         if chunk == '"':
-            self._begin_string(0, key=False)
+            self._parts = [""]
+            self._key_mode = False
+            self._state = _STRING
+            self._shown = NOTHING
+            self._shown_length = 0
+            self._place_pending("")
             return self._flush()
         if chunk in _DIGITS:
             self._parts = [chunk]
@@ -619,7 +662,8 @@ class JsonStream:
     # ------------------------------------------------------------------ placing
 
     def _place(self, value: Any, shown: Any) -> str:
-        """Put a new value in its container (or at the root) and record the change.
+        """Put a new value in its container (or at the root) and record the change; the
+        value's place is kept as `_target` and `_target_key`, where a pending token grows.
 
         ``shown`` is what a diff carries (a fresh empty container, as the value itself will
         keep growing). Returns the value's JSON pointer (diff mode only).
@@ -629,16 +673,20 @@ class JsonStream:
         stack = self._stack
         if not stack:
             self._root = value
+            self._target = None
             if self._diff:
                 self._ops.append({"op": "replace", "path": "", "value": shown})
             return ""
         container, key, path = stack[-1]
+        self._target = container
         if key is None:  # a list (an object's frame has a key once a value can be placed)
             container.append(value)
+            self._target_key = -1
             if self._diff:
                 path = f"{path}/{len(container) - 1}"
                 self._ops.append({"op": "add", "path": path, "value": shown})
             return path
+        self._target_key = key
         op = "replace" if key in container else "add"
         container[key] = value
         if self._diff:
@@ -652,13 +700,6 @@ class JsonStream:
         self._shown = value
         if first:
             self._slot = self._place(value, value)
-            if self._stack:
-                frame = self._stack[-1]
-                container, key = frame[0], frame[1]
-                self._target = container
-                self._target_key = key if type(container) is dict else -1
-            else:
-                self._target = None
             if self._diff:
                 self._pending_op = self._ops[-1]
             return
