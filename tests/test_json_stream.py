@@ -35,9 +35,7 @@ scalars = (
 )
 values = st.recursive(
     scalars,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4)
-    ),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(keys, children, max_size=4),
     max_leaves=20,
 )
 spaces = st.text(alphabet=" \t\n\r", max_size=2)
@@ -110,7 +108,7 @@ def test_diffs_rebuild_the_snapshots_and_end_at_the_parse(case: tuple[str, list[
 @pytest.mark.parametrize(
     "value",
     [
-        {"k😀/~": "a😀b\u00e9\\\"/\n", "\u00e9": ["\U0001f600\U0001f601"]},
+        {"k😀/~": 'a😀b\u00e9\\"/\n', "\u00e9": ["\U0001f600\U0001f601"]},
         ["\ud800", "\udc00x", "\ud800\ud800\udc00", "\\u"],
     ],
 )

@@ -16,12 +16,11 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 __all__ = ["MAX_DEPTH", "NOTHING", "JsonStream", "JsonTextError", "decode"]
 
 NOTHING: Any = object()
-_T = TypeVar("_T")
 
 # Deeper nesting is refused: no model answer needs it, every snapshot copies the open
 # containers, and Python's json scanner recurses once per level (beyond the recursion limit
@@ -197,7 +196,7 @@ class JsonStream:
             _LITERAL: self._read_literal,
         }
         self._readers = [by_state.get(state, self._read_outside) for state in range(_STATES)]
-        by_state = {
+        by_char: dict[int, Callable[[str], Any]] = {
             _STRING: self._string_char,
             _KEY_STRING: self._string_char,
             _AFTER: self._after_char,
@@ -209,7 +208,7 @@ class JsonStream:
             _NUMBER_STATE: self._number_char,
             _LITERAL: self._literal_char,
         }
-        self._by_char = [by_state.get(state, self._scan) for state in range(_STATES)]
+        self._by_char = [by_char.get(state, self._scan) for state in range(_STATES)]
 
     # ------------------------------------------------------------------ reading
 
@@ -225,7 +224,7 @@ class JsonStream:
             return self._grow_string(chunk)
         return self._by_char[state](chunk)
 
-    def changes(self, chunks: Iterable[_T], text: Callable[[_T], str]) -> Iterator[Any]:
+    def changes(self, chunks: Iterable[Any], text: Callable[[Any], str]) -> Iterator[Any]:
         """`feed` each chunk (its `text` if not a `str`), yielding the changes it makes visible.
 
         This is `feed` inlined: at one character a chunk, a call per chunk costs as much as
@@ -237,7 +236,7 @@ class JsonStream:
         by_char = self._by_char
         for chunk in chunks:
             if type(chunk) is not str:
-                chunk = text(chunk)  # noqa: PLW2901
+                chunk = text(chunk)
             append(chunk)
             state = self._state
             if state == _KEY_STRING and '"' not in chunk and "\\" not in chunk:
@@ -677,7 +676,8 @@ class JsonStream:
             if self._diff:
                 self._ops.append({"op": "replace", "path": "", "value": shown})
             return ""
-        container, key, path = stack[-1]
+        container, key, pointer = stack[-1]
+        path: str = pointer
         self._target = container
         if key is None:  # a list (an object's frame has a key once a value can be placed)
             container.append(value)
@@ -719,7 +719,7 @@ class JsonStream:
         """At the end of a chunk: show how far a pending string or number has grown, and
         return what changed since the last report (``final``: even if that is costly)."""
         state = self._state
-        if state == _STRING or state == _HIGH or state == _ESCAPE or state == _UNICODE:
+        if state in (_STRING, _HIGH, _ESCAPE, _UNICODE):
             # parts added since the string was last shown (at most two per character)
             if not self._key_mode and len(self._parts) - 1 >= (
                 self._shown_length // _STRING_STEP or 1
@@ -797,7 +797,7 @@ class JsonStream:
     def complete(self) -> bool:
         """Whether the text so far is a whole answer (only space or a fence may follow)."""
         state = self._state
-        return state == _TRAIL or state == _DONE or (state == _CLOSE and self._backticks == 0)
+        return state in (_TRAIL, _DONE) or (state == _CLOSE and self._backticks == 0)
 
     @property
     def started(self) -> bool:
