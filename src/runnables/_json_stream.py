@@ -131,7 +131,6 @@ class JsonStream:
         "_readers",
         "_root",
         "_shown",
-        "_shown_length",
         "_slot",
         "_snapshot_at",
         "_spent",
@@ -172,7 +171,6 @@ class JsonStream:
         self._slot = ""  # its JSON pointer (diff mode)
         self._target: Any = None  # its container (None: it is the root)
         self._target_key: Any = None  # and its key there (-1 in a list)
-        self._shown_length = 0
         self._tail = ""  # the last characters of prose (a fence may span chunks)
         self._backticks = 0
         self._spent = 0  # characters that attempts to read a whole container covered
@@ -290,7 +288,6 @@ class JsonStream:
             self._key_mode = False
             self._state = _STRING
             self._shown = NOTHING
-            self._shown_length = 0
             self._place_pending("")
             return self._flush()
         if chunk in _DIGITS:
@@ -364,21 +361,29 @@ class JsonStream:
     def _grow_string(self, chunk: str) -> Any:
         """Plain text added to a value string: shown at once while the string is short,
         then each time it has grown by 1/_STRING_STEP of its length."""
-        parts = self._parts
-        if self._shown_length < _STRING_STEP:
+        parts = self._parts  # the string as last shown, then the parts added since
+        text = parts[0]
+        if len(text) < _STRING_STEP:
             if not chunk:
                 return NOTHING
-            text = parts[0] + chunk
+            text += chunk
             parts[0] = text
-            self._shown_length = len(text)
         else:
             parts.append(chunk)
-            if len(parts) - 1 < self._shown_length // _STRING_STEP:
+            if len(parts) - 1 < len(text) // _STRING_STEP:
                 return NOTHING
             text = "".join(parts)
             self._parts = [text]
-            self._shown_length = len(text)
-        return self._replace_pending(text)
+        self._shown = text
+        target = self._target
+        if target is None:
+            self._root = text
+        else:
+            target[self._target_key] = text
+        if self._diff:
+            return [{"op": "replace", "path": self._slot, "value": text}]
+        self._changed = True
+        return self._flush()
 
     def _replace_pending(self, value: Any) -> Any:
         """Show the pending token's new value, at the start of a chunk (no change pending):
@@ -602,7 +607,6 @@ class JsonStream:
         self._state = _KEY_STRING if key else _STRING
         if not key:
             self._shown = NOTHING
-            self._shown_length = 0
             self._place_pending("")
 
     def _append(self, text: str) -> None:
@@ -722,11 +726,10 @@ class JsonStream:
         if state in (_STRING, _HIGH, _ESCAPE, _UNICODE):
             # parts added since the string was last shown (at most two per character)
             if not self._key_mode and len(self._parts) - 1 >= (
-                self._shown_length // _STRING_STEP or 1
+                len(self._parts[0]) // _STRING_STEP or 1
             ):
                 text = "".join(self._parts)
                 self._parts = [text]
-                self._shown_length = len(text)
                 self._place_pending(text)
         elif state == _NUMBER_STATE and self._length <= _NUMBER_PREVIEW:
             self._show_number()
