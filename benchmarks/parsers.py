@@ -8,8 +8,12 @@ Usage (from the repository root):
 A 1 MB JSON answer (a list of small records) is streamed through `JsonOutputParser` in
 1-character chunks, in diff mode (JSON Patch operations per chunk) and in snapshot mode
 with few snapshots (1 KB chunks), and compared with one `json.loads` of the same text.
-langchain-core's parser re-parses the whole text per chunk, so it is timed on 4 KB only (16 KB takes it over a minute),
-beside runnables on the same 4 KB. Hostile rows are reported: a 1 MB string in 1-character
+langchain-core's parser re-parses the whole text per chunk, so it is timed on 4 KB only (16 KB
+takes it over a minute), beside runnables on the same 4 KB.
+
+The floor rows time what any streaming parser pays before it reads a character, through the
+same parser machinery: the chunks passed through a parser (`StrOutputParser` yields each one),
+one new JSON Patch list per change that diff mode yields, and one Python call per chunk. Hostile rows are reported: a 1 MB string in 1-character
 chunks, text after the JSON, a comma-less 1 MB list answer. Each time is the best of
 `--rounds` rounds of CPU time (`time.process_time`): the machine is shared, and other
 processes only ever add wall time.
@@ -22,15 +26,23 @@ import gc
 import json
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from runnables._json_stream import NOTHING, JsonStream
 from runnables.parsers import (
+    BaseOutputParser,
     CommaSeparatedListOutputParser,
     JsonOutputParser,
     OutputParserException,
     StrOutputParser,
 )
+
+if TYPE_CHECKING:
+    from runnables._core.context import RunContext
+    from runnables.messages import BaseMessage
 
 GOAL = 20.0  # streaming may cost at most this many json.loads of the same text
 
@@ -54,6 +66,35 @@ def records(size: int) -> str:
         )
         text = json.dumps(items)
     return text
+
+
+@attrs.frozen
+class FloorParser(BaseOutputParser[Any]):
+    """Reads nothing: yields a new JSON Patch list at each chunk where ``emits`` says diff
+    mode yields one, after a Python call per chunk if ``call``; the floor under diff mode."""
+
+    emits: tuple[bool, ...] = attrs.field(eq=False, repr=False)
+    call: bool = False
+
+    def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[Any]:
+        emits = iter(self.emits).__next__
+        if self.call:
+            check = _Check(emits).check
+            for chunk in inputs:
+                if check(chunk):
+                    yield [{"op": "replace", "path": "/0/name", "value": chunk}]
+        else:
+            for chunk in inputs:
+                if emits():
+                    yield [{"op": "replace", "path": "/0/name", "value": chunk}]
+
+
+class _Check:
+    def __init__(self, emits: Callable[[], bool]) -> None:
+        self.emits = emits
+
+    def check(self, chunk: str | BaseMessage) -> bool:
+        return self.emits()
 
 
 def best(work: Callable[[], object], rounds: int) -> float:
@@ -117,6 +158,20 @@ def main(argv: list[str] | None = None) -> int:
     row(
         "floor: StrOutputParser, 1-char chunks (a chunk through a parser)",
         best(drain(StrOutputParser(), one_char), rounds),
+        loads_big,
+        None,
+    )
+    stream = JsonStream(diff=True)
+    emits = tuple(stream.feed(chunk) is not NOTHING for chunk in one_char)
+    row(
+        f"floor: no reading, a patch list per change ({sum(emits):,} of them)",
+        best(drain(FloorParser(emits), one_char), rounds),
+        loads_big,
+        None,
+    )
+    row(
+        "floor: no reading, a patch list per change, a Python call per chunk",
+        best(drain(FloorParser(emits, call=True), one_char), rounds),
         loads_big,
         None,
     )

@@ -15,6 +15,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 __all__ = ["MAX_DEPTH", "NOTHING", "JsonStream", "JsonTextError", "decode"]
@@ -40,6 +41,7 @@ _NUMBER_PREVIEW = 100
 _WS = " \t\n\r"
 _TAG = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-")
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
+_DIGITS = {digit: int(digit) for digit in "0123456789"}
 _HEX = frozenset("0123456789abcdefABCDEF")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _LITERALS: dict[str, tuple[str, Any]] = {
@@ -55,8 +57,9 @@ _NOT_WS = re.compile(r"[^ \t\n\r]")
 _START, _PROSE, _TAG_STATE, _VALUE, _FIRST_VALUE, _FIRST_KEY, _KEY = range(7)
 _STRING, _ESCAPE, _UNICODE, _NUMBER_STATE, _LITERAL, _COLON, _AFTER = range(7, 14)
 _TRAIL, _CLOSE, _DONE = range(14, 17)
-_GROWING = frozenset((_STRING, _ESCAPE, _UNICODE, _NUMBER_STATE))
-_SPACED = frozenset((_START, _VALUE, _FIRST_VALUE, _FIRST_KEY, _KEY, _COLON, _AFTER, _TRAIL))
+# a key's text; a string after a high surrogate escape (whose low half may follow)
+_KEY_STRING, _HIGH = range(17, 19)
+_STATES = 19
 
 
 class JsonTextError(ValueError):
@@ -69,9 +72,7 @@ class JsonTextError(ValueError):
 
 
 def _pointer(key: str) -> str:
-    if "~" in key or "/" in key:
-        return "/" + key.replace("~", "~0").replace("/", "~1")
-    return "/" + key
+    return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
 class _Refused(ValueError):
@@ -107,6 +108,43 @@ class JsonStream:
     searched for a ``` fence and nothing is reported until one opens.
     """
 
+    # (slots: past 30 attributes an instance's dict is not shared, and reading an
+    # attribute takes a dict lookup instead of an index)
+    __slots__ = (
+        "_backticks",
+        "_by_char",
+        "_changed",
+        "_deep",
+        "_depth_limit",
+        "_diff",
+        "_exact_length",
+        "_fenced",
+        "_hex",
+        "_high",
+        "_key_mode",
+        "_length",
+        "_literal",
+        "_literal_value",
+        "_ops",
+        "_parts",
+        "_pending_op",
+        "_readers",
+        "_root",
+        "_shown",
+        "_slot",
+        "_snapshot_at",
+        "_spent",
+        "_stack",
+        "_start",
+        "_state",
+        "_tail",
+        "_target",
+        "_target_key",
+        "_unsafe_recursion",
+        "_whole_in",
+        "chunks",
+    )
+
     def __init__(self, *, diff: bool = False, bare: bool = False) -> None:
         self._diff = diff
         self._state = _VALUE if bare else _START
@@ -133,7 +171,6 @@ class JsonStream:
         self._slot = ""  # its JSON pointer (diff mode)
         self._target: Any = None  # its container (None: it is the root)
         self._target_key: Any = None  # and its key there (-1 in a list)
-        self._shown_length = 0
         self._tail = ""  # the last characters of prose (a fence may span chunks)
         self._backticks = 0
         self._spent = 0  # characters that attempts to read a whole container covered
@@ -143,6 +180,8 @@ class JsonStream:
         self._deep = False  # whether it nests too deep for the json scanner
         by_state = {
             _STRING: self._read_string,
+            _KEY_STRING: self._read_string,
+            _HIGH: self._read_string,
             _AFTER: self._read_after,
             _VALUE: self._read_value,
             _FIRST_VALUE: self._read_value,
@@ -154,31 +193,211 @@ class JsonStream:
             _UNICODE: self._read_unicode,
             _LITERAL: self._read_literal,
         }
-        self._readers = [by_state.get(state, self._read_outside) for state in range(_DONE + 1)]
+        self._readers = [by_state.get(state, self._read_outside) for state in range(_STATES)]
+        by_char: dict[int, Callable[[str], Any]] = {
+            _STRING: self._string_char,
+            _KEY_STRING: self._string_char,
+            _AFTER: self._after_char,
+            _VALUE: self._value_char,
+            _FIRST_VALUE: self._value_char,
+            _KEY: self._key_char,
+            _FIRST_KEY: self._key_char,
+            _COLON: self._colon_char,
+            _NUMBER_STATE: self._number_char,
+            _LITERAL: self._literal_char,
+        }
+        self._by_char = [by_char.get(state, self._scan) for state in range(_STATES)]
 
     # ------------------------------------------------------------------ reading
 
     def feed(self, chunk: str) -> Any:
         """Read one chunk; return the change it made visible, or `NOTHING`."""
-        # Fast paths for the commonest chunks: plain text inside a string, and one
-        # character of space between tokens.
         self.chunks.append(chunk)
         state = self._state
-        if state == _STRING and '"' not in chunk and "\\" not in chunk:
-            if self._high:
-                self._append("")
+        # (as in `changes`, which has this inline)
+        if state == _KEY_STRING and '"' not in chunk and "\\" not in chunk:
             self._parts.append(chunk)
-            return NOTHING if self._key_mode else self._report()
-        if chunk in _SPACE and state in _SPACED:
             return NOTHING
+        if state == _STRING and '"' not in chunk and "\\" not in chunk:
+            return self._grow_string(chunk)
+        return self._by_char[state](chunk)
+
+    def changes(self, chunks: Iterable[Any], text: Callable[[Any], str]) -> Iterator[Any]:
+        """`feed` each chunk (its `text` if not a `str`), yielding the changes it makes visible.
+
+        This is `feed` inlined: at one character a chunk, a call per chunk costs as much as
+        the reading. Plain text inside a string, the commonest chunk, is read right here;
+        the other common one-character chunks have a reader for their state (`_by_char`),
+        and `_scan` reads any chunk.
+        """
+        append = self.chunks.append
+        by_char = self._by_char
+        for chunk in chunks:
+            if type(chunk) is not str:
+                chunk = text(chunk)
+            append(chunk)
+            state = self._state
+            if state == _KEY_STRING and '"' not in chunk and "\\" not in chunk:
+                self._parts.append(chunk)
+                continue
+            if state == _STRING and '"' not in chunk and "\\" not in chunk:
+                change = self._grow_string(chunk)
+            else:
+                change = by_char[state](chunk)
+            if change is not NOTHING:
+                yield change
+
+    def _scan(self, chunk: str) -> Any:
+        """Read any chunk, one reader per state, then report what changed."""
         readers = self._readers
         i = 0
         n = len(chunk)
         while i < n:
             i = readers[self._state](chunk, i)
-        if self._changed or self._state in _GROWING:
+        return self._report()
+
+    # The one-character readers: one state's commonest characters, the rest to `_scan`.
+
+    def _string_char(self, chunk: str) -> Any:
+        if chunk == '"':
+            if self._key_mode:
+                self._stack[-1][1] = "".join(self._parts)
+                self._state = _COLON
+                return NOTHING
+            self._end_string()
+            return self._flush()
+        return self._scan(chunk)
+
+    def _after_char(self, chunk: str) -> Any:
+        if chunk == ",":
+            # (a list's frame has no key; an object's has one after its first value)
+            self._state = _VALUE if self._stack[-1][1] is None else _KEY
+            return NOTHING
+        if chunk in _SPACE:
+            return NOTHING
+        if chunk == "}" or chunk == "]":
+            self._close(chunk, 0)
+            return NOTHING
+        return self._scan(chunk)
+
+    def _value_char(self, chunk: str) -> Any:
+        if chunk in _SPACE:
+            return NOTHING
+        if chunk == '"':
+            self._parts = [""]
+            self._key_mode = False
+            self._state = _STRING
+            self._shown = NOTHING
+            self._place_pending("")
+            return self._flush()
+        if chunk in _DIGITS:
+            self._parts = [chunk]
+            self._length = self._exact_length = 1
+            self._start = (len(self.chunks), 0)
+            self._shown = NOTHING
+            self._state = _NUMBER_STATE
+            self._place_pending(_DIGITS[chunk])
+            return self._flush()
+        if len(chunk) == 1:
+            self._read_value(chunk, 0)
             return self._report()
-        return NOTHING
+        return self._scan(chunk)
+
+    def _key_char(self, chunk: str) -> Any:
+        if chunk == '"':
+            self._parts = []
+            self._key_mode = True
+            self._state = _KEY_STRING
+            return NOTHING
+        if chunk in _SPACE:
+            return NOTHING
+        return self._scan(chunk)
+
+    def _colon_char(self, chunk: str) -> Any:
+        if chunk == ":":
+            self._state = _VALUE
+            return NOTHING
+        if chunk in _SPACE:
+            return NOTHING
+        return self._scan(chunk)
+
+    def _number_char(self, chunk: str) -> Any:
+        shown = self._shown
+        if (
+            chunk in _DIGITS
+            and type(shown) is int
+            and shown  # (not a leading 0: a digit after one is invalid)
+            and self._exact_length == self._length < _NUMBER_PREVIEW
+        ):
+            # an integer shown exactly gains a digit: its value follows without parsing
+            self._parts.append(chunk)
+            self._length = self._exact_length = self._length + 1
+            digit = _DIGITS[chunk]
+            return self._replace_pending(shown * 10 + digit if shown > 0 else shown * 10 - digit)
+        if chunk in _NUMBER_CHARS:
+            self._parts.append(chunk)
+            self._length += 1
+            if self._length <= _NUMBER_PREVIEW:
+                self._show_number()
+                return self._flush()
+            return NOTHING
+        if len(chunk) == 1:  # the character after the number
+            self._end_number()
+            self._readers[self._state](chunk, 0)
+            return self._flush()
+        return self._scan(chunk)
+
+    def _literal_char(self, chunk: str) -> Any:
+        word = self._literal
+        if chunk == word[self._length]:
+            self._length += 1
+            if self._length < len(word):
+                return NOTHING
+            self._place(self._literal_value, self._literal_value)
+            self._after_value()
+            return self._flush()
+        return self._scan(chunk)
+
+    def _grow_string(self, chunk: str) -> Any:
+        """Plain text added to a value string: shown at once while the string is short,
+        then each time it has grown by 1/_STRING_STEP of its length."""
+        parts = self._parts  # the string as last shown, then the parts added since
+        text = parts[0]
+        if len(text) < _STRING_STEP:
+            if not chunk:
+                return NOTHING
+            text += chunk
+            parts[0] = text
+        else:
+            parts.append(chunk)
+            if len(parts) - 1 < len(text) // _STRING_STEP:
+                return NOTHING
+            text = "".join(parts)
+            self._parts = [text]
+        self._shown = text
+        target = self._target
+        if target is None:
+            self._root = text
+        else:
+            target[self._target_key] = text
+        if self._diff:
+            return [{"op": "replace", "path": self._slot, "value": text}]
+        self._changed = True
+        return self._flush()
+
+    def _replace_pending(self, value: Any) -> Any:
+        """Show the pending token's new value, at the start of a chunk (no change pending):
+        `_place_pending` and `_flush` in one."""
+        self._shown = value
+        target = self._target
+        if target is None:
+            self._root = value
+        else:
+            target[self._target_key] = value
+        if self._diff:
+            return [{"op": "replace", "path": self._slot, "value": value}]
+        self._changed = True
+        return self._flush()
 
     # Each reader reads from ``chunk[i]`` in its state and returns where to go on.
 
@@ -284,7 +503,7 @@ class JsonStream:
             self._state = _UNICODE
         elif char in _ESCAPES:
             self._append(_ESCAPES[char])
-            self._state = _STRING
+            self._state = _KEY_STRING if self._key_mode else _STRING
         else:
             self._fail("Invalid \\escape", i - 1)
         return i + 1
@@ -296,7 +515,7 @@ class JsonStream:
         self._hex += char
         if len(self._hex) == 4:
             self._unicode(int(self._hex, 16))
-            self._state = _STRING
+            self._state = _HIGH if self._high else _KEY_STRING if self._key_mode else _STRING
         return i + 1
 
     def _read_literal(self, chunk: str, i: int) -> int:
@@ -384,18 +603,17 @@ class JsonStream:
 
     def _begin_string(self, i: int, *, key: bool) -> None:
         self._parts = [""]  # the string as last shown, then the parts added since
-        self._start = (len(self.chunks), i)
         self._key_mode = key
-        self._state = _STRING
+        self._state = _KEY_STRING if key else _STRING
         if not key:
             self._shown = NOTHING
-            self._shown_length = 0
             self._place_pending("")
 
     def _append(self, text: str) -> None:
         if self._high:
             self._parts.append(self._high)
             self._high = ""
+            self._state = _KEY_STRING if self._key_mode else _STRING
         self._parts.append(text)
 
     def _unicode(self, code: int) -> None:
@@ -447,31 +665,37 @@ class JsonStream:
     # ------------------------------------------------------------------ placing
 
     def _place(self, value: Any, shown: Any) -> str:
-        """Put a new value in its container (or at the root) and record the change.
+        """Put a new value in its container (or at the root) and record the change; the
+        value's place is kept as `_target` and `_target_key`, where a pending token grows.
 
         ``shown`` is what a diff carries (a fresh empty container, as the value itself will
         keep growing). Returns the value's JSON pointer (diff mode only).
         """
         self._changed = True
         self._pending_op = None
-        if not self._stack:
+        stack = self._stack
+        if not stack:
             self._root = value
+            self._target = None
             if self._diff:
                 self._ops.append({"op": "replace", "path": "", "value": shown})
             return ""
-        container, key = self._stack[-1][:2]
-        path: str = self._stack[-1][2]
-        if type(container) is dict:
-            op = "replace" if key in container else "add"
-            container[key] = value
+        container, key, pointer = stack[-1]
+        path: str = pointer
+        self._target = container
+        if key is None:  # a list (an object's frame has a key once a value can be placed)
+            container.append(value)
+            self._target_key = -1
             if self._diff:
-                path += _pointer(key)
-                self._ops.append({"op": op, "path": path, "value": shown})
+                path = f"{path}/{len(container) - 1}"
+                self._ops.append({"op": "add", "path": path, "value": shown})
             return path
-        container.append(value)
+        self._target_key = key
+        op = "replace" if key in container else "add"
+        container[key] = value
         if self._diff:
-            path += f"/{len(container) - 1}"
-            self._ops.append({"op": "add", "path": path, "value": shown})
+            path += _pointer(key) if "~" in key or "/" in key else "/" + key
+            self._ops.append({"op": op, "path": path, "value": shown})
         return path
 
     def _place_pending(self, value: Any) -> None:
@@ -480,13 +704,6 @@ class JsonStream:
         self._shown = value
         if first:
             self._slot = self._place(value, value)
-            if self._stack:
-                frame = self._stack[-1]
-                container, key = frame[0], frame[1]
-                self._target = container
-                self._target_key = key if type(container) is dict else -1
-            else:
-                self._target = None
             if self._diff:
                 self._pending_op = self._ops[-1]
             return
@@ -506,33 +723,48 @@ class JsonStream:
         """At the end of a chunk: show how far a pending string or number has grown, and
         return what changed since the last report (``final``: even if that is costly)."""
         state = self._state
-        if state in (_STRING, _ESCAPE, _UNICODE):
+        if state in (_STRING, _HIGH, _ESCAPE, _UNICODE):
             # parts added since the string was last shown (at most two per character)
             if not self._key_mode and len(self._parts) - 1 >= (
-                self._shown_length // _STRING_STEP or 1
+                len(self._parts[0]) // _STRING_STEP or 1
             ):
                 text = "".join(self._parts)
                 self._parts = [text]
-                self._shown_length = len(text)
                 self._place_pending(text)
         elif state == _NUMBER_STATE and self._length <= _NUMBER_PREVIEW:
-            token = "".join(self._parts)
-            if token.isdigit() and (token[0] != "0" or len(token) == 1):
-                value: Any = int(token)
-                exact = True
-            else:
-                match = _NUMBER.match(token)
-                value = NOTHING if match is None else self._number(match.group())
-                exact = match is not None and match.end() == len(token)
-            if value is not NOTHING:
-                shown = self._shown
-                if type(value) is not type(shown) or value != shown:
-                    self._place_pending(value)
-                # a number shown from its whole token so far need not be read again at its end
-                self._exact_length = len(token) if exact else 0
+            self._show_number()
+        return self._flush(final=final)
+
+    def _show_number(self) -> None:
+        """Show the value of the longest number the pending token starts with."""
+        token = "".join(self._parts)
+        if token.isdigit() and (token[0] != "0" or len(token) == 1):
+            value: Any = int(token)
+            exact = True
+        else:
+            match = _NUMBER.match(token)
+            if match is None:
+                return
+            value = self._number(match.group())
+            exact = match.end() == len(token)
+        shown = self._shown
+        if type(value) is not type(shown) or value != shown:
+            self._place_pending(value)
+        # a number shown from its whole token so far need not be read again at its end
+        self._exact_length = len(token) if exact else 0
+
+    def _flush(self, *, final: bool = False) -> Any:
+        """What changed since the last report: the operations, or a snapshot (``final``:
+        even if that is costly)."""
         if not self._changed:
             return NOTHING
-        if not self._diff and not final:
+        if self._diff:
+            self._changed = False
+            ops = self._ops
+            self._ops = []
+            self._pending_op = None
+            return ops
+        if not final:
             # A snapshot copies the open containers: take one only once enough chunks have
             # arrived since the last to pay for it, so that snapshots too stay linear.
             cost = len(self._stack) + sum([len(frame[0]) for frame in self._stack])
@@ -540,11 +772,6 @@ class JsonStream:
                 return NOTHING
             self._snapshot_at = len(self.chunks)
         self._changed = False
-        if self._diff:
-            ops = self._ops
-            self._ops = []
-            self._pending_op = None
-            return ops
         return self.partial()
 
     # ------------------------------------------------------------------ results
@@ -568,6 +795,12 @@ class JsonStream:
         if self._state == _NUMBER_STATE:
             self._end_number()
         return self._report(final=True)
+
+    @property
+    def complete(self) -> bool:
+        """Whether the text so far is a whole answer (only space or a fence may follow)."""
+        state = self._state
+        return state in (_TRAIL, _DONE) or (state == _CLOSE and self._backticks == 0)
 
     @property
     def started(self) -> bool:

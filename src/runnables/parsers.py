@@ -175,6 +175,8 @@ def parse_partial_json(text: str) -> Any:
 def _json_end(stream: JsonStream, *, diff: bool) -> Any:
     """What a JSON stream yields last: the whole value if nothing showed yet, else the
     change the end of the text makes. Raises if the whole text is not a JSON answer."""
+    if stream.complete:  # (read and checked already)
+        return stream.end()
     value = parse_json_markdown("".join(stream.chunks))
     if stream.started:
         return stream.end()
@@ -211,12 +213,8 @@ class JsonOutputParser(BaseOutputParser[Any]):
 
     def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[Any]:
         stream = JsonStream(diff=self.diff)
-        feed = stream.feed
         try:
-            for chunk in inputs:
-                change = feed(chunk if type(chunk) is str else _text(chunk))
-                if change is not NOTHING:
-                    yield change
+            yield from stream.changes(inputs, _text)
         except JsonTextError as error:
             raise _invalid(error, "".join(stream.chunks)) from None
         change = _json_end(stream, diff=self.diff)
