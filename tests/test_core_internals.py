@@ -330,6 +330,44 @@ def test_totals_of_message_chunks_equal_pairwise_addition() -> None:
     assert again.value == reduce(lambda left, right: left + right, chunks)
 
 
+_total_chunks = st.lists(
+    st.one_of(
+        st.text(max_size=700),  # long enough to cross `_SMALL` within a few chunks
+        st.integers(-3, 3),
+        st.lists(st.integers(), max_size=2),
+        st.just("read"),  # ask for the value midway
+    ),
+    max_size=40,
+)
+
+
+@given(_total_chunks)
+def test_totals_equal_chunks_added_one_by_one(chunks: list[Any]) -> None:
+    """Strings short and long (added with `+`, then kept as pieces), other chunks, and the
+    value asked for midway: the total is always what adding pairwise gives."""
+    from runnables._core.streaming import NOTHING, Total, add_chunks
+
+    total, expected = Total(), NOTHING
+    for chunk in chunks:
+        if chunk == "read":
+            assert total.value == expected
+            continue
+        total.add(chunk)
+        expected = add_chunks(expected, chunk)
+    assert total.value == expected
+    assert total.value == expected  # asking again changes nothing
+
+
+def test_a_long_string_total_is_kept_as_few_pieces() -> None:
+    from runnables._core.streaming import Total
+
+    total = Total()
+    for _ in range(100_000):
+        total.add("ab")
+    assert len(total._runs or ()) + len(total._parts or ()) <= 100_000 // 32 + 32  # pyright: ignore[reportPrivateUsage]
+    assert total.value == "ab" * 100_000
+
+
 _part_values = st.one_of(
     st.none(), st.text(max_size=3), st.integers(-3, 3), st.lists(st.integers(), max_size=2)
 )

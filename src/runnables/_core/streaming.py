@@ -86,22 +86,23 @@ def add_chunks(total: Any, chunk: Any) -> Any:
 class Total:
     """Stream chunks added up, in time linear in the stream's length.
 
-    Adding strings with `+` copies the total so far, so n string chunks would cost O(n²):
-    their pieces are kept and joined once, when the value is asked for (each `_RUN` pieces
-    are joined into one as they come, so that a long stream of small chunks is not kept as
-    that many string objects). A chunk whose class sets `_adds_chunk_lists` (message chunks,
-    where each `+` copies the content so far too) gets the chunks of its own class that follow
-    it kept, and added all at once, `first + [second, ...]`, when the value is asked for.
-    Other chunks are added with `add_chunks` as they come.
+    Strings are added with `+` while the total is short (one object, as most streams of
+    tokens are); past `_SMALL` characters, where `+` would copy ever more, the pieces are kept
+    and joined once, when the value is asked for (each `_RUN` pieces joined into one as they
+    come, so that a long stream of small chunks is not kept as that many string objects). A
+    chunk whose class sets `_adds_chunk_lists` (message chunks, where each `+` copies the
+    content so far too) gets the chunks of its own class that follow it kept, and added all
+    at once, `first + [second, ...]`, when the value is asked for. Other chunks are added with
+    `add_chunks` as they come.
     """
 
     __slots__ = ("_later", "_parts", "_runs", "_value")
 
     def __init__(self) -> None:
         # (Lists made only when needed: a server keeps several totals per stream alive.)
-        self._value: Any = NOTHING
-        self._parts: list[str] | None = None  # strings: the pieces since the last run
-        self._runs: list[str] | None = None  # strings: joined runs of pieces, once there are some
+        self._value: Any = NOTHING  # the total; for a long string, its head
+        self._parts: list[str] | None = None  # a long string: the pieces since the last run
+        self._runs: list[str] | None = None  # a long string: joined runs of pieces, if any
         self._later: list[Any] | None = None  # chunks to add to `_value` in one go
 
     def add(self, chunk: Any) -> None:
@@ -119,23 +120,31 @@ class Total:
                 return
             self._value = self.value
             self._parts = self._runs = None
-        elif self._value is NOTHING:
-            if type(chunk) is str:
-                self._parts = [chunk]
-            else:
+        value = self._value
+        if type(chunk) is str:
+            if type(value) is str:
+                if len(value) < _SMALL:
+                    self._value = value + chunk
+                else:
+                    self._parts = [chunk]
+                return
+            if value is NOTHING:
                 self._value = chunk
-                if getattr(chunk, "_adds_chunk_lists", False):
-                    self._later = []
+                return
+        elif value is NOTHING:
+            self._value = chunk
+            if getattr(chunk, "_adds_chunk_lists", False):
+                self._later = []
             return
         later = self._later
         if later is not None:
-            if type(chunk) is type(self._value):
+            if type(chunk) is type(value):
                 later.append(chunk)
                 return
-            self._value = self.value
+            self._value = value = self.value
             self._later = None
         try:  # `add_chunks`, inlined: this runs for every chunk at every traced level
-            self._value = self._value + chunk
+            self._value = value + chunk
         except TypeError:
             self._value = chunk
 
@@ -150,15 +159,10 @@ class Total:
                 later.clear()
             return self._value
         runs = self._runs
-        if runs is None:
-            if len(parts) == 1:
-                return parts[0]
-            whole = "".join(parts)
-        elif not parts and len(runs) == 1:
-            return runs[0]
-        else:
-            whole = "".join([*runs, *parts])
-        self._runs = [whole]
+        if runs is None and not parts:
+            return self._value
+        self._value = whole = "".join([self._value, *(runs or ()), *parts])
+        self._runs = None
         parts.clear()
         return whole
 
@@ -168,7 +172,10 @@ class Total:
         return None if value is NOTHING else value
 
 
-#: String chunks joined into one as they are added up (see `Total`).
+#: Strings up to this many characters are added up with `+` (see `Total`).
+_SMALL = 1024
+
+#: Past `_SMALL`, string chunks joined into one as they are added up (see `Total`).
 _RUN = 32
 
 
