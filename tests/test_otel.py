@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -213,6 +214,18 @@ def test_siblings_share_their_parent_and_nothing_is_kept_after_the_call(
         children = [s for s in spans if s.parent is not None and s.parent == root.context]
         assert [s.name for s in children] == ["RunnableLambda"] * 3
     assert (callback._spans, callback._contexts) == ({}, {})  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.mark.parametrize("value", ["x" * 100, "\n\u00e9" * 50, 'ab"c' * 3])
+def test_a_long_string_is_cut_as_its_whole_json_text_would_be(
+    provider: TracerProvider, exporter: InMemorySpanExporter, value: str
+) -> None:
+    RunnableLambda(lambda x: x).invoke(
+        value, {"callbacks": [OpenTelemetryCallback(provider, max_content_length=10)]}
+    )  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType, reportUnknownMemberType]
+    (span,) = exporter.get_finished_spans()
+    whole = json.dumps(value, ensure_ascii=False)
+    assert (span.attributes or {})["runnables.input"] == whole[:10] + "..."
 
 
 @pytest.mark.parametrize(

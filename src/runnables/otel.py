@@ -88,11 +88,14 @@ class OpenTelemetryCallback:
         self._encode = json.JSONEncoder(default=_json_default, ensure_ascii=False).encode
 
     def _text(self, value: Any) -> str:
+        limit = self.max_content_length
+        kind: type[Any] = type(cast("object", value))
+        if kind is str and 0 <= limit < len(value):  # its JSON text is longer: encode what shows
+            value = value[:limit]
         try:
-            text = str(value) if type(value) is int else self._encode(value)
+            text = str(value) if kind is int else self._encode(value)
         except (TypeError, ValueError):  # a cycle, or keys JSON cannot have
             text = repr(value)
-        limit = self.max_content_length
         return text if len(text) <= limit else text[:limit] + "..."
 
     def _parent(self, run: Run) -> otel_context.Context | None:
