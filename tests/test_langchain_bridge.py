@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
+import attrs
 import langchain_core.documents as lc_documents
 import langchain_core.messages as lc
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.output_parsers import StrOutputParser as LCStrOutputParser
 from langchain_core.prompts import ChatPromptTemplate as LCChatPromptTemplate
@@ -100,6 +103,79 @@ def test_langchain_fields_we_lack_travel_in_additional_kwargs() -> None:
     assert to_langchain_value(from_langchain_value(tool)) == tool
     doc = lc_documents.Document(page_content="p", metadata={"m": 1}, id="d")
     assert to_langchain_value(from_langchain_value(doc)) == doc
+
+
+_json_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+_json_dicts = st.dictionaries(st.text(max_size=5), _json_scalars, max_size=3)
+
+
+@given(
+    content=st.text(max_size=8) | st.lists(st.text(max_size=3), max_size=2),
+    extra=_json_dicts,
+    metadata=_json_dicts,
+    name=st.none() | st.text(max_size=3),
+    id=st.none() | st.text(max_size=3),
+    tokens=st.none() | st.tuples(st.integers(0, 9), st.integers(0, 9), st.integers(0, 9)),
+)
+def test_a_streamed_text_chunk_converts_as_its_constructor_would(
+    content: Any,
+    extra: dict[str, Any],
+    metadata: dict[str, Any],
+    name: str | None,
+    id: str | None,
+    tokens: tuple[int, int, int] | None,
+) -> None:
+    usage = None
+    if tokens is not None:
+        usage = lc.UsageMetadata(
+            input_tokens=tokens[0],
+            output_tokens=tokens[1],
+            total_tokens=tokens[0] + tokens[1],
+            input_token_details={"cache_read": tokens[2]},
+        )
+    theirs = lc.AIMessageChunk(
+        content=content,
+        additional_kwargs=extra,
+        response_metadata=metadata,
+        name=name,
+        id=id,
+        usage_metadata=usage,
+    )
+    ours = from_langchain_value(theirs)
+    flat = None
+    if tokens is not None:
+        flat = {
+            "input_tokens": tokens[0],
+            "output_tokens": tokens[1],
+            "total_tokens": tokens[0] + tokens[1],
+            "input_token_details.cache_read": tokens[2],
+        }
+    assert ours == AIMessageChunk(
+        theirs.content,
+        additional_kwargs=extra,
+        response_metadata=metadata,
+        name=name,
+        id=id,
+        usage_metadata=flat,
+    )
+    assert set(attrs.asdict(ours, recurse=False)) == {f.name for f in attrs.fields(AIMessageChunk)}
+    assert ours.additional_kwargs is not theirs.additional_kwargs
+    assert ours.response_metadata is not theirs.response_metadata
+    assert to_langchain_value(ours) == theirs
+
+
+def test_streamed_chunks_keep_their_tool_call_pieces() -> None:
+    piece = lc.AIMessageChunk(
+        content="",
+        id="c1",
+        tool_call_chunks=[lc.ToolCallChunk(name="f", args='{"a": ', id="t1", index=0)],
+    )
+    rest = lc.AIMessageChunk(
+        content="", tool_call_chunks=[lc.ToolCallChunk(name=None, args="1}", id=None, index=0)]
+    )
+    ours = [from_langchain_value(chunk) for chunk in (piece, rest)]
+    assert [c.tool_call_chunks[0].args for c in ours] == ['{"a": ', "1}"]
+    assert (ours[0] + ours[1]).tool_calls == [ToolCall("f", {"a": 1}, "t1")]
 
 
 def test_a_message_without_a_counterpart_is_refused_by_name() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 
 from openai_server import OpenAIServer, Reply
-from runnables import RunnableLambda, RunnableParallel, RunnablePassthrough
+from runnables import RunnableLambda, RunnableParallel, RunnablePassthrough, RunnableSequence
 from runnables.models import FakeListChatModel, OpenAIChatModel
 from runnables.otel import OpenTelemetryCallback
 from runnables.parsers import StrOutputParser
@@ -195,3 +196,54 @@ def test_model_runs_follow_the_genai_conventions(
     assert attributes["gen_ai.usage.output_tokens"] == 3
     assert isinstance(attributes["gen_ai.response.time_to_first_chunk"], float)
     assert [e.name for e in span.events] == ["gen_ai.first_chunk"]
+
+
+def test_siblings_share_their_parent_and_nothing_is_kept_after_the_call(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    callback = OpenTelemetryCallback(provider)
+    steps = [RunnableLambda(lambda x: x + 1) for _ in range(3)]  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType, reportUnknownVariableType]
+    chain = RunnableSequence(*steps)  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+    assert chain.invoke(0, {"callbacks": [callback]}) == 3  # pyright: ignore[reportUnknownMemberType]
+    assert chain.invoke(5, {"callbacks": [callback]}) == 8  # pyright: ignore[reportUnknownMemberType]
+    spans = exporter.get_finished_spans()
+    roots = [s for s in spans if s.parent is None]
+    assert len(roots) == 2
+    for root in roots:
+        assert root.context is not None
+        children = [s for s in spans if s.parent is not None and s.parent == root.context]
+        assert [s.name for s in children] == ["RunnableLambda"] * 3
+    assert (callback._spans, callback._contexts) == ({}, {})  # pyright: ignore[reportPrivateUsage]
+
+
+@pytest.mark.parametrize("value", ["x" * 100, "\n\u00e9" * 50, 'ab"c' * 3])
+def test_a_long_string_is_cut_as_its_whole_json_text_would_be(
+    provider: TracerProvider, exporter: InMemorySpanExporter, value: str
+) -> None:
+    RunnableLambda(lambda x: x).invoke(
+        value, {"callbacks": [OpenTelemetryCallback(provider, max_content_length=10)]}
+    )  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType, reportUnknownMemberType]
+    (span,) = exporter.get_finished_spans()
+    whole = json.dumps(value, ensure_ascii=False)
+    assert (span.attributes or {})["runnables.input"] == whole[:10] + "..."
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (3, "3"),
+        (True, "true"),
+        (None, None),
+        (2.5, "2.5"),
+        ("é", '"é"'),
+        ({"a": [1]}, '{"a": [1]}'),
+    ],
+)
+def test_content_is_json_text(
+    provider: TracerProvider, exporter: InMemorySpanExporter, value: Any, text: str | None
+) -> None:
+    RunnableLambda(lambda x: x).invoke(value, {"callbacks": [OpenTelemetryCallback(provider)]})  # pyright: ignore[reportUnknownLambdaType, reportUnknownArgumentType, reportUnknownMemberType]
+    (span,) = exporter.get_finished_spans()
+    attributes = dict(span.attributes or {})
+    assert attributes.get("runnables.input") == text
+    assert attributes.get("runnables.output") == text

@@ -22,7 +22,6 @@ end.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -38,6 +37,7 @@ from runnables._core.runs import Run
 __all__ = ["OpenTelemetryCallback"]
 
 _MODEL_RUNS = {"chat_model": "chat", "llm": "text_completion"}
+_OK = Status(StatusCode.OK)
 
 
 def _json_default(value: object) -> Any:
@@ -61,8 +61,9 @@ class OpenTelemetryCallback:
     run_inline = True  # spans start and end in place, in order
 
     __slots__ = (
+        "_contexts",
+        "_encode",
         "_first_chunk",
-        "_lock",
         "_spans",
         "_tracer",
         "max_content_length",
@@ -79,23 +80,39 @@ class OpenTelemetryCallback:
         self._tracer = trace.get_tracer("runnables", tracer_provider=tracer_provider)
         self.record_content: bool = record_content
         self.max_content_length: int = max_content_length
+        # Each open run's span, and the context making it a parent (made for its first child).
+        # Single dict and set operations only, which need no lock.
         self._spans: dict[uuid.UUID, Span] = {}
+        self._contexts: dict[uuid.UUID, otel_context.Context] = {}
         self._first_chunk: set[uuid.UUID] = set()
-        self._lock = threading.Lock()
+        self._encode = json.JSONEncoder(default=_json_default, ensure_ascii=False).encode
 
     def _text(self, value: Any) -> str:
+        limit = self.max_content_length
+        kind: type[Any] = type(cast("object", value))
+        if kind is str and 0 <= limit < len(value):  # its JSON text is longer: encode what shows
+            value = value[:limit]
         try:
-            text = json.dumps(value, default=_json_default, ensure_ascii=False)
+            text = str(value) if kind is int else self._encode(value)
         except (TypeError, ValueError):  # a cycle, or keys JSON cannot have
             text = repr(value)
-        limit = self.max_content_length
         return text if len(text) <= limit else text[:limit] + "..."
 
+    def _parent(self, run: Run) -> otel_context.Context | None:
+        """The context to start `run`'s span in: its parent run's span, else the current one
+        (None)."""
+        parent_id = run.parent_id
+        if parent_id is None:
+            return None
+        context = self._contexts.get(parent_id)
+        if context is None:
+            parent = self._spans.get(parent_id)
+            if parent is None:
+                return None
+            context = self._contexts[parent_id] = trace.set_span_in_context(parent)
+        return context
+
     def on_start(self, run: Run) -> None:
-        parent = self._spans.get(run.parent_id) if run.parent_id is not None else None
-        context = (
-            trace.set_span_in_context(parent) if parent is not None else otel_context.get_current()
-        )
         operation = _MODEL_RUNS.get(run.run_type)
         attributes: dict[str, Any] = {
             "runnables.run_type": run.run_type,
@@ -113,14 +130,12 @@ class OpenTelemetryCallback:
                 attributes["gen_ai.system"] = str(provider)
         if self.record_content and run.inputs is not None:
             attributes["runnables.input"] = self._text(run.inputs)
-        span = self._tracer.start_span(
+        self._spans[run.id] = self._tracer.start_span(
             run.name,
-            context=context,
-            kind=SpanKind.CLIENT if operation is not None else SpanKind.INTERNAL,
+            context=self._parent(run),
+            kind=SpanKind.INTERNAL if operation is None else SpanKind.CLIENT,
             attributes=attributes,
         )
-        with self._lock:
-            self._spans[run.id] = span
 
     def on_stream(self, run: Run, chunk: Any) -> None:
         if run.run_type not in _MODEL_RUNS or run.id in self._first_chunk:
@@ -128,8 +143,7 @@ class OpenTelemetryCallback:
         span = self._spans.get(run.id)
         if span is None:
             return
-        with self._lock:
-            self._first_chunk.add(run.id)
+        self._first_chunk.add(run.id)
         now = time.time_ns()
         started = getattr(span, "start_time", None) or now
         span.set_attribute("gen_ai.response.time_to_first_chunk", (now - started) / 1e9)
@@ -139,11 +153,14 @@ class OpenTelemetryCallback:
         span = self._finish(run)
         if span is None:
             return
+        attributes: dict[str, Any] = {}
         if self.record_content and run.outputs is not None:
-            span.set_attribute("runnables.output", self._text(run.outputs))
+            attributes["runnables.output"] = self._text(run.outputs)
         if run.run_type in _MODEL_RUNS:
-            self._model_attributes(span, run)
-        span.set_status(Status(StatusCode.OK))
+            self._model_attributes(span, run, attributes)
+        if attributes:
+            span.set_attributes(attributes)
+        span.set_status(_OK)
         span.end()
 
     def on_error(self, run: Run, error: BaseException) -> None:
@@ -156,20 +173,20 @@ class OpenTelemetryCallback:
         span.end()
 
     def _finish(self, run: Run) -> Span | None:
-        with self._lock:
-            self._first_chunk.discard(run.id)
-            return self._spans.pop(run.id, None)
+        self._first_chunk.discard(run.id)
+        self._contexts.pop(run.id, None)
+        return self._spans.pop(run.id, None)
 
-    def _model_attributes(self, span: Span, run: Run) -> None:
+    def _model_attributes(self, span: Span, run: Run, attributes: dict[str, Any]) -> None:
         output = run.outputs
         metadata: Mapping[str, Any] = getattr(output, "response_metadata", None) or {}
         model = (
             metadata.get("model_name") or metadata.get("model") or run.metadata.get("ls_model_name")
         )
         if model:
-            span.set_attribute("gen_ai.response.model", str(model))
+            attributes["gen_ai.response.model"] = str(model)
             span.update_name(f"{_MODEL_RUNS[run.run_type]} {model}")
         usage: Mapping[str, Any] = getattr(output, "usage_metadata", None) or {}
         for ours, theirs in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens")):
             if ours in usage:
-                span.set_attribute(f"gen_ai.usage.{theirs}", int(usage[ours]))
+                attributes[f"gen_ai.usage.{theirs}"] = int(usage[ours])

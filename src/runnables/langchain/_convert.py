@@ -22,9 +22,9 @@ from runnables import prompts as our_prompts
 from runnables.documents import Document
 from runnables.errors import RunnablesTypeError
 
-__all__ = ["from_lc", "to_lc"]
+__all__ = ["from_lc", "from_lc_chunk", "to_lc"]
 
-_MOVED = {"ai": "invalid_tool_calls", "tool": "artifact"}
+_LC_CHUNK = lc.AIMessageChunk
 
 
 def _common(message: Any) -> dict[str, Any]:
@@ -53,6 +53,25 @@ def _nested_usage(usage: dict[str, int] | None) -> Any:
         else:
             nested[key] = count
     return nested
+
+
+def _our_chunk(message: Any) -> ours.AIMessageChunk:
+    """`_our_ai(message, chunk=True)`, with a shortcut for the chunk of text almost every
+    streamed token is: LangChain has checked its fields already, so ours is filled in as is
+    (its dicts copied, as ours must not share them)."""
+    if message.tool_call_chunks or message.tool_calls or message.invalid_tool_calls:
+        return cast("ours.AIMessageChunk", _our_ai(message, chunk=True))
+    extra = message.additional_kwargs
+    metadata = message.response_metadata
+    usage = message.usage_metadata
+    return ours._plain_chunk(  # pyright: ignore[reportPrivateUsage]
+        message.content,
+        dict(extra) if extra else {},
+        dict(metadata) if metadata else {},
+        message.name,
+        message.id,
+        None if usage is None else _flat_usage(usage),
+    )
 
 
 def _our_ai(message: Any, *, chunk: bool) -> ours.AIMessage:
@@ -100,7 +119,7 @@ _FROM_LC: dict[type[Any], Callable[[Any], Any]] = {
     lc.SystemMessage: lambda m: ours.SystemMessage(m.content, **_common(m)),
     lc.ChatMessage: lambda m: ours.ChatMessage(m.content, role=m.role, **_common(m)),
     lc.AIMessage: lambda m: _our_ai(m, chunk=False),
-    lc.AIMessageChunk: lambda m: _our_ai(m, chunk=True),
+    lc.AIMessageChunk: _our_chunk,
     lc.ToolMessage: _our_tool,
     lc_documents.Document: lambda d: Document(d.page_content, dict(d.metadata), id=d.id),
     lc_prompts.StringPromptValue: lambda p: our_prompts.StringPromptValue(p.text),
@@ -192,6 +211,11 @@ def _convert(value: Any, table: dict[type[Any], Callable[[Any], Any]], side: str
 def from_lc(value: Any) -> Any:
     """`value` with LangChain's messages, documents and prompt values replaced by ours."""
     return _convert(value, _FROM_LC, "in runnables")
+
+
+def from_lc_chunk(value: Any) -> Any:
+    """`from_lc` of one streamed chunk, an AI message chunk going the shortest way."""
+    return _our_chunk(value) if type(value) is _LC_CHUNK else from_lc(value)
 
 
 def to_lc(value: Any) -> Any:

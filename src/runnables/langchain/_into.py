@@ -19,7 +19,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, Generati
 
 from runnables._core.context import RunContext
 from runnables._core.runs import Notice, Run, finish_run, notify, notify_async
-from runnables.langchain._convert import from_lc
+from runnables.langchain._convert import from_lc, from_lc_chunk
 
 __all__ = ["AsyncIntoRunnables", "IntoRunnables"]
 
@@ -52,7 +52,7 @@ def _llm_output(response: Any) -> Any:
 
 def _llm_chunk(token: str, chunk: Any) -> Any:
     if isinstance(chunk, ChatGenerationChunk):
-        return from_lc(chunk.message)
+        return from_lc_chunk(chunk.message)
     if isinstance(chunk, GenerationChunk):
         return chunk.text
     return token
@@ -195,6 +195,8 @@ class _RunTree:
         )
 
     def decide_on_llm_new_token(self, token: str, *, run_id: uuid.UUID, **kw: Any) -> _Decision:
+        if run_id not in self._runs:  # the wrapped model's own: the wrapper streams its chunks
+            return None
         return self._stream(run_id, _llm_chunk(token, kw.get("chunk")))
 
     def decide_on_chain_end(self, outputs: Any, *, run_id: uuid.UUID, **kw: Any) -> _Decision:

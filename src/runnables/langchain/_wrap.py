@@ -22,7 +22,7 @@ from runnables._core.leaf import (
     leaf_iter,
 )
 from runnables._core.streaming import awaited, closing_chunks
-from runnables.langchain._convert import from_lc, to_lc
+from runnables.langchain._convert import from_lc, from_lc_chunk, to_lc
 from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
 
 __all__ = ["LangChainRunnable", "from_langchain"]
@@ -92,7 +92,7 @@ def _on_asyncio() -> bool:
 def _converted(chunks: Iterator[Any]) -> Iterator[Any]:
     try:
         for chunk in chunks:
-            yield from_lc(chunk)
+            yield from_lc_chunk(chunk)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
@@ -102,7 +102,7 @@ def _converted(chunks: Iterator[Any]) -> Iterator[Any]:
 async def _aconverted(chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
     async with closing_chunks(chunks) as stream:
         async for chunk in stream:
-            yield from_lc(chunk)
+            yield from_lc_chunk(chunk)
 
 
 @final
