@@ -333,30 +333,51 @@ class _Event(BaseStreamEvent):
 class _Info:
     """What every event of one run shares, worked out once when it starts."""
 
-    __slots__ = ("kept", "metadata", "name", "parent_ids", "prefix", "run_id", "streams", "tags")
+    __slots__ = ("kept", "metadata", "name", "names", "parent_ids", "run_id", "streams", "tags")
 
     def __init__(self, run: Run, parent_ids: list[str], kept: bool, streams: bool) -> None:
         self.run_id = str(run.id)
         self.parent_ids = parent_ids
         self.name = run.name
-        self.prefix = f"on_{run.run_type}_"
+        self.names = _event_names(run.run_type)
         self.kept = kept
         self.streams = streams  # whether its chunks are reported
         self.tags = run.tags
         self.metadata = run.metadata
 
-    def chunk_event(self, chunk: Any) -> StreamEvent:
-        """The stream event of a chunk of this run."""
+    def event(self, name: str, data: EventData) -> StreamEvent:
+        """An event of this run."""
         event: _Event = {
-            "event": self.prefix + "stream",
+            "event": name,
             "name": self.name,
             "run_id": self.run_id,
             "parent_ids": self.parent_ids.copy(),
             "tags": self.tags.copy(),
             "metadata": self.metadata.copy(),
-            "data": {"chunk": chunk},
+            "data": data,
         }
-        return event  # type: ignore[return-value]  # pyright: ignore[reportReturnType] - see `_event`
+        # The one unchecked step: which member of the union this is (its name, and so its
+        # payload's types) follows from the run's kind, a `run_type: str` known at run time.
+        # (An ignore rather than a `cast` call: this runs for every event.)
+        return event  # type: ignore[return-value]  # pyright: ignore[reportReturnType]
+
+    def chunk_event(self, chunk: Any) -> StreamEvent:
+        """The stream event of a chunk of this run."""
+        return self.event(self.names[1], {"chunk": chunk})
+
+
+_NAMES: dict[str, tuple[str, str, str, str]] = {}
+
+
+def _event_names(run_type: str) -> tuple[str, str, str, str]:
+    """The names of a run kind's start, stream, end and error events (made once per kind)."""
+    names = _NAMES.get(run_type)
+    if names is None:
+        prefix = f"on_{run_type}_"
+        names = (prefix + "start", prefix + "stream", prefix + "end", prefix + "error")
+        if len(_NAMES) < 64:  # (run kinds are a handful; a runnable may report its own)
+            _NAMES[run_type] = names
+    return names
 
 
 class _EventMaker(ItemMaker[StreamEvent]):
@@ -366,61 +387,38 @@ class _EventMaker(ItemMaker[StreamEvent]):
     retriever's `{"query": ...}`;
     a failing tool reports `on_tool_error`; tools, retrievers and prompts never stream."""
 
-    __slots__ = ("by_id", "keep", "root_id", "root_input", "runs")
+    __slots__ = ("keep", "root_id", "root_input", "runs")
 
     def __init__(self, keep: RunFilter, root_id: uuid.UUID, root_input: Any) -> None:
         self.keep = keep
         self.root_id = root_id
         self.root_input = root_input
-        # The live runs, by record (an identity hash: cheap per event) and by id (for parents).
-        self.runs: dict[Run, _Info] = {}
-        self.by_id: dict[uuid.UUID, _Info] = {}
-
-    def _event(
-        self,
-        run: Run,
-        info: _Info,
-        phase: Literal["start", "stream", "end", "error"],
-        data: EventData,
-    ) -> StreamEvent:
-        event: _Event = {
-            "event": info.prefix + phase,
-            "name": info.name,
-            "run_id": info.run_id,
-            "parent_ids": info.parent_ids.copy(),
-            "tags": run.tags.copy(),
-            "metadata": run.metadata.copy(),
-            "data": data,
-        }
-        # The one unchecked step: which member of the union this is (its name, and so its
-        # payload's types) follows from the run's kind, a `run_type: str` known at run time.
-        # (An ignore rather than a `cast` call: this runs for every event.)
-        return event  # type: ignore[return-value]  # pyright: ignore[reportReturnType]
+        self.runs: dict[uuid.UUID, _Info] = {}  # the live runs
 
     def start(self, run: Run) -> StreamEvent | None:
         parent = run.parent_id
         if parent is None:
             parent_ids: list[str] = []
         else:
-            above = self.by_id.get(parent)
+            above = self.runs.get(parent)
             parent_ids = [*above.parent_ids, above.run_id] if above is not None else [str(parent)]
         kept = self.keep(run)
         streams = kept and run.run_type not in NON_STREAMING_TYPES
-        info = self.runs[run] = self.by_id[run.id] = _Info(run, parent_ids, kept, streams)
+        info = self.runs[run.id] = _Info(run, parent_ids, kept, streams)
         if not kept:
             return None
         if run.id == self.root_id:
-            return self._event(run, info, "start", {"input": self.root_input})
+            return info.event(info.names[0], {"input": self.root_input})
         if run.inputs is None:
-            return self._event(run, info, "start", {})
-        return self._event(run, info, "start", {"input": _input_of(run)})
+            return info.event(info.names[0], {})
+        return info.event(info.names[0], {"input": _input_of(run)})
 
     def stream(self, run: Run, chunk: Any) -> StreamEvent | None:
-        info = self.runs.get(run)
+        info = self.runs.get(run.id)
         return info.chunk_event(chunk) if info is not None and info.streams else None
 
     def stream_maker(self, run: Run) -> Callable[[Any], StreamEvent] | None:
-        info = self.runs.get(run)
+        info = self.runs.get(run.id)
         return info.chunk_event if info is not None and info.streams else None
 
     def end(self, run: Run) -> StreamEvent | None:
@@ -428,8 +426,8 @@ class _EventMaker(ItemMaker[StreamEvent]):
         if info is None or not info.kept:
             return None
         if run.id == self.root_id:
-            return self._event(run, info, "end", {"output": run.outputs})
-        return self._event(run, info, "end", {"input": _input_of(run), "output": run.outputs})
+            return info.event(info.names[2], {"output": run.outputs})
+        return info.event(info.names[2], {"input": _input_of(run), "output": run.outputs})
 
     def error(self, run: Run) -> StreamEvent | None:
         # LangChain's v2 stream reports a failed run only for tools: for the others the
@@ -443,7 +441,7 @@ class _EventMaker(ItemMaker[StreamEvent]):
             "input": call.args if call is not None else run.inputs,
             "tool_call_id": call.id if call is not None else None,
         }
-        return self._event(run, info, "error", data)
+        return info.event(info.names[3], data)
 
     def custom(
         self, name: str, data: Any, run_id: uuid.UUID, tags: list[str], metadata: dict[str, Any]
@@ -455,7 +453,7 @@ class _EventMaker(ItemMaker[StreamEvent]):
         named = cast("Run", _NamedEvent(name=name, run_type=name, tags=tags))
         if not keep.trivial and not keep(named):
             return None
-        info = self.by_id.get(run_id)
+        info = self.runs.get(run_id)
         event: CustomEvent = {
             "event": "on_custom_event",
             "name": name,
@@ -468,8 +466,7 @@ class _EventMaker(ItemMaker[StreamEvent]):
         return event
 
     def _forget(self, run: Run) -> _Info | None:
-        self.by_id.pop(run.id, None)
-        return self.runs.pop(run, None)
+        return self.runs.pop(run.id, None)
 
 
 class _NamedEvent(NamedTuple):
