@@ -55,6 +55,7 @@ class TracedStream(AsyncIterator[Any]):
         "_emit",
         "_emit_arg",
         "_given",
+        "_handlers",
         "_held",
         "_inputs",
         "_leaf",
@@ -69,7 +70,8 @@ class TracedStream(AsyncIterator[Any]):
     def __init__(self, step: Engine[Any, Any], inputs: AsyncIterator[Any], ctx: RunContext) -> None:
         self._step = step
         self._inputs: AsyncIterator[Any] | None = inputs
-        self._ctx = ctx
+        self._ctx: RunContext | None = ctx  # until the run starts (a server keeps many streams)
+        self._handlers = ctx.handlers
         self._run: Run | None = None
         self._stream: AsyncIterator[Any] | None = None  # while the step streams
         self._leaf: LeafStream[Any] | None = None  # `_stream`, when it is a user generator's
@@ -159,6 +161,8 @@ class TracedStream(AsyncIterator[Any]):
         """Start the run and the step's stream; whether the step's output is to be held until
         its run ends."""
         step, ctx = self._step, self._ctx
+        assert ctx is not None
+        self._ctx = None
         inputs: AsyncIterator[Any] | None = self._inputs
         assert inputs is not None
         self._inputs = None
@@ -218,12 +222,19 @@ class TracedStream(AsyncIterator[Any]):
         self._over = True
         if self._leaf is not None:
             self._leaf.end()
-        run, handlers = self._run, self._ctx.handlers
+        run, handlers = self._run, self._handlers
         assert run is not None
         run.inputs = self._input_record()
         finish_run(run, self._total.or_none())
         await notify_async(handlers.on_end, run)
         await asettle(handlers, run)
+        self._release()
+
+    def _release(self) -> None:
+        """Drop what an ended run no longer needs (a finished step's stream stays referenced
+        until its sequence ends; its output total is kept: the next step's input record)."""
+        self._run = self._leaf = self._recorded = self._given = None
+        self._emit = self._emit_arg = None
 
     async def _fail(self, exc: BaseException) -> BaseException:
         """Close the step's stream, record the failure on the run and tell its observers;
@@ -237,7 +248,7 @@ class TracedStream(AsyncIterator[Any]):
             except BaseException as closing:
                 closing.__context__ = exc
                 exc = closing
-        run, handlers = self._run, self._ctx.handlers
+        run, handlers = self._run, self._handlers
         assert run is not None
         add_step_note(exc, run.name)
         run.inputs = self._input_record()
@@ -245,6 +256,7 @@ class TracedStream(AsyncIterator[Any]):
         await notify_async(handlers.on_error, run, exc)
         if isinstance(exc, Exception):
             await asettle(handlers, run)
+        self._release()
         return exc
 
     async def aclose(self) -> None:

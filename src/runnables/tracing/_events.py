@@ -362,8 +362,18 @@ class _Info:
         return event  # type: ignore[return-value]  # pyright: ignore[reportReturnType]
 
     def chunk_event(self, chunk: Any) -> StreamEvent:
-        """The stream event of a chunk of this run."""
-        return self.event(self.names[1], {"chunk": chunk})
+        """The stream event of a chunk of this run (`event`, written out: this runs for
+        every chunk of every run, where one call more is a cost a server sees)."""
+        event: _Event = {
+            "event": self.names[1],
+            "name": self.name,
+            "run_id": self.run_id,
+            "parent_ids": self.parent_ids.copy(),
+            "tags": self.tags.copy(),
+            "metadata": self.metadata.copy(),
+            "data": {"chunk": chunk},
+        }
+        return event  # type: ignore[return-value]  # pyright: ignore[reportReturnType] - see `event`
 
 
 _NAMES: dict[str, tuple[str, str, str, str]] = {}
