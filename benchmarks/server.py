@@ -22,7 +22,9 @@ asyncio and on trio: the same steps driven by hand-written async generators with
 building the same event dicts (fresh dicts and lists per event, uuid4 run ids) in the order
 langchain-core emits them, i.e. the floor any library could reach on that event loop. The
 zero sleep is the event loop's own (`asyncio.sleep(0)` or `trio.sleep(0)`); everything else
-is the same code for every variant.
+is the same code for every variant. "bare-task" (asyncio, report only) is bare run in a
+producer task of its own, handing events to the client through a queue: the floor for a
+library whose streams keep api.md's section 8 (the consumer never runs the pipeline itself).
 
 Each variant runs in fresh subprocesses (so imports, caches and memory of one never affect
 another), each starting with a small checked warm-up. Timing, one variant at a time: wall
@@ -62,7 +64,14 @@ SPEEDUP_GOAL = 15.0  # langchain-core time / runnables time, at least
 BARE_GOAL = 3.0  # runnables time / bare time, at most
 MEMORY_GOAL = 1 / 3  # runnables tracemalloc peak / langchain-core's, at most
 
-VARIANTS = ("langchain-core", "runnables/asyncio", "runnables/trio", "bare/asyncio", "bare/trio")
+VARIANTS = (
+    "langchain-core",
+    "runnables/asyncio",
+    "runnables/trio",
+    "bare/asyncio",
+    "bare/trio",
+    "bare-task/asyncio",
+)
 MIN_TIMED = 1.0  # seconds of timed rounds at least, for variants with short rounds
 MAX_ROUNDS = 20
 CHILD_TIMEOUT = 600.0  # seconds; a hung variant becomes an error row
@@ -194,6 +203,44 @@ async def bare_events(input: dict[str, str]) -> AsyncIterator[dict[str, Any]]:
     yield _event("on_chain_end", "RunnableSequence", seq, [], [], {"output": output})
 
 
+class TaskHandoff:
+    """`bare_events` run in a producer task of its own and handed to the consumer through a
+    queue, one wakeup per batch (asyncio only). What api.md section 8 asks of every library
+    stream (the consumer's frame never runs the pipeline, so that it never owns a cancel scope
+    across a yield; LangChain does the same), at its cheapest: the floor for a library that
+    keeps that promise, report only."""
+
+    def __init__(self, events: AsyncIterator[dict[str, Any]]) -> None:
+        self.items: collections.deque[dict[str, Any]] = collections.deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.done = False
+        self.task = asyncio.get_running_loop().create_task(self.produce(events))
+
+    def wake(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None:
+            waiter.set_result(None)
+
+    async def produce(self, events: AsyncIterator[dict[str, Any]]) -> None:
+        async for event in events:
+            self.items.append(event)
+            self.wake()
+        self.done = True
+        self.wake()
+
+    def __aiter__(self) -> TaskHandoff:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        while not self.items:
+            if self.done:
+                await self.task
+                raise StopAsyncIteration
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        return self.items.popleft()
+
+
 # --------------------------------------------------------------------------- one variant
 
 
@@ -201,6 +248,8 @@ def build_events(variant: str) -> Callable[[dict[str, str]], AsyncIterator[Any]]
     """The function a client calls to get one event stream, for `variant`."""
     if variant.startswith("bare/"):
         return bare_events
+    if variant == "bare-task/asyncio":
+        return lambda input: TaskHandoff(bare_events(input))
     if variant == "langchain-core":
         from langchain_core.runnables import RunnableGenerator, RunnableLambda
     else:
