@@ -452,3 +452,10 @@ def test_no_callbacks_no_context_leak_after_call() -> None:
 
     add_one.invoke(1, {"tags": ["leak?"]})
     assert tags_of.invoke(0) == []
+
+
+@pytest.mark.parametrize("config", ["tags", [{"tags": ["a"]}], 3])
+def test_a_config_that_is_not_a_dict_is_a_type_error(config: Any) -> None:
+    step = RunnableLambda(lambda x: x, name="id")
+    with pytest.raises(TypeError, match="a config must be a RunnableConfig dict"):
+        step.invoke(1, config)

@@ -517,3 +517,33 @@ def test_with_real_prompt_values() -> None:
     refs = [o.get("$ref") for o in model.input_schema.json_schema()["anyOf"]]
     assert "#/$defs/ChatPromptValue" in refs
     assert "#/$defs/StringPromptValue" in refs
+
+
+def test_one_stop_sequence_given_as_a_string_is_one_sequence() -> None:
+    seen: list[object] = []
+
+    @attrs.frozen
+    class Echo(BaseChatModel):
+        def _generate(self, messages: Any, stop: Any = None, **kwargs: Any) -> AIMessage:
+            seen.append(stop)
+            return AIMessage(content="ok")
+
+    Echo().bind(stop="END").invoke("hi")
+    Echo().bind(stop=["END", "STOP"]).invoke("hi")
+    assert seen == [["END"], ["END", "STOP"]]
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda m: m.with_config(tags=["t"]),
+        lambda m: m.with_retry(),
+        lambda m: m.with_config(tags=["t"]).with_retry(),
+    ],
+)
+def test_bind_through_a_wrapper_binds_the_model_inside(wrap: Any) -> None:
+    model = FakeListChatModel(["x"])
+    bound = wrap(model).bind(temperature=0)
+    assert bound.invoke("q") == AIMessage(content="x")
+    with pytest.raises(TypeError, match="did you mean 'temperature'"):
+        wrap(model).bind(temprature=0)

@@ -9,7 +9,7 @@ text again, so there an example's braces become fields).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import attrs
 
@@ -20,6 +20,7 @@ from runnables.prompts import (
     ChatPromptTemplate,
     ChatPromptValue,
     PromptTemplate,
+    PromptValue,
     StringPromptValue,
     TemplateFormat,
     _check_declared,  # pyright: ignore[reportPrivateUsage]
@@ -72,7 +73,7 @@ class FewShotPromptTemplate(_Prompt[StringPromptValue]):
     provided: pass the examples to use.
     """
 
-    value_type = StringPromptValue
+    value_type: ClassVar[type[PromptValue]] = StringPromptValue
 
     examples: tuple[dict[str, Any], ...] = attrs.field(
         converter=_examples, hash=False, kw_only=True
@@ -161,7 +162,7 @@ class FewShotChatMessagePromptTemplate(_Prompt[ChatPromptValue]):
     (``[("system", ...), few_shot, ("human", "{input}")]``) or invoke it alone.
     """
 
-    value_type = ChatPromptValue
+    value_type: ClassVar[type[PromptValue]] = ChatPromptValue
 
     examples: tuple[dict[str, Any], ...] = attrs.field(
         converter=_examples, hash=False, kw_only=True

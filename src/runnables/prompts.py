@@ -252,7 +252,7 @@ class PromptTemplate(_Prompt[StringPromptValue]):
     spelling, optional) is checked against the template's variables.
     """
 
-    value_type = StringPromptValue
+    value_type: ClassVar[type[PromptValue]] = StringPromptValue
 
     template: str
     partial_variables: dict[str, Any] = attrs.field(
@@ -662,7 +662,7 @@ class ChatPromptTemplate(_Prompt[ChatPromptValue]):
     messages (callables are checked when called).
     """
 
-    value_type = ChatPromptValue
+    value_type: ClassVar[type[PromptValue]] = ChatPromptValue
 
     messages: tuple[ChatPart, ...] = attrs.field(converter=_part_tuple)
     partial_variables: dict[str, Any] = attrs.field(

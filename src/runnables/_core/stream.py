@@ -10,8 +10,9 @@ never seen unfinished by the garbage collector.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Generic, TypeVar
 
 from runnables._core.loop import LoopHandle, current_loop
@@ -55,13 +56,33 @@ class Stream(AsyncIterator[T], Generic[T]):
         loop = self._loop
         if self._over or loop is None:  # over, or never started: nothing to close
             return
-        chunks = self._chunks
-        loop.call_soon(lambda: loop.spawn(lambda: _close(chunks), name="runnables stream cleanup"))
+        closer = _closer(self._chunks)
+        with contextlib.suppress(StopIteration):  # to its `yield`: the loop's hooks hold it too
+            closer.asend(None).send(None)
+        _closing[id(self._chunks)] = closer
+        loop.call_soon(lambda: loop.spawn(lambda: _close(closer), name="runnables stream cleanup"))
 
 
-async def _close(chunks: Any) -> None:
-    """Close a dropped stream's generator (in a task nobody awaits: nothing may escape)."""
+#: The closers of dropped streams not yet closed (the loop's hooks keep only weak references).
+_closing: dict[int, AsyncGenerator[None, None]] = {}
+
+
+async def _closer(chunks: Any) -> AsyncGenerator[None, None]:
+    """Holds a dropped stream until it is closed: by `_close`, or, if the event loop ends
+    first (`asyncio.run` or `trio.run` returning right after a `break`), by the loop's own
+    closing of the async generators still open, so that its runs still end."""
     try:
-        await chunks.aclose()
+        yield
+    finally:
+        try:
+            await aclose_chunks(chunks)
+        finally:
+            _closing.pop(id(chunks), None)
+
+
+async def _close(closer: AsyncGenerator[None, None]) -> None:
+    """Close a dropped stream (in a task nobody awaits: nothing may escape)."""
+    try:
+        await closer.aclose()
     except Exception:
         _log.exception("closing a dropped stream raised")

@@ -49,7 +49,6 @@ class TracedStream(AsyncIterator[Any]):
     stream at all ends its run before its output moves on."""
 
     __slots__ = (
-        "_adds",
         "_ahead",
         "_ctx",
         "_emit",
@@ -62,6 +61,7 @@ class TracedStream(AsyncIterator[Any]):
         "_over",
         "_recorded",
         "_run",
+        "_shares",
         "_step",
         "_stream",
         "_total",
@@ -76,13 +76,15 @@ class TracedStream(AsyncIterator[Any]):
         self._stream: AsyncIterator[Any] | None = None  # while the step streams
         self._leaf: LeafStream[Any] | None = None  # `_stream`, when it is a user generator's
         self._total = Total()
-        self._adds = True  # whether this stream adds its chunks to `_total` itself
+        #: The traced stream whose chunks this one passes on unchanged, if any: its total is
+        #: this one's too (read when needed: it may itself share another's once it starts).
+        self._shares: TracedStream | None = None
         self._held: list[Any] | None = None  # the output of a step that cannot stream, reversed
         self._ahead: Any = NOTHING  # a chunk read ahead by the next step (`peek`)
         self._given: Any = None  # the whole input, when known at once
         #: Where the input's chunks are added up, when they are: this step's own recorder,
         #: or the output total of the traced step that feeds it.
-        self._recorded: Total | ARecorder | None = None
+        self._recorded: TracedStream | ARecorder | None = None
         #: `emit(arg, chunk)` tells of each chunk (see `_emitter`); None when no one is told.
         self._emit: Callable[[Any, Any], Awaitable[None] | None] | None = None
         self._emit_arg: Any = None
@@ -125,7 +127,7 @@ class TracedStream(AsyncIterator[Any]):
             return await self._outside_stream()
         except BaseException as exc:
             raise await self._fail(exc)  # noqa: B904 - the same exception, or what closing raised
-        if self._adds:
+        if self._shares is None:
             self._total.add(chunk)
         emit = self._emit
         if emit is not None:
@@ -176,7 +178,7 @@ class TracedStream(AsyncIterator[Any]):
             peekable: TracedStream | ARecorder
             if type(inputs) is TracedStream:
                 peekable = inputs
-                self._recorded = inputs._total  # the chunks that step streams are this input
+                self._recorded = inputs  # the chunks that step streams are this input
             else:
                 peekable = self._recorded = ARecorder(inputs)
             inputs = peekable
@@ -204,17 +206,23 @@ class TracedStream(AsyncIterator[Any]):
             self._leaf = stream
         passed_on = getattr(stream, "passes_on", None)
         if type(passed_on) is TracedStream:  # its chunks are this step's: one total for both
-            self._total = passed_on._total
-            self._adds = False
+            self._shares = passed_on
         self._over = False
         return whole and "_astream" not in step._written  # pyright: ignore[reportPrivateUsage]
+
+    def output(self) -> Total:
+        """This stream's chunks so far, added up."""
+        stream = self
+        while stream._shares is not None:
+            stream = stream._shares
+        return stream._total
 
     def _input_record(self) -> Any:
         recorded = self._recorded
         if recorded is None:
             return self._given
-        if isinstance(recorded, Total):
-            return recorded.or_none()
+        if isinstance(recorded, TracedStream):
+            return recorded.output().or_none()
         return recorded.total()
 
     async def _end(self) -> None:
@@ -225,7 +233,7 @@ class TracedStream(AsyncIterator[Any]):
         run, handlers = self._run, self._handlers
         assert run is not None
         run.inputs = self._input_record()
-        finish_run(run, self._total.or_none())
+        finish_run(run, self.output().or_none())
         await notify_async(handlers.on_end, run)
         await asettle(handlers, run)
         self._release()

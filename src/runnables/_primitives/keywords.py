@@ -70,15 +70,20 @@ def bind_keywords(
 ) -> RunnableBase[In, Out]:
     """`runnable` with `kwargs` given to each call of the function it runs: a lifted function
     gets them as keyword arguments, a binding passes them to what it binds."""
+    from runnables._core.base import RunnableBase
     from runnables._primitives.binding import RunnableBinding
     from runnables._primitives.lambda_ import RunnableLambda
+    from runnables._primitives.retry import RunnableRetry
 
     if not kwargs:
         return runnable
     checked = cast("object", runnable)
-    if isinstance(checked, RunnableBinding):
-        binding = cast("RunnableBinding[In, Out]", checked)
-        return attrs.evolve(binding, bound=bind_keywords(binding.bound, kwargs))
+    if isinstance(checked, (RunnableBinding, RunnableRetry)):  # a wrapper of one runnable
+        wrapper = cast("RunnableBinding[In, Out]", checked)
+        return attrs.evolve(wrapper, bound=bind_keywords(wrapper.bound, kwargs))
+    # One that binds options its own way (a model):
+    if type(runnable).bind is not RunnableBase.bind:  # pyright: ignore[reportUnknownMemberType]
+        return runnable.bind(**kwargs)
     if isinstance(checked, RunnableLambda):
         lam = cast("RunnableLambda[In, Out]", checked)
         _check_accepts(lam.func, kwargs, f"function {lam.name!r}")

@@ -326,7 +326,10 @@ class RunnableSequence(RunnableBase[In, Out]):
         for position, steps in self._stages(ctx, sync=True):
             *whole, last = steps
             tagged = ctx.with_local_tag(f"seq:step:{position}")
-            chunks = last._call_transform(_invoked(whole, chunks, ctx) if whole else chunks, tagged)
+            if whole:  # closed after the stage it feeds (a user's generator may not close it)
+                chunks = _invoked(whole, chunks, ctx)
+                stages.append(chunks)
+            chunks = last._call_transform(chunks, tagged)
             stages.append(chunks)
         try:
             yield from chunks
@@ -340,9 +343,10 @@ class RunnableSequence(RunnableBase[In, Out]):
         for position, steps in self._stages(ctx, sync=False):
             *whole, last = steps
             tagged = ctx.with_local_tag(f"seq:step:{position}")
-            chunks = last._acall_transform(
-                _ainvoked(whole, chunks, ctx) if whole else chunks, tagged
-            )
+            if whole:  # closed after the stage it feeds (a user's generator may not close it)
+                chunks = _ainvoked(whole, chunks, ctx)
+                stages.append(chunks)
+            chunks = last._acall_transform(chunks, tagged)
             stages.append(chunks)
         return _Stages(stages)
 

@@ -174,6 +174,8 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
     def _call_options(self) -> tuple[list[str] | None, dict[str, Any]]:
         kwargs = dict(self.options)
         stop = kwargs.pop("stop", None)
+        if isinstance(stop, str):  # one stop sequence, not its characters
+            return [stop], kwargs
         return (list(stop) if stop is not None else None), kwargs
 
     def _missing(self) -> NotImplementedError:

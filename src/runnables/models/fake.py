@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import anyio
 import attrs
@@ -113,7 +113,7 @@ class FakeListChatModel(_FakeList, BaseChatModel):
     share the position in `responses`; `reset()` starts again.
     """
 
-    call_options = OPENAI_CALL_OPTIONS
+    call_options: ClassVar[frozenset[str] | None] = OPENAI_CALL_OPTIONS
 
     responses: tuple[str, ...] = attrs.field(converter=_responses)
     sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
@@ -153,7 +153,7 @@ class FakeListLLM(_FakeList, BaseLLM):
     Streams, sleeps and shares its position like `FakeListChatModel`.
     """
 
-    call_options = OPENAI_CALL_OPTIONS
+    call_options: ClassVar[frozenset[str] | None] = OPENAI_CALL_OPTIONS
 
     responses: tuple[str, ...] = attrs.field(converter=_responses)
     sleep: float = attrs.field(default=0.0, kw_only=True, validator=_check_delay)
@@ -266,7 +266,7 @@ class GenericFakeChatModel(BaseChatModel):
     bound with `bind_tools` are accepted and ignored. Copies share the messages left.
     """
 
-    call_options = OPENAI_CALL_OPTIONS
+    call_options: ClassVar[frozenset[str] | None] = OPENAI_CALL_OPTIONS
 
     messages: _Replay = attrs.field(converter=_replay)
 

@@ -27,7 +27,7 @@ import traceback
 from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import anyio
 import attrs
@@ -264,7 +264,7 @@ class OpenAIChatModel(BaseChatModel):
     set it lower to bound calls to a server you do not trust.
     """
 
-    call_options = OPENAI_CALL_OPTIONS
+    call_options: ClassVar[frozenset[str] | None] = OPENAI_CALL_OPTIONS
 
     model: str
     base_url: str = attrs.field(
