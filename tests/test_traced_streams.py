@@ -112,15 +112,20 @@ _DROPPED = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_a_dropped_stream_closes_the_generator_feeding_a_stage(backend: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", _DROPPED, backend],
+def _run_dev(script: str, backend: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a fresh `python -X dev` (where every unclosed resource is reported)."""
+    return subprocess.run(
+        [sys.executable, "-X", "dev", "-c", script, backend],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_dropped_stream_closes_the_generator_feeding_a_stage(backend: str) -> None:
+    result = _run_dev(_DROPPED, backend)
     assert (result.returncode, result.stdout.strip(), result.stderr) == (0, "done", "")
 
 
@@ -160,12 +165,6 @@ _LOOP_ENDS = textwrap.dedent(
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_a_stream_dropped_as_its_event_loop_ends_still_ends_its_runs(backend: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-X", "dev", "-c", _LOOP_ENDS, backend],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _run_dev(_LOOP_ENDS, backend)
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.strip() == "['RunnableSequence', 'id', 'words']"
