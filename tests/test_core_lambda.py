@@ -378,3 +378,23 @@ async def test_async_generator_feeding_sync_transformer() -> None:
     assert await _acollect(chain.astream("c d", {"tags": ["t"]})) == ["C", "D"]
     assert await _acollect((RunnableGenerator(_aupper) | _upper).astream("x")) == ["X"]
     assert list(atokens.stream("e f", {"metadata": {"m": 1}})) == ["e", "f"]
+
+
+@pytest.mark.anyio
+async def test_a_generator_that_yields_nothing_has_no_value_to_return() -> None:
+    """Invoked, a lifted generator with an empty stream raises naming it (not "input"); its
+    stream is simply empty."""
+
+    def nothing(x: int) -> Iterator[int]:
+        yield from ()
+
+    async def anothing(x: int) -> AsyncIterator[int]:
+        for _ in ():
+            yield x
+
+    for step in (RunnableLambda(nothing), RunnableLambda(anothing)):
+        with pytest.raises(ValueError, match=r"'a?nothing' streamed no output"):
+            step.invoke(1)
+        with pytest.raises(ValueError, match=r"'a?nothing' streamed no output"):
+            await step.ainvoke(1)
+        assert [chunk async for chunk in step.astream(1)] == []

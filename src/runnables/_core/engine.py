@@ -131,7 +131,7 @@ class Engine(Generic[In, Out]):
             finally:
                 leave(token)
         if "_stream" in has or "_transform" in has:
-            return aggregate(self._stream(input, ctx))
+            return aggregate(self._stream(input, ctx), output_of=self.name)
         if has & _ASYNC_HOOKS:
             return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
         raise NotImplementedError(
@@ -150,7 +150,7 @@ class Engine(Generic[In, Out]):
             finally:
                 leave(token)
         if "_astream" in has or "_atransform" in has:
-            return await aaggregate(self._astream(input, ctx))
+            return await aaggregate(self._astream(input, ctx), output_of=self.name)
         return await run_in_worker_thread(self._invoke, input, ctx)
 
     @default_hook

@@ -271,27 +271,33 @@ class ARecorder(_Recording, AsyncIterator[Any]):
         return _whole(self._total)
 
 
-def aggregate(chunks: Iterable[T]) -> T:
-    """All chunks added up; an empty stream is an error since there is no value to give."""
+def aggregate(chunks: Iterable[T], *, output_of: str | None = None) -> T:
+    """All chunks added up; an empty stream is an error since there is no value to give
+    (`output_of`: the chunks are that runnable's output, not an input)."""
     total = Total()
     for chunk in chunks:
         total.add(chunk)
-    whole: T = _whole(total)
+    whole: T = _whole(total, output_of)
     return whole
 
 
-async def aaggregate(chunks: AsyncIterator[T]) -> T:
+async def aaggregate(chunks: AsyncIterator[T], *, output_of: str | None = None) -> T:
     """`aggregate` for an async stream."""
     total = Total()
     async for chunk in chunks:
         total.add(chunk)
-    whole: T = _whole(total)
+    whole: T = _whole(total, output_of)
     return whole
 
 
-def _whole(total: Total) -> Any:
+def _whole(total: Total, output_of: str | None = None) -> Any:
     value = total.value
     if value is NOTHING:
+        if output_of is not None:
+            raise RunnablesValueError(
+                f"{output_of!r} streamed no output: there is no value to return (its stream, "
+                "`stream`/`astream`, is empty)"
+            )
         raise RunnablesValueError("the input stream was empty: there is no input to run on")
     return value
 

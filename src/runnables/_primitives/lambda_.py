@@ -324,7 +324,7 @@ class RunnableLambda(RunnableBase[In, Out]):
                 return self._returned(cast("RunnableBase[In, Out]", output), input, ctx)
             return cast("Out", output)
         if kind == _GEN:
-            return aggregate(self._stream(input, ctx))
+            return aggregate(self._stream(input, ctx), output_of=self.name)
         return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
@@ -334,7 +334,7 @@ class RunnableLambda(RunnableBase[In, Out]):
         elif kind == _SYNC:
             output = await aleaf_in_thread(ctx, self.func, input, **self._kwargs(ctx))
         else:
-            return await aaggregate(self._astream(input, ctx))
+            return await aaggregate(self._astream(input, ctx), output_of=self.name)
         if isinstance(output, RunnableBase):
             returned = cast("RunnableBase[In, Out]", output)
             return await returned._acall(input, ctx.deeper(repr(self.name)))
