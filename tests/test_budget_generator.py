@@ -138,6 +138,53 @@ async def test_two_models_then_two_generators_at_one(peak: Peak) -> None:
     _whole(budgets)
 
 
+@pytest.mark.parametrize("traced", [False, True])
+def test_generators_streaming_inner_streams_at_one(
+    peak: Peak, in_thread: Callable[..., Any], traced: bool
+) -> None:
+    """Streams opening while a generator waits for its input leave it its slot."""
+    budgets: list[Budget | None] = []
+    inner = _model(peak, "sync")
+
+    def streams(chunks: Iterator[int]) -> Iterator[int]:
+        for chunk in chunks:
+            yield sum(inner.stream(chunk))
+
+    chain = (
+        _model(peak, "sync")
+        | RunnableGenerator(streams)
+        | RunnableGenerator(streams)
+        | _generator(peak, "sync", budgets)
+    )
+    chunks = in_thread(lambda: list(chain.stream(1, _config(traced))), 20)
+    assert chunks == [108, 216, 324]
+    assert peak.peak == 1
+    _whole(budgets)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("traced", [False, True])
+async def test_agenerators_streaming_inner_streams_at_one(peak: Peak, traced: bool) -> None:
+    budgets: list[Budget | None] = []
+    inner = _model(peak, "async")
+
+    async def streams(chunks: AsyncIterator[int]) -> AsyncIterator[int]:
+        async for chunk in chunks:
+            yield sum([x async for x in inner.astream(chunk)])
+
+    chain = (
+        _model(peak, "async")
+        | RunnableGenerator(streams)
+        | RunnableGenerator(streams)
+        | _generator(peak, "async", budgets)
+    )
+    with anyio.fail_after(20):
+        chunks = [chunk async for chunk in chain.astream(1, _config(traced))]
+    assert chunks == [108, 216, 324]
+    assert peak.peak == 1
+    _whole(budgets)
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("gen_kind", ["sync", "async"])
 async def test_a_generator_fed_by_a_passthrough(peak: Peak, gen_kind: str) -> None:

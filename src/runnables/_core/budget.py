@@ -8,6 +8,10 @@ function waiting on the runnables it called holds no slot they need (nesting nev
 even at `max_concurrency=1`), while every leaf call anywhere below, however deeply nested,
 counts against the one limit. The lent slot is given back when both the leaf's code and the
 borrower are done.
+
+A leaf stream holds its slot until it ends, idle whenever it waits at a `yield`; the code of
+a stream consumer it feeds (a `RunnableGenerator` in a streamed chain) borrows it then, the
+same way (see `leaf.Feed`, `opened`).
 """
 
 from __future__ import annotations
@@ -338,6 +342,38 @@ class Budget:
                 if slot.free and not slot.done:
                     return slot
         return None
+
+    def pause(self, slot: Slot) -> bool:
+        """A stream consumer running on `slot`, borrowed from the slot of the stream feeding
+        it, asks for its next chunk: give the stream its slot back, keeping `slot` to
+        `resume` (see `leaf.Feed`). False, with nothing done, unless that is all there is to
+        it (nobody borrows `slot` or waits for either, and the stream goes on)."""
+        lender = slot.lender
+        if lender is None or lender.budget is not self or not slot.borrowed:
+            return False
+        with self._lock:
+            if not slot.free or lender.done or (self._waiters and self._wanted(lender, slot)):
+                return False
+            slot.free = False  # holds nothing until resumed
+            lender.free = True
+            return True
+
+    def resume(self, slot: Slot) -> bool:
+        """Run a consumer paused on `slot` again, if the stream it borrows from is still open,
+        idle and wanted by nobody else; else `slot` has ended."""
+        lender = slot.lender
+        assert lender is not None
+        with self._lock:
+            if not lender.free or lender.done or (self._waiters and self._wanted(lender, slot)):
+                slot.done = True
+                return False
+            lender.free = False
+            slot.free = True
+            return True
+
+    def _wanted(self, one: Slot, other: Slot) -> bool:
+        """Whether a waiter may borrow `one` or `other`; the caller holds the lock."""
+        return any(w.lender is one or w.lender is other for w in self._waiters)
 
     def acquire_or_stream_blocking(self, slot: Slot) -> None:
         """`acquire_blocking` for a stream consumer with no stream to borrow from yet (see

@@ -292,7 +292,7 @@ class Feed:
     leaf does.
     """
 
-    __slots__ = ("_budget", "_budgets", "_ctx", "_slot", "nested")
+    __slots__ = ("_budget", "_budgets", "_ctx", "_paused", "_slot", "nested")
 
     def __init__(self, ctx: RunContext, budget: Budget) -> None:
         self._ctx = ctx
@@ -304,6 +304,7 @@ class Feed:
             above = above.parent
         self._budgets = tuple(budgets)
         self._slot: Slot | None = None
+        self._paused = False  # `_slot` is kept while the consumer waits for a chunk
         self.nested = ctx.nested()  # what its code sees: `ctx` lending its current slot
         if _OPEN.get() is None:  # made now, to be shared with the tasks that feed it
             _OPEN.set([])
@@ -330,8 +331,20 @@ class Feed:
         _opened(slot)  # idle in turn while the consumer is paused at a `yield`
         self.nested = self._ctx.nested(slot)
 
+    def resume(self) -> bool:
+        """Whether the consumer runs on its paused slot again (see `Budget.resume`); if not,
+        it is to `take` a new one."""
+        slot = self._slot
+        if slot is None:
+            return False
+        self._paused = False
+        if self._budget.resume(slot):
+            return True
+        self._slot = None
+        return False
+
     def take_blocking(self) -> None:
-        """Take a slot, blocking this thread until one is free."""
+        """Take a new slot, blocking this thread until one is free."""
         slot = self._next()
         budget = self._budget
         if slot.lender is not None:
@@ -341,7 +354,7 @@ class Feed:
         self._took(slot)
 
     async def take(self) -> None:
-        """Take a slot, waiting without blocking the event loop."""
+        """Take a new slot, waiting without blocking the event loop."""
         slot = self._next()
         budget = self._budget
         if not budget.try_acquire(slot):
@@ -353,10 +366,22 @@ class Feed:
 
     def give(self) -> None:
         """The consumer's code waits (for its input) or has ended: give its slot back (once
-        the runnables it lent the slot to are done with it)."""
+        the runnables it lent the slot to are done with it), or keep it paused."""
+        slot = self._slot
+        if slot is None or self._paused:
+            return
+        if self._budget.pause(slot):
+            self._paused = True
+            return
+        self._slot = None
+        slot.budget.end(slot)
+
+    def close(self) -> None:
+        """The consumer has ended: `give`, for good."""
+        self.give()
         slot, self._slot = self._slot, None
         if slot is not None:
-            slot.budget.end(slot)
+            slot.done = True  # paused: it holds nothing, and is no stream to borrow from
 
 
 class _FedChunks(Iterator[T]):
@@ -380,8 +405,10 @@ class _FedChunks(Iterator[T]):
         return chunk
 
     def _resume(self) -> None:
-        self._feed.take_blocking()
-        CURRENT.set(self._feed.nested)  # for the rest of this step (`_FedStepped` resets it)
+        feed = self._feed
+        if not feed.resume():
+            feed.take_blocking()
+            CURRENT.set(feed.nested)  # for the rest of this step (`_FedStepped` resets it)
 
 
 class _FedStepped(Iterator[T]):
@@ -443,7 +470,7 @@ def _fed_iter(
         with closing(_FedStepped(feed, chunks)) as stepped:
             yield from stepped
     finally:
-        feed.give()
+        feed.close()
 
 
 def fed_aiter(
@@ -492,7 +519,7 @@ class FedStream(LeafStream[T]):
 
     def end(self) -> None:
         self._make = None
-        self._feed.give()
+        self._feed.close()
 
 
 class _FedAChunks(AsyncIterator[T]):
@@ -506,19 +533,22 @@ class _FedAChunks(AsyncIterator[T]):
         self._stream = stream
 
     async def __anext__(self) -> T:
-        self._feed.give()
+        feed = self._feed
+        feed.give()
         try:
             chunk = await self._chunks.__anext__()
         except Exception:
-            await self._resume()
+            if not feed.resume():
+                await self._take()
             raise
-        await self._resume()
+        if not feed.resume():
+            await self._take()
         return chunk
 
-    async def _resume(self) -> None:
+    async def _take(self) -> None:
         feed = self._feed
         await feed.take()
-        self._stream.nested = feed.nested  # published at each step of the stream from now on
+        self._stream.nested = feed.nested  # published at each step from now on
         CURRENT.set(feed.nested)  # and for the rest of this one (the stream resets it)
 
     async def aclose(self) -> None:
