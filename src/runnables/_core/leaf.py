@@ -281,15 +281,16 @@ def _opened(slot: Slot | None) -> None:
 
 
 class Feed:
-    """The slot of a stream consumer (a `RunnableGenerator` fed chunk by chunk), taken
-    afresh each time its code runs again and given back each time it asks for an input chunk.
+    """The slot of a stream consumer (a `RunnableGenerator` fed chunk by chunk), held while
+    its code runs and given back each time it asks for an input chunk.
 
     The leaf streams before it hold their slots until they end, so waiting for a slot of its
     own would deadlock at max_concurrency=1. But while its code runs, they are paused at a
     `yield`, their slots idle: it borrows one (the latest opened, a free one if any), and the
     runnables its code calls borrow from it in turn. With no such stream (before its first
     input chunk, after the last, or fed by steps that hold nothing) it takes a slot as any
-    leaf does.
+    leaf does. Per chunk, the common case is two flag flips (`Budget.pause`, `resume`): the
+    consumer keeps its slot, and runs on it again if the stream's slot is idle once more.
     """
 
     __slots__ = ("_budget", "_budgets", "_ctx", "_paused", "_slot", "nested")
