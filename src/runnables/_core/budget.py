@@ -8,6 +8,10 @@ function waiting on the runnables it called holds no slot they need (nesting nev
 even at `max_concurrency=1`), while every leaf call anywhere below, however deeply nested,
 counts against the one limit. The lent slot is given back when both the leaf's code and the
 borrower are done.
+
+A leaf stream holds its slot until it ends, idle whenever it waits at a `yield`; the code of
+a stream consumer it feeds (a `RunnableGenerator` in a streamed chain) borrows it then, the
+same way (see `leaf.Feed`, `opened`).
 """
 
 from __future__ import annotations
@@ -85,6 +89,12 @@ class _TaskWaiter(_Waiter):
         return self.loop.call_soon(self.wakeup.wake)
 
 
+#: The lender a stream consumer waits for when it waits for any stream's slot.
+_ANY_STREAM = Slot.__new__(Slot)
+_ANY_STREAM.free = False
+_ANY_STREAM.done = True
+
+
 class Budget:
     """`max_concurrency` slots shared by every leaf call below the call they were given to.
 
@@ -95,7 +105,7 @@ class Budget:
     or event loop (no polling).
     """
 
-    __slots__ = ("_free", "_lock", "_waiters", "limit", "parent")
+    __slots__ = ("_free", "_lock", "_streams", "_waiters", "limit", "parent")
 
     def __init__(self, limit: int, parent: Budget | None = None) -> None:
         self.limit = limit
@@ -103,6 +113,7 @@ class Budget:
         self._free = limit
         self._lock = threading.Lock()
         self._waiters: deque[_Waiter] = deque()
+        self._streams: list[Slot] = []  # see `opened`
 
     def __repr__(self) -> str:
         return f"Budget(limit={self.limit}, free={self._free}, waiting={len(self._waiters)})"
@@ -299,6 +310,112 @@ class Budget:
                 return
             budget._give()
             budget = budget.parent
+
+    # -- leaf streams, whose slots are idle while they are paused at a `yield`
+
+    def opened(self, slot: Slot) -> None:
+        """Note the slot of a leaf stream that has just opened (see `paused`), and lend it to
+        a stream consumer waiting for any (see `acquire_or_stream`)."""
+        with self._lock:
+            streams = self._streams
+            if len(streams) > 4:
+                streams[:] = [s for s in streams if not s.done]
+            streams.append(slot)
+            if not slot.free or not self._waiters:
+                return
+            waiter = next((w for w in self._waiters if w.lender is _ANY_STREAM), None)
+            if waiter is None:
+                return
+            self._waiters.remove(waiter)
+            slot.free = False
+            waiter.lender = slot
+            waiter.granted = waiter.via_lender = True
+        if not waiter.wake():
+            self._give_back(slot)
+
+    def paused(self) -> Slot | None:
+        """The slot of a leaf stream of this budget, open and lent to nobody, if any: the
+        last resort of a stream consumer that cannot tell which streams feed it (see
+        `leaf.Feed`)."""
+        with self._lock:
+            for slot in reversed(self._streams):
+                if slot.free and not slot.done:
+                    return slot
+        return None
+
+    def pause(self, slot: Slot) -> bool:
+        """A stream consumer running on `slot`, borrowed from the slot of the stream feeding
+        it, asks for its next chunk: give the stream its slot back, keeping `slot` to
+        `resume` (see `leaf.Feed`). False, with nothing done, unless that is all there is to
+        it (nobody borrows `slot` or waits for either, and the stream goes on)."""
+        lender = slot.lender
+        if lender is None or lender.budget is not self or not slot.borrowed:
+            return False
+        with self._lock:
+            if not slot.free or lender.done or (self._waiters and self._wanted(lender, slot)):
+                return False
+            slot.free = False  # holds nothing until resumed
+            lender.free = True
+            return True
+
+    def resume(self, slot: Slot) -> bool:
+        """Run a consumer paused on `slot` again, if the stream it borrows from is still open,
+        idle and wanted by nobody else; else `slot` has ended."""
+        lender = slot.lender
+        assert lender is not None
+        with self._lock:
+            if not lender.free or lender.done or (self._waiters and self._wanted(lender, slot)):
+                slot.done = True
+                return False
+            lender.free = False
+            slot.free = True
+            return True
+
+    def _wanted(self, one: Slot, other: Slot) -> bool:
+        """Whether a waiter may borrow `one` or `other`; the caller holds the lock."""
+        return any(w.lender is one or w.lender is other for w in self._waiters)
+
+    def acquire_or_stream_blocking(self, slot: Slot) -> None:
+        """`acquire_blocking` for a stream consumer with no stream to borrow from yet (see
+        `acquire_or_stream`)."""
+        if self.parent is not None:
+            self.parent.acquire_blocking()
+        waiter = self._take_or_queue(_ThreadWaiter, _ANY_STREAM)
+        if not isinstance(waiter, bool):
+            try:
+                waiter.lock.acquire()
+            except BaseException:
+                self._abandon(waiter)
+                if self.parent is not None:
+                    self.parent.release()
+                raise
+        self._lent(slot, waiter)
+
+    async def acquire_or_stream(self, slot: Slot) -> None:
+        """`acquire` for a stream consumer with no stream to borrow from yet, whose input may
+        come from streams running in other tasks, still to open: a slot, or the slot of the
+        first leaf stream of this budget to open meanwhile (which that stream holds until it
+        ends, idle whenever it waits for this consumer to take its chunks)."""
+        if self.parent is not None:
+            await self.parent.acquire()
+        waiter = self._take_or_queue(_TaskWaiter, _ANY_STREAM)
+        if not isinstance(waiter, bool):
+            try:
+                await waiter.wakeup.wait()
+            except BaseException:
+                self._abandon(waiter)
+                if self.parent is not None:
+                    self.parent.release()
+                raise
+        self._lent(slot, waiter)
+
+    def _lent(self, slot: Slot, waiter: _Waiter | bool) -> None:
+        if isinstance(waiter, bool) or not waiter.via_lender:
+            return
+        slot.lender = waiter.lender
+        slot.borrowed = True
+        if self.parent is not None:
+            self.parent.release()  # the stream's slot stands for the parents' too
 
     def __enter__(self) -> None:
         self.acquire_blocking()

@@ -128,10 +128,6 @@ class RunContext(NamedTuple):
             lender=slot or self.lender, run_name=None, run_id=None, local_tags=(), depth=0
         )
 
-    def without_budget(self) -> RunContext:
-        """This context for code already holding a concurrency slot."""
-        return self if self.budget is None else self.replace(budget=None)
-
     def deeper(self, what: str) -> RunContext:
         """One more level of runnables returned by functions; past the limit, `RecursionError`."""
         if self.depth + 1 > self.recursion_limit:

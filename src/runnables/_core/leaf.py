@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import closing
+from contextvars import ContextVar
 from functools import partial
 from typing import Any, TypeVar
 
-from runnables._core.budget import Slot
+from runnables._core.budget import Budget, Slot
 from runnables._core.context import CURRENT, ROOT, RunContext, enter, enter_nested, leave
 from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
 from runnables._core.streaming import aclose_chunks, close_chunks, closing_chunks
@@ -25,6 +26,8 @@ __all__ = [
     "aleaf_in_thread",
     "aleaf_iter",
     "aleaf_iter_in_threads",
+    "fed_aiter",
+    "fed_iter",
     "in_context",
     "leaf",
     "leaf_iter",
@@ -149,6 +152,7 @@ def _leaf_iter(
 ) -> Iterator[T]:
     slot = _take_blocking(ctx)
     try:
+        _opened(slot)
         chunks = in_context(ctx, func, *args, _slot=slot, **kwargs)
         with closing(_Stepped(ctx, chunks, slot)) as stepped:
             yield from stepped
@@ -193,6 +197,7 @@ class LeafStream(AsyncIterator[T]):
             raise StopAsyncIteration
         ctx = self._ctx
         slot = self._slot = await _take(ctx) if ctx.budget is not None else None
+        _opened(slot)
         self.nested = ctx.nested(slot)
         try:
             chunks = self.chunks = in_context(ctx, make, _slot=slot)
@@ -242,6 +247,7 @@ async def aleaf_iter_in_threads(
     the slot held here for the whole stream."""
     slot = await _take(ctx)
     try:
+        _opened(slot)
         chunks = await run_in_worker_thread(
             partial(in_context, _slot=slot), ctx, partial(func, **kwargs) if kwargs else func, *args
         )
@@ -250,3 +256,301 @@ async def aleaf_iter_in_threads(
                 yield chunk
     finally:
         _give_back(slot)
+
+
+# -- stream consumers: user code fed chunk by chunk by the steps before it
+
+#: The slots of the leaf streams opened in this task (and the tasks and threads it started
+#: since it first opened one, which share the list): idle whenever their streams are paused
+#: at a `yield`, so a stream consumer's code may run on them (see `Feed`).
+_OPEN: ContextVar[list[Slot] | None] = ContextVar("runnables_open_streams", default=None)
+
+
+def _opened(slot: Slot | None) -> None:
+    """Note the slot of a leaf stream that has just opened (dropping those of ended ones)."""
+    if slot is None:
+        return
+    slot.budget.opened(slot)
+    open_ = _OPEN.get()
+    if open_ is None:
+        _OPEN.set([slot])
+        return
+    if len(open_) > 4:
+        open_[:] = [s for s in open_ if not s.done]
+    open_.append(slot)
+
+
+class Feed:
+    """The slot of a stream consumer (a `RunnableGenerator` fed chunk by chunk), held while
+    its code runs and given back each time it asks for an input chunk.
+
+    The leaf streams before it hold their slots until they end, so waiting for a slot of its
+    own would deadlock at max_concurrency=1. But while its code runs, they are paused at a
+    `yield`, their slots idle: it borrows one (the latest opened, a free one if any), and the
+    runnables its code calls borrow from it in turn. With no such stream (before its first
+    input chunk, after the last, or fed by steps that hold nothing) it takes a slot as any
+    leaf does. Per chunk, the common case is two flag flips (`Budget.pause`, `resume`): the
+    consumer keeps its slot, and runs on it again if the stream's slot is idle once more.
+    """
+
+    __slots__ = ("_budget", "_budgets", "_ctx", "_paused", "_slot", "nested")
+
+    def __init__(self, ctx: RunContext, budget: Budget) -> None:
+        self._ctx = ctx
+        self._budget = budget
+        budgets: list[Budget] = []
+        above: Budget | None = budget
+        while above is not None:
+            budgets.append(above)
+            above = above.parent
+        self._budgets = tuple(budgets)
+        self._slot: Slot | None = None
+        self._paused = False  # `_slot` is kept while the consumer waits for a chunk
+        self.nested = ctx.nested()  # what its code sees: `ctx` lending its current slot
+        if _OPEN.get() is None:  # made now, to be shared with the tasks that feed it
+            _OPEN.set([])
+
+    def _next(self) -> Slot:
+        """A slot to take: borrowing a paused stream's if there is one (waiting for it, or any
+        other slot, if it is lent), else the one lent to the consumer's caller."""
+        lender = None
+        for slot in reversed(_OPEN.get() or ()):
+            if not slot.done and slot.budget in self._budgets:
+                if slot.free:
+                    lender = slot
+                    break
+                lender = lender or slot
+        if lender is None:
+            # None opened where this consumer's input is pulled (as when a sync stream's
+            # steps run on an event loop of their own): any stream of the budget that is
+            # idle, lest this wait for a slot those steps hold.
+            lender = next(filter(None, map(Budget.paused, self._budgets)), None)
+        return Slot(self._budget, lender or self._ctx.lender)
+
+    def _took(self, slot: Slot) -> None:
+        self._slot = slot
+        _opened(slot)  # idle in turn while the consumer is paused at a `yield`
+        self.nested = self._ctx.nested(slot)
+
+    def resume(self) -> bool:
+        """Whether the consumer runs on its paused slot again (see `Budget.resume`); if not,
+        it is to `take` a new one."""
+        slot = self._slot
+        if slot is None:
+            return False
+        self._paused = False
+        if self._budget.resume(slot):
+            return True
+        self._slot = None
+        return False
+
+    def take_blocking(self) -> None:
+        """Take a new slot, blocking this thread until one is free."""
+        slot = self._next()
+        budget = self._budget
+        if slot.lender is not None:
+            budget.acquire_blocking(slot)
+        elif not budget.try_acquire(slot):
+            budget.acquire_or_stream_blocking(slot)
+        self._took(slot)
+
+    async def take(self) -> None:
+        """Take a new slot, waiting without blocking the event loop."""
+        slot = self._next()
+        budget = self._budget
+        if not budget.try_acquire(slot):
+            if slot.lender is not None:
+                await budget.acquire(slot)
+            else:
+                await budget.acquire_or_stream(slot)
+        self._took(slot)
+
+    def give(self) -> None:
+        """The consumer's code waits (for its input) or has ended: give its slot back (once
+        the runnables it lent the slot to are done with it), or keep it paused."""
+        slot = self._slot
+        if slot is None or self._paused:
+            return
+        if self._budget.pause(slot):
+            self._paused = True
+            return
+        self._slot = None
+        slot.budget.end(slot)
+
+    def close(self) -> None:
+        """The consumer has ended: `give`, for good."""
+        self.give()
+        slot, self._slot = self._slot, None
+        if slot is not None:
+            slot.done = True  # paused: it holds nothing, and is no stream to borrow from
+
+
+class _FedChunks(Iterator[T]):
+    """A sync consumer's input: the slot is given back while it waits for each chunk."""
+
+    __slots__ = ("_chunks", "_feed")
+
+    def __init__(self, chunks: Iterator[T], feed: Feed) -> None:
+        self._chunks = chunks
+        self._feed = feed
+
+    def __next__(self) -> T:
+        feed = self._feed
+        feed.give()
+        try:
+            chunk = next(self._chunks)
+        except Exception:
+            self._resume()
+            raise
+        self._resume()
+        return chunk
+
+    def _resume(self) -> None:
+        feed = self._feed
+        if not feed.resume():
+            feed.take_blocking()
+            CURRENT.set(feed.nested)  # for the rest of this step (`_FedStepped` resets it)
+
+
+class _FedStepped(Iterator[T]):
+    """`_Stepped` for a consumer: publishes the context lending its slot of the moment."""
+
+    __slots__ = ("_chunks", "_feed")
+
+    def __init__(self, feed: Feed, chunks: Iterator[T]) -> None:
+        self._feed = feed
+        self._chunks = chunks
+
+    def __next__(self) -> T:
+        token = enter_nested(self._feed.nested)
+        try:
+            return next(self._chunks)
+        finally:
+            leave(token)
+
+    def close(self) -> None:
+        token = enter_nested(self._feed.nested)
+        try:
+            close_chunks(self._chunks)
+        finally:
+            leave(token)
+
+
+def fed_feed(ctx: RunContext) -> Feed | None:
+    """The `Feed` for a consumer called under `ctx` (None without a budget). Made in the task
+    that pulls its input, so that the streams opened there are seen from the consumer's
+    code wherever it runs."""
+    budget = ctx.budget
+    return None if budget is None else Feed(ctx, budget)
+
+
+def fed_iter(
+    ctx: RunContext,
+    func: Callable[[Iterator[Any]], Iterator[T]],
+    inputs: Iterator[Any],
+    feed: Feed | None = None,
+) -> Iterator[T]:
+    """Iterate a sync stream transformer fed chunk by chunk by the steps before it, as a leaf
+    holding a slot only while its code runs (see `Feed`)."""
+    feed = feed or fed_feed(ctx)
+    if feed is None:
+        return leaf_iter(ctx, func, inputs)
+    return _fed_iter(feed, func, inputs)
+
+
+def _fed_iter(
+    feed: Feed, func: Callable[[Iterator[Any]], Iterator[T]], inputs: Iterator[Any]
+) -> Iterator[T]:
+    feed.take_blocking()
+    try:
+        token = enter_nested(feed.nested)
+        try:
+            chunks = func(_FedChunks(inputs, feed))
+        finally:
+            leave(token)
+        with closing(_FedStepped(feed, chunks)) as stepped:
+            yield from stepped
+    finally:
+        feed.close()
+
+
+def fed_aiter(
+    ctx: RunContext,
+    func: Callable[[AsyncIterator[Any]], AsyncIterator[T]],
+    inputs: AsyncIterator[Any],
+) -> AsyncIterator[T]:
+    """Iterate an async stream transformer fed chunk by chunk by the steps before it, as a
+    leaf holding a slot only while its code runs (see `Feed`)."""
+    feed = fed_feed(ctx)
+    if feed is None:
+        return aleaf_iter(ctx, func, inputs)
+    return FedStream(feed, func, inputs)
+
+
+class FedStream(LeafStream[T]):
+    """A `LeafStream` for a consumer: its slot comes from `Feed`, and `nested` follows it."""
+
+    __slots__ = ("_feed",)
+
+    def __init__(
+        self,
+        feed: Feed,
+        func: Callable[[AsyncIterator[Any]], AsyncIterator[T]],
+        inputs: AsyncIterator[Any],
+    ) -> None:
+        super().__init__(feed.nested, partial(func, _FedAChunks(inputs, feed, self)))
+        self._feed = feed
+
+    async def open(self) -> AsyncIterator[T]:
+        make, self._make = self._make, None
+        if make is None:
+            raise StopAsyncIteration
+        feed = self._feed
+        await feed.take()
+        self.nested = feed.nested
+        token = enter_nested(feed.nested)
+        try:
+            chunks = self.chunks = make()
+        except BaseException:
+            self.end()
+            raise
+        finally:
+            leave(token)
+        return chunks
+
+    def end(self) -> None:
+        self._make = None
+        self._feed.close()
+
+
+class _FedAChunks(AsyncIterator[T]):
+    """An async consumer's input: the slot is given back while it waits for each chunk."""
+
+    __slots__ = ("_chunks", "_feed", "_stream")
+
+    def __init__(self, chunks: AsyncIterator[T], feed: Feed, stream: FedStream[Any]) -> None:
+        self._chunks = chunks
+        self._feed = feed
+        self._stream = stream
+
+    async def __anext__(self) -> T:
+        feed = self._feed
+        feed.give()
+        try:
+            chunk = await self._chunks.__anext__()
+        except Exception:
+            if not feed.resume():
+                await self._take()
+            raise
+        if not feed.resume():
+            await self._take()
+        return chunk
+
+    async def _take(self) -> None:
+        feed = self._feed
+        await feed.take()
+        self._stream.nested = feed.nested  # published at each step from now on
+        CURRENT.set(feed.nested)  # and for the rest of this one (the stream resets it)
+
+    async def aclose(self) -> None:
+        await aclose_chunks(self._chunks)

@@ -10,7 +10,14 @@ import attrs
 from runnables._core.base import RunnableBase
 from runnables._core.context import RunContext
 from runnables._core.interop import aiter_sync, atransform_in_thread, iterate_blocking
-from runnables._core.leaf import aleaf_iter, aleaf_iter_in_threads, leaf_iter
+from runnables._core.leaf import (
+    aleaf_iter,
+    aleaf_iter_in_threads,
+    fed_aiter,
+    fed_feed,
+    fed_iter,
+    leaf_iter,
+)
 from runnables._core.public import public
 from runnables._core.streaming import aaggregate, aggregate, aone
 from runnables._core.types import function_types
@@ -94,8 +101,9 @@ class RunnableGenerator(RunnableBase[In, Out]):
     # Given one whole input (invoke, batch, a stream of its own), the transform function is a
     # leaf like any other: it holds a slot of the call's `max_concurrency` budget for its
     # whole stream and lends it to the runnables it calls. Fed chunk by chunk by the steps
-    # before it in a streamed chain, it holds none: those steps hold their slots until their
-    # streams end, so waiting for one more would deadlock at max_concurrency=1.
+    # before it in a streamed chain, it holds a slot only while its code runs, given back
+    # while it waits for each input chunk: those steps hold their slots until their streams
+    # end, so it borrows the slot of the paused leaf stream feeding it (see `leaf.Feed`).
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
         return aggregate(self._stream(input, ctx))
@@ -117,17 +125,18 @@ class RunnableGenerator(RunnableBase[In, Out]):
         return aleaf_iter_in_threads(ctx, self.transform_fn, iter((input,)))
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
-        free = ctx.without_budget()
         if self.transform_fn is not None:
-            return leaf_iter(free, self.transform_fn, inputs)
+            return fed_iter(ctx, self.transform_fn, inputs)
         afn = self.atransform_fn
         assert afn is not None
-        return iterate_blocking(lambda: aleaf_iter(free, afn, aiter_sync(inputs)))
+        return iterate_blocking(lambda: fed_aiter(ctx, afn, aiter_sync(inputs)))
 
     def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
-        free = ctx.without_budget()
         if self.atransform_fn is not None:
-            return aleaf_iter(free, self.atransform_fn, inputs)
-        assert self.transform_fn is not None
+            return fed_aiter(ctx, self.atransform_fn, inputs)
         transform_fn = self.transform_fn
-        return atransform_in_thread(lambda chunks: leaf_iter(free, transform_fn, chunks), inputs)
+        assert transform_fn is not None
+        feed = fed_feed(ctx)  # here, where its input is pulled
+        return atransform_in_thread(
+            lambda chunks: fed_iter(ctx, transform_fn, chunks, feed), inputs
+        )
