@@ -398,3 +398,13 @@ async def test_a_generator_that_yields_nothing_has_no_value_to_return() -> None:
         with pytest.raises(ValueError, match=r"'a?nothing' streamed no output"):
             await step.ainvoke(1)
         assert [chunk async for chunk in step.astream(1)] == []
+
+    async def drops(chunks: AsyncIterator[int]) -> AsyncIterator[int]:
+        async for _ in chunks:
+            continue
+        for _ in ():
+            yield 0
+
+    chain = RunnableLambda(lambda x: x, name="f") | RunnableGenerator(drops)
+    with pytest.raises(ValueError, match=r"'drops' streamed no output"):
+        await chain.ainvoke(1)

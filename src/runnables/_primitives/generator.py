@@ -106,10 +106,10 @@ class RunnableGenerator(RunnableBase[In, Out]):
     # end, so it borrows the slot of the paused leaf stream feeding it (see `leaf.Feed`).
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
-        return aggregate(self._stream(input, ctx))
+        return aggregate(self._stream(input, ctx), output_of=self.name)
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        return await aaggregate(self._astream(input, ctx))
+        return await aaggregate(self._astream(input, ctx), output_of=self.name)
 
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
         if self.transform_fn is not None:
