@@ -59,12 +59,8 @@ class Stream(AsyncIterator[T], Generic[T]):
         closer = _closer(self._chunks)
         with contextlib.suppress(StopIteration):  # to its `yield`: the loop's hooks hold it too
             closer.asend(None).send(None)
-        key = id(self._chunks)
-        _closing[key] = closer
-        if not loop.call_soon(
-            lambda: loop.spawn(lambda: _close(closer), name="runnables stream cleanup")
-        ):  # the loop has ended: nothing can close it any more
-            del _closing[key]
+        _closing[id(self._chunks)] = closer
+        loop.call_soon(lambda: loop.spawn(lambda: _close(closer), name="runnables stream cleanup"))
 
 
 #: The closers of dropped streams not yet closed (the loop's hooks keep only weak references).
