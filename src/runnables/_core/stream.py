@@ -63,7 +63,8 @@ class Stream(AsyncIterator[T], Generic[T]):
         loop.call_soon(lambda: loop.spawn(lambda: _close(closer), name="runnables stream cleanup"))
 
 
-#: The closers of dropped streams not yet closed (the loop's hooks keep only weak references).
+#: The closers of dropped streams not yet closed (the loop's hooks keep only weak references;
+#: one whose loop has already ended stays here: collecting it could only fail to close it).
 _closing: dict[int, AsyncGenerator[None, None]] = {}
 
 
