@@ -87,10 +87,11 @@ class Sink(Generic[T]):
                 try:
                     self.senders.remove(wakeup)
                 except ValueError:  # woken already: pass the room on to the next producer
-                    self._wake_sender()
+                    self.wake_sender()
                 raise
 
-    def _wake_sender(self) -> None:
+    def wake_sender(self) -> None:
+        """Tell the first producer waiting for room that there is some."""
         if self.senders:
             self.senders.pop(0).wake()
 
@@ -167,7 +168,7 @@ class FanIn(AsyncIterator[T], Generic[T]):
             if items:  # `take`, in place: this runs for every item
                 item = items.pop(0)
                 if sink.senders:
-                    sink.senders.pop(0).wake()
+                    sink.wake_sender()
                 self._taken += 1
                 if self._taken >= _CHECK_EVERY:
                     # A consumer woken by its producer in the same turn of the loop in which a

@@ -101,9 +101,9 @@ class ItemMaker(Protocol[T_co]):
     """Turns run notifications into the items a stream carries (events or log patches)."""
 
     def start(self, run: Run) -> T_co | None: ...
-    def stream(self, run: Run, chunk: Any) -> T_co | None: ...
     def stream_maker(self, run: Run) -> Callable[[Any], T_co] | None:
-        """`stream` for one started run, worked out once: None if its chunks make no item."""
+        """What makes the item of each chunk a started run streams (worked out once per run);
+        None if its chunks make no item."""
         ...
 
     def end(self, run: Run) -> T_co | None: ...
@@ -144,14 +144,9 @@ class AsyncSender(Generic[T]):
         return self._send(self.maker.start(run))
 
     def on_stream(self, run: Run, chunk: Any) -> Awaitable[None] | None:
-        # The one called per chunk: the common case (the loop's thread, room in the queue)
-        # without a call of `_send`.
-        item = self.maker.stream(run, chunk)
-        if item is None:
-            return None
-        if threading.get_ident() == self.thread and self.sink.offer(item):
-            return None
-        return self._send(item)
+        # (A traced async stream on the loop's thread uses `chunk_emitter` instead.)
+        make = self.maker.stream_maker(run)
+        return None if make is None else self._send(make(chunk))
 
     def chunk_emitter(
         self, run: Run

@@ -423,10 +423,6 @@ class _EventMaker(ItemMaker[StreamEvent]):
             return info.event(info.names[0], {})
         return info.event(info.names[0], {"input": _input_of(run)})
 
-    def stream(self, run: Run, chunk: Any) -> StreamEvent | None:
-        info = self.runs.get(run.id)
-        return info.chunk_event(chunk) if info is not None and info.streams else None
-
     def stream_maker(self, run: Run) -> Callable[[Any], StreamEvent] | None:
         info = self.runs.get(run.id)
         return info.chunk_event if info is not None and info.streams else None
@@ -531,9 +527,9 @@ class _SyncEventCollector:
             self.events.append(event)
 
     def on_stream(self, run: Run, chunk: Any) -> None:
-        event = self.maker.stream(run, chunk)
-        if event is not None:
-            self.events.append(event)
+        make = self.maker.stream_maker(run)
+        if make is not None:
+            self.events.append(make(chunk))
 
     def on_end(self, run: Run) -> None:
         event = self.maker.end(run)

@@ -225,10 +225,6 @@ class _LogMaker:
         }
         return RunLogPatch({"op": "add", "path": f"/logs/{key}", "value": entry})
 
-    def stream(self, run: Run, chunk: Any) -> RunLogPatch | None:
-        make = self.stream_maker(run)
-        return None if make is None else make(chunk)
-
     def stream_maker(self, run: Run) -> Callable[[Any], RunLogPatch] | None:
         key = self.keys.get(run.id)
         if key is None or run.run_type in NON_STREAMING_TYPES:
