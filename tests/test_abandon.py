@@ -134,10 +134,15 @@ class Outcome:
 
 
 def run_scenario(form: str, backend: str) -> Outcome:
-    """Run `abandon_scenarios.py FORM BACKEND` the way CI runs the tests (same interpreter)."""
+    """Run `abandon_scenarios.py FORM BACKEND` the way CI runs the tests (same interpreter).
+
+    The environment is passed as a copy: without `env`, the child execs with the process's own
+    `environ` array, which a test on the main thread may reallocate (`monkeypatch.setenv`) while
+    this thread's vfork child still reads it (seen in CI as `OSError: [Errno 14] Bad address`)."""
     process = subprocess.Popen(
         [sys.executable, "-X", "dev", str(SCRIPT), form, backend],
         cwd=ROOT,
+        env=dict(os.environ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
