@@ -4,9 +4,9 @@ carries it into user functions so that nested calls become child runs without pl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from runnables._core.config import DEFAULT_RECURSION_LIMIT, RunnableConfig, check_config
 from runnables._core.runs import NO_HANDLERS, Handlers, adapt_callback
@@ -58,7 +58,7 @@ class RunContext(NamedTuple):
         values = list(self)
         for name, value in changes.items():
             values[_POSITION[name]] = value
-        return RunContext._make(values)
+        return _new_context(RunContext, values)
 
     def merged(self, config: RunnableConfig, *, call: bool) -> RunContext:
         """This context with `config` merged in.
@@ -107,7 +107,11 @@ class RunContext(NamedTuple):
 
     def child_of(self, run: Run) -> RunContext:
         """The context for the children of `run`: pending names and local tags consumed."""
-        return self.replace(parent_run=run, run_name=None, run_id=None, local_tags=())
+        values = list(self)  # (`replace`, written out: this runs for every traced step)
+        values[_PARENT_RUN] = run
+        values[_RUN_NAME] = values[_RUN_ID] = None
+        values[_LOCAL_TAGS] = ()
+        return _new_context(RunContext, values)
 
     def with_local_tag(self, tag: str) -> RunContext:
         """A position tag (`seq:step:2`, `map:key:k`) for the next run only; free when not tracing."""
@@ -155,6 +159,11 @@ class RunContext(NamedTuple):
 
 
 _POSITION = {name: position for position, name in enumerate(RunContext._fields)}
+_PARENT_RUN, _RUN_NAME, _RUN_ID, _LOCAL_TAGS = (
+    _POSITION[name] for name in ("parent_run", "run_name", "run_id", "local_tags")
+)
+#: `RunContext._make` without its checks (the values are complete).
+_new_context = cast("Callable[[type[RunContext], list[Any]], RunContext]", tuple.__new__)
 
 ROOT = RunContext()
 CURRENT: ContextVar[RunContext | None] = ContextVar("runnables_current_context", default=None)

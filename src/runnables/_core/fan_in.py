@@ -39,14 +39,14 @@ class Sink(Generic[T]):
     loop. Producers `offer` (or `deliver`) items; once the consumer has gone, items are
     dropped (the producers are being cancelled)."""
 
-    __slots__ = ("_gone", "_loop", "_receiver", "_size", "ended", "items", "senders")
+    __slots__ = ("_gone", "_receiver", "_size", "ended", "items", "loop", "senders")
 
     def __init__(self, size: int, loop: LoopHandle) -> None:
         # Lists, not deques: at most `size` (a few dozen) items, and one of these per stream
         # of a server's many (a deque allocates a block of 64 slots at once).
         self.items: list[T] = []  # (the consumer, `FanIn`, takes from them in place)
         self._size = size
-        self._loop = loop
+        self.loop = loop  # the event loop the consumer runs on
         self._receiver: Wakeup | None = None  # the consumer, waiting for an item
         self.senders: list[Wakeup] = []  # producers waiting for room
         self._gone = False  # the consumer has gone
@@ -79,7 +79,7 @@ class Sink(Generic[T]):
     async def put(self, item: T) -> None:
         """Queue `item`, waiting while the queue is full."""
         while not self.offer(item):
-            wakeup = self._loop.wakeup()
+            wakeup = self.loop.wakeup()
             self.senders.append(wakeup)
             try:
                 await wakeup.wait()
@@ -100,12 +100,12 @@ class Sink(Generic[T]):
     def wait(self) -> Awaitable[None]:
         """Wait until an item is queued or the producers have ended (the one waiting consumer;
         a wait that was cancelled leaves a wakeup that the next item spends harmlessly)."""
-        wakeup = self._receiver = self._loop.wakeup()
+        wakeup = self._receiver = self.loop.wakeup()
         return wakeup.wait()
 
     def wakeup(self) -> Wakeup:
         """A wakeup on this sink's event loop."""
-        return self._loop.wakeup()
+        return self.loop.wakeup()
 
     def end(self) -> None:
         """The producers have all finished: the consumer takes what is left, then stops."""
@@ -213,7 +213,8 @@ class FanIn(AsyncIterator[T], Generic[T]):
 
     def _start(self) -> Sink[T]:
         loop = self._loop = current_loop()
-        sink = self._sink = Sink[T](self._buffer, loop)
+        sink: Sink[T] = Sink(self._buffer, loop)
+        self._sink = sink
         # The producers' task refers to `_Run`, never to this object, so that dropping this
         # object is seen (and stops them).
         run = self._run = _Run(self._producers, sink)

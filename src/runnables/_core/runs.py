@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import logging
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -32,6 +33,7 @@ __all__ = [
     "OnStream",
     "Run",
     "adapt_callback",
+    "new_run_id",
     "check_callback",
     "notify",
     "notify_async",
@@ -39,6 +41,20 @@ __all__ = [
 ]
 
 _log = logging.getLogger("runnables")
+
+_VERSION_BITS = ~(0xC000 << 48 | 0xF000 << 64)
+_VERSION_4 = 0x8000 << 48 | 0x4000 << 64
+
+
+def new_run_id() -> uuid.UUID:
+    """A random (version 4) UUID, as `uuid.uuid4()` makes, without `UUID.__init__`'s parsing
+    of arguments (a run id is made for every traced step)."""
+    run_id = object.__new__(uuid.UUID)
+    object.__setattr__(
+        run_id, "int", int.from_bytes(os.urandom(16), "big") & _VERSION_BITS | _VERSION_4
+    )
+    object.__setattr__(run_id, "is_safe", uuid.SafeUUID.unknown)
+    return run_id
 
 
 @public
@@ -48,7 +64,7 @@ class Run:
 
     name: str
     run_type: str
-    id: uuid.UUID = attrs.field(factory=uuid.uuid4)
+    id: uuid.UUID = attrs.field(factory=new_run_id)
     parent_id: uuid.UUID | None = None
     tags: list[str] = attrs.field(factory=list)
     metadata: dict[str, Any] = attrs.field(factory=dict)
@@ -315,7 +331,7 @@ def start_run(name: str, run_type: str, inputs: Any, ctx: Any) -> Run:
     run = Run(
         name=ctx.run_name or name,
         run_type=run_type,
-        id=ctx.run_id or uuid.uuid4(),
+        id=ctx.run_id or new_run_id(),
         parent_id=parent.id if parent is not None else None,
         tags=[*ctx.tags, *ctx.local_tags],
         metadata=dict(ctx.metadata),

@@ -188,7 +188,9 @@ class TracedStream(AsyncIterator[Any]):
                 add_step_note(exc, ctx.run_name or step.name)
                 raise
         run = self._run = start_run(step.name, step.run_type, known if whole else None, ctx)
-        await notify_async(ctx.handlers.on_start, run)
+        pending = notify_soon(ctx.handlers.on_start, run)
+        if pending is not None:
+            await pending
         emitter = _emitter(ctx.handlers.on_stream, run)
         if emitter is not None:
             self._emit, self._emit_arg = emitter
@@ -234,8 +236,11 @@ class TracedStream(AsyncIterator[Any]):
         assert run is not None
         run.inputs = self._input_record()
         finish_run(run, self.output().or_none())
-        await notify_async(handlers.on_end, run)
-        await asettle(handlers, run)
+        pending = notify_soon(handlers.on_end, run)
+        if pending is not None:
+            await pending
+        if run.parent_id is None and handlers.dispatcher is not None:
+            await asettle(handlers, run)
         self._release()
 
     def _release(self) -> None:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from runnables._core.loop import current_loop
+from runnables._core.runs import new_run_id
 from runnables._core.streaming import aclose_chunks
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class AsyncSender(Generic[T]):
     def __init__(self, maker: ItemMaker[T], sink: Sink[T]) -> None:
         self.maker = maker
         self.sink = sink
-        self.loop = current_loop()
+        self.loop = sink.loop
         self.thread = threading.get_ident()
 
     def _send(self, item: T | None) -> Awaitable[None] | None:
@@ -177,7 +177,7 @@ class AsyncSender(Generic[T]):
 def root_id_of(config: RunnableConfig | None) -> uuid.UUID:
     """The id the root run will have: the configured `run_id`, else a fresh one."""
     given = (config or {}).get("run_id")
-    return given if given is not None else uuid.uuid4()
+    return given if given is not None else new_run_id()
 
 
 def inject(config: RunnableConfig | None, callback: object, root_id: uuid.UUID) -> RunnableConfig:

@@ -401,37 +401,38 @@ class _EventMaker(ItemMaker[StreamEvent]):
 
     def __init__(self, keep: RunFilter, root_id: uuid.UUID, root_input: Any) -> None:
         self.keep = keep
-        self.root_id = root_id
+        self.root_id = root_id.int  # (run ids as ints: hashed and compared in C)
         self.root_input = root_input
-        self.runs: dict[uuid.UUID, _Info] = {}  # the live runs
+        self.runs: dict[int, _Info] = {}  # the live runs, by id
 
     def start(self, run: Run) -> StreamEvent | None:
         parent = run.parent_id
         if parent is None:
             parent_ids: list[str] = []
         else:
-            above = self.runs.get(parent)
+            above = self.runs.get(parent.int)
             parent_ids = [*above.parent_ids, above.run_id] if above is not None else [str(parent)]
         kept = self.keep(run)
         streams = kept and run.run_type not in NON_STREAMING_TYPES
-        info = self.runs[run.id] = _Info(run, parent_ids, kept, streams)
+        run_id = run.id.int
+        info = self.runs[run_id] = _Info(run, parent_ids, kept, streams)
         if not kept:
             return None
-        if run.id == self.root_id:
+        if run_id == self.root_id:
             return info.event(info.names[0], {"input": self.root_input})
         if run.inputs is None:
             return info.event(info.names[0], {})
         return info.event(info.names[0], {"input": _input_of(run)})
 
     def stream_maker(self, run: Run) -> Callable[[Any], StreamEvent] | None:
-        info = self.runs.get(run.id)
+        info = self.runs.get(run.id.int)
         return info.chunk_event if info is not None and info.streams else None
 
     def end(self, run: Run) -> StreamEvent | None:
         info = self._forget(run)
         if info is None or not info.kept:
             return None
-        if run.id == self.root_id:
+        if run.id.int == self.root_id:
             return info.event(info.names[2], {"output": run.outputs})
         return info.event(info.names[2], {"input": _input_of(run), "output": run.outputs})
 
@@ -459,7 +460,7 @@ class _EventMaker(ItemMaker[StreamEvent]):
         named = cast("Run", _NamedEvent(name=name, run_type=name, tags=tags))
         if not keep.trivial and not keep(named):
             return None
-        info = self.runs.get(run_id)
+        info = self.runs.get(run_id.int)
         event: CustomEvent = {
             "event": "on_custom_event",
             "name": name,
@@ -472,7 +473,7 @@ class _EventMaker(ItemMaker[StreamEvent]):
         return event
 
     def _forget(self, run: Run) -> _Info | None:
-        return self.runs.pop(run.id, None)
+        return self.runs.pop(run.id.int, None)
 
 
 class _NamedEvent(NamedTuple):

@@ -198,19 +198,19 @@ class _LogMaker:
 
     def __init__(self, keep: RunFilter, root_id: uuid.UUID) -> None:
         self.keep = keep
-        self.root_id = root_id
-        self.keys: dict[uuid.UUID, str] = {}
+        self.root_id = root_id.int  # (run ids as ints: hashed and compared in C)
+        self.keys: dict[int, str] = {}  # the live runs' keys in the log, by id
         self.counts: collections.Counter[str] = collections.Counter()
         self.lock = threading.Lock()
 
     def start(self, run: Run) -> RunLogPatch | None:
-        if run.id == self.root_id or not self.keep(run):
+        if run.id.int == self.root_id or not self.keep(run):
             return None
         with self.lock:
             self.counts[run.name] += 1
             count = self.counts[run.name]
             key = run.name if count == 1 else f"{run.name}:{count}"
-            self.keys[run.id] = key
+            self.keys[run.id.int] = key
         entry: LogEntry = {
             "id": str(run.id),
             "name": run.name,
@@ -226,7 +226,7 @@ class _LogMaker:
         return RunLogPatch({"op": "add", "path": f"/logs/{key}", "value": entry})
 
     def stream_maker(self, run: Run) -> Callable[[Any], RunLogPatch] | None:
-        key = self.keys.get(run.id)
+        key = self.keys.get(run.id.int)
         if key is None or run.run_type in NON_STREAMING_TYPES:
             return None
         streamed = f"/logs/{key}/streamed_output/-"
@@ -239,7 +239,7 @@ class _LogMaker:
         )
 
     def end(self, run: Run) -> RunLogPatch | None:
-        key = self.keys.pop(run.id, None)
+        key = self.keys.pop(run.id.int, None)
         if key is None:
             return None
         return RunLogPatch(
