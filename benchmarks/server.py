@@ -547,6 +547,15 @@ def report(results: dict[str, Result], args: argparse.Namespace) -> list[str]:
             print(f"  {label:<26}{value:>7.2f}   goal {goal_text:<8} {'PASS' if ok else 'FAIL'}")
             if not ok:
                 failed.append(label)
+    handoff = results["bare-task/asyncio"]
+    if ours.error is None and handoff.error is None:
+        # The floor for a library keeping api.md section 8 (its streams run from a producer
+        # task the consumer does not own): what runnables costs above the handoff itself.
+        print(
+            f"  (report) time / bare-task  {ours.best / handoff.best:>7.2f}   CPU "
+            f"{ours.cpu / handoff.cpu:.2f}; bare-task is {lc.best / handoff.best:.1f}x faster "
+            "than langchain-core"
+        )
     trio = results["runnables/trio"]
     if trio.error is not None:  # not judged for speed, but it must run
         failed.append("runnables/trio failed")
