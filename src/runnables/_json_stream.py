@@ -219,13 +219,13 @@ class JsonStream:
         """`feed` each chunk (its `text` if not a `str`), yielding the changes it makes visible.
 
         At one character a chunk, a call per chunk costs more than the reading: the commonest
-        chunks (text in a string, a value's first character, a digit, punctuation, space)
-        are read here in one loop, the state in a local variable, and any other goes to
-        `_scan`, which `feed` uses (the tests compare the two). A step here changes what
-        `_scan` would and yields what its report would.
+        chunks (text in a key or string, a value's first character, a digit, punctuation,
+        space) are read here in one loop, the state in a local variable, and any other goes
+        to `_scan`, which `feed` uses (the tests compare the two). A step here changes what
+        `_scan` would and yields what its report would. The text of a key or string is read
+        in a loop of its own, which goes on to the next chunk without finding the state.
         """
         chunk_list = self.chunks
-        append = chunk_list.append
         stack = self._stack
         diff = self._diff
         state = self._state
@@ -235,20 +235,13 @@ class JsonStream:
         fraction = False  # whether the pending number is an integer, a '.' and digits
         value: Any = NOTHING  # a value to place (``new``) or the pending token's new value
         new = False
+        more = True  # whether an inner loop left chunks to read
+        chunks = iter(chunks)
         for chunk in chunks:
             if type(chunk) is not str:
                 chunk = text(chunk)
-            append(chunk)
-            if state == _KEY_STRING:
-                if chunk == '"':
-                    parts = self._parts
-                    parts.extend(chunk_list[key_at:-1])
-                    stack[-1][1] = "".join(parts)
-                    state = _COLON
-                    continue
-                if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
-                    continue
-            elif state <= _FIRST_VALUE:  # (_VALUE, _FIRST_VALUE)
+            chunk_list.append(chunk)
+            if state <= _FIRST_VALUE:  # (_VALUE, _FIRST_VALUE)
                 if chunk in _SPACE:
                     continue
                 if chunk == '"':
@@ -266,38 +259,31 @@ class JsonStream:
                     value = _DIGITS[chunk]
                     new = True
                 elif chunk in _LITERALS:
-                    self._literal, self._literal_value = _LITERALS[chunk]
-                    self._length = 1
+                    self._literal, self._literal_value = word, value = _LITERALS[chunk]
                     self._start = (len(chunk_list), 0)
                     state = _LITERAL
-                    continue
+                    length = 1
+                    for chunk in chunks:
+                        if type(chunk) is not str:
+                            chunk = text(chunk)
+                        chunk_list.append(chunk)
+                        if chunk != word[length]:
+                            break
+                        length += 1
+                        if length == len(word):
+                            break
+                    else:
+                        self._length = length
+                        break
+                    if length == len(word):
+                        new = True
+                    else:  # (to `_scan`)
+                        self._length = length
+                        value = NOTHING
                 elif (chunk == "{" or chunk == "[") and len(stack) < self._depth_limit:
                     value = {} if chunk == "{" else []
                     state = _FIRST_KEY if chunk == "{" else _FIRST_VALUE
                     new = True
-            elif state == _STRING:
-                if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
-                    parts = self._parts  # the string as last shown, then the parts added since
-                    string = parts[0]
-                    if len(string) < _STRING_STEP:
-                        if not chunk:
-                            continue
-                        string += chunk
-                        parts[0] = string
-                    else:
-                        parts.append(chunk)
-                        if len(parts) - 1 < len(string) // _STRING_STEP:
-                            continue
-                        string = "".join(parts)
-                        self._parts = [string]
-                    value = string
-                    new = False
-                elif chunk == '"' and stack:
-                    parts = self._parts
-                    if len(parts) == 1 and parts[0] is self._shown:  # shown whole already
-                        self._shown = NOTHING
-                        state = _AFTER
-                        continue
             elif state == _NUMBER_STATE:
                 length = self._length
                 shown = self._shown
@@ -346,10 +332,30 @@ class JsonStream:
                 if chunk == '"':
                     self._parts = []
                     self._key_mode = True
-                    key_at = len(chunk_list)
                     state = _KEY_STRING
-                    continue
-                if chunk in _SPACE:
+                    key_at = len(chunk_list)
+                    for chunk in chunks:
+                        if type(chunk) is not str:
+                            chunk = text(chunk)
+                        chunk_list.append(chunk)
+                        if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                            break
+                    else:
+                        break
+                    if chunk == '"':
+                        stack[-1][1] = "".join(chunk_list[key_at:-1])
+                        state = _COLON
+                        for chunk in chunks:  # (the colon, most likely)
+                            if type(chunk) is not str:
+                                chunk = text(chunk)
+                            chunk_list.append(chunk)
+                            break
+                        else:
+                            break
+                        if chunk == ":":
+                            state = _VALUE
+                            continue
+                elif chunk in _SPACE:
                     continue
             elif state == _AFTER:
                 if chunk == ",":
@@ -365,11 +371,59 @@ class JsonStream:
                     if not stack:
                         state = _CLOSE if self._fenced else _TRAIL
                     continue
+            elif state == _STRING:
+                if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
+                    parts = self._parts  # the string as last shown, then the parts added since
+                    target = self._target
+                    target_key = self._target_key
+                    slot = self._slot
+                    while True:
+                        string = parts[0]
+                        if len(string) < _STRING_STEP:
+                            string += chunk
+                            parts[0] = string
+                            show = chunk != ""
+                        else:
+                            parts.append(chunk)
+                            show = len(parts) - 1 >= len(string) // _STRING_STEP
+                            if show:
+                                string = "".join(parts)
+                                parts = self._parts = [string]
+                        if show:
+                            self._shown = string
+                            if target is None:
+                                self._root = string
+                            else:
+                                target[target_key] = string
+                            if diff:
+                                yield [{"op": "replace", "path": slot, "value": string}]
+                            else:
+                                self._changed = True
+                                change = self._flush()
+                                if change is not NOTHING:
+                                    yield change
+                        for chunk in chunks:
+                            if type(chunk) is not str:
+                                chunk = text(chunk)
+                            chunk_list.append(chunk)
+                            break
+                        else:
+                            more = False
+                            break
+                        if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                            break
+                    if not more:
+                        break
+                if chunk == '"' and stack:
+                    parts = self._parts
+                    if len(parts) == 1 and parts[0] is self._shown:  # shown whole already
+                        self._shown = NOTHING
+                        state = _AFTER
+                        continue
             elif state == _LITERAL:
                 word = self._literal
-                length = self._length
-                if chunk == word[length]:
-                    length += 1
+                length = self._length + 1
+                if chunk == word[length - 1]:
                     self._length = length
                     if length < len(word):
                         continue
@@ -380,6 +434,15 @@ class JsonStream:
                     state = _VALUE
                     continue
                 if chunk in _SPACE:
+                    continue
+            elif state == _KEY_STRING:
+                if chunk == '"':
+                    parts = self._parts
+                    parts.extend(chunk_list[key_at:-1])
+                    stack[-1][1] = "".join(parts)
+                    state = _COLON
+                    continue
+                if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
                     continue
             if value is NOTHING:  # any other chunk
                 if state == _KEY_STRING:
@@ -421,7 +484,7 @@ class JsonStream:
                 else:  # a container opens
                     shown = {} if state == _FIRST_KEY else []
                     stack.append([value, None, path])
-            else:  # the pending token's new value
+            else:  # the pending number's new value
                 self._shown = shown = value
                 target = self._target
                 if target is None:
