@@ -215,8 +215,14 @@ class JsonStream:
             i = readers[self._state](chunk, i)
         return self._report()
 
-    def changes(self, chunks: Iterable[Any], text: Callable[[Any], str]) -> Iterator[Any]:
-        """`feed` each chunk (its `text` if not a `str`), yielding the changes it makes visible.
+    def changes(
+        self,
+        chunks: Iterable[Any],
+        text: Callable[[Any], str],
+        fail: Callable[[JsonTextError, str], Exception],
+    ) -> Iterator[Any]:
+        """`feed` each chunk (its `text` if not a `str`), yielding the changes it makes visible,
+        and then `finish`; an error is raised as ``fail`` makes it from the text so far.
 
         At one character a chunk, a call per chunk costs more than the reading: the commonest
         chunks (text in a key or string, a value's first character, a digit, punctuation,
@@ -237,273 +243,285 @@ class JsonStream:
         new = False
         more = True  # whether an inner loop left chunks to read
         chunks = iter(chunks)
-        for chunk in chunks:
-            if type(chunk) is not str:
-                chunk = text(chunk)
-            chunk_list.append(chunk)
-            if state <= _FIRST_VALUE:  # (_VALUE, _FIRST_VALUE)
-                if chunk in _SPACE:
-                    continue
-                if chunk == '"':
-                    self._parts = [""]
-                    self._key_mode = False
-                    state = _STRING
-                    value = ""
-                    new = True
-                elif chunk in _DIGITS:
-                    self._parts = [chunk]
-                    self._length = self._exact_length = 1
-                    self._start = (len(chunk_list), 0)
-                    state = _NUMBER_STATE
-                    fraction = False
-                    value = _DIGITS[chunk]
-                    new = True
-                elif chunk in _LITERALS:
-                    self._literal, self._literal_value = word, value = _LITERALS[chunk]
-                    self._start = (len(chunk_list), 0)
-                    state = _LITERAL
-                    length = 1
-                    for chunk in chunks:
-                        if type(chunk) is not str:
-                            chunk = text(chunk)
-                        chunk_list.append(chunk)
-                        if chunk != word[length]:
-                            break
-                        length += 1
-                        if length == len(word):
-                            break
-                    else:
-                        self._length = length
-                        break
-                    if length == len(word):
-                        new = True
-                    else:  # (to `_scan`)
-                        self._length = length
-                        value = NOTHING
-                elif (chunk == "{" or chunk == "[") and len(stack) < self._depth_limit:
-                    value = {} if chunk == "{" else []
-                    state = _FIRST_KEY if chunk == "{" else _FIRST_VALUE
-                    new = True
-            elif state == _NUMBER_STATE:
-                length = self._length
-                shown = self._shown
-                if chunk in _DIGITS and length < _NUMBER_PREVIEW:
-                    if type(shown) is int and shown and self._exact_length == length:
-                        # an integer shown exactly gains a digit (not after a leading 0,
-                        # where a digit is invalid): its value follows without parsing
-                        digit = _DIGITS[chunk]
-                        value = shown * 10 + digit if shown > 0 else shown * 10 - digit
-                        new = False
-                        self._parts.append(chunk)
-                        self._length = self._exact_length = length + 1
-                    elif fraction:
-                        self._parts.append(chunk)
-                        self._length = self._exact_length = length + 1
-                        number = float("".join(self._parts))
-                        if type(shown) is float and number == shown:
-                            continue
-                        value = number
-                        new = False
-                elif length == self._exact_length and chunk in _AFTER_NUMBER and stack:
-                    # the end of a number read whole
-                    self._shown = NOTHING
-                    if chunk == ",":
-                        state = _VALUE if stack[-1][1] is None else _KEY
-                        continue
-                    state = _AFTER
+        # (the states and str as local variables: a local is read faster than a global)
+        VALUE, FIRST_VALUE, KEY, FIRST_KEY = _VALUE, _FIRST_VALUE, _KEY, _FIRST_KEY
+        STRING, NUMBER, LITERAL, COLON = _STRING, _NUMBER_STATE, _LITERAL, _COLON
+        AFTER, KEY_STRING, string_type = _AFTER, _KEY_STRING, str
+        try:
+            for chunk in chunks:
+                if type(chunk) is not string_type:
+                    chunk = text(chunk)
+                chunk_list.append(chunk)
+                if state <= FIRST_VALUE:  # (VALUE, FIRST_VALUE)
                     if chunk in _SPACE:
                         continue
-                    if (chunk == "}") == (type(stack[-1][0]) is dict):
+                    if chunk == '"':
+                        self._parts = [""]
+                        self._key_mode = False
+                        state = STRING
+                        value = ""
+                        new = True
+                    elif chunk in _DIGITS:
+                        self._parts = [chunk]
+                        self._length = self._exact_length = 1
+                        self._start = (len(chunk_list), 0)
+                        state = NUMBER
+                        fraction = False
+                        value = _DIGITS[chunk]
+                        new = True
+                    elif chunk in _LITERALS:
+                        self._literal, self._literal_value = word, value = _LITERALS[chunk]
+                        self._start = (len(chunk_list), 0)
+                        state = LITERAL
+                        length = 1
+                        for chunk in chunks:
+                            if type(chunk) is not string_type:
+                                chunk = text(chunk)
+                            chunk_list.append(chunk)
+                            if chunk != word[length]:
+                                break
+                            length += 1
+                            if length == len(word):
+                                break
+                        else:
+                            self._length = length
+                            break
+                        if length == len(word):
+                            new = True
+                        else:  # (to `_scan`)
+                            self._length = length
+                            value = NOTHING
+                    elif (chunk == "{" or chunk == "[") and len(stack) < self._depth_limit:
+                        value = {} if chunk == "{" else []
+                        state = FIRST_KEY if chunk == "{" else FIRST_VALUE
+                        new = True
+                elif state == NUMBER:
+                    length = self._length
+                    shown = self._shown
+                    if chunk in _DIGITS and length < _NUMBER_PREVIEW:
+                        if type(shown) is int and shown and self._exact_length == length:
+                            # an integer shown exactly gains a digit (not after a leading 0,
+                            # where a digit is invalid): its value follows without parsing
+                            digit = _DIGITS[chunk]
+                            value = shown * 10 + digit if shown > 0 else shown * 10 - digit
+                            new = False
+                            self._parts.append(chunk)
+                            self._length = self._exact_length = length + 1
+                        elif fraction:
+                            self._parts.append(chunk)
+                            self._length = self._exact_length = length + 1
+                            number = float("".join(self._parts))
+                            if type(shown) is float and number == shown:
+                                continue
+                            value = number
+                            new = False
+                    elif length == self._exact_length and chunk in _AFTER_NUMBER and stack:
+                        # the end of a number read whole
+                        self._shown = NOTHING
+                        if chunk == ",":
+                            state = VALUE if stack[-1][1] is None else KEY
+                            continue
+                        state = AFTER
+                        if chunk in _SPACE:
+                            continue
+                        if (chunk == "}") == (type(stack[-1][0]) is dict):
+                            stack.pop()
+                            if not stack:
+                                state = _CLOSE if self._fenced else _TRAIL
+                            continue
+                    elif (
+                        chunk == "."
+                        and type(shown) is int
+                        and self._exact_length == length < _NUMBER_PREVIEW
+                    ):
+                        self._parts.append(chunk)
+                        self._length = length + 1
+                        self._exact_length = 0
+                        fraction = True
+                        continue
+                elif state <= FIRST_KEY:  # (KEY, FIRST_KEY)
+                    if chunk == '"':
+                        self._parts = []
+                        self._key_mode = True
+                        state = KEY_STRING
+                        key_at = len(chunk_list)
+                        for chunk in chunks:
+                            if type(chunk) is not string_type:
+                                chunk = text(chunk)
+                            chunk_list.append(chunk)
+                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                                break
+                        else:
+                            break
+                        if chunk == '"':
+                            stack[-1][1] = "".join(chunk_list[key_at:-1])
+                            state = COLON
+                            for chunk in chunks:  # (the colon, most likely)
+                                if type(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
+                            else:
+                                break
+                            if chunk == ":":
+                                state = VALUE
+                                continue
+                    elif chunk in _SPACE:
+                        continue
+                elif state == AFTER:
+                    if chunk == ",":
+                        # (a list's frame has no key; an object's has one after its first value)
+                        state = VALUE if stack[-1][1] is None else KEY
+                        continue
+                    if chunk in _SPACE:
+                        continue
+                    if (chunk == "}" or chunk == "]") and (chunk == "}") == (
+                        type(stack[-1][0]) is dict
+                    ):
                         stack.pop()
                         if not stack:
                             state = _CLOSE if self._fenced else _TRAIL
                         continue
-                elif (
-                    chunk == "."
-                    and type(shown) is int
-                    and self._exact_length == length < _NUMBER_PREVIEW
-                ):
-                    self._parts.append(chunk)
-                    self._length = length + 1
-                    self._exact_length = 0
-                    fraction = True
-                    continue
-            elif state <= _FIRST_KEY:  # (_KEY, _FIRST_KEY)
-                if chunk == '"':
-                    self._parts = []
-                    self._key_mode = True
-                    state = _KEY_STRING
-                    key_at = len(chunk_list)
-                    for chunk in chunks:
-                        if type(chunk) is not str:
-                            chunk = text(chunk)
-                        chunk_list.append(chunk)
-                        if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
-                            break
-                    else:
-                        break
-                    if chunk == '"':
-                        stack[-1][1] = "".join(chunk_list[key_at:-1])
-                        state = _COLON
-                        for chunk in chunks:  # (the colon, most likely)
-                            if type(chunk) is not str:
-                                chunk = text(chunk)
-                            chunk_list.append(chunk)
-                            break
-                        else:
-                            break
-                        if chunk == ":":
-                            state = _VALUE
-                            continue
-                elif chunk in _SPACE:
-                    continue
-            elif state == _AFTER:
-                if chunk == ",":
-                    # (a list's frame has no key; an object's has one after its first value)
-                    state = _VALUE if stack[-1][1] is None else _KEY
-                    continue
-                if chunk in _SPACE:
-                    continue
-                if (chunk == "}" or chunk == "]") and (chunk == "}") == (
-                    type(stack[-1][0]) is dict
-                ):
-                    stack.pop()
-                    if not stack:
-                        state = _CLOSE if self._fenced else _TRAIL
-                    continue
-            elif state == _STRING:
-                if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
-                    parts = self._parts  # the string as last shown, then the parts added since
-                    target = self._target
-                    target_key = self._target_key
-                    slot = self._slot
-                    while True:
-                        string = parts[0]
-                        if len(string) < _STRING_STEP:
-                            string += chunk
-                            parts[0] = string
-                            show = chunk != ""
-                        else:
-                            parts.append(chunk)
-                            show = len(parts) - 1 >= len(string) // _STRING_STEP
+                elif state == STRING:
+                    if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
+                        parts = self._parts  # the string as last shown, then the parts added since
+                        target = self._target
+                        target_key = self._target_key
+                        slot = self._slot
+                        while True:
+                            string = parts[0]
+                            if len(string) < _STRING_STEP:
+                                string += chunk
+                                parts[0] = string
+                                show = chunk != ""
+                            else:
+                                parts.append(chunk)
+                                show = len(parts) - 1 >= len(string) // _STRING_STEP
+                                if show:
+                                    string = "".join(parts)
+                                    parts = self._parts = [string]
                             if show:
-                                string = "".join(parts)
-                                parts = self._parts = [string]
-                        if show:
-                            self._shown = string
-                            if target is None:
-                                self._root = string
+                                self._shown = string
+                                if target is None:
+                                    self._root = string
+                                else:
+                                    target[target_key] = string
+                                if diff:
+                                    yield [{"op": "replace", "path": slot, "value": string}]
+                                else:
+                                    self._changed = True
+                                    change = self._flush()
+                                    if change is not NOTHING:
+                                        yield change
+                            for chunk in chunks:
+                                if type(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
                             else:
-                                target[target_key] = string
-                            if diff:
-                                yield [{"op": "replace", "path": slot, "value": string}]
-                            else:
-                                self._changed = True
-                                change = self._flush()
-                                if change is not NOTHING:
-                                    yield change
-                        for chunk in chunks:
-                            if type(chunk) is not str:
-                                chunk = text(chunk)
-                            chunk_list.append(chunk)
+                                more = False
+                                break
+                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                                break
+                        if not more:
                             break
-                        else:
-                            more = False
-                            break
-                        if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
-                            break
-                    if not more:
-                        break
-                if chunk == '"' and stack:
-                    parts = self._parts
-                    if len(parts) == 1 and parts[0] is self._shown:  # shown whole already
-                        self._shown = NOTHING
-                        state = _AFTER
+                    if chunk == '"' and stack:
+                        parts = self._parts
+                        if len(parts) == 1 and parts[0] is self._shown:  # shown whole already
+                            self._shown = NOTHING
+                            state = AFTER
+                            continue
+                elif state == LITERAL:
+                    word = self._literal
+                    length = self._length + 1
+                    if chunk == word[length - 1]:
+                        self._length = length
+                        if length < len(word):
+                            continue
+                        value = self._literal_value
+                        new = True
+                elif state == COLON:
+                    if chunk == ":":
+                        state = VALUE
                         continue
-            elif state == _LITERAL:
-                word = self._literal
-                length = self._length + 1
-                if chunk == word[length - 1]:
-                    self._length = length
-                    if length < len(word):
+                    if chunk in _SPACE:
                         continue
-                    value = self._literal_value
-                    new = True
-            elif state == _COLON:
-                if chunk == ":":
-                    state = _VALUE
+                elif state == KEY_STRING:
+                    if chunk == '"':
+                        parts = self._parts
+                        parts.extend(chunk_list[key_at:-1])
+                        stack[-1][1] = "".join(parts)
+                        state = COLON
+                        continue
+                    if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
+                        continue
+                if value is NOTHING:  # any other chunk
+                    if state == KEY_STRING:
+                        self._parts.extend(chunk_list[key_at:-1])
+                    self._state = state
+                    change = self._scan(chunk)
+                    state = self._state
+                    key_at = len(chunk_list)
+                    fraction = False
+                    if change is not NOTHING:
+                        yield change
                     continue
-                if chunk in _SPACE:
-                    continue
-            elif state == _KEY_STRING:
-                if chunk == '"':
-                    parts = self._parts
-                    parts.extend(chunk_list[key_at:-1])
-                    stack[-1][1] = "".join(parts)
-                    state = _COLON
-                    continue
-                if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
-                    continue
-            if value is NOTHING:  # any other chunk
-                if state == _KEY_STRING:
-                    self._parts.extend(chunk_list[key_at:-1])
-                self._state = state
-                change = self._scan(chunk)
-                state = self._state
-                key_at = len(chunk_list)
-                fraction = False
-                if change is not NOTHING:
-                    yield change
-                continue
-            if new:  # as `_place`
-                if not stack:
-                    container = key = None
-                    path = ""
-                    op = "replace"
-                    self._root = value
-                else:
-                    container, key, pointer = stack[-1]
-                    if key is None:  # a list
-                        container.append(value)
-                        key = -1
-                        path = f"{pointer}/{len(container) - 1}"
-                        op = "add"
+                if new:  # as `_place`
+                    if not stack:
+                        container = key = None
+                        path = ""
+                        op = "replace"
+                        self._root = value
                     else:
-                        op = "replace" if key in container else "add"
-                        container[key] = value
-                        path = pointer + (_pointer(key) if "~" in key or "/" in key else "/" + key)
-                shown = value
-                if state == _STRING or state == _NUMBER_STATE:
-                    self._target = container
-                    self._target_key = key
-                    self._slot = path
-                    self._shown = value
-                elif state == _LITERAL:
-                    self._shown = NOTHING
-                    state = _AFTER if stack else _CLOSE if self._fenced else _TRAIL
-                else:  # a container opens
-                    shown = {} if state == _FIRST_KEY else []
-                    stack.append([value, None, path])
-            else:  # the pending number's new value
-                self._shown = shown = value
-                target = self._target
-                if target is None:
-                    self._root = value
+                        container, key, pointer = stack[-1]
+                        if key is None:  # a list
+                            container.append(value)
+                            key = -1
+                            path = f"{pointer}/{len(container) - 1}"
+                            op = "add"
+                        else:
+                            op = "replace" if key in container else "add"
+                            container[key] = value
+                            path = pointer + (
+                                _pointer(key) if "~" in key or "/" in key else "/" + key
+                            )
+                    shown = value
+                    if state == STRING or state == NUMBER:
+                        self._target = container
+                        self._target_key = key
+                        self._slot = path
+                        self._shown = value
+                    elif state == LITERAL:
+                        self._shown = NOTHING
+                        state = AFTER if stack else _CLOSE if self._fenced else _TRAIL
+                    else:  # a container opens
+                        shown = {} if state == FIRST_KEY else []
+                        stack.append([value, None, path])
+                else:  # the pending number's new value
+                    self._shown = shown = value
+                    target = self._target
+                    if target is None:
+                        self._root = value
+                    else:
+                        target[self._target_key] = value
+                    op = "replace"
+                    path = self._slot
+                value = NOTHING
+                if diff:
+                    yield [{"op": op, "path": path, "value": shown}]
                 else:
-                    target[self._target_key] = value
-                op = "replace"
-                path = self._slot
-            value = NOTHING
-            if diff:
-                yield [{"op": op, "path": path, "value": shown}]
-            else:
-                self._changed = True
-                change = self._flush()
-                if change is not NOTHING:
-                    yield change
-        if state == _KEY_STRING:
-            self._parts.extend(chunk_list[key_at:])
-        self._state = state
+                    self._changed = True
+                    change = self._flush()
+                    if change is not NOTHING:
+                        yield change
+            if state == KEY_STRING:
+                self._parts.extend(chunk_list[key_at:])
+            self._state = state
+            change = self.finish()
+        except JsonTextError as error:
+            raise fail(error, "".join(chunk_list)) from None
+        if change is not NOTHING:
+            yield change
 
     # Each reader reads from ``chunk[i]`` in its state and returns where to go on.
 
@@ -894,6 +912,16 @@ class JsonStream:
         if inner is NOTHING:
             return self._root
         return inner
+
+    def finish(self) -> Any:
+        """The change the end of the text makes, or, if nothing showed, the whole value
+        (in diff mode as one operation). Raises if the whole text is not a JSON answer."""
+        if self.complete:  # (read and checked already)
+            return self.end()
+        value = decode("".join(self.chunks))
+        if self.started:
+            return self.end()
+        return [{"op": "replace", "path": "", "value": value}] if self._diff else value
 
     def end(self) -> Any:
         """The change the end of the text makes (a number at the very end is complete);
