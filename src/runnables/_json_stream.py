@@ -163,8 +163,8 @@ class JsonStream:
         self._pending_op: dict[str, Any] | None = None
         # the pending token
         self._parts: list[str] = []
-        self._length = 0  # characters in a pending number or literal
-        self._exact_length = 0  # a pending number's length when it was shown exactly
+        self._length: int = 0  # characters in a pending number or literal
+        self._exact_length: int = 0  # a pending number's length when it was shown exactly
         self._start = (0, 0)  # where the token started: (chunks read, index in the last)
         self._key_mode = False
         self._high = ""  # a high surrogate waiting for its low half
@@ -241,6 +241,7 @@ class JsonStream:
         fraction = False  # whether the pending number is an integer, a '.' and digits
         value: Any = NOTHING  # a value to place (``new``) or the pending token's new value
         new = False
+        shown: Any  # the value a change shows
         more = True  # whether an inner loop left chunks to read
         chunks = iter(chunks)
         # (the states and str as local variables: a local is read faster than a global)
@@ -486,17 +487,17 @@ class JsonStream:
                                 _pointer(key) if "~" in key or "/" in key else "/" + key
                             )
                     shown = value
-                    if state == STRING or state == NUMBER:
+                    if state <= FIRST_KEY:  # (FIRST_VALUE, FIRST_KEY): a container opens
+                        shown = {} if state == FIRST_KEY else []
+                        stack.append([value, None, path])
+                    elif state == LITERAL:
+                        self._shown = NOTHING
+                        state = AFTER if stack else _CLOSE if self._fenced else _TRAIL
+                    else:  # a string or number: it grows there
                         self._target = container
                         self._target_key = key
                         self._slot = path
                         self._shown = value
-                    elif state == LITERAL:
-                        self._shown = NOTHING
-                        state = AFTER if stack else _CLOSE if self._fenced else _TRAIL
-                    else:  # a container opens
-                        shown = {} if state == FIRST_KEY else []
-                        stack.append([value, None, path])
                 else:  # the pending number's new value
                     self._shown = shown = value
                     target = self._target
