@@ -243,6 +243,7 @@ class JsonStream:
         new = False
         shown: Any  # the value a change shows
         more = True  # whether an inner loop left chunks to read
+        segments: dict[str, str] = {}  # keys as JSON pointer parts
         chunks = iter(chunks)
         # (the states and str as local variables: a local is read faster than a global)
         VALUE, FIRST_VALUE, KEY, FIRST_KEY = _VALUE, _FIRST_VALUE, _KEY, _FIRST_KEY
@@ -342,8 +343,6 @@ class JsonStream:
                         continue
                 elif state <= FIRST_KEY:  # (KEY, FIRST_KEY)
                     if chunk == '"':
-                        self._parts = []
-                        self._key_mode = True
                         state = KEY_STRING
                         key_at = len(chunk_list)
                         for chunk in chunks:
@@ -353,8 +352,13 @@ class JsonStream:
                             if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
                                 break
                         else:
-                            break
-                        if chunk == '"':
+                            more = False
+                        if not more or chunk != '"':  # the end, or a chunk for `_scan`
+                            self._parts = []
+                            self._key_mode = True
+                            if not more:
+                                break
+                        else:
                             stack[-1][1] = "".join(chunk_list[key_at:-1])
                             state = COLON
                             for chunk in chunks:  # (the colon, most likely)
@@ -483,9 +487,11 @@ class JsonStream:
                         else:
                             op = "replace" if key in container else "add"
                             container[key] = value
-                            path = pointer + (
-                                _pointer(key) if "~" in key or "/" in key else "/" + key
-                            )
+                            try:
+                                path = pointer + segments[key]
+                            except KeyError:
+                                segments[key] = _pointer(key)
+                                path = pointer + segments[key]
                     shown = value
                     if state <= FIRST_KEY:  # (FIRST_VALUE, FIRST_KEY): a container opens
                         shown = {} if state == FIRST_KEY else []
