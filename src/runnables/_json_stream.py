@@ -300,16 +300,50 @@ class JsonStream:
                 elif state == NUMBER:
                     length = self._length
                     shown = self._shown
-                    if chunk in _DIGITS and length < _NUMBER_PREVIEW:
-                        if type(shown) is int and shown and self._exact_length == length:
-                            # an integer shown exactly gains a digit (not after a leading 0,
-                            # where a digit is invalid): its value follows without parsing
+                    if (
+                        chunk in _DIGITS
+                        and type(shown) is int
+                        and shown  # (not after a leading 0, where a digit is invalid)
+                        and self._exact_length == length < _NUMBER_PREVIEW
+                    ):
+                        # an integer shown exactly gains digits: each value follows without
+                        # parsing (until the preview's length)
+                        parts = self._parts
+                        target = self._target
+                        target_key = self._target_key
+                        slot = self._slot
+                        while True:
                             digit = _DIGITS[chunk]
-                            value = shown * 10 + digit if shown > 0 else shown * 10 - digit
-                            new = False
-                            self._parts.append(chunk)
-                            self._length = self._exact_length = length + 1
-                        elif fraction:
+                            shown = shown * 10 + digit if shown > 0 else shown * 10 - digit
+                            parts.append(chunk)
+                            length += 1
+                            if target is None:
+                                self._root = shown
+                            else:
+                                target[target_key] = shown
+                            if diff:
+                                yield [{"op": "replace", "path": slot, "value": shown}]
+                            else:
+                                self._changed = True
+                                change = self._flush()
+                                if change is not NOTHING:
+                                    yield change
+                            for chunk in chunks:
+                                if type(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
+                            else:
+                                more = False
+                                break
+                            if chunk not in _DIGITS or length == _NUMBER_PREVIEW:
+                                break
+                        self._shown = shown
+                        self._length = self._exact_length = length
+                        if not more:
+                            break
+                    if chunk in _DIGITS and length < _NUMBER_PREVIEW:
+                        if fraction:
                             self._parts.append(chunk)
                             self._length = self._exact_length = length + 1
                             number = float("".join(self._parts))
