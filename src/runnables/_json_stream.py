@@ -248,10 +248,10 @@ class JsonStream:
         # (the states and str as local variables: a local is read faster than a global)
         VALUE, FIRST_VALUE, KEY, FIRST_KEY = _VALUE, _FIRST_VALUE, _KEY, _FIRST_KEY
         STRING, NUMBER, LITERAL, COLON = _STRING, _NUMBER_STATE, _LITERAL, _COLON
-        AFTER, KEY_STRING, string_type = _AFTER, _KEY_STRING, str
+        AFTER, KEY_STRING, string_type, type_of = _AFTER, _KEY_STRING, str, type
         try:
             for chunk in chunks:
-                if type(chunk) is not string_type:
+                if type_of(chunk) is not string_type:
                     chunk = text(chunk)
                 chunk_list.append(chunk)
                 if state <= FIRST_VALUE:  # (VALUE, FIRST_VALUE)
@@ -277,7 +277,7 @@ class JsonStream:
                         state = LITERAL
                         length = 1
                         for chunk in chunks:
-                            if type(chunk) is not string_type:
+                            if type_of(chunk) is not string_type:
                                 chunk = text(chunk)
                             chunk_list.append(chunk)
                             if chunk != word[length]:
@@ -329,7 +329,7 @@ class JsonStream:
                                 if change is not NOTHING:
                                     yield change
                             for chunk in chunks:
-                                if type(chunk) is not string_type:
+                                if type_of(chunk) is not string_type:
                                     chunk = text(chunk)
                                 chunk_list.append(chunk)
                                 break
@@ -380,7 +380,7 @@ class JsonStream:
                         state = KEY_STRING
                         key_at = len(chunk_list)
                         for chunk in chunks:
-                            if type(chunk) is not string_type:
+                            if type_of(chunk) is not string_type:
                                 chunk = text(chunk)
                             chunk_list.append(chunk)
                             if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
@@ -396,7 +396,7 @@ class JsonStream:
                             stack[-1][1] = "".join(chunk_list[key_at:-1])
                             state = COLON
                             for chunk in chunks:  # (the colon, most likely)
-                                if type(chunk) is not string_type:
+                                if type_of(chunk) is not string_type:
                                     chunk = text(chunk)
                                 chunk_list.append(chunk)
                                 break
@@ -453,7 +453,7 @@ class JsonStream:
                                     if change is not NOTHING:
                                         yield change
                             for chunk in chunks:
-                                if type(chunk) is not string_type:
+                                if type_of(chunk) is not string_type:
                                     chunk = text(chunk)
                                 chunk_list.append(chunk)
                                 break
