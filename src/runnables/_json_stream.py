@@ -427,8 +427,8 @@ class JsonStream:
                         target = self._target
                         target_key = self._target_key
                         slot = self._slot
+                        string = parts[0]
                         while True:
-                            string = parts[0]
                             if len(string) < _STRING_STEP:
                                 string += chunk
                                 parts[0] = string
@@ -440,7 +440,6 @@ class JsonStream:
                                     string = "".join(parts)
                                     parts = self._parts = [string]
                             if show:
-                                self._shown = string
                                 if target is None:
                                     self._root = string
                                 else:
@@ -462,6 +461,7 @@ class JsonStream:
                                 break
                             if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
                                 break
+                        self._shown = string
                         if not more:
                             break
                     if chunk == '"' and stack:
