@@ -242,6 +242,7 @@ class JsonStream:
         value: Any = NOTHING  # a value to place (``new``) or the pending token's new value
         new = False
         shown: Any  # the value a change shows
+        length: int  # (declared: a checker cannot infer it through these loops)
         more = True  # whether an inner loop left chunks to read
         segments: dict[str, str] = {}  # keys as JSON pointer parts
         chunks = iter(chunks)
@@ -316,7 +317,7 @@ class JsonStream:
                             digit = _DIGITS[chunk]
                             shown = shown * 10 + digit if shown > 0 else shown * 10 - digit
                             parts.append(chunk)
-                            length += 1
+                            length = len(parts)  # (a number's parts are its characters)
                             if target is None:
                                 self._root = shown
                             else:
