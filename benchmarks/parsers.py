@@ -13,8 +13,11 @@ takes it over a minute), beside runnables on the same 4 KB.
 
 The floor rows time what any streaming parser pays before it reads a character, through the
 same parser machinery: the chunks passed through a parser (`StrOutputParser` yields each one),
-one new JSON Patch list per change that diff mode yields, and one Python call per chunk. Hostile rows are reported: a 1 MB string in 1-character
-chunks, text after the JSON, a comma-less 1 MB list answer. Each time is the best of
+one new JSON Patch list per change that diff mode yields, that with each chunk's type checked
+and the chunk kept (for error positions and messages: `JsonStream.changes` does both before it
+reads), and that with a Python call per chunk (which `changes` avoids). Hostile rows are
+reported: a 1 MB string in 1-character chunks, text after the JSON, a comma-less 1 MB list
+answer. Each time is the best of
 `--rounds` rounds of CPU time (`time.process_time`): the machine is shared, and other
 processes only ever add wall time.
 """
@@ -71,14 +74,24 @@ def records(size: int) -> str:
 @attrs.frozen
 class FloorParser(BaseOutputParser[Any]):
     """Reads nothing: yields a new JSON Patch list at each chunk where ``emits`` says diff
-    mode yields one, after a Python call per chunk if ``call``; the floor under diff mode."""
+    mode yields one, after checking each chunk's type and keeping it if ``keep``, or after a
+    Python call per chunk if ``call``; the floor under diff mode."""
 
     emits: tuple[bool, ...] = attrs.field(eq=False, repr=False)
+    keep: bool = False
     call: bool = False
 
     def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[Any]:
         emits = iter(self.emits).__next__
-        if self.call:
+        if self.keep:
+            kept: list[str] = []
+            for chunk in inputs:
+                if type(chunk) is not str:
+                    chunk = chunk.text
+                kept.append(chunk)
+                if emits():
+                    yield [{"op": "replace", "path": "/0/name", "value": chunk}]
+        elif self.call:
             check = _Check(emits).check
             for chunk in inputs:
                 if check(chunk):
@@ -166,6 +179,12 @@ def main(argv: list[str] | None = None) -> int:
     row(
         f"floor: no reading, a patch list per change ({sum(emits):,} of them)",
         best(drain(FloorParser(emits), one_char), rounds),
+        loads_big,
+        None,
+    )
+    row(
+        "floor: no reading, a patch list per change, each chunk type-checked, kept",
+        best(drain(FloorParser(emits, keep=True), one_char), rounds),
         loads_big,
         None,
     )

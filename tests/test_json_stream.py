@@ -156,3 +156,20 @@ def test_growing_integers_are_shown_digit_by_digit() -> None:
         [{"op": "add", "path": "/a~1b", "value": 0}],
         [{"op": "replace", "path": "/a~1b", "value": 0.5}],
     ]
+
+
+MIXED = (
+    '{"a": [1, -20, 3.25, 0, -0.5, 1e3, 2E-2, true, false, null], "k\\"/~\\u00e9": '
+    '"x\\ny\\ud83d\\ude00z", "": {}, "e": [], "n": {"m": [{"d": 10.0}, "s"]} , "t" :true}'
+)
+
+
+@pytest.mark.parametrize(
+    "text", [MIXED, json.dumps({"s": "ab" * 300 + "c", "t": ["c" * 700 + "\n", 7]})]
+)
+def test_one_character_reading_hands_over_to_any_chunk_anywhere(text: str) -> None:
+    # `changes` reads one-character chunks itself and hands any other chunk to `_scan`,
+    # and back: every state it can be in meets a longer chunk, and starts from a longer one
+    for at in range(1, len(text), 1 if text is MIXED else 97):
+        _check(text, [*text[:at], text[at:]])
+        _check(text, [text[:at], *text[at:]])

@@ -51,10 +51,14 @@ _LITERALS: dict[str, tuple[str, Any]] = {
 }
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _SPACE = frozenset(_WS)
+_AFTER_NUMBER = frozenset(",]}" + _WS)
+# one-character chunks of text in a string (the test for any other chunk is slower)
+_PLAIN = frozenset(chr(code) for code in range(256)) - {'"', "\\"}
 _NOT_WS = re.compile(r"[^ \t\n\r]")
 
 # states
-_START, _PROSE, _TAG_STATE, _VALUE, _FIRST_VALUE, _FIRST_KEY, _KEY = range(7)
+# (`JsonStream.changes` tells the first four apart by order: keep them first)
+_VALUE, _FIRST_VALUE, _KEY, _FIRST_KEY, _START, _PROSE, _TAG_STATE = range(7)
 _STRING, _ESCAPE, _UNICODE, _NUMBER_STATE, _LITERAL, _COLON, _AFTER = range(7, 14)
 _TRAIL, _CLOSE, _DONE = range(14, 17)
 # a key's text; a string after a high surrogate escape (whose low half may follow)
@@ -159,8 +163,8 @@ class JsonStream:
         self._pending_op: dict[str, Any] | None = None
         # the pending token
         self._parts: list[str] = []
-        self._length = 0  # characters in a pending number or literal
-        self._exact_length = 0  # a pending number's length when it was shown exactly
+        self._length: int = 0  # characters in a pending number or literal
+        self._exact_length: int = 0  # a pending number's length when it was shown exactly
         self._start = (0, 0)  # where the token started: (chunks read, index in the last)
         self._key_mode = False
         self._high = ""  # a high surrogate waiting for its low half
@@ -194,58 +198,13 @@ class JsonStream:
             _LITERAL: self._read_literal,
         }
         self._readers = [by_state.get(state, self._read_outside) for state in range(_STATES)]
-        by_char: dict[int, Callable[[str], Any]] = {
-            _STRING: self._string_char,
-            _KEY_STRING: self._string_char,
-            _AFTER: self._after_char,
-            _VALUE: self._value_char,
-            _FIRST_VALUE: self._value_char,
-            _KEY: self._key_char,
-            _FIRST_KEY: self._key_char,
-            _COLON: self._colon_char,
-            _NUMBER_STATE: self._number_char,
-            _LITERAL: self._literal_char,
-        }
-        self._by_char = [by_char.get(state, self._scan) for state in range(_STATES)]
 
     # ------------------------------------------------------------------ reading
 
     def feed(self, chunk: str) -> Any:
         """Read one chunk; return the change it made visible, or `NOTHING`."""
         self.chunks.append(chunk)
-        state = self._state
-        # (as in `changes`, which has this inline)
-        if state == _KEY_STRING and '"' not in chunk and "\\" not in chunk:
-            self._parts.append(chunk)
-            return NOTHING
-        if state == _STRING and '"' not in chunk and "\\" not in chunk:
-            return self._grow_string(chunk)
-        return self._by_char[state](chunk)
-
-    def changes(self, chunks: Iterable[Any], text: Callable[[Any], str]) -> Iterator[Any]:
-        """`feed` each chunk (its `text` if not a `str`), yielding the changes it makes visible.
-
-        This is `feed` inlined: at one character a chunk, a call per chunk costs as much as
-        the reading. Plain text inside a string, the commonest chunk, is read right here;
-        the other common one-character chunks have a reader for their state (`_by_char`),
-        and `_scan` reads any chunk.
-        """
-        append = self.chunks.append
-        by_char = self._by_char
-        for chunk in chunks:
-            if type(chunk) is not str:
-                chunk = text(chunk)
-            append(chunk)
-            state = self._state
-            if state == _KEY_STRING and '"' not in chunk and "\\" not in chunk:
-                self._parts.append(chunk)
-                continue
-            if state == _STRING and '"' not in chunk and "\\" not in chunk:
-                change = self._grow_string(chunk)
-            else:
-                change = by_char[state](chunk)
-            if change is not NOTHING:
-                yield change
+        return self._scan(chunk)
 
     def _scan(self, chunk: str) -> Any:
         """Read any chunk, one reader per state, then report what changed."""
@@ -256,148 +215,355 @@ class JsonStream:
             i = readers[self._state](chunk, i)
         return self._report()
 
-    # The one-character readers: one state's commonest characters, the rest to `_scan`.
+    def changes(
+        self,
+        chunks: Iterable[Any],
+        text: Callable[[Any], str],
+        fail: Callable[[JsonTextError, str], Exception],
+    ) -> Iterator[Any]:
+        """`feed` each chunk (its `text` if not a `str`), yielding the changes it makes visible,
+        and then `finish`; an error is raised as ``fail`` makes it from the text so far.
 
-    def _string_char(self, chunk: str) -> Any:
-        if chunk == '"':
-            if self._key_mode:
-                self._stack[-1][1] = "".join(self._parts)
-                self._state = _COLON
-                return NOTHING
-            self._end_string()
-            return self._flush()
-        return self._scan(chunk)
-
-    def _after_char(self, chunk: str) -> Any:
-        if chunk == ",":
-            # (a list's frame has no key; an object's has one after its first value)
-            self._state = _VALUE if self._stack[-1][1] is None else _KEY
-            return NOTHING
-        if chunk in _SPACE:
-            return NOTHING
-        if chunk == "}" or chunk == "]":
-            self._close(chunk, 0)
-            return NOTHING
-        return self._scan(chunk)
-
-    def _value_char(self, chunk: str) -> Any:
-        if chunk in _SPACE:
-            return NOTHING
-        if chunk == '"':
-            self._parts = [""]
-            self._key_mode = False
-            self._state = _STRING
-            self._shown = NOTHING
-            self._place_pending("")
-            return self._flush()
-        if chunk in _DIGITS:
-            self._parts = [chunk]
-            self._length = self._exact_length = 1
-            self._start = (len(self.chunks), 0)
-            self._shown = NOTHING
-            self._state = _NUMBER_STATE
-            self._place_pending(_DIGITS[chunk])
-            return self._flush()
-        if len(chunk) == 1:
-            self._read_value(chunk, 0)
-            return self._report()
-        return self._scan(chunk)
-
-    def _key_char(self, chunk: str) -> Any:
-        if chunk == '"':
-            self._parts = []
-            self._key_mode = True
-            self._state = _KEY_STRING
-            return NOTHING
-        if chunk in _SPACE:
-            return NOTHING
-        return self._scan(chunk)
-
-    def _colon_char(self, chunk: str) -> Any:
-        if chunk == ":":
-            self._state = _VALUE
-            return NOTHING
-        if chunk in _SPACE:
-            return NOTHING
-        return self._scan(chunk)
-
-    def _number_char(self, chunk: str) -> Any:
-        shown = self._shown
-        if (
-            chunk in _DIGITS
-            and type(shown) is int
-            and shown  # (not a leading 0: a digit after one is invalid)
-            and self._exact_length == self._length < _NUMBER_PREVIEW
-        ):
-            # an integer shown exactly gains a digit: its value follows without parsing
-            self._parts.append(chunk)
-            self._length = self._exact_length = self._length + 1
-            digit = _DIGITS[chunk]
-            return self._replace_pending(shown * 10 + digit if shown > 0 else shown * 10 - digit)
-        if chunk in _NUMBER_CHARS:
-            self._parts.append(chunk)
-            self._length += 1
-            if self._length <= _NUMBER_PREVIEW:
-                self._show_number()
-                return self._flush()
-            return NOTHING
-        if len(chunk) == 1:  # the character after the number
-            self._end_number()
-            self._readers[self._state](chunk, 0)
-            return self._flush()
-        return self._scan(chunk)
-
-    def _literal_char(self, chunk: str) -> Any:
-        word = self._literal
-        if chunk == word[self._length]:
-            self._length += 1
-            if self._length < len(word):
-                return NOTHING
-            self._place(self._literal_value, self._literal_value)
-            self._after_value()
-            return self._flush()
-        return self._scan(chunk)
-
-    def _grow_string(self, chunk: str) -> Any:
-        """Plain text added to a value string: shown at once while the string is short,
-        then each time it has grown by 1/_STRING_STEP of its length."""
-        parts = self._parts  # the string as last shown, then the parts added since
-        text = parts[0]
-        if len(text) < _STRING_STEP:
-            if not chunk:
-                return NOTHING
-            text += chunk
-            parts[0] = text
-        else:
-            parts.append(chunk)
-            if len(parts) - 1 < len(text) // _STRING_STEP:
-                return NOTHING
-            text = "".join(parts)
-            self._parts = [text]
-        self._shown = text
-        target = self._target
-        if target is None:
-            self._root = text
-        else:
-            target[self._target_key] = text
-        if self._diff:
-            return [{"op": "replace", "path": self._slot, "value": text}]
-        self._changed = True
-        return self._flush()
-
-    def _replace_pending(self, value: Any) -> Any:
-        """Show the pending token's new value, at the start of a chunk (no change pending):
-        `_place_pending` and `_flush` in one."""
-        self._shown = value
-        target = self._target
-        if target is None:
-            self._root = value
-        else:
-            target[self._target_key] = value
-        if self._diff:
-            return [{"op": "replace", "path": self._slot, "value": value}]
-        self._changed = True
-        return self._flush()
+        At one character a chunk, a call per chunk costs more than the reading: the commonest
+        chunks (text in a key or string, a value's first character, a digit, punctuation,
+        space) are read here in one loop, the state in a local variable, and any other goes
+        to `_scan`, which `feed` uses (the tests compare the two). A step here changes what
+        `_scan` would and yields what its report would. The text of a key or string is read
+        in a loop of its own, which goes on to the next chunk without finding the state.
+        """
+        chunk_list = self.chunks
+        stack = self._stack
+        diff = self._diff
+        state = self._state
+        # A key's text is ``self._parts`` and then the chunks from ``key_at`` on: read here,
+        # its characters are only counted.
+        key_at = len(chunk_list)
+        fraction = False  # whether the pending number is an integer, a '.' and digits
+        value: Any = NOTHING  # a value to place (``new``) or the pending token's new value
+        new = False
+        shown: Any  # the value a change shows
+        length: int  # (declared: a checker cannot infer it through these loops)
+        more = True  # whether an inner loop left chunks to read
+        segments: dict[str, str] = {}  # keys as JSON pointer parts
+        chunks = iter(chunks)
+        # (the states and str as local variables: a local is read faster than a global)
+        VALUE, FIRST_VALUE, KEY, FIRST_KEY = _VALUE, _FIRST_VALUE, _KEY, _FIRST_KEY
+        STRING, NUMBER, LITERAL, COLON = _STRING, _NUMBER_STATE, _LITERAL, _COLON
+        AFTER, KEY_STRING, string_type, type_of = _AFTER, _KEY_STRING, str, type
+        try:
+            for chunk in chunks:
+                if type_of(chunk) is not string_type:
+                    chunk = text(chunk)
+                chunk_list.append(chunk)
+                if state <= FIRST_VALUE:  # (VALUE, FIRST_VALUE)
+                    if chunk in _SPACE:
+                        continue
+                    if chunk == '"':
+                        self._parts = [""]
+                        self._key_mode = False
+                        state = STRING
+                        value = ""
+                        new = True
+                    elif chunk in _DIGITS:
+                        self._parts = [chunk]
+                        self._length = self._exact_length = 1
+                        self._start = (len(chunk_list), 0)
+                        state = NUMBER
+                        fraction = False
+                        value = _DIGITS[chunk]
+                        new = True
+                    elif chunk in _LITERALS:
+                        self._literal, self._literal_value = word, value = _LITERALS[chunk]
+                        self._start = (len(chunk_list), 0)
+                        state = LITERAL
+                        length = 1
+                        for chunk in chunks:
+                            if type_of(chunk) is not string_type:
+                                chunk = text(chunk)
+                            chunk_list.append(chunk)
+                            if chunk != word[length]:
+                                break
+                            length += 1
+                            if length == len(word):
+                                break
+                        else:
+                            self._length = length
+                            break
+                        if length == len(word):
+                            new = True
+                        else:  # (to `_scan`)
+                            self._length = length
+                            value = NOTHING
+                    elif (chunk == "{" or chunk == "[") and len(stack) < self._depth_limit:
+                        value = {} if chunk == "{" else []
+                        state = FIRST_KEY if chunk == "{" else FIRST_VALUE
+                        new = True
+                elif state == NUMBER:
+                    length = self._length
+                    shown = self._shown
+                    if (
+                        chunk in _DIGITS
+                        and type(shown) is int
+                        and shown  # (not after a leading 0, where a digit is invalid)
+                        and self._exact_length == length < _NUMBER_PREVIEW
+                    ):
+                        # an integer shown exactly gains digits: each value follows without
+                        # parsing (until the preview's length)
+                        parts = self._parts
+                        target = self._target
+                        target_key = self._target_key
+                        slot = self._slot
+                        while True:
+                            digit = _DIGITS[chunk]
+                            shown = shown * 10 + digit if shown > 0 else shown * 10 - digit
+                            parts.append(chunk)
+                            length = len(parts)  # (a number's parts are its characters)
+                            if target is None:
+                                self._root = shown
+                            else:
+                                target[target_key] = shown
+                            if diff:
+                                yield [{"op": "replace", "path": slot, "value": shown}]
+                            else:
+                                self._changed = True
+                                change = self._flush()
+                                if change is not NOTHING:
+                                    yield change
+                            for chunk in chunks:
+                                if type_of(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
+                            else:
+                                more = False
+                                break
+                            if chunk not in _DIGITS or length == _NUMBER_PREVIEW:
+                                break
+                        self._shown = shown
+                        self._length = self._exact_length = length
+                        if not more:
+                            break
+                    if chunk in _DIGITS and length < _NUMBER_PREVIEW:
+                        if fraction:
+                            self._parts.append(chunk)
+                            self._length = self._exact_length = length + 1
+                            number = float("".join(self._parts))
+                            if type(shown) is float and number == shown:
+                                continue
+                            value = number
+                            new = False
+                    elif length == self._exact_length and chunk in _AFTER_NUMBER and stack:
+                        # the end of a number read whole
+                        self._shown = NOTHING
+                        if chunk == ",":
+                            state = VALUE if stack[-1][1] is None else KEY
+                            continue
+                        state = AFTER
+                        if chunk in _SPACE:
+                            continue
+                        if (chunk == "}") == (type(stack[-1][0]) is dict):
+                            stack.pop()
+                            if not stack:
+                                state = _CLOSE if self._fenced else _TRAIL
+                            continue
+                    elif (
+                        chunk == "."
+                        and type(shown) is int
+                        and self._exact_length == length < _NUMBER_PREVIEW
+                    ):
+                        self._parts.append(chunk)
+                        self._length = length + 1
+                        self._exact_length = 0
+                        fraction = True
+                        continue
+                elif state <= FIRST_KEY:  # (KEY, FIRST_KEY)
+                    if chunk == '"':
+                        state = KEY_STRING
+                        key_at = len(chunk_list)
+                        for chunk in chunks:
+                            if type_of(chunk) is not string_type:
+                                chunk = text(chunk)
+                            chunk_list.append(chunk)
+                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                                break
+                        else:
+                            more = False
+                        if not more or chunk != '"':  # the end, or a chunk for `_scan`
+                            self._parts = []
+                            self._key_mode = True
+                            if not more:
+                                break
+                        else:
+                            stack[-1][1] = "".join(chunk_list[key_at:-1])
+                            state = COLON
+                            for chunk in chunks:  # (the colon, most likely)
+                                if type_of(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
+                            else:
+                                break
+                            if chunk == ":":
+                                state = VALUE
+                                continue
+                    elif chunk in _SPACE:
+                        continue
+                elif state == AFTER:
+                    if chunk == ",":
+                        # (a list's frame has no key; an object's has one after its first value)
+                        state = VALUE if stack[-1][1] is None else KEY
+                        continue
+                    if chunk in _SPACE:
+                        continue
+                    if (chunk == "}" or chunk == "]") and (chunk == "}") == (
+                        type(stack[-1][0]) is dict
+                    ):
+                        stack.pop()
+                        if not stack:
+                            state = _CLOSE if self._fenced else _TRAIL
+                        continue
+                elif state == STRING:
+                    if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
+                        parts = self._parts  # the string as last shown, then the parts added since
+                        target = self._target
+                        target_key = self._target_key
+                        slot = self._slot
+                        string = parts[0]
+                        while True:
+                            if len(string) < _STRING_STEP:
+                                string += chunk
+                                parts[0] = string
+                                show = chunk != ""
+                            else:
+                                parts.append(chunk)
+                                show = len(parts) - 1 >= len(string) // _STRING_STEP
+                                if show:
+                                    string = "".join(parts)
+                                    parts = self._parts = [string]
+                            if show:
+                                if target is None:
+                                    self._root = string
+                                else:
+                                    target[target_key] = string
+                                if diff:
+                                    yield [{"op": "replace", "path": slot, "value": string}]
+                                else:
+                                    self._changed = True
+                                    change = self._flush()
+                                    if change is not NOTHING:
+                                        yield change
+                            for chunk in chunks:
+                                if type_of(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
+                            else:
+                                more = False
+                                break
+                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                                break
+                        self._shown = string
+                        if not more:
+                            break
+                    if chunk == '"' and stack:
+                        parts = self._parts
+                        if len(parts) == 1 and parts[0] is self._shown:  # shown whole already
+                            self._shown = NOTHING
+                            state = AFTER
+                            continue
+                elif state == LITERAL:
+                    word = self._literal
+                    length = self._length + 1
+                    if chunk == word[length - 1]:
+                        self._length = length
+                        if length < len(word):
+                            continue
+                        value = self._literal_value
+                        new = True
+                elif state == COLON:
+                    if chunk == ":":
+                        state = VALUE
+                        continue
+                    if chunk in _SPACE:
+                        continue
+                elif state == KEY_STRING:
+                    if chunk == '"':
+                        parts = self._parts
+                        parts.extend(chunk_list[key_at:-1])
+                        stack[-1][1] = "".join(parts)
+                        state = COLON
+                        continue
+                    if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
+                        continue
+                if value is NOTHING:  # any other chunk
+                    if state == KEY_STRING:
+                        self._parts.extend(chunk_list[key_at:-1])
+                    self._state = state
+                    change = self._scan(chunk)
+                    state = self._state
+                    key_at = len(chunk_list)
+                    fraction = False
+                    if change is not NOTHING:
+                        yield change
+                    continue
+                if new:  # as `_place`
+                    if not stack:
+                        container = key = None
+                        path = ""
+                        op = "replace"
+                        self._root = value
+                    else:
+                        container, key, pointer = stack[-1]
+                        if key is None:  # a list
+                            container.append(value)
+                            key = -1
+                            path = f"{pointer}/{len(container) - 1}"
+                            op = "add"
+                        else:
+                            op = "replace" if key in container else "add"
+                            container[key] = value
+                            try:
+                                path = pointer + segments[key]
+                            except KeyError:
+                                segments[key] = _pointer(key)
+                                path = pointer + segments[key]
+                    shown = value
+                    if state <= FIRST_KEY:  # (FIRST_VALUE, FIRST_KEY): a container opens
+                        shown = {} if state == FIRST_KEY else []
+                        stack.append([value, None, path])
+                    elif state == LITERAL:
+                        self._shown = NOTHING
+                        state = AFTER if stack else _CLOSE if self._fenced else _TRAIL
+                    else:  # a string or number: it grows there
+                        self._target = container
+                        self._target_key = key
+                        self._slot = path
+                        self._shown = value
+                else:  # the pending number's new value
+                    self._shown = shown = value
+                    target = self._target
+                    if target is None:
+                        self._root = value
+                    else:
+                        target[self._target_key] = value
+                    op = "replace"
+                    path = self._slot
+                value = NOTHING
+                if diff:
+                    yield [{"op": op, "path": path, "value": shown}]
+                else:
+                    self._changed = True
+                    change = self._flush()
+                    if change is not NOTHING:
+                        yield change
+            if state == KEY_STRING:
+                self._parts.extend(chunk_list[key_at:])
+            self._state = state
+            change = self.finish()
+        except JsonTextError as error:
+            raise fail(error, "".join(chunk_list)) from None
+        if change is not NOTHING:
+            yield change
 
     # Each reader reads from ``chunk[i]`` in its state and returns where to go on.
 
@@ -788,6 +954,16 @@ class JsonStream:
         if inner is NOTHING:
             return self._root
         return inner
+
+    def finish(self) -> Any:
+        """The change the end of the text makes, or, if nothing showed, the whole value
+        (in diff mode as one operation). Raises if the whole text is not a JSON answer."""
+        if self.complete:  # (read and checked already)
+            return self.end()
+        value = decode("".join(self.chunks))
+        if self.started:
+            return self.end()
+        return [{"op": "replace", "path": "", "value": value}] if self._diff else value
 
     def end(self) -> Any:
         """The change the end of the text makes (a number at the very end is complete);

@@ -172,17 +172,6 @@ def parse_partial_json(text: str) -> Any:
     return stream.partial()
 
 
-def _json_end(stream: JsonStream, *, diff: bool) -> Any:
-    """What a JSON stream yields last: the whole value if nothing showed yet, else the
-    change the end of the text makes. Raises if the whole text is not a JSON answer."""
-    if stream.complete:  # (read and checked already)
-        return stream.end()
-    value = parse_json_markdown("".join(stream.chunks))
-    if stream.started:
-        return stream.end()
-    return [{"op": "replace", "path": "", "value": value}] if diff else value
-
-
 @attrs.frozen
 class JsonOutputParser(BaseOutputParser[Any]):
     """Parse JSON output (a Markdown ``` fence and text around it are tolerated).
@@ -212,14 +201,7 @@ class JsonOutputParser(BaseOutputParser[Any]):
         return "Return a JSON object."
 
     def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[Any]:
-        stream = JsonStream(diff=self.diff)
-        try:
-            yield from stream.changes(inputs, _text)
-        except JsonTextError as error:
-            raise _invalid(error, "".join(stream.chunks)) from None
-        change = _json_end(stream, diff=self.diff)
-        if change is not NOTHING:
-            yield change
+        return JsonStream(diff=self.diff).changes(inputs, _text, _invalid)
 
     async def _atransform(
         self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext
@@ -230,9 +212,9 @@ class JsonOutputParser(BaseOutputParser[Any]):
                 change = stream.feed(_text(chunk))
                 if change is not NOTHING:
                     yield change
+            change = stream.finish()
         except JsonTextError as error:
             raise _invalid(error, "".join(stream.chunks)) from None
-        change = _json_end(stream, diff=self.diff)
         if change is not NOTHING:
             yield change
 
