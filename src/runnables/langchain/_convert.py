@@ -55,25 +55,6 @@ def _nested_usage(usage: dict[str, int] | None) -> Any:
     return nested
 
 
-def _our_chunk(message: Any) -> ours.AIMessageChunk:
-    """`_our_ai(message, chunk=True)`, with a shortcut for the chunk of text almost every
-    streamed token is: LangChain has checked its fields already, so ours is filled in as is
-    (its dicts copied, as ours must not share them)."""
-    if message.tool_call_chunks or message.tool_calls or message.invalid_tool_calls:
-        return cast("ours.AIMessageChunk", _our_ai(message, chunk=True))
-    extra = message.additional_kwargs
-    metadata = message.response_metadata
-    usage = message.usage_metadata
-    return ours._plain_chunk(  # pyright: ignore[reportPrivateUsage]
-        message.content,
-        dict(extra) if extra else {},
-        dict(metadata) if metadata else {},
-        message.name,
-        message.id,
-        None if usage is None else _flat_usage(usage),
-    )
-
-
 def _our_ai(message: Any, *, chunk: bool) -> ours.AIMessage:
     extra = message.additional_kwargs
     extra = dict(extra) if extra else {}
@@ -119,7 +100,7 @@ _FROM_LC: dict[type[Any], Callable[[Any], Any]] = {
     lc.SystemMessage: lambda m: ours.SystemMessage(m.content, **_common(m)),
     lc.ChatMessage: lambda m: ours.ChatMessage(m.content, role=m.role, **_common(m)),
     lc.AIMessage: lambda m: _our_ai(m, chunk=False),
-    lc.AIMessageChunk: _our_chunk,
+    lc.AIMessageChunk: lambda m: _our_ai(m, chunk=True),
     lc.ToolMessage: _our_tool,
     lc_documents.Document: lambda d: Document(d.page_content, dict(d.metadata), id=d.id),
     lc_prompts.StringPromptValue: lambda p: our_prompts.StringPromptValue(p.text),
@@ -214,8 +195,27 @@ def from_lc(value: Any) -> Any:
 
 
 def from_lc_chunk(value: Any) -> Any:
-    """`from_lc` of one streamed chunk, an AI message chunk going the shortest way."""
-    return _our_chunk(value) if type(value) is _LC_CHUNK else from_lc(value)
+    """`from_lc` of one streamed chunk, with a shortcut for the chunk of text almost every
+    streamed token is: LangChain has checked its fields already, so ours is filled in as is
+    (its dicts copied, as ours must not share them). Its fields are read from its `__dict__`,
+    where pydantic keeps them: an attribute read of a pydantic model takes a slow path (it has
+    a `__getattr__`), and a stream converts one chunk per token."""
+    if type(value) is not _LC_CHUNK:
+        return from_lc(value)
+    fields = value.__dict__
+    if fields["tool_call_chunks"] or fields["tool_calls"] or fields["invalid_tool_calls"]:
+        return _our_ai(value, chunk=True)
+    extra = fields["additional_kwargs"]
+    metadata = fields["response_metadata"]
+    usage = fields["usage_metadata"]
+    return ours._plain_chunk(  # pyright: ignore[reportPrivateUsage]
+        fields["content"],
+        dict(extra) if extra else {},
+        dict(metadata) if metadata else {},
+        fields["name"],
+        fields["id"],
+        None if usage is None else _flat_usage(usage),
+    )
 
 
 def to_lc(value: Any) -> Any:
