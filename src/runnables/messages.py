@@ -487,45 +487,18 @@ def add_ai_message_chunks(first: AIMessageChunk, *others: AIMessageChunk) -> AIM
     )
 
 
-class _OpenChunk(AIMessage):
-    """`AIMessageChunk`'s very layout (same base, same added slot) without the frozen guard:
-    `_plain_chunk` fills one with plain attribute stores, then makes it an `AIMessageChunk`.
-    (Both `__setattr__` and `__delattr__` must be object's for stores to take the
-    interpreter's fast path for slots.)"""
+class _OpenChunk(AIMessage):  # pyright: ignore[reportUnusedClass]  # used by runnables.langchain
+    """`AIMessageChunk`'s very layout (same base, same added slot) without the frozen guard,
+    for a bridge's per-chunk path: a chunk without tool calls has nothing for `__init__` to
+    check or derive, so one of these is made empty (`_OpenChunk()`), every field stored as is,
+    and then its `__class__` set to `AIMessageChunk` (about three times cheaper than the
+    constructor; streaming makes one chunk per token). Both `__setattr__` and `__delattr__`
+    must be object's for the stores to take the interpreter's fast path for slots."""
 
     __slots__ = ("tool_call_chunks",)
+    __init__ = object.__init__  # pyright: ignore[reportAssignmentType]
     __setattr__ = object.__setattr__
     __delattr__ = object.__delattr__
-
-
-_NEW_CHUNK = object.__new__
-
-
-def _plain_chunk(  # pyright: ignore[reportUnusedFunction]  # used by runnables.langchain
-    content: MessageContent,
-    additional_kwargs: dict[str, Any],
-    response_metadata: dict[str, Any],
-    name: str | None,
-    id: str | None,
-    usage_metadata: dict[str, int] | None,
-) -> AIMessageChunk:
-    """`AIMessageChunk(content, ...)` without tool calls, for a bridge's per-chunk path: such a
-    chunk has nothing for `__init__` to check or derive, so its slots are filled in directly
-    (about three times cheaper than the constructor; streaming makes one per token). The
-    values are kept, not copied."""
-    chunk: Any = _NEW_CHUNK(_OpenChunk)
-    chunk.content = content
-    chunk.additional_kwargs = additional_kwargs
-    chunk.response_metadata = response_metadata
-    chunk.name = name
-    chunk.id = id
-    chunk.tool_calls = []
-    chunk.usage_metadata = usage_metadata
-    chunk.invalid_tool_calls = []
-    chunk.tool_call_chunks = []
-    chunk.__class__ = AIMessageChunk
-    done: AIMessageChunk = chunk
-    return done
 
 
 @attrs.frozen(repr=False, unsafe_hash=False)

@@ -25,6 +25,8 @@ from runnables.errors import RunnablesTypeError
 __all__ = ["from_lc", "from_lc_chunk", "to_lc"]
 
 _LC_CHUNK = lc.AIMessageChunk
+_OUR_CHUNK = ours.AIMessageChunk
+_OPEN_CHUNK = cast("Callable[[], Any]", ours._OpenChunk)  # pyright: ignore[reportPrivateUsage]
 
 
 def _common(message: Any) -> dict[str, Any]:
@@ -197,9 +199,9 @@ def from_lc(value: Any) -> Any:
 def from_lc_chunk(value: Any) -> Any:
     """`from_lc` of one streamed chunk, with a shortcut for the chunk of text almost every
     streamed token is: LangChain has checked its fields already, so ours is filled in as is
-    (its dicts copied, as ours must not share them). Its fields are read from its `__dict__`,
-    where pydantic keeps them: an attribute read of a pydantic model takes a slow path (it has
-    a `__getattr__`), and a stream converts one chunk per token."""
+    (see `messages._OpenChunk`; its dicts copied, as ours must not share them). Its fields are
+    read from its `__dict__`, where pydantic keeps them: an attribute read of a pydantic model
+    takes a slow path (it has a `__getattr__`), and a stream converts one chunk per token."""
     if type(value) is not _LC_CHUNK:
         return from_lc(value)
     fields = value.__dict__
@@ -208,14 +210,18 @@ def from_lc_chunk(value: Any) -> Any:
     extra = fields["additional_kwargs"]
     metadata = fields["response_metadata"]
     usage = fields["usage_metadata"]
-    return ours._plain_chunk(  # pyright: ignore[reportPrivateUsage]
-        fields["content"],
-        dict(extra) if extra else {},
-        dict(metadata) if metadata else {},
-        fields["name"],
-        fields["id"],
-        None if usage is None else _flat_usage(usage),
-    )
+    chunk: Any = _OPEN_CHUNK()  # every field stored, then made an AIMessageChunk
+    chunk.content = fields["content"]
+    chunk.additional_kwargs = dict(extra) if extra else {}
+    chunk.response_metadata = dict(metadata) if metadata else {}
+    chunk.name = fields["name"]
+    chunk.id = fields["id"]
+    chunk.tool_calls = []
+    chunk.usage_metadata = None if usage is None else _flat_usage(usage)
+    chunk.invalid_tool_calls = []
+    chunk.tool_call_chunks = []
+    chunk.__class__ = _OUR_CHUNK
+    return chunk
 
 
 def to_lc(value: Any) -> Any:
