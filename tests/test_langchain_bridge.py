@@ -142,6 +142,11 @@ def test_a_streamed_text_chunk_converts_as_its_constructor_would(
         usage_metadata=usage,
     )
     ours = from_langchain_value(theirs)
+    # Streamed, a chunk takes the short way (its slots filled in): the same value again.
+    streamed = from_langchain(
+        LCRunnableLambda(lambda _: theirs), input_type=str, output_type=AIMessageChunk
+    )
+    assert list(streamed.stream("q")) == [ours]
     flat = None
     if tokens is not None:
         flat = {
@@ -162,6 +167,18 @@ def test_a_streamed_text_chunk_converts_as_its_constructor_would(
     assert ours.additional_kwargs is not theirs.additional_kwargs
     assert ours.response_metadata is not theirs.response_metadata
     assert to_langchain_value(ours) == theirs
+
+
+def test_a_streamed_chunk_is_a_frozen_chunk_of_its_own() -> None:
+    model = from_langchain(fake_model("a b"), input_type=str, output_type=AIMessageChunk)
+    first, _, last = model.stream("q")
+    assert type(first) is AIMessageChunk
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        first.content = "changed"  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+    for field in ("additional_kwargs", "response_metadata", "tool_calls", "tool_call_chunks"):
+        assert getattr(first, field) is not getattr(last, field), field
+    assert first.tool_calls is not first.invalid_tool_calls
+    assert (first + last).content == "ab"
 
 
 def test_streamed_chunks_keep_their_tool_call_pieces() -> None:
@@ -375,6 +392,30 @@ def test_importing_runnables_imports_no_bridge_dependency() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_a_stream_through_a_chain_closes_the_wrapped_stream_however_it_ends(traced: bool) -> None:
+    closed: list[str] = []
+
+    def replies(inputs: Iterator[str]) -> Iterator[Any]:
+        try:
+            for _ in inputs:
+                yield lc.AIMessageChunk(content="a")
+                yield lc.FunctionMessage(content="x", name="f")  # has no counterpart in ours
+        finally:
+            closed.append("closed")
+
+    wrapped = from_langchain(LCRunnableGenerator(replies), input_type=str, output_type=Any)
+    chain = wrapped | StrOutputParser()
+    config: Any = {"callbacks": [Recorder()]} if traced else None
+    chunks = chain.stream("q", config)
+    assert next(chunks) == "a"
+    chunks.close()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue]
+    assert closed == ["closed"]
+    with pytest.raises(TypeError, match="FunctionMessage has no counterpart"):
+        list(chain.stream("q", config))
+    assert closed == ["closed", "closed"]
 
 
 @pytest.mark.anyio

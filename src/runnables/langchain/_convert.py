@@ -25,6 +25,8 @@ from runnables.errors import RunnablesTypeError
 __all__ = ["from_lc", "from_lc_chunk", "to_lc"]
 
 _LC_CHUNK = lc.AIMessageChunk
+_OUR_CHUNK = ours.AIMessageChunk
+_OPEN_CHUNK = cast("Callable[[], Any]", ours._OpenChunk)  # pyright: ignore[reportPrivateUsage]
 
 
 def _common(message: Any) -> dict[str, Any]:
@@ -53,25 +55,6 @@ def _nested_usage(usage: dict[str, int] | None) -> Any:
         else:
             nested[key] = count
     return nested
-
-
-def _our_chunk(message: Any) -> ours.AIMessageChunk:
-    """`_our_ai(message, chunk=True)`, with a shortcut for the chunk of text almost every
-    streamed token is: LangChain has checked its fields already, so ours is filled in as is
-    (its dicts copied, as ours must not share them)."""
-    if message.tool_call_chunks or message.tool_calls or message.invalid_tool_calls:
-        return cast("ours.AIMessageChunk", _our_ai(message, chunk=True))
-    extra = message.additional_kwargs
-    metadata = message.response_metadata
-    usage = message.usage_metadata
-    return ours._plain_chunk(  # pyright: ignore[reportPrivateUsage]
-        message.content,
-        dict(extra) if extra else {},
-        dict(metadata) if metadata else {},
-        message.name,
-        message.id,
-        None if usage is None else _flat_usage(usage),
-    )
 
 
 def _our_ai(message: Any, *, chunk: bool) -> ours.AIMessage:
@@ -119,7 +102,7 @@ _FROM_LC: dict[type[Any], Callable[[Any], Any]] = {
     lc.SystemMessage: lambda m: ours.SystemMessage(m.content, **_common(m)),
     lc.ChatMessage: lambda m: ours.ChatMessage(m.content, role=m.role, **_common(m)),
     lc.AIMessage: lambda m: _our_ai(m, chunk=False),
-    lc.AIMessageChunk: _our_chunk,
+    lc.AIMessageChunk: lambda m: _our_ai(m, chunk=True),
     lc.ToolMessage: _our_tool,
     lc_documents.Document: lambda d: Document(d.page_content, dict(d.metadata), id=d.id),
     lc_prompts.StringPromptValue: lambda p: our_prompts.StringPromptValue(p.text),
@@ -214,8 +197,31 @@ def from_lc(value: Any) -> Any:
 
 
 def from_lc_chunk(value: Any) -> Any:
-    """`from_lc` of one streamed chunk, an AI message chunk going the shortest way."""
-    return _our_chunk(value) if type(value) is _LC_CHUNK else from_lc(value)
+    """`from_lc` of one streamed chunk, with a shortcut for the chunk of text almost every
+    streamed token is: LangChain has checked its fields already, so ours is filled in as is
+    (see `messages._OpenChunk`; its dicts copied, as ours must not share them). Its fields are
+    read from its `__dict__`, where pydantic keeps them: an attribute read of a pydantic model
+    takes a slow path (it has a `__getattr__`), and a stream converts one chunk per token."""
+    if type(value) is not _LC_CHUNK:
+        return from_lc(value)
+    fields = value.__dict__
+    if fields["tool_call_chunks"] or fields["tool_calls"] or fields["invalid_tool_calls"]:
+        return _our_ai(value, chunk=True)
+    extra = fields["additional_kwargs"]
+    metadata = fields["response_metadata"]
+    usage = fields["usage_metadata"]
+    chunk: Any = _OPEN_CHUNK()  # every field stored, then made an AIMessageChunk
+    chunk.content = fields["content"]
+    chunk.additional_kwargs = dict(extra) if extra else {}
+    chunk.response_metadata = dict(metadata) if metadata else {}
+    chunk.name = fields["name"]
+    chunk.id = fields["id"]
+    chunk.tool_calls = []
+    chunk.usage_metadata = None if usage is None else _flat_usage(usage)
+    chunk.invalid_tool_calls = []
+    chunk.tool_call_chunks = []
+    chunk.__class__ = _OUR_CHUNK
+    return chunk
 
 
 def to_lc(value: Any) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Generic, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast, final
 
 import attrs
 from langchain_core.runnables import Runnable as LCRunnable
@@ -89,12 +89,26 @@ def _on_asyncio() -> bool:
     return asyncio is not None and asyncio._get_running_loop() is not None
 
 
-def _converted(chunks: Iterator[Any]) -> Iterator[Any]:
-    try:
-        for chunk in chunks:
-            yield from_lc_chunk(chunk)
-    finally:
-        close = getattr(chunks, "close", None)
+if TYPE_CHECKING:
+    _Map: TypeAlias = "map[Any]"
+else:
+    _Map = map  # (not subscriptable at run time)
+
+
+class _Converted(_Map):
+    """LangChain's chunks converted to ours as they are drawn (a map: no generator frame per
+    chunk); closing it closes LangChain's stream."""
+
+    __slots__ = ("_chunks",)
+    _chunks: Iterator[Any]
+
+    def __new__(cls, chunks: Iterator[Any]) -> _Converted:
+        converted = super().__new__(cls, from_lc_chunk, chunks)
+        converted._chunks = chunks
+        return converted
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
         if close is not None:
             close()
 
@@ -171,7 +185,7 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
         if self._graph:
             return iter((self._invoke(input, ctx),))
         config = _lc_config(ctx, IntoRunnables)
-        return _converted(leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
+        return _Converted(leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
 
     def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
         if self._graph:
