@@ -133,16 +133,18 @@ class Outcome:
     stderr: str
 
 
-def run_scenario(form: str, backend: str) -> Outcome:
+def run_scenario(form: str, backend: str, env: dict[str, str]) -> Outcome:
     """Run `abandon_scenarios.py FORM BACKEND` the way CI runs the tests (same interpreter).
 
-    The environment is passed as a copy: without `env`, the child execs with the process's own
-    `environ` array, which a test on the main thread may reallocate (`monkeypatch.setenv`) while
-    this thread's vfork child still reads it (seen in CI as `OSError: [Errno 14] Bad address`)."""
+    `env` is a copy of the environment taken on the main thread: without `env`, the child execs
+    with the process's own `environ` array, which pytest rewrites on the main thread for every
+    test (`PYTEST_CURRENT_TEST`) while this thread's vfork child may still read it (seen in CI as
+    `OSError: [Errno 14] Bad address`); and copying `os.environ` here, on a pool thread, can
+    meet a key that the main thread has just removed (`KeyError`)."""
     process = subprocess.Popen(
         [sys.executable, "-X", "dev", str(SCRIPT), form, backend],
         cwd=ROOT,
-        env=dict(os.environ),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -160,6 +162,7 @@ class Scenarios:
     """Starts the selected scenario processes on a pool and hands out their outcomes."""
 
     def __init__(self, cases: list[tuple[str, str]]) -> None:
+        self.env = dict(os.environ)  # on the main thread, the only one that changes it
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="abandon")
         self.futures: dict[tuple[str, str], Future[Outcome]] = {}
         for case in cases:
@@ -167,7 +170,7 @@ class Scenarios:
 
     def submit(self, case: tuple[str, str]) -> Future[Outcome]:
         if case not in self.futures:
-            self.futures[case] = self.pool.submit(run_scenario, *case)
+            self.futures[case] = self.pool.submit(run_scenario, *case, self.env)
         return self.futures[case]
 
     def outcome(self, form: str, backend: str) -> Outcome:
