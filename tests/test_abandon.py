@@ -4,9 +4,8 @@ For each stream form (async on asyncio and trio, and sync) and each way of aband
 explicit close, a plain `break` with no `aclosing`, an exception in the consumer's loop body, a
 cancel scope around the loop: by deadline and by `cancel()`, and garbage collection of a partly
 consumed iterator), `tests/abandon_scenarios.py` runs the scenario in a fresh `python -X dev`
-and checks that the user's `finally:` blocks ran within about 0.1 s, that nothing is still
-running (tasks, threads, user work, an HTTP stream), and that the consumer's event loop still
-works. Here each (form, backend) is one test, which also requires the process to print nothing
+and checks that the user's `finally:` blocks ran promptly, that nothing is still running
+(tasks, threads, user work, an HTTP stream), and that the consumer's event loop still works. Here each (form, backend) is one test, which also requires the process to print nothing
 to stderr (trio's advice about garbage-collected async generators only for generators outside the
 library: the user's own nested ones, httpx's) and to exit 0.
 
@@ -44,6 +43,7 @@ from abandon_scenarios import (
     SYNC_FORMS,
     SYNC_WAYS,
     TAKE,
+    WAY_TIMEOUT,
     Tracker,
     living_tasks,
     settle,
@@ -96,7 +96,7 @@ async def _abandon_in_process(form: str, backend: str, *, close: bool) -> None:
                         break
 
         try:
-            with anyio.fail_after(5):
+            with anyio.fail_after(WAY_TIMEOUT):  # a hang fails; settle waits up to QUIET_TIMEOUT
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(consume)
                 assert len(got) == TAKE
