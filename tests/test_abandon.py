@@ -53,8 +53,11 @@ SCRIPT = Path(__file__).with_name("abandon_scenarios.py")
 ROOT = Path(__file__).resolve().parents[1]
 #: Seconds one scenario process may take (normally 1-3); a hang fails instead of blocking CI.
 TIMEOUT = 90.0
-#: Scenario processes running at once: they mostly sleep, so a few per core.
-WORKERS = max(2, 3 * (os.cpu_count() or 1))
+#: Scenario processes running at once: they mostly sleep, so a few per CPU this process may run
+#: on (`os.cpu_count()` also counts CPUs that `taskset` or a container's cpuset keep it off), and
+#: no more than a dozen whatever the machine, so each keeps a fair share of the CPUs it has.
+_CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+WORKERS = min(12, max(2, 3 * (_CPUS or 1)))
 
 CASES = [(form, backend) for form in ASYNC_FORMS for backend in ("asyncio", "trio")] + [
     (form, "sync") for form in SYNC_FORMS
