@@ -233,10 +233,22 @@ def test_leaving_map_early_cancels_the_rest(client: distributed.Client, tmp_path
     assert len(list(tmp_path.iterdir())) < 20
 
 
+def _workers(client: distributed.Client) -> set[str]:
+    return set(client.scheduler_info()["workers"])
+
+
 def test_a_killed_worker_loses_no_item(client: distributed.Client, tmp_path: Path) -> None:
+    before = _workers(client)
     inputs = [(str(tmp_path), x) for x in range(12)]
     assert rd.batch(client, RunnableLambda(die_once), inputs, chunk_size=2) == list(range(12))
     assert (tmp_path / "died").exists()
+    # The nanny starts the new worker process from a thread of this process, and without `env`
+    # (vfork: the child reads this process's live environ until it execs). Wait for it here, so
+    # that pytest cannot rewrite environ (PYTEST_CURRENT_TEST) on the main thread meanwhile.
+    deadline = time.monotonic() + 60
+    while len(now := _workers(client)) < 2 or now == before:
+        assert time.monotonic() < deadline, f"the killed worker was not replaced: {now}"
+        time.sleep(0.05)
 
 
 def test_importing_the_package_does_not_load_dask() -> None:
