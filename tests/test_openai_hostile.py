@@ -284,7 +284,8 @@ def test_a_dribbling_server_cannot_hold_a_sync_call(server: OpenAIServer, form: 
     start = time.monotonic()
     with pytest.raises(APITimeoutError, match=r"timed out after 1s \(the whole call\)"):
         model.invoke("x") if form == "invoke" else list(model.stream("x"))
-    assert time.monotonic() - start < 2.5  # the answer would take over two minutes
+    # The answer would take over two minutes: a bound far from both that and the 1 s deadline.
+    assert time.monotonic() - start < 60
     assert _disconnected(server)
 
 
@@ -304,7 +305,7 @@ async def test_a_dribbling_server_cannot_hold_an_async_call(
 
     with pytest.raises(APITimeoutError, match=r"timed out after 1s \(the whole call\)"):
         await call()
-    assert time.monotonic() - start < 2.5
+    assert time.monotonic() - start < 60
     assert await anyio.to_thread.run_sync(_disconnected, server)
 
 
