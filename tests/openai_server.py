@@ -167,13 +167,16 @@ class OpenAIServer:
         with self.lock:
             self.requests.append(entry)
 
-    def count_answering(self, change: int) -> None:
+    def count_answering(self) -> None:
         with self.lock:
-            self.answering += change
+            self.answering += 1
 
-    def count_disconnect(self) -> None:
+    def count_answered(self, *, disconnected: bool) -> None:
+        """One answer is over: both counts change at once, so that a test that sees the
+        disconnect also sees the answer ended."""
         with self.lock:
-            self.disconnects += 1
+            self.answering -= 1
+            self.disconnects += disconnected
 
     def close(self) -> None:
         self.stopping.set()
@@ -202,14 +205,15 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             return None
 
         def do_POST(self) -> None:
-            server.count_answering(1)
+            server.count_answering()
+            disconnected = False
             try:
                 self._answer()
             except (BrokenPipeError, ConnectionResetError, OSError):
                 self.close_connection = True
-                server.count_disconnect()
+                disconnected = True
             finally:
-                server.count_answering(-1)
+                server.count_answered(disconnected=disconnected)
 
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
