@@ -310,11 +310,13 @@ async def test_a_dribbling_server_cannot_hold_an_async_call(
 
 
 def test_the_deadline_spans_a_whole_stream(server: OpenAIServer) -> None:
-    server.script(Reply("a b c d", token_delay=0.3))
+    # A token every 0.3 s, each well within the 1 s deadline, for 30 s: still being sent
+    # however late the first chunk comes on a loaded machine.
+    server.script(Reply(" ".join(f"w{i}" for i in range(100)), token_delay=0.3))
     model = OpenAIChatModel("m", base_url=server.base_url, timeout=1)
     chunks = model.stream("x")
     next(chunks)
-    time.sleep(1.2)  # the consumer dawdles past the deadline; the answer ends after it
+    time.sleep(1.2)  # the consumer dawdles past the deadline; the answer ends long after it
     with pytest.raises(APITimeoutError):
         list(chunks)
 
