@@ -18,10 +18,12 @@ closes every generator of the library itself.
 
 The forms are built from user steps that record, in a `Tracker`, when a generator or call starts
 and when its ``finally:`` runs, how many calls are executing in threads right now, and how much
-work was done. After each way the consumer carries on with other async work for about 0.1 s and
-then requires: every started generator and call has run its ``finally:``, no user code is still
-executing (threads included), no task is left behind (asyncio: only the main task; trio: as many
-living tasks as when the way started), and no further user work happens afterwards.
+work was done. After each way the consumer carries on with other async work for about 0.1 s,
+waits for the run to be over (up to QUIET_TIMEOUT: on a loaded machine a thread can wait long
+for a CPU), and then requires: every started generator and call has run its ``finally:``, no
+user code is still executing (threads included), no task is left behind (asyncio: only the main
+task; trio: as many living tasks as when the way started), and no further user work happens
+afterwards.
 """
 
 from __future__ import annotations
@@ -79,6 +81,10 @@ TAKE = 2
 #: Inputs of the batch forms, with at most two running at once: plenty left when abandoned.
 BATCH = list(range(20))
 BATCH_CONFIG: RunnableConfig = {"max_concurrency": 2}
+#: Seconds the run may take to be over once abandoned (threads back, `finally:` blocks run,
+#: tasks gone) before a way fails: it normally takes a TICK or two, but on a loaded machine a
+#: thread finishing its step, or a task waiting for it, can wait that long for a CPU.
+QUIET_TIMEOUT = 5.0
 #: A way that takes longer than this fails (async: `fail_after`); a process that hangs for
 #: HANG_AFTER seconds in one way dumps every thread's stack to stderr and exits.
 WAY_TIMEOUT = 10.0
@@ -490,7 +496,7 @@ def _openai_astream(t: Tracker, stack: ExitStack) -> AsyncStream:
 
     async def server_saw_the_connection_close() -> None:
         # Writes to a closed connection fail within a token or two (TICK seconds each).
-        with anyio.move_on_after(0.5):
+        with anyio.move_on_after(QUIET_TIMEOUT):
             while _server_problem(server):
                 await anyio.sleep(0.01)
         problem = _server_problem(server)
@@ -543,7 +549,7 @@ def _openai_stream(t: Tracker, stack: ExitStack) -> SyncStream:
     server, model = _openai_model(stack)
 
     def server_saw_the_connection_close() -> None:
-        deadline = time.monotonic() + 0.5
+        deadline = time.monotonic() + QUIET_TIMEOUT
         while _server_problem(server) and time.monotonic() < deadline:
             time.sleep(0.01)
         problem = _server_problem(server)
@@ -737,11 +743,17 @@ async def _other_async_work() -> None:
 
 
 async def settle(t: Tracker, backend: str, tasks_before: int) -> None:
-    """After abandoning: carry on for about 0.1 s, then require that the run is over and that
-    no task is left behind (`tasks_before`: `living_tasks(backend)` before the stream)."""
+    """After abandoning: carry on for about 0.1 s, then require that the run is over (waiting
+    for it up to QUIET_TIMEOUT) and that no task is left behind (`tasks_before`:
+    `living_tasks(backend)` before the stream)."""
     await anyio.sleep(0.05)
     await _other_async_work()
     await anyio.sleep(0.05)
+    deadline = time.monotonic() + QUIET_TIMEOUT
+    while time.monotonic() < deadline and (
+        t.unclosed() or t.busy() or living_tasks(backend) != tasks_before
+    ):
+        await anyio.sleep(0.005)
     unclosed = t.unclosed()
     assert not unclosed, f"user generators/calls whose finally: has not run: {unclosed}"
     assert t.busy() == 0, f"{t.busy()} user call(s) still running in threads"
@@ -758,10 +770,10 @@ def settle_sync(t: Tracker) -> None:
     """After abandoning a sync stream: cleanup has run now, threads are done soon after."""
     unclosed = t.unclosed()
     assert not unclosed, f"user generators/calls whose finally: has not run: {unclosed}"
-    deadline = time.monotonic() + 0.1
+    deadline = time.monotonic() + QUIET_TIMEOUT
     while t.busy() and time.monotonic() < deadline:
         time.sleep(0.005)
-    assert t.busy() == 0, f"{t.busy()} user call(s) still running in threads after 0.1 s"
+    assert t.busy() == 0, f"{t.busy()} user call(s) still running in threads"
     for check in t.sync_checks:
         check()
     work = t.done()

@@ -11,6 +11,7 @@ import time
 import uuid
 from typing import Any
 
+import anyio
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -71,20 +72,55 @@ def recorder() -> Recorder:
     return Recorder()
 
 
+#: Seconds a call of a `Peak` that should meet others waits for them before giving up.
+MEET_TIMEOUT = 10.0
+
+
 class Peak:
-    """Counts calls in flight (from threads or tasks) and remembers the highest count."""
+    """Counts calls in flight (from threads or tasks) and remembers the highest count.
+
+    With `together` set above 1, each call waits on entering until that many calls have been in
+    flight at once: a test proves that calls overlap whatever the load on the machine, instead
+    of hoping a thread starts before another call's sleep ends. If they never overlap, the wait
+    gives up after `MEET_TIMEOUT` (once for all calls) and the peak shows it.
+    """
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()
         self.current = 0
         self.peak = 0
         self.total = 0
+        self.together = 1
 
-    def enter(self) -> None:
+    def _count_in(self) -> None:
         with self.lock:
             self.current += 1
             self.total += 1
             self.peak = max(self.peak, self.current)
+            self.lock.notify_all()
+
+    def _met(self) -> bool:
+        return self.peak >= self.together
+
+    def _give_up(self) -> None:
+        with self.lock:
+            self.together = 1
+            self.lock.notify_all()
+
+    def enter(self) -> None:
+        self._count_in()
+        with self.lock:
+            if not self.lock.wait_for(self._met, MEET_TIMEOUT):
+                self._give_up()
+
+    async def aenter(self) -> None:
+        """`enter` for a task: polls, since the others may run on other threads' loops."""
+        self._count_in()
+        deadline = time.monotonic() + MEET_TIMEOUT
+        while not self._met():
+            if time.monotonic() > deadline:
+                self._give_up()
+            await anyio.sleep(0.001)
 
     def exit(self) -> None:
         with self.lock:

@@ -43,11 +43,17 @@ __all__ = [
 _TOKEN = re.compile(r"\s+|\S+")
 
 
+#: Seconds a `Reply` with `resume_on` waits for the test before hanging up.
+HOLD_TIMEOUT = 30.0
+
+
 @attrs.frozen
 class Reply:
     """Answer with `content` (None: echo) and `tool_calls` (`(id, name, args)`), after
     `delay` seconds; when streaming, wait `token_delay` seconds before each event, and send
-    each tool call's arguments in `tool_pieces` fragments (the first with its id and name)."""
+    each tool call's arguments in `tool_pieces` fragments (the first with its id and name).
+    With `resume_on`, a stream stops after its first token until the test sets that event (a
+    client that holds chunks back never sees one: after HOLD_TIMEOUT the server hangs up)."""
 
     content: str | None = None
     tool_calls: tuple[tuple[str, str, dict[str, Any]], ...] = ()
@@ -55,6 +61,7 @@ class Reply:
     token_delay: float = 0.0
     usage: dict[str, int] | None = None
     tool_pieces: int = 2
+    resume_on: threading.Event | None = None
 
 
 @attrs.frozen
@@ -160,13 +167,16 @@ class OpenAIServer:
         with self.lock:
             self.requests.append(entry)
 
-    def count_answering(self, change: int) -> None:
+    def count_answering(self) -> None:
         with self.lock:
-            self.answering += change
+            self.answering += 1
 
-    def count_disconnect(self) -> None:
+    def count_answered(self, *, disconnected: bool) -> None:
+        """One answer is over: both counts change at once, so that a test that sees the
+        disconnect also sees the answer ended."""
         with self.lock:
-            self.disconnects += 1
+            self.answering -= 1
+            self.disconnects += disconnected
 
     def close(self) -> None:
         self.stopping.set()
@@ -195,14 +205,15 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
             return None
 
         def do_POST(self) -> None:
-            server.count_answering(1)
+            server.count_answering()
+            disconnected = False
             try:
                 self._answer()
             except (BrokenPipeError, ConnectionResetError, OSError):
                 self.close_connection = True
-                server.count_disconnect()
+                disconnected = True
             finally:
-                server.count_answering(-1)
+                server.count_answered(disconnected=disconnected)
 
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -337,6 +348,11 @@ def _make_handler(server: OpenAIServer) -> type[BaseHTTPRequestHandler]:
                     self.close_connection = True
                     return
                 if token_delay and server.stopping.wait(token_delay):
+                    return
+                resume_on = step.resume_on if isinstance(step, Reply) and sent == 1 else None
+                if resume_on is not None and not resume_on.wait(HOLD_TIMEOUT):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
                     return
                 self._event(base({"content": token}))
             if isinstance(step, Truncate):

@@ -11,11 +11,13 @@ import textwrap
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from typing import Any
 
 import anyio
 import pytest
 
+from conftest import Peak
 from runnables import Run, RunnableBase, RunnableLambda, RunnableParallel, RunnablesError
 from runnables._core import dispatch
 from runnables._core.context import RunContext
@@ -75,28 +77,21 @@ def test_a_stream_dropped_as_trio_ends_does_not_crash_trio() -> None:
     assert "TrioInternalError" not in done.stderr
 
 
-class _Peak:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.now = self.peak = 0
-
-    def hold(self, x: int) -> int:
-        with self.lock:
-            self.now += 1
-            self.peak = max(self.peak, self.now)
-        time.sleep(0.01)
-        with self.lock:
-            self.now -= 1
-        return x
+def _hold(peak: Peak, x: int) -> int:
+    peak.hold_sync(0.01)
+    return x
 
 
 def test_a_bound_max_concurrency_is_one_budget_for_a_whole_batch() -> None:
-    peak = _Peak()
-    bound = RunnableLambda(peak.hold).with_config(max_concurrency=2)
+    peak = Peak()
+    peak.together = 2
+    bound = RunnableLambda(partial(_hold, peak)).with_config(max_concurrency=2)
     assert bound.batch(list(range(10))) == list(range(10))
     assert peak.peak == 2
-    again = _Peak()
-    assert anyio.run(RunnableLambda(again.hold).with_config(max_concurrency=2).abatch, [1] * 8)
+    again = Peak()
+    again.together = 2
+    bound = RunnableLambda(partial(_hold, again)).with_config(max_concurrency=2)
+    assert anyio.run(bound.abatch, [1] * 8)
     assert again.peak == 2
 
 
@@ -247,11 +242,11 @@ def test_a_stuck_sync_callback_does_not_keep_the_run(monkeypatch: pytest.MonkeyP
 
     class Stuck:
         def on_end(self, run: Run) -> None:
-            release.wait(5)
+            release.wait(60)  # let go at the end of the test
 
     try:
         started = time.monotonic()
         assert RunnableLambda(lambda x: x).invoke(1, {"callbacks": [Stuck()]}) == 1
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 30  # not held until the callback returns
     finally:
         release.set()

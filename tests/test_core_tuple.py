@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from typing import Any
 
 import anyio
@@ -95,34 +95,38 @@ async def test_astream_gives_one_chunk() -> None:
 
 
 def test_branches_run_concurrently() -> None:
-    def slow_a(text: str) -> str:
-        time.sleep(0.2)
+    # Each branch waits for the other: they return only if they ran at once.
+    meeting = threading.Barrier(2, timeout=10)
+
+    def meet_a(text: str) -> str:
+        meeting.wait()
         return "a" + text
 
-    def slow_b(text: str) -> str:
-        time.sleep(0.2)
+    def meet_b(text: str) -> str:
+        meeting.wait()
         return "b" + text
 
-    pair = RunnableTuple(RunnableLambda(slow_a), RunnableLambda(slow_b))
-    start = time.perf_counter()
+    pair = RunnableTuple(RunnableLambda(meet_a), RunnableLambda(meet_b))
     assert pair.invoke("x") == ("ax", "bx")
-    assert time.perf_counter() - start < 0.35
 
 
 @pytest.mark.anyio
 async def test_branches_run_concurrently_async() -> None:
-    async def slow_a(text: str) -> str:
-        await anyio.sleep(0.2)
+    a_started, b_started = anyio.Event(), anyio.Event()
+
+    async def meet_a(text: str) -> str:
+        a_started.set()
+        await b_started.wait()
         return "a" + text
 
-    async def slow_b(text: str) -> str:
-        await anyio.sleep(0.2)
+    async def meet_b(text: str) -> str:
+        b_started.set()
+        await a_started.wait()
         return "b" + text
 
-    pair = RunnableTuple(RunnableLambda(slow_a), RunnableLambda(slow_b))
-    start = time.perf_counter()
-    assert await pair.ainvoke("x") == ("ax", "bx")
-    assert time.perf_counter() - start < 0.35
+    pair = RunnableTuple(RunnableLambda(meet_a), RunnableLambda(meet_b))
+    with anyio.fail_after(10):  # one after the other, the first would wait forever
+        assert await pair.ainvoke("x") == ("ax", "bx")
 
 
 def test_errors_propagate_unchanged() -> None:

@@ -78,9 +78,30 @@ def timed(args: tuple[float, int]) -> tuple[float, float, int, int]:
 
 def touch_slowly(args: tuple[str, int]) -> int:
     folder, x = args
+    (Path(folder) / f"started-{x}").touch()
     time.sleep(0.2)
     (Path(folder) / f"ran-{x}").touch()
     return x
+
+
+def ran(folder: Path) -> int:
+    return len(list(folder.glob("ran-*")))
+
+
+def _running_here(dask_worker: distributed.Worker) -> int:
+    return len(dask_worker.state.all_running_tasks)
+
+
+def wait_until_idle(client: distributed.Client, folder: Path) -> None:
+    """Wait until no task runs on any worker and every `touch_slowly` item that started has
+    finished: then no more can run, so what ran is final (instead of hoping it is after some
+    sleep), and no leftover work reaches the next test."""
+    deadline = time.monotonic() + 60
+    while any(client.run(_running_here).values()) or len(list(folder.glob("started-*"))) != ran(
+        folder
+    ):
+        assert time.monotonic() < deadline, "the cluster is still running the job's items"
+        time.sleep(0.02)
 
 
 def die_once(args: tuple[str, int]) -> int:
@@ -214,14 +235,11 @@ async def test_cancelling_the_job_stops_the_remaining_items(
             partial(rd.abatch, client, step, inputs, {"max_concurrency": 2}, chunk_size=10)
         )
         with anyio.fail_after(20):
-            while not any(tmp_path.iterdir()):
+            while not ran(tmp_path):
                 await anyio.sleep(0.05)
         tasks.cancel_scope.cancel()
-    await anyio.sleep(0.6)  # items that were running when the job was cancelled finish
-    ran = len(list(tmp_path.iterdir()))
-    await anyio.sleep(0.6)
-    assert len(list(tmp_path.iterdir())) == ran
-    assert ran < 10
+    await anyio.to_thread.run_sync(wait_until_idle, client, tmp_path)
+    assert ran(tmp_path) < 10
 
 
 def test_leaving_map_early_cancels_the_rest(client: distributed.Client, tmp_path: Path) -> None:
@@ -229,14 +247,26 @@ def test_leaving_map_early_cancels_the_rest(client: distributed.Client, tmp_path
     outputs = rd.map(client, RunnableLambda(touch_slowly), inputs, chunk_size=1)
     assert next(outputs) == 0
     outputs.close()
-    time.sleep(0.6)
-    assert len(list(tmp_path.iterdir())) < 20
+    wait_until_idle(client, tmp_path)
+    assert ran(tmp_path) < 20
+
+
+def _workers(client: distributed.Client) -> set[str]:
+    return set(client.scheduler_info()["workers"])
 
 
 def test_a_killed_worker_loses_no_item(client: distributed.Client, tmp_path: Path) -> None:
+    before = _workers(client)
     inputs = [(str(tmp_path), x) for x in range(12)]
     assert rd.batch(client, RunnableLambda(die_once), inputs, chunk_size=2) == list(range(12))
     assert (tmp_path / "died").exists()
+    # The nanny starts the new worker process from a thread of this process, and without `env`
+    # (vfork: the child reads this process's live environ until it execs). Wait for it here, so
+    # that pytest cannot rewrite environ (PYTEST_CURRENT_TEST) on the main thread meanwhile.
+    deadline = time.monotonic() + 60
+    while len(now := _workers(client)) < 2 or now == before:
+        assert time.monotonic() < deadline, f"the killed worker was not replaced: {now}"
+        time.sleep(0.05)
 
 
 def test_importing_the_package_does_not_load_dask() -> None:
@@ -313,6 +343,7 @@ async def test_a_cancelled_job_finishes_its_bar(client: distributed.Client, tmp_
             while "\r|##" not in stream.getvalue():
                 await anyio.sleep(0.05)
         tasks.cancel_scope.cancel()
+    await anyio.to_thread.run_sync(wait_until_idle, client, tmp_path)
     text = stream.getvalue()
     assert text.endswith("(stopped)\033[K\n")
     assert text.count("\n") == 1

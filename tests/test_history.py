@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,7 @@ def test_sqlite_sessions_are_apart_and_a_hostile_session_id_is_only_data(tmp_pat
     hostile.clear()
     assert hostile.messages == []
     assert other.messages == [HumanMessage("theirs")]
-    with sqlite3.connect(path) as connection:
+    with closing(sqlite3.connect(path)) as connection:  # `with connection` alone leaves it open
         rows = connection.execute("SELECT session_id FROM message_store").fetchall()
     assert rows == [("x",)]
 

@@ -382,12 +382,20 @@ def test_fake_sleep_sync() -> None:
 @pytest.mark.anyio
 async def test_fake_sleep_async_does_not_block_the_loop() -> None:
     model = FakeListChatModel(["a"], sleep=0.2)
+    events: list[str] = []
+
+    async def call() -> None:
+        events.append("start")
+        await model.ainvoke("x")
+        events.append("end")
+
     start = time.perf_counter()
     async with anyio.create_task_group() as tg:
         for _ in range(5):
-            tg.start_soon(model.ainvoke, "x")
-    elapsed = time.perf_counter() - start
-    assert 0.2 <= elapsed < 0.9  # concurrently: anyio.sleep, not time.sleep
+            tg.start_soon(call)
+    assert time.perf_counter() - start >= 0.2
+    # A sleep that blocked the loop would end each call before the next one could start.
+    assert events == ["start"] * 5 + ["end"] * 5
     start = time.perf_counter()
     await collect(FakeListLLM(["a b"], sleep=0.1).astream("x"))
     assert time.perf_counter() - start >= 0.1

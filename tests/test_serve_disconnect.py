@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -36,20 +36,14 @@ chain = tokens
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_a_client_that_leaves_mid_stream_cancels_the_run(tmp_path: Path) -> None:
     (tmp_path / "served.py").write_text(SERVED)
     marker = tmp_path / "finally"
-    port = free_port()
     env = {**os.environ, "FINALLY_FILE": str(marker), "PYTHONPATH": str(tmp_path)}
     command = [sys.executable, "-m", "runnables", "serve", "served:chain"]
-    command += ["--port", str(port), "--path", "/words", "--no-access-log"]
+    # Port 0: the server binds a free port itself and logs it (a port found free here could be
+    # taken by any other process before the server binds it).
+    command += ["--port", "0", "--path", "/words", "--no-access-log"]
     server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     assert server.stderr is not None
     lines: queue.Queue[str] = queue.Queue()
@@ -59,6 +53,9 @@ def test_a_client_that_leaves_mid_stream_cancels_the_run(tmp_path: Path) -> None
         log = [lines.get(timeout=30)]
         while "Uvicorn running on" not in log[-1]:
             log.append(lines.get(timeout=30))
+        running = re.search(r"http://127\.0\.0\.1:(\d+)", log[-1])
+        assert running, log
+        port = int(running.group(1))
         received: list[str] = []
         with (
             httpx.Client() as client,

@@ -21,7 +21,7 @@ from typing import Any, Literal
 import attrs
 import pytest
 
-from runnables import runnable
+from runnables import RunnableGenerator, runnable
 from runnables.messages import BaseMessage
 from runnables.models import FakeListChatModel
 from runnables.parsers import StrOutputParser
@@ -165,12 +165,34 @@ def describe(query: Query) -> str:
     )
 
 
+class Gate:
+    """Holds the joke's answer after its first words until the test has seen them on the page:
+    the page shows it growing whatever the load on the machine, where a renderer that stalls
+    while the whole answer arrives would otherwise see it appear at once. A page that held the
+    answer back would never show the first words (`Page.wait_for` fails)."""
+
+    def __init__(self) -> None:
+        self.shown = threading.Event()
+
+    def hold(self, chunks: Iterator[str]) -> Iterator[str]:
+        sent = ""
+        for chunk in chunks:
+            if sent:
+                self.shown.wait(60)
+            sent += chunk
+            yield chunk
+
+
+GATE = Gate()
+
+
 @pytest.fixture(scope="module")
 def url() -> Iterator[str]:
     joke = (
         ChatPromptTemplate.from_template("tell me a joke about {topic}")
         | FakeListChatModel(responses=[ANSWER], token_sleep=0.02)
         | StrOutputParser()
+        | RunnableGenerator(GATE.hold, name="gate")
     )
     app = create_app(joke, path="/joke")
     from runnables.serve import add_routes
@@ -193,7 +215,10 @@ def run_joke(page: Page, url: str, endpoint: str) -> list[str]:
     page.type_into("input[name=topic]", "bears")
     page.evaluate(f"document.getElementById('endpoint').value = {json.dumps(endpoint)}")
     page.evaluate(WATCH_OUTPUT)
+    GATE.shown.clear()
     page.evaluate("document.getElementById('run').click()")
+    page.wait_for("document.getElementById('output').textContent !== ''")
+    GATE.shown.set()
     page.wait_for("document.getElementById('status').textContent === 'done'")
     seen: list[str] = page.evaluate("window.__seen")
     return seen
