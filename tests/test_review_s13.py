@@ -20,12 +20,15 @@ import pytest
 from runnables import (
     ConfigurableField,
     Runnable,
+    RunnableGenerator,
     RunnableLambda,
     RunnableParallel,
+    RunnablePassthrough,
     RunnableSequence,
     runnable,
 )
 from runnables.models import FakeListChatModel
+from runnables.parsers import StrOutputParser
 
 
 def _words(text: str) -> Iterator[str]:
@@ -45,6 +48,51 @@ class _Ends:
 
     def on_end(self, run: object) -> None:
         self.ended += 1
+
+
+# --------------------------------------------------------------- a parallel after a streaming step
+
+
+def _upper_each(chunks: Iterator[str]) -> Iterator[str]:
+    for chunk in chunks:
+        yield chunk.upper()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a parallel adds its input stream up before its branches start: no streaming through it",
+)
+def test_a_parallel_after_a_streaming_step_streams() -> None:
+    """api.md section 3 lists parallel among the steps that 'pass chunks on as they arrive',
+    and LangChain's parallel tees its input stream to its branches. Here `model | {"text":
+    parser, "raw": passthrough}` (a common LangChain shape) gives one chunk per branch after
+    the model has finished: a streaming UI shows nothing until the end."""
+    fan = RunnableParallel(upper=RunnableGenerator(_upper_each))
+    chunks = list((RunnableLambda(_words) | fan).stream("a b c"))
+    assert chunks == [{"upper": "A "}, {"upper": "B "}, {"upper": "C "}]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a parallel adds its input stream up before its branches start: no streaming through it",
+)
+@pytest.mark.anyio
+async def test_a_model_into_a_dict_of_parser_and_passthrough_streams_async() -> None:
+    model = FakeListChatModel(responses=["one two three"])
+    chain = model | {"text": StrOutputParser(), "raw": RunnablePassthrough()}
+    texts = [chunk["text"] async for chunk in chain.astream("hi") if "text" in chunk]
+    assert texts == ["one", " ", "two", " ", "three"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="RunnableParallel.transform adds its input stream up before its branches start",
+)
+def test_parallel_transform_streams_its_input_to_its_branches() -> None:
+    fan = RunnableParallel(upper=RunnableGenerator(_upper_each), same=RunnablePassthrough())
+    chunks = list(fan.transform(iter(["a", "b"])))
+    assert [chunk for chunk in chunks if "upper" in chunk] == [{"upper": "A"}, {"upper": "B"}]
+    assert [chunk for chunk in chunks if "same" in chunk] == [{"same": "a"}, {"same": "b"}]
 
 
 # --------------------------------------------------------------- a function returning a runnable
