@@ -95,6 +95,39 @@ def test_parallel_transform_streams_its_input_to_its_branches() -> None:
     assert [chunk for chunk in chunks if "same" in chunk] == [{"same": "a"}, {"same": "b"}]
 
 
+# --------------------------------------------------------------- map over an empty list
+
+
+def _nothing(query: str) -> list[int]:
+    return []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="map() over [] streams no chunk, so the next plain step fails: 'input stream was empty'",
+)
+def test_map_over_an_empty_list_streams_an_empty_list() -> None:
+    """`invoke` of `search | step.map() | len` with no hits gives 0; `stream` of the same chain
+    raises 'the input stream was empty' (map yields no chunk at all for []). LangChain's map
+    streams `[]` once; a retriever that finds nothing is an ordinary case."""
+    chain = RunnableLambda(_nothing) | RunnableLambda(_inc).map() | RunnableLambda(len)
+    assert chain.invoke("q") == 0
+    assert list(RunnableLambda(_inc).map().stream([])) == [[]]
+    assert list(chain.stream("q")) == [0]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="map() over [] streams no chunk, so the next plain step fails: 'input stream was empty'",
+)
+@pytest.mark.anyio
+async def test_map_over_an_empty_list_streams_an_empty_list_async() -> None:
+    chain = RunnableLambda(_nothing) | RunnableLambda(_inc).map() | RunnableLambda(len)
+    assert [chunk async for chunk in chain.astream("q")] == [0]
+    events = [event async for event in chain.astream_events("q")]
+    assert events[-1]["data"].get("output") == 0
+
+
 # --------------------------------------------------------------- a function returning a runnable
 
 
