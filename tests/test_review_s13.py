@@ -135,20 +135,12 @@ def _route(text: str) -> Runnable[str, str]:
     return RunnableLambda(_words)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a function that returns a runnable invokes it even when streamed: one chunk",
-)
 def test_a_routing_function_streams_the_runnable_it_returns() -> None:
     """LangChain's routing pattern (`RunnableLambda(route)` returning a chain) keeps streaming:
     LangChain streams the returned runnable. Here `stream` gives one added-up chunk."""
     assert list(RunnableLambda(_route).stream("a b c")) == ["a ", "b ", "c "]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a function that returns a runnable invokes it even when streamed: one chunk",
-)
 @pytest.mark.anyio
 async def test_a_routing_function_streams_the_runnable_it_returns_async() -> None:
     chunks = [chunk async for chunk in RunnableLambda(_route).astream("a b c")]
