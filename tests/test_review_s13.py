@@ -102,10 +102,6 @@ def _nothing(query: str) -> list[int]:
     return []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="map() over [] streams no chunk, so the next plain step fails: 'input stream was empty'",
-)
 def test_map_over_an_empty_list_streams_an_empty_list() -> None:
     """`invoke` of `search | step.map() | len` with no hits gives 0; `stream` of the same chain
     raises 'the input stream was empty' (map yields no chunk at all for []). LangChain's map
@@ -116,10 +112,6 @@ def test_map_over_an_empty_list_streams_an_empty_list() -> None:
     assert list(chain.stream("q")) == [0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="map() over [] streams no chunk, so the next plain step fails: 'input stream was empty'",
-)
 @pytest.mark.anyio
 async def test_map_over_an_empty_list_streams_an_empty_list_async() -> None:
     chain = RunnableLambda(_nothing) | RunnableLambda(_inc).map() | RunnableLambda(len)
