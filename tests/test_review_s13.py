@@ -150,10 +150,6 @@ def _fail(text: str, *, suffix: str = "") -> str:
     raise ValueError(text)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bind on with_fallbacks is refused, saying the wrapped step takes no keywords",
-)
 def test_bind_reaches_the_steps_of_fallbacks() -> None:
     """LangChain: `r.with_fallbacks([...]).bind(k=v)` passes `k` to whichever runs. Here
     `bind` raises 'fail takes no call keywords', although `fail` does take `suffix`."""
@@ -161,10 +157,6 @@ def test_bind_reaches_the_steps_of_fallbacks() -> None:
     assert guarded.bind(suffix="!").invoke("a") == "A!"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bind on a configurable model is refused: 'FakeListChatModel takes no call keywords'",
-)
 @pytest.mark.parametrize("kind", ["fields", "alternatives", "fallbacks"])
 def test_bind_reaches_a_model_through_configurable_and_fallbacks(kind: str) -> None:
     """`model.bind(stop=...)` works; after `configurable_fields`, `configurable_alternatives`

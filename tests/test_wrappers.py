@@ -15,6 +15,7 @@ from tests.conftest import Recorder
 from typing_extensions import NotRequired, TypedDict
 
 from runnables import (
+    ConfigurableField,
     RouterRunnable,
     RunnableConfig,
     RunnableLambda,
@@ -93,6 +94,57 @@ def test_bind_refuses_a_keyword_the_function_does_not_take() -> None:
 def test_bind_refuses_runnables_that_take_no_keywords() -> None:
     with pytest.raises(RunnablesError, match="RunnableSequence takes no call keywords"):
         (RunnableLambda(add) | RunnableLambda(add)).bind(k=1)
+
+
+def _sub(x: int, *, k: int = 1) -> int:
+    return x - k
+
+
+def _broken(x: int, *, k: int = 1) -> int:
+    raise ValueError(x)
+
+
+def test_bind_reaches_every_runnable_of_a_wrapper() -> None:
+    """A wrapper binds the runnables it may run (LangChain passes the keywords to whichever
+    runs): fallbacks, retry, map, configurable fields and alternatives."""
+    which = ConfigurableField(id="op")
+    chooser = RunnableLambda(add).configurable_alternatives(which, sub=RunnableLambda(_sub))
+    assert chooser.bind(k=10).invoke(1) == 11
+    assert chooser.bind(k=10).invoke(1, {"configurable": {"op": "sub"}}) == -9
+    built = RunnableLambda(add).configurable_alternatives(which, sub=lambda: RunnableLambda(_sub))
+    assert built.bind(k=10).invoke(1, {"configurable": {"op": "sub"}}) == -9
+    assert built.bind(k=10) == built.bind(k=10)
+    guarded = RunnableLambda(_broken).with_fallbacks([RunnableLambda(_sub)])
+    assert guarded.bind(k=5).invoke(1) == -4
+    assert RunnableLambda(_broken).with_fallbacks([RunnableLambda(add)]).bind(k=5).batch([1]) == [6]
+    assert RunnableLambda(add).with_retry().bind(k=2).invoke(1) == 3
+    assert RunnableLambda(add).map().bind(k=2).invoke([1, 2]) == [3, 4]
+    assert list(RunnableLambda(add).map().bind(k=2).stream([1])) == [[3]]
+
+
+def test_bind_reaches_a_configured_model() -> None:
+    model = FakeListChatModel(responses=["a"])
+    fields = model.configurable_fields(responses=ConfigurableField(id="responses"))
+    bound = fields.bind(stop=["x"])
+    assert bound.invoke("q", {"configurable": {"responses": ["b"]}}).content == "b"
+    assert bound.default == model.bind(stop=["x"])  # type: ignore[attr-defined]
+
+
+def test_bind_through_a_wrapper_refuses_what_one_of_its_runnables_does_not_take() -> None:
+    """Checked when binding, for every runnable the wrapper may run, not at the call that
+    happens to choose the one that refuses."""
+    guarded = RunnableLambda(add).with_fallbacks([RunnableLambda(len)])
+    with pytest.raises(TypeError, match="len"):
+        guarded.bind(k=1)
+    chooser = RunnableLambda(add).configurable_alternatives(
+        ConfigurableField(id="op"), plain=RunnableLambda(lambda x: x)
+    )
+    with pytest.raises(TypeError, match=r"cannot bind \['k'\]"):
+        chooser.bind(k=1)
+    with pytest.raises(RunnablesError, match="RunnableSequence takes no call keywords"):
+        RunnableLambda(add).configurable_alternatives(
+            ConfigurableField(id="op"), seq=RunnableLambda(add) | RunnableLambda(add)
+        ).bind(k=1)
 
 
 def test_bind_on_a_model_is_the_models_own() -> None:

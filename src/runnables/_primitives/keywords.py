@@ -71,16 +71,43 @@ def bind_keywords(
     """`runnable` with `kwargs` given to each call of the function it runs: a lifted function
     gets them as keyword arguments, a binding passes them to what it binds."""
     from runnables._core.base import RunnableBase
+    from runnables._core.configurable import (
+        RunnableConfigurableAlternatives,
+        RunnableConfigurableFields,
+    )
     from runnables._primitives.binding import RunnableBinding
+    from runnables._primitives.each import RunnableEach
+    from runnables._primitives.fallbacks import RunnableWithFallbacks
     from runnables._primitives.lambda_ import RunnableLambda
     from runnables._primitives.retry import RunnableRetry
 
     if not kwargs:
         return runnable
     checked = cast("object", runnable)
-    if isinstance(checked, (RunnableBinding, RunnableRetry)):  # a wrapper of one runnable
+    # A wrapper binds what it wraps: whichever of its runnables a call runs gets the keywords.
+    if isinstance(checked, (RunnableBinding, RunnableRetry, RunnableEach)):
         wrapper = cast("RunnableBinding[In, Out]", checked)
         return attrs.evolve(wrapper, bound=bind_keywords(wrapper.bound, kwargs))
+    if isinstance(checked, RunnableWithFallbacks):
+        guarded = cast("RunnableWithFallbacks[In, Out]", checked)
+        return attrs.evolve(
+            guarded,
+            runnable=bind_keywords(guarded.runnable, kwargs),
+            fallbacks=[bind_keywords(fallback, kwargs) for fallback in guarded.fallbacks],
+        )
+    if isinstance(checked, RunnableConfigurableFields):
+        fields = cast("RunnableConfigurableFields[In, Out]", checked)
+        return attrs.evolve(fields, default=bind_keywords(fields.default, kwargs))
+    if isinstance(checked, RunnableConfigurableAlternatives):
+        chooser = cast("RunnableConfigurableAlternatives[In, Out]", checked)
+        return attrs.evolve(
+            chooser,
+            default=bind_keywords(chooser.default, kwargs),
+            alternatives={
+                key: _bound_alternative(alternative, kwargs)
+                for key, alternative in chooser.alternatives.items()
+            },
+        )
     # One that binds options its own way (a model):
     if type(runnable).bind is not RunnableBase.bind:  # pyright: ignore[reportUnknownMemberType]
         return runnable.bind(**kwargs)
@@ -100,6 +127,29 @@ def bind_keywords(
         "on the step that uses them (a lifted function or a model), e.g. "
         "`prompt | model.bind(stop=[...])`"
     )
+
+
+def _bound_alternative(alternative: object, kwargs: Mapping[str, Any]) -> object:
+    """A configurable alternative (a runnable, or a factory of one) with `kwargs` bound."""
+    from runnables._core.base import RunnableBase
+
+    if isinstance(alternative, RunnableBase):
+        return bind_keywords(cast("RunnableBase[Any, Any]", alternative), kwargs)
+    return _BoundFactory(cast("Callable[[], object]", alternative), dict(kwargs))
+
+
+@attrs.frozen
+class _BoundFactory:
+    """A factory of a configurable alternative whose runnable gets keywords bound once built
+    (a value: equal for equal factories and keywords)."""
+
+    factory: Callable[[], object]
+    kwargs: dict[str, Any] = attrs.field(hash=False)
+
+    def __call__(self) -> RunnableBase[Any, Any]:
+        from runnables._primitives.coerce import coerce_to_runnable
+
+        return bind_keywords(coerce_to_runnable(self.factory()), self.kwargs)
 
 
 def is_prompt(value: object) -> bool:
