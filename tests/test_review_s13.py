@@ -292,10 +292,6 @@ def test_a_sync_traced_stream_through_a_thousand_steps(form: str) -> None:
 # --------------------------------------------------------------- nested parallels
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="250 nested one-branch parallels exceed the recursion limit in invoke/ainvoke",
-)
 def test_deeply_nested_parallels_invoke() -> None:
     """LangChain invokes 400 nested parallels (each level on a fresh thread or task); here
     `invoke` and `ainvoke` raise RecursionError from 250 (stream and astream still work)."""
@@ -311,10 +307,6 @@ def test_deeply_nested_parallels_invoke() -> None:
 # --------------------------------------------------------------- sync parallel after a failure
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync invoke of a parallel lets a streaming branch run to its end after a sibling fails",
-)
 @pytest.mark.parametrize("method", ["invoke", "batch"])
 def test_sync_parallel_stops_a_streaming_branch_when_a_sibling_fails(method: str) -> None:
     """`stream` and `ainvoke` of the same parallel close the generator branch as soon as the

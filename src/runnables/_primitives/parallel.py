@@ -13,7 +13,9 @@ from typing_extensions import TypeVar
 from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, Channel, afan_out, fan_out
 from runnables._core.fan_in import FanIn, Producer, Sink, deliver
+from runnables._core.nesting import anested, nested
 from runnables._core.public import public
+from runnables._core.stopping import Stop, current_stop, reset_stop, set_stop
 from runnables._core.streaming import (
     AddableDict,
     aaggregate,
@@ -95,12 +97,26 @@ class RunnableParallel(RunnableBase[In, Out]):
         )
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
+        return nested(self._invoke_here, input, ctx)
+
+    def _invoke_here(self, input: In, ctx: RunContext) -> Out:
         branches = self.branches
+        if len(branches) == 1:
+            key, branch = branches[0]
+            return cast("Out", {key: branch._call(input, ctx.with_local_tag(f"map:key:{key}"))})
         results: list[Any] = [None] * len(branches)
+        stop = Stop(current_stop())
 
         def run_branch(index: int) -> None:
             key, branch = branches[index]
-            results[index] = branch._call(input, ctx.with_local_tag(f"map:key:{key}"))
+            token = set_stop(stop)
+            try:
+                results[index] = branch._call(input, ctx.with_local_tag(f"map:key:{key}"))
+            except BaseException:
+                stop.stopped = True  # the other branches give up at their next step
+                raise
+            finally:
+                reset_stop(token)
 
         fan_out(run_branch, len(branches), ctx.max_concurrency or DEFAULT_WIDTH)
         return cast(
@@ -108,7 +124,14 @@ class RunnableParallel(RunnableBase[In, Out]):
         )
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+        return await anested(self._ainvoke_here, input, ctx)
+
+    async def _ainvoke_here(self, input: In, ctx: RunContext) -> Out:
         branches = self.branches
+        if len(branches) == 1:
+            key, branch = branches[0]
+            output = await branch._acall(input, ctx.with_local_tag(f"map:key:{key}"))
+            return cast("Out", {key: output})
         results: list[Any] = [None] * len(branches)
 
         async def run_branch(index: int) -> None:
