@@ -58,10 +58,6 @@ def _upper_each(chunks: Iterator[str]) -> Iterator[str]:
         yield chunk.upper()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a parallel adds its input stream up before its branches start: no streaming through it",
-)
 def test_a_parallel_after_a_streaming_step_streams() -> None:
     """api.md section 3 lists parallel among the steps that 'pass chunks on as they arrive',
     and LangChain's parallel tees its input stream to its branches. Here `model | {"text":
@@ -72,10 +68,6 @@ def test_a_parallel_after_a_streaming_step_streams() -> None:
     assert chunks == [{"upper": "A "}, {"upper": "B "}, {"upper": "C "}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a parallel adds its input stream up before its branches start: no streaming through it",
-)
 @pytest.mark.anyio
 async def test_a_model_into_a_dict_of_parser_and_passthrough_streams_async() -> None:
     model = FakeListChatModel(responses=["one two three"])
@@ -84,10 +76,6 @@ async def test_a_model_into_a_dict_of_parser_and_passthrough_streams_async() -> 
     assert texts == ["one", " ", "two", " ", "three"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RunnableParallel.transform adds its input stream up before its branches start",
-)
 def test_parallel_transform_streams_its_input_to_its_branches() -> None:
     fan = RunnableParallel(upper=RunnableGenerator(_upper_each), same=RunnablePassthrough())
     chunks = list(fan.transform(iter(["a", "b"])))
