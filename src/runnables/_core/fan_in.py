@@ -19,22 +19,16 @@ cancels them from a callback on their event loop.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
 
 from runnables._core.loop import LoopHandle, Wakeup, current_loop
 
-if TYPE_CHECKING:
-    from runnables._core.tee import Feeder
-
-__all__ = ["SKIP", "FanIn", "Producer", "Sink", "deliver"]
+__all__ = ["FanIn", "Producer", "Sink", "deliver"]
 
 T = TypeVar("T")
-
-#: What a `Feeder` returns for an input chunk that gives the consumer nothing.
-SKIP: Any = object()
 
 #: Items a consumer takes between two checks for its own cancellation.
 _CHECK_EVERY = 256
@@ -96,12 +90,6 @@ class Sink(Generic[T]):
                     self.wake_sender()
                 raise
 
-    def nudge(self) -> None:
-        """Wake the consumer without an item (a `Feeder`'s consumer may want input)."""
-        receiver, self._receiver = self._receiver, None
-        if receiver is not None:
-            receiver.wake()
-
     def wake_sender(self) -> None:
         """Tell the first producer waiting for room that there is some."""
         if self.senders:
@@ -155,27 +143,10 @@ class FanIn(AsyncIterator[T], Generic[T]):
     once every producer has stopped.
     """
 
-    __slots__ = (
-        "_buffer",
-        "_closed",
-        "_feeder",
-        "_loop",
-        "_producers",
-        "_run",
-        "_sink",
-        "_taken",
-    )
+    __slots__ = ("_buffer", "_closed", "_loop", "_producers", "_run", "_sink", "_taken")
 
-    def __init__(
-        self,
-        producers: Sequence[Producer[T]],
-        *,
-        buffer: int,
-        feeder: Feeder[Any, Any] | None = None,
-    ) -> None:
+    def __init__(self, producers: Sequence[Producer[T]], *, buffer: int) -> None:
         self._producers = producers
-        #: The producers' input, which this stream's consumer pulls for them (see `tee`).
-        self._feeder = feeder
         self._buffer = buffer
         self._sink: Sink[T] | None = None
         self._loop: LoopHandle | None = None
@@ -206,15 +177,7 @@ class FanIn(AsyncIterator[T], Generic[T]):
                     self._taken = 0
                     await anyio.lowlevel.checkpoint_if_cancelled()
                 return item
-            if self._closed:
-                break
-            feeder = self._feeder
-            if feeder is not None and feeder.tee.wants_input() and not self._failed():
-                item = await feeder.pull()
-                if item is not SKIP:
-                    return item
-                continue
-            if sink.ended:
+            if sink.ended or self._closed:
                 break
             await sink.wait()
         self._closed = True
@@ -224,10 +187,6 @@ class FanIn(AsyncIterator[T], Generic[T]):
         if run.error is not None:
             raise run.error
         raise StopAsyncIteration
-
-    def _failed(self) -> bool:
-        run = self._run
-        return run is not None and run.error is not None
 
     async def aclose(self) -> None:
         """Stop the producers (cancelling them) and wait until their cleanup has run."""
@@ -256,8 +215,6 @@ class FanIn(AsyncIterator[T], Generic[T]):
         loop = self._loop = current_loop()
         sink: Sink[T] = Sink(self._buffer, loop)
         self._sink = sink
-        if self._feeder is not None:
-            self._feeder.nudge = sink.nudge
         # The producers' task refers to `_Run`, never to this object, so that dropping this
         # object is seen (and stops them).
         run = self._run = _Run(self._producers, sink)

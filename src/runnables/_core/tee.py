@@ -1,71 +1,91 @@
 """One input stream fed to several consumers as it arrives (the branches of a parallel that
 streams its input), with the consumers' outputs merged as they come.
 
-The decisions live in `Tee`, which does no I/U; `tee_threads` drives it with threads for sync
-streams and `Feeder` drives it from a `FanIn` for async ones. In both, the input is pulled by
-the one who consumes the merged output (the thread or task that iterated it before), only when
-a consumer is waiting for a chunk and every consumer still reading has room for one more:
-memory stays bounded (`Tee.size` chunks per consumer), and a slow consumer slows the input
-down rather than letting chunks pile up for it.
+The decisions live in `Tee`, which does no I/O; `tee_threads` drives it with threads for sync
+streams and `tee_tasks` with the tasks of a `FanIn` for async ones. In both, one pump pulls
+the input, only when a consumer waits for a chunk and every consumer still reading has room
+for one more: memory stays bounded (`TEE_SIZE` chunks per consumer, and the merged output's
+own buffer), and a slow consumer slows the input down rather than letting chunks pile up for
+it. The pump is not the reader of the merged output, so a consumer's output never waits for
+the input's next chunk.
 """
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextvars import copy_context
 from typing import Any, Generic, TypeVar
 
-from runnables._core.fan_in import SKIP, FanIn, Producer, Sink, deliver
+from runnables._core.fan_in import FanIn, Producer, Sink, deliver
 from runnables._core.loop import Wakeup
 from runnables._core.stopping import Stop, Stopped, current_stop, reset_stop, set_stop
-from runnables._core.streaming import NOTHING, aclose_chunks, close_chunks
+from runnables._core.streaming import NOTHING, aclose_chunks, aone, close_chunks
 
-__all__ = ["SKIP", "Feeder", "Tee", "tee_tasks", "tee_threads"]
+__all__ = ["OUT_SIZE", "SKIP", "TEE_SIZE", "Tee", "tee_tasks", "tee_threads"]
 
 T = TypeVar("T")
 U = TypeVar("U")
 
+#: What a passthrough returns for an input chunk it does not pass on.
+SKIP: Any = object()
+
 #: Input chunks that may wait for each consumer.
 TEE_SIZE = 8
 
-#: Output chunks that may wait for the consumer of a sync merged stream.
+#: Output chunks that may wait for the reader of a sync merged stream.
 OUT_SIZE = 64
+
+#: The index of a passthrough chunk in the merged stream.
+PASSED = -1
 
 
 class Tee(Generic[T]):
-    """Who has been given which input chunk, and whether to pull the next one (no I/U)."""
+    """Who has been given which input chunk, and whether to pull the next one (no I/O)."""
 
-    __slots__ = ("eager", "ended", "live", "queues", "size", "waiting")
+    __slots__ = ("eager", "ended", "live", "lockstep", "queues", "waiting")
 
-    def __init__(self, count: int, size: int, *, eager: bool) -> None:
+    def __init__(self, count: int, *, eager: bool, lockstep: bool) -> None:
         self.queues: list[deque[T]] = [deque() for _ in range(count)]
         self.live = [True] * count  # still reading its input
         self.waiting = [False] * count  # waiting for a chunk
-        self.ended = False  # the input has ended
-        self.size = size
-        #: The puller takes every chunk itself too (an assign's passthrough): it pulls as long
-        #: as there is room, not only when a consumer waits.
+        self.ended = False  # the input has ended (or failed)
+        #: The pump passes every chunk on itself too (an assign's passthrough): it pulls as
+        #: long as there is room, not only when a consumer waits.
         self.eager = eager
+        #: Pull only while every consumer waits: under a `max_concurrency` budget, a leaf
+        #: stream feeding the consumers lends them its slot while it is paused, so it must
+        #: not run while they do (as in a sequence, where they take turns).
+        self.lockstep = lockstep
 
     def wants_input(self) -> bool:
         """Whether to pull the next input chunk now."""
         if self.ended:
             return False
+        if self.lockstep:
+            return all(w for w, live in zip(self.waiting, self.live, strict=True) if live) and (
+                self.eager or any(self.live)
+            )
         wanted = self.eager
         for queue, live, waiting in zip(self.queues, self.live, self.waiting, strict=True):
             if live:
-                if len(queue) >= self.size:
+                if len(queue) >= TEE_SIZE:
                     return False
                 wanted = wanted or waiting
         return wanted
 
+    def needless(self) -> bool:
+        """Whether nobody will want another input chunk."""
+        return self.ended or not (self.eager or any(self.live))
+
     def put(self, chunk: T) -> None:
-        """Give an input chunk to every consumer still reading."""
-        for queue, live in zip(self.queues, self.live, strict=True):
+        """Give an input chunk to every consumer still reading (who then waits no more)."""
+        for index, live in enumerate(self.live):
             if live:
-                queue.append(chunk)
+                self.queues[index].append(chunk)
+                self.waiting[index] = False
 
     def take(self, index: int) -> T:
         """Consumer `index`'s next chunk; `NOTHING` if there is none yet (or none to come,
@@ -73,10 +93,6 @@ class Tee(Generic[T]):
         queue = self.queues[index]
         chunk: T = queue.popleft() if queue else NOTHING
         return chunk
-
-    def end(self) -> None:
-        """The input has ended."""
-        self.ended = True
 
     def leave(self, index: int) -> None:
         """Consumer `index` reads no more (it ended or failed): it no longer holds the input up."""
@@ -92,68 +108,81 @@ def tee_threads(
     inputs: Iterator[T],
     consumers: Sequence[Callable[[Iterator[T]], Iterator[U]]],
     passthrough: Callable[[T], U] | None = None,
+    *,
+    lockstep: bool = False,
 ) -> Iterator[tuple[int, U]]:
-    """Run each consumer on a thread of its own over its copy of `inputs`, yielding
-    `(index, chunk)` as their chunks come (and `(-1, passthrough(chunk))` for each input chunk,
-    unless that is `SKIP`).
+    """Run each consumer on a thread of its own over its copy of `inputs` (pulled on one more
+    thread), yielding `(index, chunk)` as their chunks come, and `(PASSED,
+    passthrough(chunk))` for each input chunk unless that is `SKIP`.
 
-    The first exception (a consumer's, or the input's) is raised as itself once the others are
-    stopped. However the stream ends, each consumer stops at its next step (its next input or
-    output chunk, or the next step of a leaf below it) and its thread is joined.
+    The first exception (a consumer's, or the input's) is raised as itself. However the stream
+    ends, every thread stops at its next step (its next chunk in or out, or the next step of a
+    leaf below it) and is joined. `lockstep`: see `Tee.lockstep`.
     """
-    merge: _Merge[T, U] = _Merge(len(consumers), eager=passthrough is not None)
+    merge: _Merge[T, U] = _Merge(len(consumers), passthrough, lockstep)
+    whole = _whole(inputs) if passthrough is None else NOTHING
+    if whole is not NOTHING:  # (`stream(input)`: no input to pump)
+        merge.tee.put(whole)
+        merge.tee.ended = True
+        merge.running -= 1
     threads = [
         threading.Thread(
             target=copy_context().run,
-            args=(merge.run, index, consumer),
+            args=(merge.consume, index, consumer),
             name="runnables-parallel-branch",
             daemon=True,
         )
         for index, consumer in enumerate(consumers)
     ]
+    if whole is NOTHING:
+        threads.append(
+            threading.Thread(
+                target=copy_context().run,
+                args=(merge.pump, inputs),
+                name="runnables-parallel-branch",
+                daemon=True,
+            )
+        )
     for thread in threads:
         thread.start()
     try:
-        while True:
-            index, item = merge.next()
-            if index >= 0:
-                yield index, item
-                continue
-            if index == _DONE:
-                return
-            # The input's next chunk, pulled here, in the consumer's thread, without the lock.
-            chunk = next(inputs, NOTHING)
-            if chunk is NOTHING:
-                merge.end()
-                continue
-            merge.put(chunk)
-            if passthrough is not None and (passed := passthrough(chunk)) is not SKIP:
-                yield -1, passed
+        while (item := merge.next()) is not None:
+            yield item
     finally:
         merge.close()
         for thread in threads:
             thread.join()
 
 
+_ONE_CHUNK = (type(iter(())), type(iter([])))
+
+
+def _whole(inputs: Iterator[T]) -> T:
+    """The one chunk of an input known to hold exactly one (taken from it); else `NOTHING`."""
+    if type(inputs) in _ONE_CHUNK and operator.length_hint(inputs) == 1:
+        return next(inputs)
+    chunk: T = NOTHING
+    return chunk
+
+
 class _Merge(Generic[T, U]):
-    """The state `tee_threads` shares with its consumers' threads, under one condition."""
+    """The state `tee_threads` shares with its threads, under one condition."""
 
-    __slots__ = ("changed", "closed", "error", "out", "running", "stop", "tee")
+    __slots__ = ("changed", "closed", "error", "out", "passthrough", "running", "stop", "tee")
 
-    def __init__(self, count: int, *, eager: bool) -> None:
-        self.tee: Tee[T] = Tee(count, TEE_SIZE, eager=eager)
+    def __init__(self, count: int, passthrough: Callable[[T], U] | None, lockstep: bool) -> None:
+        self.tee: Tee[T] = Tee(count, eager=passthrough is not None, lockstep=lockstep)
+        self.passthrough = passthrough
         self.changed = threading.Condition()
         self.out: deque[tuple[int, U]] = deque()
-        self.running = count
+        self.running = count + 1  # the consumers and the pump
         self.error: BaseException | None = None
         self.closed = False
-        # Marked on close: the leaves below the consumers stop at their next step.
+        # Marked on close: the leaves below the threads stop at their next step.
         self.stop = Stop(current_stop())
 
-    def next(self) -> tuple[int, Any]:
-        """The next output `(index, chunk)`; `(_PULL, None)`: pull an input chunk;
-        `(_DONE, None)`: every consumer (and the passthrough) has ended."""
-        tee = self.tee
+    def next(self) -> tuple[int, U] | None:
+        """The next output `(index, chunk)`; None once every thread has ended."""
         with self.changed:
             while True:
                 if self.error is not None:
@@ -162,21 +191,9 @@ class _Merge(Generic[T, U]):
                     item = self.out.popleft()
                     self.changed.notify_all()
                     return item
-                if tee.wants_input():
-                    return _PULL, None
-                if not self.running and (tee.ended or not tee.eager):
-                    return _DONE, None
+                if not self.running:
+                    return None
                 self.changed.wait()
-
-    def put(self, chunk: T) -> None:
-        with self.changed:
-            self.tee.put(chunk)
-            self.changed.notify_all()
-
-    def end(self) -> None:
-        with self.changed:
-            self.tee.end()
-            self.changed.notify_all()
 
     def close(self) -> None:
         with self.changed:
@@ -184,37 +201,74 @@ class _Merge(Generic[T, U]):
             self.stop.stopped = True
             self.changed.notify_all()
 
-    def run(self, index: int, consumer: Callable[[Iterator[T]], Iterator[U]]) -> None:
-        """Consumer `index`'s thread: its output chunks into `out`, its error into `error`."""
+    def _send(self, item: tuple[int, U]) -> bool:
+        """Queue an output, waiting for room (the lock held); False once the reader has gone."""
+        while len(self.out) >= OUT_SIZE and not self.closed:
+            self.changed.wait()
+        if self.closed:
+            return False
+        self.out.append(item)
+        self.changed.notify_all()
+        return True
+
+    def _fail(self, exc: BaseException) -> None:
+        with self.changed:
+            if self.error is None and not self.closed:
+                self.error = exc
+            self.changed.notify_all()
+
+    def pump(self, inputs: Iterator[T]) -> None:
+        """The pump's thread: pull the input whenever the tee wants a chunk."""
+        token = set_stop(self.stop)
+        tee, changed = self.tee, self.changed
+        try:
+            while True:
+                with changed:
+                    while not tee.wants_input():
+                        if self.closed or tee.needless():
+                            return
+                        changed.wait()
+                chunk = next(inputs, NOTHING)  # without the lock
+                passthrough = self.passthrough
+                passed = SKIP if passthrough is None or chunk is NOTHING else passthrough(chunk)
+                with changed:
+                    if chunk is NOTHING:
+                        tee.ended = True
+                        changed.notify_all()
+                        return
+                    tee.put(chunk)
+                    changed.notify_all()
+                    if passed is not SKIP and not self._send((PASSED, passed)):
+                        return
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            with changed:
+                tee.ended = True  # (consumers still waiting are closed by the reader)
+                self.running -= 1
+                changed.notify_all()
+            reset_stop(token)
+
+    def consume(self, index: int, consumer: Callable[[Iterator[T]], Iterator[U]]) -> None:
+        """Consumer `index`'s thread: its output chunks into `out`."""
         token = set_stop(self.stop)
         try:
             chunks = consumer(_TeeInput(self, index))
             try:
                 for chunk in chunks:
                     with self.changed:
-                        while len(self.out) >= OUT_SIZE and not self.closed:
-                            self.changed.wait()
-                        if self.closed:
+                        if not self._send((index, chunk)):
                             break
-                        self.out.append((index, chunk))
-                        self.changed.notify_all()
             finally:
                 close_chunks(chunks)
         except BaseException as exc:
-            with self.changed:
-                if self.error is None and not self.closed:
-                    self.error = exc
-                self.changed.notify_all()
+            self._fail(exc)
         finally:
             with self.changed:
                 self.tee.leave(index)
                 self.running -= 1
                 self.changed.notify_all()
             reset_stop(token)
-
-
-_PULL = -1
-_DONE = -2
 
 
 class _TeeInput(Iterator[T]):
@@ -231,18 +285,17 @@ class _TeeInput(Iterator[T]):
         tee = merge.tee
         with merge.changed:
             while True:
-                if merge.closed:
+                if merge.closed or merge.error is not None:
                     raise Stopped
                 chunk = tee.take(index)
                 if chunk is not NOTHING:
-                    merge.changed.notify_all()
+                    merge.changed.notify_all()  # there is room for the pump
                     return chunk
                 if tee.ended:
                     raise StopIteration
                 tee.waiting[index] = True
                 merge.changed.notify_all()
                 merge.changed.wait()
-                tee.waiting[index] = False
 
 
 # ---------------------------------------------------------------------------- async
@@ -252,75 +305,82 @@ def tee_tasks(
     inputs: AsyncIterator[T],
     consumers: Sequence[Callable[[AsyncIterator[T]], AsyncIterator[U]]],
     passthrough: Callable[[T], U] | None = None,
+    *,
+    lockstep: bool = False,
 ) -> FanIn[tuple[int, U]]:
-    """`tee_threads` for async streams: the consumers run as tasks (of a `FanIn`, so that
-    the stream may be abandoned at any point), the input is pulled by the task iterating the
-    result."""
-    feeder: Feeder[T, U] = Feeder(inputs, len(consumers), passthrough)
+    """`tee_threads` for async streams: the consumers and the pump run as the producers of a
+    `FanIn` (so that the stream may be left at any point), each consumer in a task of its own."""
+    state: _Tasks[T] = _Tasks(len(consumers), eager=passthrough is not None, lockstep=lockstep)
 
-    def producer(
+    def consume(
         index: int, consumer: Callable[[AsyncIterator[T]], AsyncIterator[U]]
     ) -> Producer[tuple[int, U]]:
         async def produce(send: Sink[tuple[int, U]]) -> None:
             try:
-                chunks = consumer(_ATeeInput(feeder, index, send.wakeup))
+                chunks = consumer(_ATeeInput(state, index, send.wakeup))
                 try:
                     async for chunk in chunks:
                         await deliver(send, (index, chunk))
                 finally:
                     await aclose_chunks(chunks)
             finally:
-                feeder.leave(index)
+                state.tee.leave(index)
+                state.wake_pump()
 
         return produce
 
-    producers = [producer(index, consumer) for index, consumer in enumerate(consumers)]
-    return FanIn(producers, buffer=len(producers), feeder=feeder)
-
-
-class Feeder(Generic[T, U]):
-    """The input side of a `FanIn` whose producers consume one input stream: the `FanIn`'s
-    consumer pulls `inputs` (in its own task) whenever `Tee` says so, and gets
-    `passthrough(chunk)` for each chunk, unless that is `SKIP`."""
-
-    __slots__ = ("_inputs", "nudge", "passthrough", "tee", "waiters")
-
-    def __init__(
-        self,
-        inputs: AsyncIterator[T],
-        count: int,
-        passthrough: Callable[[T], U] | None = None,
-    ) -> None:
-        self._inputs = inputs
-        self.tee: Tee[T] = Tee(count, TEE_SIZE, eager=passthrough is not None)
-        self.passthrough = passthrough
-        self.waiters: list[Wakeup | None] = [None] * count
-        #: Wakes the `FanIn`'s consumer (set by the `FanIn` when it starts).
-        self.nudge: Callable[[], None] = _nothing
-
-    async def pull(self) -> Any:
-        """Pull one input chunk and hand it out; what the `FanIn` yields for it,
-        `(-1, passthrough(chunk))`, or `SKIP`."""
+    async def pump(send: Sink[tuple[int, U]]) -> None:
+        tee = state.tee
         try:
-            chunk = await self._inputs.__anext__()
-        except StopAsyncIteration:
-            self.tee.end()
-            self._wake_all()
-            return SKIP
-        self.tee.put(chunk)
-        self._wake_all()
-        passthrough = self.passthrough
-        if passthrough is None or (passed := passthrough(chunk)) is SKIP:
-            return SKIP
-        return (-1, passed)
+            while True:
+                while not tee.wants_input():
+                    if tee.needless():
+                        return
+                    state.pump = send.wakeup()
+                    await state.pump.wait()
+                try:
+                    chunk = await inputs.__anext__()
+                except StopAsyncIteration:
+                    tee.ended = True
+                    state.wake_consumers()
+                    return
+                tee.put(chunk)
+                state.wake_consumers()
+                if passthrough is not None and (passed := passthrough(chunk)) is not SKIP:
+                    await deliver(send, (PASSED, passed))
+        except BaseException:
+            # The input failed (or the stream is being closed): the consumers are cancelled,
+            # never told that the input has ended (they would run on part of it).
+            tee.ended = True
+            raise
 
-    def leave(self, index: int) -> None:
-        """Consumer `index` has ended."""
-        self.tee.leave(index)
-        self.waiters[index] = None
-        self.nudge()
+    producers = [consume(index, consumer) for index, consumer in enumerate(consumers)]
+    if passthrough is None and isinstance(inputs, aone) and inputs.value is not NOTHING:
+        # The whole input, known at once (`astream(input)`): each consumer starts on it, in
+        # order, with no input to pump.
+        state.tee.put(inputs.value)
+        state.tee.ended = True
+    else:
+        producers.append(pump)
+    return FanIn(producers, buffer=len(producers))
 
-    def _wake_all(self) -> None:
+
+class _Tasks(Generic[T]):
+    """The state `tee_tasks` shares with its tasks (all on one event loop thread)."""
+
+    __slots__ = ("pump", "tee", "waiters")
+
+    def __init__(self, count: int, *, eager: bool, lockstep: bool) -> None:
+        self.tee: Tee[T] = Tee(count, eager=eager, lockstep=lockstep)
+        self.waiters: list[Wakeup | None] = [None] * count  # consumers waiting for a chunk
+        self.pump: Wakeup | None = None  # the pump, waiting to be wanted
+
+    def wake_pump(self) -> None:
+        pump, self.pump = self.pump, None
+        if pump is not None:
+            pump.wake()
+
+    def wake_consumers(self) -> None:
         waiters = self.waiters
         for index, wakeup in enumerate(waiters):
             if wakeup is not None:
@@ -328,36 +388,30 @@ class Feeder(Generic[T, U]):
                 wakeup.wake()
 
 
-def _nothing() -> None:
-    pass
-
-
 class _ATeeInput(AsyncIterator[T]):
     """One consumer's copy of the input (async)."""
 
-    __slots__ = ("_feeder", "_index", "_wakeup")
+    __slots__ = ("_index", "_state", "_wakeup")
 
-    def __init__(self, feeder: Feeder[T, Any], index: int, wakeup: Callable[[], Wakeup]) -> None:
-        self._feeder = feeder
+    def __init__(self, state: _Tasks[T], index: int, wakeup: Callable[[], Wakeup]) -> None:
+        self._state = state
         self._index = index
         self._wakeup = wakeup
 
     async def __anext__(self) -> T:
-        feeder, index = self._feeder, self._index
-        tee = feeder.tee
+        state, index = self._state, self._index
+        tee = state.tee
         while True:
             chunk = tee.take(index)
             if chunk is not NOTHING:
-                if tee.wants_input():  # there may be room now
-                    feeder.nudge()
+                state.wake_pump()  # there is room now
                 return chunk
             if tee.ended:
                 raise StopAsyncIteration
-            wakeup = feeder.waiters[index] = self._wakeup()
+            wakeup = state.waiters[index] = self._wakeup()
             tee.waiting[index] = True
-            feeder.nudge()
+            state.wake_pump()
             try:
                 await wakeup.wait()
             finally:
-                tee.waiting[index] = False
-                feeder.waiters[index] = None
+                state.waiters[index] = None

@@ -149,7 +149,9 @@ class RunnableParallel(RunnableBase[In, Out]):
                 close_chunks(chunks)
             return
         keys = [key for key, _ in branches]
-        for index, chunk in tee_threads(inputs, self._consumers(ctx)):
+        for index, chunk in tee_threads(
+            inputs, self._consumers(ctx), lockstep=ctx.budget is not None
+        ):
             yield cast("Out", AddableDict({keys[index]: chunk}))
 
     def _consumers(self, ctx: RunContext) -> list[Callable[[Iterator[In]], Iterator[Any]]]:
@@ -178,6 +180,8 @@ class RunnableParallel(RunnableBase[In, Out]):
                     yield cast("Out", AddableDict({key: chunk}))
             return
         keys = [key for key, _ in branches]
-        async with closing_chunks(tee_tasks(inputs, self._aconsumers(ctx))) as merged:
+        async with closing_chunks(
+            tee_tasks(inputs, self._aconsumers(ctx), lockstep=ctx.budget is not None)
+        ) as merged:
             async for index, chunk in merged:
                 yield cast("Out", AddableDict({keys[index]: chunk}))

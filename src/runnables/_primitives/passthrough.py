@@ -11,12 +11,11 @@ from typing_extensions import TypeVar
 
 from runnables._core.base import RunnableBase
 from runnables._core.config import RunnableConfig
-from runnables._core.fan_in import SKIP
 from runnables._core.interop import run_coroutine_blocking
 from runnables._core.leaf import aleaf, aleaf_in_thread, leaf
 from runnables._core.public import public
 from runnables._core.streaming import NOTHING, AddableDict, Total, closing_chunks
-from runnables._core.tee import tee_tasks, tee_threads
+from runnables._core.tee import SKIP, tee_tasks, tee_threads
 from runnables._primitives.parallel import RunnableParallel
 from runnables.errors import RunnablesTypeError
 
@@ -185,7 +184,10 @@ class RunnableAssign(RunnableBase[dict[str, Any], Out]):
         tagged = ctx.with_local_tag("map:key:__assign__")
         mapper = self.mapper
         merged = tee_threads(
-            inputs, [partial(mapper._call_transform, ctx=tagged)], self._passthrough()
+            inputs,
+            [partial(mapper._call_transform, ctx=tagged)],
+            self._passthrough(),
+            lockstep=ctx.budget is not None,
         )
         for _, chunk in merged:
             yield cast("Out", chunk)
@@ -196,7 +198,10 @@ class RunnableAssign(RunnableBase[dict[str, Any], Out]):
         tagged = ctx.with_local_tag("map:key:__assign__")
         mapper = self.mapper
         merged = tee_tasks(
-            inputs, [partial(mapper._acall_transform, ctx=tagged)], self._passthrough()
+            inputs,
+            [partial(mapper._acall_transform, ctx=tagged)],
+            self._passthrough(),
+            lockstep=ctx.budget is not None,
         )
         async with closing_chunks(merged) as chunks:
             async for _, chunk in chunks:
