@@ -154,7 +154,7 @@ def tee_threads(
             thread.join()
 
 
-_ONE_CHUNK = (type(iter(())), type(iter([])))
+_ONE_CHUNK: tuple[type, ...] = (type(iter(())), type(iter([])))
 
 
 def _whole(inputs: Iterator[T]) -> T:
