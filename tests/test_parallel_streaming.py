@@ -803,3 +803,22 @@ def test_a_failing_branch_stops_a_streaming_branch_nested_in_a_sibling() -> None
     # The parallel works again afterwards: the stop belonged to that one call.
     ok = RunnableParallel(inner=inner, b=RunnableLambda(lambda x: x))
     assert ok.invoke(1)["b"] == 1
+
+
+def test_the_sibling_failure_is_raised_never_the_stop_of_the_others() -> None:
+    """Whichever branch the fan-out sees end first, the error raised is the failure that
+    stopped the others, never their internal stop."""
+
+    def tokens(x: int) -> Iterator[int]:
+        while True:
+            yield x
+
+    def fails(x: int) -> int:
+        raise KeyError("sibling failed")
+
+    fan = RunnableParallel(
+        a=RunnableLambda(tokens), b=RunnableLambda(fails), c=RunnableLambda(tokens)
+    )
+    for _ in range(50):
+        with pytest.raises(KeyError, match="sibling failed"):
+            fan.invoke(1)

@@ -13,7 +13,7 @@ from runnables._core.base import RunnableBase
 from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
 from runnables._core.nesting import anested, nested
 from runnables._core.public import public
-from runnables._core.stopping import Stop, current_stop, reset_stop, set_stop
+from runnables._core.stopping import Stop, Stopped, current_stop, reset_stop, set_stop
 from runnables._core.streaming import AddableDict, close_chunks, closing_chunks
 from runnables._core.tee import tee_tasks, tee_threads
 from runnables.errors import RunnablesValueError
@@ -98,22 +98,31 @@ class RunnableParallel(RunnableBase[In, Out]):
             return cast("Out", {key: branch._call(input, ctx.with_local_tag(f"map:key:{key}"))})
         results: list[Any] = [None] * len(branches)
         stop = Stop(current_stop())
+        failures: list[BaseException] = []  # in the order they happened
 
         def run_branch(index: int) -> None:
             key, branch = branches[index]
             token = set_stop(stop)
             try:
                 results[index] = branch._call(input, ctx.with_local_tag(f"map:key:{key}"))
-            except BaseException:
+            except BaseException as exc:
+                if not isinstance(exc, Stopped):
+                    failures.append(exc)
                 stop.stopped = True  # the other branches give up at their next step
                 raise
             finally:
                 reset_stop(token)
 
-        fan_out(run_branch, len(branches), ctx.max_concurrency or DEFAULT_WIDTH)
-        return cast(
-            "Out", {key: result for (key, _), result in zip(branches, results, strict=True)}
-        )
+        try:
+            fan_out(run_branch, len(branches), ctx.max_concurrency or DEFAULT_WIDTH)
+        except Stopped:
+            if not failures:  # stopped from outside: a parallel around this one failed
+                raise
+        else:
+            return cast(
+                "Out", {key: result for (key, _), result in zip(branches, results, strict=True)}
+            )
+        raise failures[0]  # the failure that stopped the branch fan_out saw first
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
         return await anested(self._ainvoke_here, input, ctx)
