@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from runnables._core.budget import Budget, Slot
 from runnables._core.context import CURRENT, ROOT, RunContext, enter, enter_nested, leave
 from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
-from runnables._core.stopping import check_stop, current_stop
+from runnables._core.stopping import Stopped, current_stop
 from runnables._core.streaming import aclose_chunks, close_chunks, closing_chunks
 
 __all__ = [
@@ -81,7 +81,6 @@ def leaf(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> 
     """Call sync user code from sync code, as a leaf."""
     if ctx is ROOT:  # nothing to hold, nothing to publish
         return func(*args, **kwargs)
-    check_stop()
     slot = _take_blocking(ctx)
     try:
         return in_context(ctx, func, *args, _slot=slot, **kwargs)
@@ -125,7 +124,8 @@ class _Stepped(Iterator[T]):
         self._chunks = chunks
 
     def __next__(self) -> T:
-        check_stop()
+        if (stop := current_stop()) is not None and stop.is_set():
+            raise Stopped  # a sibling of a sync parallel above has failed
         token = enter_nested(self._nested)
         try:
             return next(self._chunks)
@@ -425,7 +425,8 @@ class _FedStepped(Iterator[T]):
         self._chunks = chunks
 
     def __next__(self) -> T:
-        check_stop()
+        if (stop := current_stop()) is not None and stop.is_set():
+            raise Stopped  # a sibling of a sync parallel above has failed
         token = enter_nested(self._feed.nested)
         try:
             return next(self._chunks)

@@ -1,12 +1,12 @@
 """Stopping sync work early: threads cannot be cancelled, so a sync fan-out (a parallel's
-branches) marks its `Stop` when one branch fails, and the others give up at their next step
-(the next chunk of a leaf stream, the next leaf call) instead of running to their end."""
+branches) marks its `Stop` when one branch fails (or its stream is closed), and the leaf
+streams below give up at their next chunk instead of running to their end."""
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 
-__all__ = ["Stop", "Stopped", "check_stop", "current_stop", "reset_stop", "set_stop"]
+__all__ = ["Stop", "Stopped", "current_stop", "reset_stop", "set_stop"]
 
 
 class Stopped(BaseException):
@@ -36,14 +36,5 @@ class Stop:
 _CURRENT: ContextVar[Stop | None] = ContextVar("runnables_stop", default=None)
 
 current_stop = _CURRENT.get
-
-
-def check_stop() -> None:
-    """Raise `Stopped` if the fan-out running this code (or one around it) has stopped."""
-    stop = _CURRENT.get()
-    if stop is not None and stop.is_set():
-        raise Stopped
-
-
 set_stop = _CURRENT.set
 reset_stop = _CURRENT.reset

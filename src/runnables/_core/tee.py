@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextvars import copy_context
 from typing import Any, Generic, TypeVar
 
+from runnables._core.concurrency import fan_out
 from runnables._core.fan_in import FanIn, Producer, Sink, deliver
 from runnables._core.loop import Wakeup
 from runnables._core.stopping import Stop, Stopped, current_stop, reset_stop, set_stop
@@ -125,24 +126,19 @@ def tee_threads(
         merge.tee.put(whole)
         merge.tee.ended = True
         merge.running -= 1
-    threads = [
-        threading.Thread(
-            target=copy_context().run,
-            args=(merge.consume, index, consumer),
-            name="runnables-parallel-branch",
-            daemon=True,
-        )
-        for index, consumer in enumerate(consumers)
-    ]
     if whole is NOTHING:
-        threads.append(
-            threading.Thread(
-                target=copy_context().run,
-                args=(merge.pump, inputs),
-                name="runnables-parallel-branch",
-                daemon=True,
-            )
-        )
+        # A thread each: consumers fed by the pump wait for one another (a pool might run
+        # them one after the other).
+        threads = [
+            _thread(merge.consume, index, consumer) for index, consumer in enumerate(consumers)
+        ]
+        threads.append(_thread(merge.pump, inputs))
+    else:
+        # Consumers that wait only for the reader: on the shared pool, from one thread.
+        def consume(index: int) -> None:
+            merge.consume(index, consumers[index])
+
+        threads = [_thread(fan_out, consume, len(consumers), len(consumers))]
     for thread in threads:
         thread.start()
     try:
@@ -152,6 +148,15 @@ def tee_threads(
         merge.close()
         for thread in threads:
             thread.join()
+
+
+def _thread(target: Callable[..., object], *args: Any) -> threading.Thread:
+    return threading.Thread(
+        target=copy_context().run,
+        args=(target, *args),
+        name="runnables-parallel-branch",
+        daemon=True,
+    )
 
 
 _ONE_CHUNK: tuple[type, ...] = (type(iter(())), type(iter([])))

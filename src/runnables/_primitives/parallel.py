@@ -102,7 +102,6 @@ class RunnableParallel(RunnableBase[In, Out]):
 
         def run_branch(index: int) -> None:
             key, branch = branches[index]
-            token = set_stop(stop)
             try:
                 results[index] = branch._call(input, ctx.with_local_tag(f"map:key:{key}"))
             except BaseException as exc:
@@ -110,9 +109,9 @@ class RunnableParallel(RunnableBase[In, Out]):
                     failures.append(exc)
                 stop.stopped = True  # the other branches give up at their next step
                 raise
-            finally:
-                reset_stop(token)
 
+        # Set once here: the fan-out's threads run in copies of this context.
+        token = set_stop(stop)
         try:
             fan_out(run_branch, len(branches), ctx.max_concurrency or DEFAULT_WIDTH)
         except Stopped:
@@ -122,6 +121,8 @@ class RunnableParallel(RunnableBase[In, Out]):
             return cast(
                 "Out", {key: result for (key, _), result in zip(branches, results, strict=True)}
             )
+        finally:
+            reset_stop(token)
         raise failures[0]  # the failure that stopped the branch fan_out saw first
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
