@@ -343,10 +343,21 @@ def _async_chain(t: _Tracked) -> Runnable[Any, Any]:
     return RunnableLambda(t.asource("source")) | {"a": t.arelay("a"), "b": t.relay("b")}
 
 
+def _sync_assign(t: _Tracked) -> Runnable[Any, Any]:
+    source = RunnableParallel(n=RunnableLambda(t.source("source")))
+    return source | RunnablePassthrough.assign(a=t.relay("a"), b=t.relay("b"))
+
+
+def _async_assign(t: _Tracked) -> Runnable[Any, Any]:
+    source = RunnableParallel(n=RunnableLambda(t.asource("source")))
+    return source | RunnablePassthrough.assign(a=t.arelay("a"), b=t.relay("b"))
+
+
 @pytest.mark.parametrize("way", ["break", "close", "raise", "gc"])
-def test_leaving_a_sync_stream_through_a_parallel(way: str) -> None:
+@pytest.mark.parametrize("shape", ["parallel", "assign"])
+def test_leaving_a_sync_stream_through_a_parallel(way: str, shape: str) -> None:
     t = _Tracked()
-    stream = _sync_chain(t).stream(0)
+    stream = (_sync_chain(t) if shape == "parallel" else _sync_assign(t)).stream(0)
     if way == "raise":
         with pytest.raises(KeyError):
             _read_then_raise(stream)
@@ -365,9 +376,11 @@ def test_leaving_a_sync_stream_through_a_parallel(way: str) -> None:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("way", ["aclose", "raise", "cancel"])
-async def test_leaving_an_async_stream_through_a_parallel(way: str) -> None:
+@pytest.mark.parametrize("shape", ["parallel", "assign"])
+async def test_leaving_an_async_stream_through_a_parallel(way: str, shape: str) -> None:
     t = _Tracked()
-    stream = cast("Any", _async_chain(t).astream(0))
+    chain = _async_chain(t) if shape == "parallel" else _async_assign(t)
+    stream = cast("Any", chain.astream(0))
     if way == "aclose":
         async with aclosing(stream):
             for _ in range(20):

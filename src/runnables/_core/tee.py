@@ -112,8 +112,8 @@ def tee_threads(
     *,
     lockstep: bool = False,
 ) -> Iterator[tuple[int, U]]:
-    """Run each consumer on a thread of its own over its copy of `inputs` (pulled on one more
-    thread), yielding `(index, chunk)` as their chunks come, and `(PASSED,
+    """Run each consumer on a thread over its copy of `inputs` (pulled on one more thread),
+    yielding `(index, chunk)` as their chunks come, and `(PASSED,
     passthrough(chunk))` for each input chunk unless that is `SKIP`.
 
     The first exception (a consumer's, or the input's) is raised as itself. However the stream
@@ -122,10 +122,6 @@ def tee_threads(
     """
     merge: _Merge[T, U] = _Merge(len(consumers), passthrough, lockstep)
     whole = _whole(inputs) if passthrough is None else NOTHING
-    if whole is not NOTHING:  # (`stream(input)`: no input to pump)
-        merge.tee.put(whole)
-        merge.tee.ended = True
-        merge.running -= 1
     if whole is NOTHING:
         # A thread each: consumers fed by the pump wait for one another (a pool might run
         # them one after the other).
@@ -133,12 +129,15 @@ def tee_threads(
             _thread(merge.consume, index, consumer) for index, consumer in enumerate(consumers)
         ]
         threads.append(_thread(merge.pump, inputs))
-    else:
-        # Consumers that wait only for the reader: on the shared pool, from one thread.
+    else:  # `stream(input)`: no input to pump, and consumers that wait only for the reader
+        merge.tee.put(whole)
+        merge.tee.ended = True
+        merge.running -= 1
+
         def consume(index: int) -> None:
             merge.consume(index, consumers[index])
 
-        threads = [_thread(fan_out, consume, len(consumers), len(consumers))]
+        threads = [_thread(fan_out, consume, len(consumers), len(consumers))]  # on the pool
     for thread in threads:
         thread.start()
     try:
