@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 from runnables._core.concurrency import fan_out
 from runnables._core.fan_in import FanIn, Producer, Sink, deliver
 from runnables._core.loop import Wakeup
-from runnables._core.stopping import Stop, Stopped, current_stop, reset_stop, set_stop
+from runnables._core.stopping import Stopped
 from runnables._core.streaming import NOTHING, aclose_chunks, aone, close_chunks
 
 __all__ = ["OUT_SIZE", "SKIP", "TEE_SIZE", "Tee", "tee_tasks", "tee_threads"]
@@ -117,8 +117,8 @@ def tee_threads(
     passthrough(chunk))` for each input chunk unless that is `SKIP`.
 
     The first exception (a consumer's, or the input's) is raised as itself. However the stream
-    ends, every thread stops at its next step (its next chunk in or out, or the next step of a
-    leaf below it) and is joined. `lockstep`: see `Tee.lockstep`.
+    ends, every thread stops at its next chunk in or out, and is joined. `lockstep`: see
+    `Tee.lockstep`.
     """
     merge: _Merge[T, U] = _Merge(len(consumers), passthrough, lockstep)
     whole = _whole(inputs) if passthrough is None else NOTHING
@@ -172,7 +172,7 @@ def _whole(inputs: Iterator[T]) -> T:
 class _Merge(Generic[T, U]):
     """The state `tee_threads` shares with its threads, under one condition."""
 
-    __slots__ = ("changed", "closed", "error", "out", "passthrough", "running", "stop", "tee")
+    __slots__ = ("changed", "closed", "error", "out", "passthrough", "running", "tee")
 
     def __init__(self, count: int, passthrough: Callable[[T], U] | None, lockstep: bool) -> None:
         self.tee: Tee[T] = Tee(count, eager=passthrough is not None, lockstep=lockstep)
@@ -182,8 +182,6 @@ class _Merge(Generic[T, U]):
         self.running = count + 1  # the consumers and the pump
         self.error: BaseException | None = None
         self.closed = False
-        # Marked on close: the leaves below the threads stop at their next step.
-        self.stop = Stop(current_stop())
 
     def next(self) -> tuple[int, U] | None:
         """The next output `(index, chunk)`; None once every thread has ended."""
@@ -202,7 +200,6 @@ class _Merge(Generic[T, U]):
     def close(self) -> None:
         with self.changed:
             self.closed = True
-            self.stop.stopped = True
             self.changed.notify_all()
 
     def _send(self, item: tuple[int, U]) -> bool:
@@ -223,7 +220,6 @@ class _Merge(Generic[T, U]):
 
     def pump(self, inputs: Iterator[T]) -> None:
         """The pump's thread: pull the input whenever the tee wants a chunk."""
-        token = set_stop(self.stop)
         tee, changed = self.tee, self.changed
         try:
             while True:
@@ -251,11 +247,9 @@ class _Merge(Generic[T, U]):
                 tee.ended = True  # (consumers still waiting are closed by the reader)
                 self.running -= 1
                 changed.notify_all()
-            reset_stop(token)
 
     def consume(self, index: int, consumer: Callable[[Iterator[T]], Iterator[U]]) -> None:
         """Consumer `index`'s thread: its output chunks into `out`."""
-        token = set_stop(self.stop)
         try:
             chunks = consumer(_TeeInput(self, index))
             try:
@@ -272,7 +266,6 @@ class _Merge(Generic[T, U]):
                 self.tee.leave(index)
                 self.running -= 1
                 self.changed.notify_all()
-            reset_stop(token)
 
 
 class _TeeInput(Iterator[T]):
@@ -289,14 +282,16 @@ class _TeeInput(Iterator[T]):
         tee = merge.tee
         with merge.changed:
             while True:
-                if merge.closed or merge.error is not None:
-                    raise Stopped
+                # (A chunk already here is taken even once the stream is closed: a branch that
+                # starts late still starts, and is closed at its first chunk, as any other.)
                 chunk = tee.take(index)
                 if chunk is not NOTHING:
                     merge.changed.notify_all()  # there is room for the pump
                     return chunk
                 if tee.ended:
                     raise StopIteration
+                if merge.closed or merge.error is not None:
+                    raise Stopped
                 tee.waiting[index] = True
                 merge.changed.notify_all()
                 merge.changed.wait()
