@@ -1,6 +1,6 @@
 """Stopping sync work early: threads cannot be cancelled, so a sync fan-out (a parallel's
-branches) marks its `Stop` when one branch fails, and the leaf
-streams below give up at their next chunk instead of running to their end."""
+branches) marks its `Stop` when one branch fails, and the leaf streams below give up at
+their next chunk instead of running to their end."""
 
 from __future__ import annotations
 
