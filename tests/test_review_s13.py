@@ -58,10 +58,6 @@ def _upper_each(chunks: Iterator[str]) -> Iterator[str]:
         yield chunk.upper()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a parallel adds its input stream up before its branches start: no streaming through it",
-)
 def test_a_parallel_after_a_streaming_step_streams() -> None:
     """api.md section 3 lists parallel among the steps that 'pass chunks on as they arrive',
     and LangChain's parallel tees its input stream to its branches. Here `model | {"text":
@@ -72,10 +68,6 @@ def test_a_parallel_after_a_streaming_step_streams() -> None:
     assert chunks == [{"upper": "A "}, {"upper": "B "}, {"upper": "C "}]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a parallel adds its input stream up before its branches start: no streaming through it",
-)
 @pytest.mark.anyio
 async def test_a_model_into_a_dict_of_parser_and_passthrough_streams_async() -> None:
     model = FakeListChatModel(responses=["one two three"])
@@ -84,10 +76,6 @@ async def test_a_model_into_a_dict_of_parser_and_passthrough_streams_async() -> 
     assert texts == ["one", " ", "two", " ", "three"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RunnableParallel.transform adds its input stream up before its branches start",
-)
 def test_parallel_transform_streams_its_input_to_its_branches() -> None:
     fan = RunnableParallel(upper=RunnableGenerator(_upper_each), same=RunnablePassthrough())
     chunks = list(fan.transform(iter(["a", "b"])))
@@ -268,10 +256,6 @@ def test_a_sync_traced_stream_through_a_thousand_steps(form: str) -> None:
 # --------------------------------------------------------------- nested parallels
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="250 nested one-branch parallels exceed the recursion limit in invoke/ainvoke",
-)
 def test_deeply_nested_parallels_invoke() -> None:
     """LangChain invokes 400 nested parallels (each level on a fresh thread or task); here
     `invoke` and `ainvoke` raise RecursionError from 250 (stream and astream still work)."""
@@ -287,10 +271,6 @@ def test_deeply_nested_parallels_invoke() -> None:
 # --------------------------------------------------------------- sync parallel after a failure
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync invoke of a parallel lets a streaming branch run to its end after a sibling fails",
-)
 @pytest.mark.parametrize("method", ["invoke", "batch"])
 def test_sync_parallel_stops_a_streaming_branch_when_a_sibling_fails(method: str) -> None:
     """`stream` and `ainvoke` of the same parallel close the generator branch as soon as the

@@ -13,7 +13,7 @@ import pytest
 
 from runnables import Run, RunnableGenerator, RunnableLambda, RunnableParallel, RunnableSequence
 from runnables._core import concurrency
-from runnables._primitives import parallel
+from runnables._core.tee import OUT_SIZE
 
 
 def _counting_source(produced: list[int]) -> Any:
@@ -36,7 +36,7 @@ def test_sync_parallel_stream_holds_back_a_branch_that_gets_ahead() -> None:
     stream = RunnableParallel(fast=_counting_source(produced), slow=slow).stream(0)
     next(stream)
     time.sleep(0.3)  # a consumer busy elsewhere
-    assert len(produced) <= parallel.BUFFER + 4  # not 100,000 chunks piling up
+    assert len(produced) <= OUT_SIZE + 4  # not 100,000 chunks piling up
     stream.close()
 
 

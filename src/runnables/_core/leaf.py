@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from runnables._core.budget import Budget, Slot
 from runnables._core.context import CURRENT, ROOT, RunContext, enter, enter_nested, leave
 from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
+from runnables._core.stopping import Stopped, current_stop
 from runnables._core.streaming import aclose_chunks, close_chunks, closing_chunks
 
 __all__ = [
@@ -123,6 +124,8 @@ class _Stepped(Iterator[T]):
         self._chunks = chunks
 
     def __next__(self) -> T:
+        if (stop := current_stop()) is not None and stop.is_set():
+            raise Stopped  # a sibling of a sync parallel above has failed
         token = enter_nested(self._nested)
         try:
             return next(self._chunks)
@@ -141,8 +144,8 @@ def leaf_iter(
     ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
 ) -> Iterator[T]:
     """Iterate a sync user generator from sync code, as a leaf (closed however this ends).
-    (With nothing to hold or publish, the user's generator is the stream itself.)"""
-    if ctx is ROOT:
+    (With nothing to hold, publish or stop, the user's generator is the stream itself.)"""
+    if ctx is ROOT and current_stop() is None:
         return func(*args, **kwargs)
     return _leaf_iter(ctx, func, *args, **kwargs)
 
@@ -422,6 +425,8 @@ class _FedStepped(Iterator[T]):
         self._chunks = chunks
 
     def __next__(self) -> T:
+        if (stop := current_stop()) is not None and stop.is_set():
+            raise Stopped  # a sibling of a sync parallel above has failed
         token = enter_nested(self._feed.nested)
         try:
             return next(self._chunks)

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextvars import copy_context
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 from typing_extensions import TypeVar
 
 from runnables._core.base import RunnableBase
-from runnables._core.concurrency import DEFAULT_WIDTH, Channel, afan_out, fan_out
-from runnables._core.fan_in import FanIn, Producer, Sink, deliver
+from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
+from runnables._core.nesting import anested, nested
 from runnables._core.public import public
-from runnables._core.streaming import (
-    AddableDict,
-    aaggregate,
-    aggregate,
-    aone,
-    close_chunks,
-    closing_chunks,
-)
+from runnables._core.stopping import Stop, Stopped, current_stop, reset_stop, set_stop
+from runnables._core.streaming import AddableDict, close_chunks, closing_chunks
+from runnables._core.tee import tee_tasks, tee_threads
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
@@ -95,20 +89,51 @@ class RunnableParallel(RunnableBase[In, Out]):
         )
 
     def _invoke(self, input: In, ctx: RunContext) -> Out:
+        return nested(self._invoke_here, input, ctx)
+
+    def _invoke_here(self, input: In, ctx: RunContext) -> Out:
         branches = self.branches
+        if len(branches) == 1:
+            key, branch = branches[0]
+            return cast("Out", {key: branch._call(input, ctx.with_local_tag(f"map:key:{key}"))})
         results: list[Any] = [None] * len(branches)
+        stop = Stop(current_stop())
+        failures: list[BaseException] = []  # in the order they happened
 
         def run_branch(index: int) -> None:
             key, branch = branches[index]
-            results[index] = branch._call(input, ctx.with_local_tag(f"map:key:{key}"))
+            try:
+                results[index] = branch._call(input, ctx.with_local_tag(f"map:key:{key}"))
+            except BaseException as exc:
+                if not isinstance(exc, Stopped):
+                    failures.append(exc)
+                stop.stopped = True  # the other branches give up at their next step
+                raise
 
-        fan_out(run_branch, len(branches), ctx.max_concurrency or DEFAULT_WIDTH)
-        return cast(
-            "Out", {key: result for (key, _), result in zip(branches, results, strict=True)}
-        )
+        # Set once here: the fan-out's threads run in copies of this context.
+        token = set_stop(stop)
+        try:
+            fan_out(run_branch, len(branches), ctx.max_concurrency or DEFAULT_WIDTH)
+        except Stopped:
+            if not failures:  # stopped from outside: a parallel around this one failed
+                raise
+        else:
+            return cast(
+                "Out", {key: result for (key, _), result in zip(branches, results, strict=True)}
+            )
+        finally:
+            reset_stop(token)
+        raise failures[0]  # the failure that stopped the branch fan_out saw first
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+        return await anested(self._ainvoke_here, input, ctx)
+
+    async def _ainvoke_here(self, input: In, ctx: RunContext) -> Out:
         branches = self.branches
+        if len(branches) == 1:
+            key, branch = branches[0]
+            output = await branch._acall(input, ctx.with_local_tag(f"map:key:{key}"))
+            return cast("Out", {key: output})
         results: list[Any] = [None] * len(branches)
 
         async def run_branch(index: int) -> None:
@@ -121,77 +146,52 @@ class RunnableParallel(RunnableBase[In, Out]):
         )
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
-        # Branches need the whole input to start in parallel; their outputs then stream.
-        input = aggregate(inputs)
-        merged = _merge_threads(
-            [
-                (key, branch._call_transform(iter((input,)), ctx.with_local_tag(f"map:key:{key}")))
-                for key, branch in self.branches
-            ]
-        )
-        yield from cast("Iterator[Out]", merged)
+        # Each branch gets the input chunks as they arrive (one that cannot transform adds
+        # them up itself); their outputs stream as `{key: chunk}`.
+        branches = self.branches
+        if len(branches) == 1:
+            key, branch = branches[0]
+            chunks = branch._call_transform(inputs, ctx.with_local_tag(f"map:key:{key}"))
+            try:
+                for chunk in chunks:
+                    yield cast("Out", AddableDict({key: chunk}))
+            finally:
+                close_chunks(chunks)
+            return
+        keys = [key for key, _ in branches]
+        for index, chunk in tee_threads(
+            inputs, self._consumers(ctx), lockstep=ctx.budget is not None
+        ):
+            yield cast("Out", AddableDict({keys[index]: chunk}))
+
+    def _consumers(self, ctx: RunContext) -> list[Callable[[Iterator[In]], Iterator[Any]]]:
+        """Each branch as a consumer of its own copy of the input (for `tee_threads`)."""
+        return [
+            partial(branch._call_transform, ctx=ctx.with_local_tag(f"map:key:{key}"))
+            for key, branch in self.branches
+        ]
+
+    def _aconsumers(
+        self, ctx: RunContext
+    ) -> list[Callable[[AsyncIterator[In]], AsyncIterator[Any]]]:
+        """Each branch as a consumer of its own copy of the input (for `tee_tasks`)."""
+        return [
+            partial(branch._acall_transform, ctx=ctx.with_local_tag(f"map:key:{key}"))
+            for key, branch in self.branches
+        ]
 
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
-        input = await aaggregate(inputs)
-
-        def branch_producer(key: str, branch: RunnableBase[In, Any]) -> Producer[dict[str, Any]]:
-            async def produce(send: Sink[dict[str, Any]]) -> None:
-                tagged = ctx.with_local_tag(f"map:key:{key}")
-                async with closing_chunks(branch._acall_transform(aone(input), tagged)) as chunks:
-                    async for chunk in chunks:
-                        await deliver(send, AddableDict({key: chunk}))
-
-            return produce
-
-        producers = [branch_producer(key, branch) for key, branch in self.branches]
-        async with closing_chunks(FanIn(producers, buffer=len(producers))) as merged:
-            async for item in merged:
-                yield cast("Out", item)
-
-
-def _merge_threads(streams: list[tuple[str, Iterator[Any]]]) -> Iterator[dict[str, Any]]:
-    """Iterate several sync streams at once on threads, yielding `{key: chunk}` as chunks come.
-
-    At most `BUFFER` chunks wait for the consumer: a branch that gets ahead waits (as
-    `astream` makes it). Closing early stops every branch at its next chunk and waits for it.
-    """
-    if len(streams) == 1:
-        key, chunks = streams[0]
-        for chunk in chunks:
-            yield AddableDict({key: chunk})
-        return
-    channel: Channel[tuple[str, Any, bool, BaseException | None]] = Channel(BUFFER)
-
-    def pump(index: int) -> None:
-        key, chunks = streams[index]
-        try:
-            for chunk in chunks:
-                if not channel.put((key, chunk, False, None)):
-                    break  # the consumer has gone
-        except BaseException as exc:
-            channel.put((key, None, True, exc))
+        branches = self.branches
+        if len(branches) == 1:
+            key, branch = branches[0]
+            tagged = ctx.with_local_tag(f"map:key:{key}")
+            async with closing_chunks(branch._acall_transform(inputs, tagged)) as chunks:
+                async for chunk in chunks:
+                    yield cast("Out", AddableDict({key: chunk}))
             return
-        finally:
-            close_chunks(chunks)
-        channel.put((key, None, True, None))
-
-    context = copy_context()
-    runner = threading.Thread(target=context.run, args=(fan_out, pump, len(streams), len(streams)))
-    runner.start()
-    remaining = len(streams)
-    try:
-        while remaining:
-            key, chunk, finished, error = channel.get()
-            if error is not None:
-                raise error
-            if finished:
-                remaining -= 1
-                continue
-            yield AddableDict({key: chunk})
-    finally:
-        channel.close()
-        runner.join()
-
-
-#: How many chunks of a sync parallel stream may wait for its consumer.
-BUFFER = 64
+        keys = [key for key, _ in branches]
+        async with closing_chunks(
+            tee_tasks(inputs, self._aconsumers(ctx), lockstep=ctx.budget is not None)
+        ) as merged:
+            async for index, chunk in merged:
+                yield cast("Out", AddableDict({keys[index]: chunk}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
 import attrs
@@ -13,15 +14,8 @@ from runnables._core.config import RunnableConfig
 from runnables._core.interop import run_coroutine_blocking
 from runnables._core.leaf import aleaf, aleaf_in_thread, leaf
 from runnables._core.public import public
-from runnables._core.streaming import (
-    NOTHING,
-    AddableDict,
-    Total,
-    aaggregate,
-    aggregate,
-    aone,
-    closing_chunks,
-)
+from runnables._core.streaming import NOTHING, AddableDict, Total, closing_chunks
+from runnables._core.tee import SKIP, tee_tasks, tee_threads
 from runnables._primitives.parallel import RunnableParallel
 from runnables.errors import RunnablesTypeError
 
@@ -171,28 +165,46 @@ class RunnableAssign(RunnableBase[dict[str, Any], Out]):
         added = await self.mapper._acall(input, ctx.with_local_tag("map:key:__assign__"))
         return cast("Out", {**input, **added})
 
-    def _transform(self, inputs: Iterator[dict[str, Any]], ctx: RunContext) -> Iterator[Out]:
-        whole = dict(_require_dict(aggregate(inputs), self.name))
+    def _passthrough(self) -> Callable[[Any], Any]:
+        """What passes through of each input chunk: its keys that no branch assigns."""
         keys = {key for key, _ in self.mapper.branches}
-        passed = {key: value for key, value in whole.items() if key not in keys}
-        if passed:
-            yield cast("Out", AddableDict(passed))
-        chunks = self.mapper._call_transform(
-            iter((whole,)), ctx.with_local_tag("map:key:__assign__")
+        name = self.name
+
+        def passthrough(chunk: Any) -> Any:
+            passed = {k: v for k, v in _require_dict(chunk, name).items() if k not in keys}
+            return AddableDict(passed) if passed else SKIP
+
+        return passthrough
+
+    # As LangChain's: each input chunk passes through (less the assigned keys) as it arrives,
+    # while the branches are fed the same chunks (most of them add the chunks up, needing
+    # the whole dict); their outputs come as they are made, mostly once the input has ended.
+
+    def _transform(self, inputs: Iterator[dict[str, Any]], ctx: RunContext) -> Iterator[Out]:
+        tagged = ctx.with_local_tag("map:key:__assign__")
+        mapper = self.mapper
+        merged = tee_threads(
+            inputs,
+            [partial(mapper._call_transform, ctx=tagged)],
+            self._passthrough(),
+            lockstep=ctx.budget is not None,
         )
-        yield from cast("Iterator[Out]", chunks)
+        for _, chunk in merged:
+            yield cast("Out", chunk)
 
     async def _atransform(
         self, inputs: AsyncIterator[dict[str, Any]], ctx: RunContext
     ) -> AsyncIterator[Out]:
-        whole = dict(_require_dict(await aaggregate(inputs), self.name))
-        keys = {key for key, _ in self.mapper.branches}
-        passed = {key: value for key, value in whole.items() if key not in keys}
-        if passed:
-            yield cast("Out", AddableDict(passed))
         tagged = ctx.with_local_tag("map:key:__assign__")
-        async with closing_chunks(self.mapper._acall_transform(aone(whole), tagged)) as chunks:
-            async for chunk in chunks:
+        mapper = self.mapper
+        merged = tee_tasks(
+            inputs,
+            [partial(mapper._acall_transform, ctx=tagged)],
+            self._passthrough(),
+            lockstep=ctx.budget is not None,
+        )
+        async with closing_chunks(merged) as chunks:
+            async for _, chunk in chunks:
                 yield cast("Out", chunk)
 
 
