@@ -42,6 +42,7 @@ _WS = " \t\n\r"
 _TAG = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-")
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
 _DIGITS = {digit: int(digit) for digit in "0123456789"}
+_NEGATIVE_DIGITS = {digit: -value for digit, value in _DIGITS.items()}
 _HEX = frozenset("0123456789abcdefABCDEF")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _LITERALS: dict[str, tuple[str, Any]] = {
@@ -310,21 +311,18 @@ class JsonStream:
                         # an integer shown exactly gains digits: each value follows without
                         # parsing (until the preview's length)
                         parts = self._parts
-                        target = self._target
-                        target_key = self._target_key
                         slot = self._slot
+                        digits = _DIGITS if shown > 0 else _NEGATIVE_DIGITS
                         while True:
-                            digit = _DIGITS[chunk]
-                            shown = shown * 10 + digit if shown > 0 else shown * 10 - digit
+                            shown = shown * 10 + digits[chunk]
                             parts.append(chunk)
-                            length = len(parts)  # (a number's parts are its characters)
-                            if target is None:
-                                self._root = shown
-                            else:
-                                target[target_key] = shown
-                            if diff:
+                            if diff:  # (the value is placed at the end)
                                 yield [{"op": "replace", "path": slot, "value": shown}]
                             else:
+                                if self._target is None:
+                                    self._root = shown
+                                else:
+                                    self._target[self._target_key] = shown
                                 self._changed = True
                                 change = self._flush()
                                 if change is not NOTHING:
@@ -337,10 +335,15 @@ class JsonStream:
                             else:
                                 more = False
                                 break
-                            if chunk not in _DIGITS or length == _NUMBER_PREVIEW:
+                            if chunk not in digits or len(parts) == _NUMBER_PREVIEW:
                                 break
+                        if self._target is None:
+                            self._root = shown
+                        else:
+                            self._target[self._target_key] = shown
                         self._shown = shown
-                        self._length = self._exact_length = length
+                        # (a number's parts are its characters)
+                        self._length = self._exact_length = length = len(parts)
                         if not more:
                             break
                     if chunk in _DIGITS and length < _NUMBER_PREVIEW:
@@ -423,7 +426,41 @@ class JsonStream:
                             state = _CLOSE if self._fenced else _TRAIL
                         continue
                 elif state == STRING:
-                    if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
+                    if (
+                        diff
+                        and len(self._parts[0]) < _STRING_STEP
+                        and (chunk in _PLAIN or (chunk and '"' not in chunk and "\\" not in chunk))
+                    ):
+                        # a short string (`_parts` is just the string shown) grows by a patch
+                        # per chunk; it is put in its container once it stops growing here, as
+                        # nothing reads the container in between
+                        string = self._parts[0]
+                        slot = self._slot
+                        while True:
+                            string += chunk
+                            yield [{"op": "replace", "path": slot, "value": string}]
+                            if len(string) >= _STRING_STEP:
+                                break
+                            for chunk in chunks:
+                                if type_of(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
+                            else:
+                                more = False
+                                break
+                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk or not chunk):
+                                break
+                        self._parts[0] = self._shown = string
+                        if self._target is None:
+                            self._root = string
+                        else:
+                            self._target[self._target_key] = string
+                        if not more:
+                            break
+                        if len(string) >= _STRING_STEP:  # (the chunk is read)
+                            continue
+                    elif chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
                         parts = self._parts  # the string as last shown, then the parts added since
                         target = self._target
                         target_key = self._target_key
