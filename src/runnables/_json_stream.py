@@ -274,31 +274,81 @@ class JsonStream:
                         value = _DIGITS[chunk]
                         new = True
                     elif chunk in _LITERALS:
-                        self._literal, self._literal_value = word, value = _LITERALS[chunk]
-                        self._start = (len(chunk_list), 0)
+                        word, value = _LITERALS[chunk]
+                        start = len(chunk_list)
                         state = LITERAL
-                        length = 1
-                        for chunk in chunks:
-                            if type_of(chunk) is not string_type:
-                                chunk = text(chunk)
-                            chunk_list.append(chunk)
-                            if chunk != word[length]:
+                        expected = chunk
+                        for expected in word[1:]:
+                            for chunk in chunks:
+                                if type_of(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
                                 break
-                            length += 1
-                            if length == len(word):
+                            else:
+                                more = False
                                 break
-                        else:
-                            self._length = length
-                            break
-                        if length == len(word):
+                            if chunk != expected:
+                                break
+                        if more and chunk == expected:
                             new = True
-                        else:  # (to `_scan`)
-                            self._length = length
+                        else:  # (to `_scan`, or the end)
+                            self._literal, self._literal_value = word, value
+                            self._start = (start, 0)
+                            self._length = len(chunk_list) - start + (not more)
+                            if not more:
+                                break
                             value = NOTHING
                     elif (chunk == "{" or chunk == "[") and len(stack) < self._depth_limit:
                         value = {} if chunk == "{" else []
                         state = FIRST_KEY if chunk == "{" else FIRST_VALUE
                         new = True
+                elif state <= FIRST_KEY:  # (KEY, FIRST_KEY)
+                    if chunk == '"':
+                        key_at = len(chunk_list)
+                        for chunk in chunks:
+                            if type_of(chunk) is not string_type:
+                                chunk = text(chunk)
+                            chunk_list.append(chunk)
+                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                                break
+                        else:
+                            more = False
+                        if not more or chunk != '"':  # the end, or a chunk for `_scan`
+                            state = KEY_STRING
+                            self._parts = []
+                            self._key_mode = True
+                            if not more:
+                                break
+                        else:
+                            stack[-1][1] = "".join(chunk_list[key_at:-1])
+                            for chunk in chunks:  # (the colon, most likely)
+                                if type_of(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
+                            else:
+                                state = COLON
+                                break
+                            if chunk == ":":
+                                state = VALUE
+                                continue
+                            state = COLON
+                    elif chunk in _SPACE:
+                        continue
+                elif state == AFTER:
+                    if chunk == ",":
+                        # (a list's frame has no key; an object's has one after its first value)
+                        state = VALUE if stack[-1][1] is None else KEY
+                        continue
+                    if chunk in _SPACE:
+                        continue
+                    if (chunk == "}" or chunk == "]") and (chunk == "}") == (
+                        type(stack[-1][0]) is dict
+                    ):
+                        stack.pop()
+                        if not stack:
+                            state = _CLOSE if self._fenced else _TRAIL
+                        continue
                 elif state == NUMBER:
                     length = self._length
                     shown = self._shown
@@ -379,52 +429,6 @@ class JsonStream:
                         self._exact_length = 0
                         fraction = True
                         continue
-                elif state <= FIRST_KEY:  # (KEY, FIRST_KEY)
-                    if chunk == '"':
-                        state = KEY_STRING
-                        key_at = len(chunk_list)
-                        for chunk in chunks:
-                            if type_of(chunk) is not string_type:
-                                chunk = text(chunk)
-                            chunk_list.append(chunk)
-                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
-                                break
-                        else:
-                            more = False
-                        if not more or chunk != '"':  # the end, or a chunk for `_scan`
-                            self._parts = []
-                            self._key_mode = True
-                            if not more:
-                                break
-                        else:
-                            stack[-1][1] = "".join(chunk_list[key_at:-1])
-                            state = COLON
-                            for chunk in chunks:  # (the colon, most likely)
-                                if type_of(chunk) is not string_type:
-                                    chunk = text(chunk)
-                                chunk_list.append(chunk)
-                                break
-                            else:
-                                break
-                            if chunk == ":":
-                                state = VALUE
-                                continue
-                    elif chunk in _SPACE:
-                        continue
-                elif state == AFTER:
-                    if chunk == ",":
-                        # (a list's frame has no key; an object's has one after its first value)
-                        state = VALUE if stack[-1][1] is None else KEY
-                        continue
-                    if chunk in _SPACE:
-                        continue
-                    if (chunk == "}" or chunk == "]") and (chunk == "}") == (
-                        type(stack[-1][0]) is dict
-                    ):
-                        stack.pop()
-                        if not stack:
-                            state = _CLOSE if self._fenced else _TRAIL
-                        continue
                 elif state == STRING:
                     if (
                         diff
@@ -451,11 +455,15 @@ class JsonStream:
                                 break
                             if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk or not chunk):
                                 break
-                        self._parts[0] = self._shown = string
                         if self._target is None:
                             self._root = string
                         else:
                             self._target[self._target_key] = string
+                        if chunk == '"' and stack:  # the string ends (`chunk` is read if plain)
+                            self._shown = NOTHING
+                            state = AFTER
+                            continue
+                        self._parts[0] = self._shown = string
                         if not more:
                             break
                         if len(string) >= _STRING_STEP:  # (the chunk is read)
