@@ -8,6 +8,11 @@ reads a complete answer with the same rules (a Markdown fence is found the same 
 the `json` module's C scanner. Both raise `JsonTextError` (a reason and a position).
 """
 
+# The reading loop in `JsonStream.changes` has more paths than pyright's loop inference follows:
+# it reports what the loop reads from ``self`` as partially unknown (mypy checks it fully).
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
+# pyright: reportUnknownArgumentType=false
+
 from __future__ import annotations
 
 import itertools
