@@ -8,6 +8,11 @@ reads a complete answer with the same rules (a Markdown fence is found the same 
 the `json` module's C scanner. Both raise `JsonTextError` (a reason and a position).
 """
 
+# The reading loop in `JsonStream.changes` has more paths than pyright's loop inference follows:
+# it reports what the loop reads from ``self`` as partially unknown (mypy checks it fully).
+# pyright: reportUnknownMemberType=false, reportUnknownVariableType=false
+# pyright: reportUnknownArgumentType=false
+
 from __future__ import annotations
 
 import itertools
@@ -42,6 +47,7 @@ _WS = " \t\n\r"
 _TAG = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-")
 _NUMBER_CHARS = frozenset("0123456789+-.eE")
 _DIGITS = {digit: int(digit) for digit in "0123456789"}
+_NEGATIVE_DIGITS = {digit: -value for digit, value in _DIGITS.items()}
 _HEX = frozenset("0123456789abcdefABCDEF")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 _LITERALS: dict[str, tuple[str, Any]] = {
@@ -273,31 +279,81 @@ class JsonStream:
                         value = _DIGITS[chunk]
                         new = True
                     elif chunk in _LITERALS:
-                        self._literal, self._literal_value = word, value = _LITERALS[chunk]
-                        self._start = (len(chunk_list), 0)
+                        word, value = _LITERALS[chunk]
+                        start = len(chunk_list)
                         state = LITERAL
-                        length = 1
-                        for chunk in chunks:
-                            if type_of(chunk) is not string_type:
-                                chunk = text(chunk)
-                            chunk_list.append(chunk)
-                            if chunk != word[length]:
+                        expected = chunk
+                        for expected in word[1:]:
+                            for chunk in chunks:
+                                if type_of(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
                                 break
-                            length += 1
-                            if length == len(word):
+                            else:
+                                more = False
                                 break
-                        else:
-                            self._length = length
-                            break
-                        if length == len(word):
+                            if chunk != expected:
+                                break
+                        if more and chunk == expected:
                             new = True
-                        else:  # (to `_scan`)
-                            self._length = length
+                        else:  # (to `_scan`, or the end)
+                            self._literal, self._literal_value = word, value
+                            self._start = (start, 0)
+                            self._length = len(chunk_list) - start + (not more)
+                            if not more:
+                                break
                             value = NOTHING
                     elif (chunk == "{" or chunk == "[") and len(stack) < self._depth_limit:
                         value = {} if chunk == "{" else []
                         state = FIRST_KEY if chunk == "{" else FIRST_VALUE
                         new = True
+                elif state <= FIRST_KEY:  # (KEY, FIRST_KEY)
+                    if chunk == '"':
+                        key_at = len(chunk_list)
+                        for chunk in chunks:
+                            if type_of(chunk) is not string_type:
+                                chunk = text(chunk)
+                            chunk_list.append(chunk)
+                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                                break
+                        else:
+                            more = False
+                        if not more or chunk != '"':  # the end, or a chunk for `_scan`
+                            state = KEY_STRING
+                            self._parts = []
+                            self._key_mode = True
+                            if not more:
+                                break
+                        else:
+                            stack[-1][1] = "".join(chunk_list[key_at:-1])
+                            for chunk in chunks:  # (the colon, most likely)
+                                if type_of(chunk) is not string_type:
+                                    chunk = text(chunk)
+                                chunk_list.append(chunk)
+                                break
+                            else:
+                                state = COLON
+                                break
+                            if chunk == ":":
+                                state = VALUE
+                                continue
+                            state = COLON
+                    elif chunk in _SPACE:
+                        continue
+                elif state == AFTER:
+                    if chunk == ",":
+                        # (a list's frame has no key; an object's has one after its first value)
+                        state = VALUE if stack[-1][1] is None else KEY
+                        continue
+                    if chunk in _SPACE:
+                        continue
+                    if (chunk == "}" or chunk == "]") and (chunk == "}") == (
+                        type(stack[-1][0]) is dict
+                    ):
+                        stack.pop()
+                        if not stack:
+                            state = _CLOSE if self._fenced else _TRAIL
+                        continue
                 elif state == NUMBER:
                     length = self._length
                     shown = self._shown
@@ -310,21 +366,18 @@ class JsonStream:
                         # an integer shown exactly gains digits: each value follows without
                         # parsing (until the preview's length)
                         parts = self._parts
-                        target = self._target
-                        target_key = self._target_key
                         slot = self._slot
+                        digits = _DIGITS if shown > 0 else _NEGATIVE_DIGITS
                         while True:
-                            digit = _DIGITS[chunk]
-                            shown = shown * 10 + digit if shown > 0 else shown * 10 - digit
+                            shown = shown * 10 + digits[chunk]
                             parts.append(chunk)
-                            length = len(parts)  # (a number's parts are its characters)
-                            if target is None:
-                                self._root = shown
-                            else:
-                                target[target_key] = shown
-                            if diff:
+                            if diff:  # (the value is placed at the end)
                                 yield [{"op": "replace", "path": slot, "value": shown}]
                             else:
+                                if self._target is None:
+                                    self._root = shown
+                                else:
+                                    self._target[self._target_key] = shown
                                 self._changed = True
                                 change = self._flush()
                                 if change is not NOTHING:
@@ -337,10 +390,15 @@ class JsonStream:
                             else:
                                 more = False
                                 break
-                            if chunk not in _DIGITS or length == _NUMBER_PREVIEW:
+                            if chunk not in digits or len(parts) == _NUMBER_PREVIEW:
                                 break
+                        if self._target is None:
+                            self._root = shown
+                        else:
+                            self._target[self._target_key] = shown
                         self._shown = shown
-                        self._length = self._exact_length = length
+                        # (a number's parts are its characters)
+                        self._length = self._exact_length = length = len(parts)
                         if not more:
                             break
                     if chunk in _DIGITS and length < _NUMBER_PREVIEW:
@@ -376,54 +434,46 @@ class JsonStream:
                         self._exact_length = 0
                         fraction = True
                         continue
-                elif state <= FIRST_KEY:  # (KEY, FIRST_KEY)
-                    if chunk == '"':
-                        state = KEY_STRING
-                        key_at = len(chunk_list)
-                        for chunk in chunks:
-                            if type_of(chunk) is not string_type:
-                                chunk = text(chunk)
-                            chunk_list.append(chunk)
-                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk):
+                elif state == STRING:
+                    if (
+                        diff
+                        and len(self._parts[0]) < _STRING_STEP
+                        and (chunk in _PLAIN or (chunk and '"' not in chunk and "\\" not in chunk))
+                    ):
+                        # a short string (`_parts` is just the string shown) grows by a patch
+                        # per chunk; it is put in its container once it stops growing here, as
+                        # nothing reads the container in between
+                        string = self._parts[0]
+                        slot = self._slot
+                        while True:
+                            string += chunk
+                            yield [{"op": "replace", "path": slot, "value": string}]
+                            if len(string) >= _STRING_STEP:
                                 break
-                        else:
-                            more = False
-                        if not more or chunk != '"':  # the end, or a chunk for `_scan`
-                            self._parts = []
-                            self._key_mode = True
-                            if not more:
-                                break
-                        else:
-                            stack[-1][1] = "".join(chunk_list[key_at:-1])
-                            state = COLON
-                            for chunk in chunks:  # (the colon, most likely)
+                            for chunk in chunks:
                                 if type_of(chunk) is not string_type:
                                     chunk = text(chunk)
                                 chunk_list.append(chunk)
                                 break
                             else:
+                                more = False
                                 break
-                            if chunk == ":":
-                                state = VALUE
-                                continue
-                    elif chunk in _SPACE:
-                        continue
-                elif state == AFTER:
-                    if chunk == ",":
-                        # (a list's frame has no key; an object's has one after its first value)
-                        state = VALUE if stack[-1][1] is None else KEY
-                        continue
-                    if chunk in _SPACE:
-                        continue
-                    if (chunk == "}" or chunk == "]") and (chunk == "}") == (
-                        type(stack[-1][0]) is dict
-                    ):
-                        stack.pop()
-                        if not stack:
-                            state = _CLOSE if self._fenced else _TRAIL
-                        continue
-                elif state == STRING:
-                    if chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
+                            if chunk not in _PLAIN and ('"' in chunk or "\\" in chunk or not chunk):
+                                break
+                        if self._target is None:
+                            self._root = string
+                        else:
+                            self._target[self._target_key] = string
+                        if chunk == '"' and stack:  # the string ends (`chunk` is read if plain)
+                            self._shown = NOTHING
+                            state = AFTER
+                            continue
+                        self._parts[0] = self._shown = string
+                        if not more:
+                            break
+                        if len(string) >= _STRING_STEP:  # (the chunk is read)
+                            continue
+                    elif chunk in _PLAIN or ('"' not in chunk and "\\" not in chunk):
                         parts = self._parts  # the string as last shown, then the parts added since
                         target = self._target
                         target_key = self._target_key
