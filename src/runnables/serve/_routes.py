@@ -7,7 +7,7 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeAlias, cast
 
 import anyio
@@ -53,11 +53,13 @@ def _positive(_: object, attribute: attrs.Attribute[Any], value: float | None) -
 
 @attrs.frozen
 class Limits:
-    """Bounds on one request: its body size in bytes and its run time in seconds (``None``:
-    no bound on the run time)."""
+    """Bounds on one request: its body size in bytes, how deeply its JSON may nest (arrays
+    and objects inside each other, the body itself counted), and its run time in seconds
+    (``None``: no bound on the run time)."""
 
     max_body_bytes: int = attrs.field(default=1_000_000, validator=_positive)
     run_seconds: float | None = attrs.field(default=300.0, validator=_positive)
+    max_depth: int = attrs.field(default=200, validator=_positive)
 
 
 class _Refused(Exception):
@@ -115,11 +117,17 @@ class _Served:
             body: object = json.loads(b"".join(chunks))
         except ValueError as error:
             raise _Refused(422, [f"$: body is not JSON ({error})"]) from None
-        except RecursionError:
-            raise _Refused(422, ["$: body is nested too deeply"]) from None
+        except RecursionError:  # (Python 3.11's parser stops at its recursion limit)
+            raise _Refused(422, [self._too_deep]) from None
+        if _depth(body, self.limits.max_depth) > self.limits.max_depth:
+            raise _Refused(422, [self._too_deep])
         if not isinstance(body, dict):
             raise _Refused(422, [f"$: expected a JSON object, got {type(body).__name__}"])
         return cast("dict[str, object]", body)
+
+    @property
+    def _too_deep(self) -> str:
+        return f"$: body is nested deeper than {self.limits.max_depth} levels (Limits.max_depth)"
 
     def _input(self, value: object, where: str, errors: list[str]) -> object:
         try:
@@ -427,3 +435,23 @@ def create_app(
         limits=limits,
     )
     return app
+
+
+def _depth(value: object, limit: int) -> int:
+    """How deeply the arrays and objects of parsed JSON nest (a scalar: 0), counted without
+    recursion and only as far as one level past `limit`."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict):
+            children: Iterable[object] = cast("dict[str, object]", item).values()
+        elif isinstance(item, list):
+            children = cast("list[object]", item)
+        else:
+            continue
+        deepest = max(deepest, level)
+        if level > limit:
+            break
+        pending.extend((child, level + 1) for child in children)
+    return deepest
