@@ -159,3 +159,41 @@ def test_a_callback_marked_run_inline_is_called_in_the_runs_path() -> None:
 
     list(RunnableLambda(_numbers).stream(0, {"callbacks": [Inline()]}))
     assert set(threads) == {threading.get_ident()}
+
+
+@pytest.mark.anyio
+async def test_an_async_listener_that_never_returns_is_cancelled_and_the_run_goes_on(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Listeners are awaited in place (LangChain's order), but bounded as callbacks are."""
+    monkeypatch.setattr(dispatch, "CALLBACK_TIMEOUT", 0.2)
+    ended: list[Run] = []
+
+    async def stuck(run: Run) -> None:
+        await anyio.sleep_forever()
+
+    async def on_end(run: Run) -> None:
+        ended.append(run)
+
+    step = RunnableLambda(lambda x: x + 1).with_alisteners(on_start=stuck, on_end=on_end)
+    with anyio.fail_after(5), caplog.at_level(logging.ERROR, logger="runnables"):
+        assert await step.ainvoke(1) == 2
+        assert [chunk async for chunk in step.astream(1)] == [2]
+    assert len(ended) == 2  # the next listener still runs
+    assert (
+        sum("listener" in r.getMessage() and "cancelled" in r.getMessage() for r in caplog.records)
+        == 2
+    )
+
+
+def test_an_async_listener_that_never_returns_does_not_hold_a_sync_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(dispatch, "CALLBACK_TIMEOUT", 0.2)
+
+    async def stuck(run: Run) -> None:
+        await anyio.sleep_forever()
+
+    step = RunnableLambda(lambda x: x + 1).with_alisteners(on_end=stuck)
+    assert step.invoke(1) == 2
+    assert list(step.stream(1)) == [2]

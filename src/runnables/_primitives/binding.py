@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar, Union, cast
 
@@ -109,8 +110,12 @@ class _ListenerCallback:
             return None
         call = cast("Callable[..., object]", listener)  # the kind checked by `with_config`
         if with_config:
-            return call(langchain_run(run), config=self.ctx.as_config())
-        return call(langchain_run(run))
+            told = call(langchain_run(run), config=self.ctx.as_config())
+        else:
+            told = call(langchain_run(run))
+        if inspect.isawaitable(told):
+            return _bounded(told, listener)
+        return told
 
     def on_start(self, run: Run) -> object:
         if self.run_id is not None:
@@ -127,6 +132,23 @@ class _ListenerCallback:
         if run.id != self.run_id:
             return None
         return self._tell(self.listeners.on_error, self.listeners.with_config[2], run)
+
+
+async def _bounded(told: Awaitable[object], listener: object) -> None:
+    """Await an async listener, cancelling it (logged) past `CALLBACK_TIMEOUT`: a listener
+    awaited in place may slow its run down, not hold it forever."""
+    import anyio
+
+    from runnables._core import dispatch
+
+    with anyio.move_on_after(dispatch.CALLBACK_TIMEOUT) as scope:
+        await told
+    if scope.cancelled_caught:
+        logging.getLogger("runnables").error(
+            "listener %r took more than %s s and was cancelled; the run goes on",
+            listener,
+            dispatch.CALLBACK_TIMEOUT,
+        )
 
 
 @public
