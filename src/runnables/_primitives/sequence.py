@@ -13,6 +13,7 @@ from runnables._core.context import enter, leave
 from runnables._core.interop import run_in_worker_thread
 from runnables._core.public import public
 from runnables._core.streaming import aaggregate, aclose_chunks, aggregate, close_chunks
+from runnables._core.traced import TracedStream
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
@@ -354,21 +355,38 @@ class RunnableSequence(RunnableBase[In, Out]):
 class _Stages(AsyncIterator[Any]):
     """The chunks of a sequence's last stage; closing it closes every stage, the last first.
     (Not a generator: its `__anext__` hands over the last stage's own, one layer fewer per
-    chunk.)"""
+    chunk.)
 
-    __slots__ = ("_stages", "passes_on")
+    Traced, its first `__anext__` reads ahead each stage's first chunk in turn, from the first
+    stage on, before the last stage's: every traced stage would read its input first anyway,
+    so the runs start, stream and end in the same order, but a chunk then goes up one stage
+    at a time rather than through a call per stage at once (which thousands of traced stages
+    in a row would nest past the recursion limit)."""
+
+    __slots__ = ("_cold", "_stages", "passes_on")
 
     def __init__(self, stages: list[AsyncIterator[Any]]) -> None:
         self._stages = stages
         #: The stream whose chunks this one passes on unchanged (a traced sequence's run
         #: shares its output total).
         self.passes_on = stages[-1]
+        self._cold = len(stages) > 1 and type(stages[-1]) is TracedStream
 
     def __aiter__(self) -> _Stages:
         return self
 
     def __anext__(self) -> Awaitable[Any]:
+        if self._cold:
+            return self._first()
         return self.passes_on.__anext__()
+
+    async def _first(self) -> Any:
+        self._cold = False
+        stages = self._stages
+        for stage, reader in zip(stages, stages[1:]):
+            if type(stage) is TracedStream and type(reader) is TracedStream:
+                await stage.peek()
+        return await self.passes_on.__anext__()
 
     async def aclose(self) -> None:
         for stage in reversed(self._stages):
