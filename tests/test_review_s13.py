@@ -220,10 +220,6 @@ def _python_calls(func: Callable[[], object]) -> int:
     return calls
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="astream_log(diff=False) copies the whole state per chunk: quadratic in chunks",
-)
 def test_astream_log_without_diff_costs_linear_in_chunks() -> None:
     """api.md section 8: 'Streaming cost is linear in the number of chunks'. Each RunLog that
     diff=False yields is built by copying every container of the state so far (and the ops
@@ -251,10 +247,6 @@ def test_astream_log_without_diff_costs_linear_in_chunks() -> None:
 # --------------------------------------------------------------- long sequences, traced
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a traced stream nests one Python frame set per step: RecursionError past ~250 steps",
-)
 @pytest.mark.parametrize("form", ["astream_events", "astream_log", "astream+callback"])
 @pytest.mark.anyio
 async def test_a_traced_stream_through_a_thousand_steps(form: str) -> None:
