@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, overload
 
@@ -383,7 +384,7 @@ class _Stages(AsyncIterator[Any]):
     async def _first(self) -> Any:
         self._cold = False
         stages = self._stages
-        for stage, reader in zip(stages, stages[1:]):
+        for stage, reader in itertools.pairwise(stages):
             if type(stage) is TracedStream and type(reader) is TracedStream:
                 await stage.peek()
         return await self.passes_on.__anext__()

@@ -88,17 +88,15 @@ def with_ops(state: Any, ops: Sequence[dict[str, Any]]) -> Any:
             state = _by_jsonpatch(state, op, own)
             continue
         if path == "" and kind in ("add", "replace"):
-            if "value" not in op:
-                state = _by_jsonpatch(state, op, own)
-            else:
-                state = op["value"]
+            state = op["value"] if "value" in op else _by_jsonpatch(state, op, own)
             continue
         parts = _parts(path)
-        parent = None if parts is None else _owned_parent(state, parts, own)
-        if parent is None or not _applied(parent, kind, parts[-1], op):  # type: ignore[index]
-            state = _by_jsonpatch(state, op, own)
-            continue
-        state = own[-1]
+        if parts is not None:
+            parent = _owned_parent(state, parts, own)
+            if parent is not None and _applied(parent, kind, parts[-1], op):
+                state = own[-1]
+                continue
+        state = _by_jsonpatch(state, op, own)
     return state
 
 
@@ -118,41 +116,40 @@ def _owned_parent(state: Any, parts: list[str], own: dict[int, Any]) -> Any:
     lead to one."""
     root = own.get(-1)
     if root is None or root is not state:
-        if type(state) is dict:
-            root = dict(state)  # pyright: ignore[reportUnknownArgumentType]
-        elif type(state) is list:
-            root = list(state)  # pyright: ignore[reportUnknownArgumentType]
-        else:
+        root = _shallow_copy(state)
+        if root is None:
             return None
         own[-1] = root
         own[id(root)] = root
     container: Any = root
     for part in parts[:-1]:
-        if type(container) is dict:
-            child = container.get(part, own)  # (`own`: a marker for a missing key)
+        key: Any
+        if container.__class__ is dict:
+            key = part
+            child: Any = container.get(key, own)  # (`own`: a marker for a missing key)
             if child is own:
                 return None
-            key: Any = part
-        elif type(container) is list:
-            key = _index(part, len(container))  # pyright: ignore[reportUnknownArgumentType]
+        else:
+            key = _index(part, len(container))
             if key is None:
                 return None
             child = container[key]
-        else:
-            return None
         if id(child) not in own:
-            if type(child) is dict:
-                child = dict(child)  # pyright: ignore[reportUnknownArgumentType]
-            elif type(child) is list:
-                child = list(child)  # pyright: ignore[reportUnknownArgumentType]
-            else:
+            child = _shallow_copy(child)
+            if child is None:
                 return None
             own[id(child)] = child
             container[key] = child
         container = child
-    if type(container) not in (dict, list):
-        return None
     return container
+
+
+def _shallow_copy(value: Any) -> Any:
+    """A copy of a dict or list (not of its items); None for anything else."""
+    kind = value.__class__
+    if kind is dict or kind is list:
+        return value.copy()
+    return None
 
 
 def _index(part: str, size: int) -> int | None:
@@ -168,7 +165,7 @@ def _applied(parent: Any, kind: object, last: str, op: dict[str, Any]) -> bool:
     owns); False, changing nothing, for anything else (jsonpatch then applies it, or says
     what is wrong with it)."""
     if kind == "remove":
-        if type(parent) is dict:
+        if parent.__class__ is dict:
             if last not in parent:
                 return False
             del parent[last]
@@ -181,7 +178,7 @@ def _applied(parent: Any, kind: object, last: str, op: dict[str, Any]) -> bool:
     if kind not in ("add", "replace") or "value" not in op:
         return False
     value = op["value"]
-    if type(parent) is dict:
+    if parent.__class__ is dict:
         if kind == "replace" and last not in parent:
             return False
         parent[last] = value
@@ -219,11 +216,13 @@ def _by_jsonpatch(state: Any, op: dict[str, Any], own: dict[int, Any]) -> Any:
 
 def _own_all(value: Any, own: dict[int, Any]) -> None:
     """Mark every container in `value` (all fresh copies) as this state's own."""
-    if type(value) is dict:
-        own[id(value)] = value
-        for item in value.values():  # pyright: ignore[reportUnknownVariableType]
-            _own_all(item, own)
-    elif type(value) is list:
-        own[id(value)] = value
-        for item in value:  # pyright: ignore[reportUnknownVariableType]
-            _own_all(item, own)
+    items: Any
+    if value.__class__ is dict:
+        items = value.values()
+    elif value.__class__ is list:
+        items = value
+    else:
+        return
+    own[id(value)] = value
+    for item in items:
+        _own_all(item, own)
