@@ -268,10 +268,6 @@ async def test_a_traced_stream_through_a_thousand_steps(form: str) -> None:
         assert chunks == [1_000]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync traced streams nest too: RecursionError past ~300 steps",
-)
 @pytest.mark.parametrize("form", ["stream_events", "stream+callback"])
 def test_a_sync_traced_stream_through_a_thousand_steps(form: str) -> None:
     chain = RunnableSequence(*[RunnableLambda(_inc)] * 1_000)

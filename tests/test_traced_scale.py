@@ -98,6 +98,35 @@ async def test_astream_log_and_callbacks_through_ten_thousand_steps() -> None:
     assert (counts.started, counts.ended) == (10_002, 10_002)
 
 
+def test_sync_traced_streams_through_ten_thousand_steps() -> None:
+    chain = RunnableSequence(RunnableLambda(_numbers), *[RunnableLambda(_inc)] * 10_000)
+    events = list(chain.stream_events(3))
+    assert events[-1]["data"].get("output") == 3 + 10_000
+    assert len(events) == 3 * 10_001 + 2 + 3
+    counts = _Counts()
+    assert list(chain.stream(3, {"callbacks": [counts]})) == [3 + 10_000]
+    assert (counts.started, counts.ended) == (10_002, 10_002)
+
+
+def test_a_sync_long_traced_stream_that_fails_half_way_ends_every_run() -> None:
+    chain = RunnableSequence(*[RunnableLambda(_fail_at_500)] * 2_000)
+    counts = _Counts()
+    with pytest.raises(KeyError) as info:
+        list(chain.stream(0, {"callbacks": [counts]}))
+    assert "raised in runnable '_fail_at_500'" in info.value.__notes__
+    assert (counts.started, counts.ended, counts.failed) == (502, 500, 2)
+
+
+def test_a_sync_long_traced_stream_closed_after_its_first_chunk_ends_every_run() -> None:
+    chain = RunnableSequence(RunnableLambda(_numbers), *[RunnableLambda(_inc)] * 2_000)
+    counts = _Counts()
+    stream = chain.stream(10, {"callbacks": [counts]})
+    assert next(stream) == 45 + 2_000
+    stream.close()  # type: ignore[attr-defined]
+    assert counts.started == 2_002
+    assert counts.ended + counts.failed == counts.started
+
+
 @pytest.mark.anyio
 async def test_a_long_traced_stream_that_fails_half_way_ends_every_run() -> None:
     chain = RunnableSequence(*[RunnableLambda(_fail_at_500)] * 2_000)

@@ -13,7 +13,13 @@ from runnables._core.batching import abatch_calls, batch_calls
 from runnables._core.context import enter, leave
 from runnables._core.interop import run_in_worker_thread
 from runnables._core.public import public
-from runnables._core.streaming import aaggregate, aclose_chunks, aggregate, close_chunks
+from runnables._core.streaming import (
+    NOTHING,
+    aaggregate,
+    aclose_chunks,
+    aggregate,
+    close_chunks,
+)
 from runnables._core.traced import TracedStream
 from runnables.errors import RunnablesValueError
 
@@ -325,15 +331,22 @@ class RunnableSequence(RunnableBase[In, Out]):
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         stages: list[Iterator[Any]] = []
         chunks: Iterator[Any] = inputs
-        for position, steps in self._stages(ctx, sync=True):
-            *whole, last = steps
-            tagged = ctx.with_local_tag(f"seq:step:{position}")
-            if whole:  # closed after the stage it feeds (a user's generator may not close it)
-                chunks = _invoked(whole, chunks, ctx)
-                stages.append(chunks)
-            chunks = last._call_transform(chunks, tagged)
-            stages.append(chunks)
+        traced = bool(ctx.callbacks)
         try:
+            for position, steps in self._stages(ctx, sync=True):
+                *whole, last = steps
+                tagged = ctx.with_local_tag(f"seq:step:{position}")
+                if whole:  # closed after the stage it feeds (a user's generator may not close it)
+                    chunks = _invoked(whole, chunks, ctx)
+                    stages.append(chunks)
+                elif traced and stages:
+                    # The stage's first chunk read ahead, as its traced reader would read it
+                    # first: a chunk then goes up one stage at a time (see `_Stages`).
+                    first = next(chunks, NOTHING)
+                    if first is not NOTHING:
+                        chunks = itertools.chain((first,), chunks)
+                chunks = last._call_transform(chunks, tagged)
+                stages.append(chunks)
             yield from chunks
         finally:
             for stage in reversed(stages):
