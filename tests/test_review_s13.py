@@ -337,10 +337,6 @@ def test_sync_parallel_stops_a_streaming_branch_when_a_sibling_fails(method: str
 # --------------------------------------------------------------- sync events held back
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stream_events hands out events only between output chunks: a start waits",
-)
 def test_stream_events_hands_out_a_start_before_the_first_chunk() -> None:
     """`stream_events` 'yields the same events' as `astream_events` (docs/how-to/events.md);
     `astream_events` gives `on_chain_start` at once, but `stream_events` keeps it until the

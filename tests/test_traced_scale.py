@@ -4,8 +4,13 @@ every log keeps the state it had."""
 
 from __future__ import annotations
 
+import contextvars
 import copy
+import gc
+import itertools
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from types import FrameType
 from typing import Any
@@ -16,7 +21,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runnables import Run, RunnableGenerator, RunnableLambda, RunnableSequence
+from runnables import (
+    Run,
+    RunnableGenerator,
+    RunnableLambda,
+    RunnableSequence,
+    dispatch_custom_event,
+)
 from runnables.tracing import RunLogPatch
 
 
@@ -384,3 +395,157 @@ def test_logs_match_jsonpatch_on_random_patches(
     for index in order:
         assert logs[index].state == expected[index]
     assert patches == frozen  # the ops' values are never changed
+
+
+# --------------------------------------------------------------- stream_events as it happens
+
+
+def _ticks(x: int) -> Iterator[int]:
+    for i in range(x):
+        time.sleep(0.001)
+        yield i
+
+
+def test_stream_events_yields_the_same_events_as_astream_events() -> None:
+    chain = (
+        RunnableLambda(_numbers)
+        | RunnableLambda(_inc)
+        | RunnableGenerator(_sync_counts_up)
+        | RunnableLambda(_inc).with_config(run_name="last")
+    )
+
+    async def async_events() -> list[Any]:
+        return [e async for e in chain.astream_events(3)]
+
+    sync = [(e["event"], e["name"], e["tags"], e["data"]) for e in chain.stream_events(3)]
+    both = [(e["event"], e["name"], e["tags"], e["data"]) for e in anyio.run(async_events)]
+    assert sync == both
+
+
+def _sync_counts_up(chunks: Iterator[int]) -> Iterator[int]:
+    for x in chunks:
+        yield from range(x)
+
+
+def test_stream_events_raises_the_steps_exception_after_the_events_before_it() -> None:
+    class Boom(Exception):
+        pass
+
+    def fail(x: int) -> int:
+        raise Boom("no")
+
+    names: list[str] = []
+
+    def consume() -> None:
+        for event in (RunnableLambda(_numbers) | RunnableLambda(fail)).stream_events(2):
+            names.append(event["event"] + ":" + event["name"])
+
+    with pytest.raises(Boom) as info:
+        consume()
+    assert "raised in runnable 'fail'" in info.value.__notes__
+    assert names[:3] == [
+        "on_chain_start:RunnableSequence",
+        "on_chain_start:_numbers",
+        "on_chain_stream:_numbers",
+    ]
+    assert "on_chain_start:fail" in names
+
+
+def test_stream_events_closed_at_a_start_stops_the_stream_and_runs_its_cleanup() -> None:
+    """Leave at the first step's start, while it runs: closing waits for it to reach its next
+    event, where it stops; its `finally` has run when `close` returns, and no work follows."""
+    pulled: list[int] = []
+    cleaned = threading.Event()
+
+    def endless(x: int) -> Iterator[int]:
+        try:
+            for i in itertools.count():
+                pulled.append(i)
+                yield i
+        finally:
+            cleaned.set()
+
+    events = (RunnableLambda(endless) | RunnableGenerator(_sync_counts_up)).stream_events(0)
+    for event in events:
+        if event["event"] == "on_chain_start" and event["name"] == "endless":
+            break
+    events.close()  # type: ignore[attr-defined]
+    assert cleaned.is_set()
+    done = len(pulled)
+    time.sleep(0.05)
+    assert len(pulled) == done
+    assert done < 200  # held back by the bounded hand-off, not run on ahead
+
+
+def test_stream_events_dropped_unfinished_is_closed_by_the_collector() -> None:
+    cleaned = threading.Event()
+
+    def endless(x: int) -> Iterator[int]:
+        try:
+            yield from itertools.count()
+        finally:
+            cleaned.set()
+
+    events = RunnableLambda(endless).stream_events(0)
+    next(events)
+    next(events)
+    del events
+    gc.collect()
+    assert cleaned.is_set()
+
+
+def test_stream_events_raises_a_failing_cleanup_when_closed() -> None:
+    class Cleanup(Exception):
+        pass
+
+    def leaky(x: int) -> Iterator[int]:
+        try:
+            yield from itertools.count()
+        finally:
+            raise Cleanup("cleanup failed")
+
+    events = RunnableLambda(leaky).stream_events(0)
+    next(events)
+    next(events)
+    with pytest.raises(Cleanup):
+        events.close()  # type: ignore[attr-defined]
+
+
+def test_stream_events_runs_the_stream_in_the_callers_context() -> None:
+    var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="unset")
+
+    def read(x: int) -> str:
+        return var.get()
+
+    var.set("caller's")
+    events = list(RunnableLambda(read).stream_events(0))
+    assert events[-1]["data"].get("output") == "caller's"
+
+
+def test_stream_events_hands_out_custom_events_as_they_happen() -> None:
+    """A step that dispatches an event and then waits for the consumer to have seen it."""
+    seen = threading.Event()
+
+    def step(x: int) -> int:
+        dispatch_custom_event("progress", {"at": 1})
+        assert seen.wait(5), "the custom event was not handed out in time"
+        return x
+
+    for event in RunnableLambda(step).stream_events(0):
+        if event["event"] == "on_custom_event":
+            assert event["data"] == {"at": 1}
+            seen.set()
+    assert seen.is_set()
+
+
+def test_stream_events_of_a_long_token_stream() -> None:
+    events = list(
+        (RunnableLambda(_numbers) | RunnableGenerator(_sync_counts_up_each)).stream_events(5_000)
+    )
+    assert len(events) == 2 + 2 * 5_000 + 5_000 + 2 + 2
+    assert events[-1]["data"].get("output") == sum(range(5_000)) + 5_000
+
+
+def _sync_counts_up_each(chunks: Iterator[int]) -> Iterator[int]:
+    for x in chunks:
+        yield x + 1
