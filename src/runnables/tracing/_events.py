@@ -34,7 +34,7 @@ from runnables.tracing._common import (
     root_stream,
     run_to_end,
 )
-from runnables.tracing._handoff import END, Handoff, Stopped
+from runnables.tracing._handoff import END, Handoff, Stopped, start_producer
 
 if TYPE_CHECKING:
     from runnables._core.base import RunnableBase
@@ -647,18 +647,13 @@ def _sync_events(
     so that every step's cleanup has run when this generator is closed."""
     events = collector.events
     context = contextvars.copy_context()
-    threading.Thread(
-        target=context.run,
-        args=(_produce, runnable, input, config, events),
-        name="runnables stream_events",
-        daemon=True,
-    ).start()
+    start_producer(lambda: context.run(_produce, runnable, input, config, events))
     try:
         while True:
-            event = events.take()
-            if event is END:
+            taken = events.take()
+            if taken is END:
                 return
-            yield event  # type: ignore[misc]  # pyright: ignore[reportReturnType] - not END
+            yield from taken  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues] - not END
     finally:
         events.stop()
         events.wait_over()
