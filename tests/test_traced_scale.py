@@ -25,10 +25,11 @@ from runnables import (
     Run,
     RunnableGenerator,
     RunnableLambda,
+    RunnableParallel,
     RunnableSequence,
     dispatch_custom_event,
 )
-from runnables.tracing import RunLogPatch
+from runnables.tracing import RunLog, RunLogPatch
 
 
 def _inc(x: int) -> int:
@@ -549,3 +550,60 @@ def test_stream_events_of_a_long_token_stream() -> None:
 def _sync_counts_up_each(chunks: Iterator[int]) -> Iterator[int]:
     for x in chunks:
         yield x + 1
+
+
+def test_stream_events_of_a_parallel_closed_early_closes_every_branch() -> None:
+    cleaned: list[str] = []
+
+    def endless(name: str) -> Callable[[int], Iterator[int]]:
+        def gen(x: int) -> Iterator[int]:
+            try:
+                for i in itertools.count():
+                    time.sleep(0.0005)
+                    yield i
+            finally:
+                cleaned.append(name)
+
+        return gen
+
+    fan = RunnableParallel(a=RunnableLambda(endless("a")), b=RunnableLambda(endless("b")))
+    events = fan.stream_events(0)
+    for seen, _ in enumerate(events):
+        if seen == 20:
+            break
+    events.close()  # type: ignore[attr-defined]
+    assert sorted(cleaned) == ["a", "b"]
+
+
+def test_stream_events_inside_a_traced_step_nests_under_it() -> None:
+    runs: list[tuple[str, Any]] = []
+
+    class Starts:
+        run_inline = True
+
+        def on_start(self, run: Run) -> None:
+            runs.append((run.name, run.parent_id))
+
+    inner = RunnableLambda(_inc).with_config(run_name="inner")
+    outer = RunnableLambda(lambda x: [e["event"] for e in inner.stream_events(x)])
+    outer = outer.with_config(run_name="outer")
+    assert outer.invoke(1, {"callbacks": [Starts()]})[0] == "on_chain_start"
+    (outer_name, no_parent), (inner_name, parent) = runs
+    assert (outer_name, no_parent, inner_name) == ("outer", None, "inner")
+    assert parent is not None
+
+
+def test_a_sync_traced_stream_through_a_thousand_async_steps() -> None:
+    chain = RunnableSequence(*[RunnableLambda(_ainc)] * 1_000)
+    counts = _Counts()
+    assert list(chain.stream(0, {"callbacks": [counts]})) == [1_000]
+    assert counts.ended == 1_001
+
+
+def test_adding_to_a_log_built_by_hand_leaves_its_state_alone() -> None:
+    given: Any = {"final_output": None, "logs": {}, "streamed_output": [1]}
+    log = RunLog({"op": "replace", "path": "", "value": given}, state=given)
+    later = log + RunLogPatch({"op": "add", "path": "/streamed_output/-", "value": 2})
+    assert given == {"final_output": None, "logs": {}, "streamed_output": [1]}
+    assert later.state["streamed_output"] == [1, 2]
+    assert later.ops == (*log.ops, {"op": "add", "path": "/streamed_output/-", "value": 2})
