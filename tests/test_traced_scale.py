@@ -607,3 +607,31 @@ def test_adding_to_a_log_built_by_hand_leaves_its_state_alone() -> None:
     assert given == {"final_output": None, "logs": {}, "streamed_output": [1]}
     assert later.state["streamed_output"] == [1, 2]
     assert later.ops == (*log.ops, {"op": "add", "path": "/streamed_output/-", "value": 2})
+
+
+def test_stream_events_closed_from_another_thread_stops_without_waiting(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Closed off the consumer's thread (as the garbage collector may, on any thread): the run
+    stops at its next event, and a failure while it closes is logged, not lost."""
+    cleaned = threading.Event()
+
+    def leaky(x: int) -> Iterator[int]:
+        try:
+            yield from itertools.count()
+        finally:
+            cleaned.set()
+            raise KeyError("cleanup failed")
+
+    events = RunnableLambda(leaky).stream_events(0)
+    next(events)
+    next(events)
+    closer = threading.Thread(target=events.close)  # type: ignore[attr-defined]
+    closer.start()
+    closer.join(5)
+    assert cleaned.wait(5)
+    deadline = time.monotonic() + 5
+    while not caplog.records and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "failed as it closed" in caplog.records[0].getMessage()
+    assert isinstance(caplog.records[0].exc_info[1], KeyError)  # type: ignore[index]

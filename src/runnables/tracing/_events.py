@@ -647,6 +647,7 @@ def _sync_events(
     so that every step's cleanup has run when this generator is closed."""
     events = collector.events
     context = contextvars.copy_context()
+    consumer = threading.get_ident()
     start_producer(lambda: context.run(_produce, runnable, input, config, events))
     try:
         while True:
@@ -655,9 +656,13 @@ def _sync_events(
                 return
             yield from taken  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues] - not END
     finally:
-        events.stop()
-        events.wait_over()
-        events.raise_failure()  # closing the stream failed: said, not swallowed
+        # Closed on another thread (by the garbage collector, maybe on a thread the run itself
+        # uses): the run stops at its next event, with nobody waiting for it.
+        waits = threading.get_ident() == consumer
+        events.stop(waits=waits)
+        if waits:
+            events.wait_over()
+            events.raise_failure()  # closing the stream failed: said, not swallowed
 
 
 def _produce(

@@ -4,6 +4,7 @@ a producer on a thread (reused: starting one costs more than a short stream)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
@@ -11,6 +12,8 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 __all__ = ["END", "Handoff", "Stopped", "start_producer"]
+
+_log = logging.getLogger("runnables")
 
 T = TypeVar("T")
 
@@ -44,6 +47,7 @@ class Handoff(Generic[T]):
         "_over",
         "_size",
         "_stopped",
+        "_unattended",
         "_waiting",
     )
 
@@ -55,6 +59,7 @@ class Handoff(Generic[T]):
         self._over = False
         self._error: BaseException | None = None
         self._stopped = False
+        self._unattended = False  # the consumer left without waiting for the end
         self._waiting = False  # the consumer waits for an item
         self._blocked = 0  # producers waiting for room
 
@@ -85,6 +90,9 @@ class Handoff(Generic[T]):
             self._over = True
             self._error = error
             self._changed.notify_all()
+            unattended = self._unattended
+        if unattended and error is not None:
+            _log.error("a stream left by its consumer failed as it closed", exc_info=error)
 
     def take(self) -> list[T] | _End:
         """Every item waiting (waiting for one); `END` once the producer is done, or its error."""
@@ -104,11 +112,13 @@ class Handoff(Generic[T]):
             raise error
         return END
 
-    def stop(self) -> None:
+    def stop(self, *, waits: bool = True) -> None:
         """The consumer leaves: the items waiting are dropped, a producer waiting for room
-        goes on (and stops at its next item)."""
+        goes on (and stops at its next item). Unless it `waits` for the end (and so for the
+        producer's failure, if any), a failure is logged."""
         with self._lock:
             self._stopped = True
+            self._unattended = not waits
             self._items = []
             self._changed.notify_all()
 
