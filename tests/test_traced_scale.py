@@ -8,6 +8,7 @@ import contextvars
 import copy
 import gc
 import itertools
+import pickle
 import sys
 import threading
 import time
@@ -635,3 +636,14 @@ def test_stream_events_closed_from_another_thread_stops_without_waiting(
         time.sleep(0.01)
     assert "failed as it closed" in caplog.records[0].getMessage()
     assert isinstance(caplog.records[0].exc_info[1], KeyError)  # type: ignore[index]
+
+
+@pytest.mark.anyio
+async def test_a_log_not_yet_built_pickles_and_copies_with_its_state() -> None:
+    logs = [log async for log in RunnableLambda(_anumbers).astream_log(3, diff=False)]
+    for log in (logs[2], logs[-1]):
+        for again in (pickle.loads(pickle.dumps(log)), copy.deepcopy(log), copy.copy(log)):
+            assert isinstance(again, RunLog)
+            assert again.ops == log.ops
+            assert again.state == log.state
+    assert logs[-1].state["final_output"] == 3

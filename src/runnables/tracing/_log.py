@@ -170,6 +170,10 @@ class RunLog(RunLogPatch):
         log._build()  # now: an op that does not apply raises here
         return log
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (As a plain log: a pickle or copy holds its ops and state, not its journal.)
+        return (_plain_log, (self.ops, self.state))
+
     def __repr__(self) -> str:
         return f"RunLog({pformat(self.state)})"
 
@@ -177,6 +181,10 @@ class RunLog(RunLogPatch):
         return isinstance(other, RunLog) and self.state == other.state
 
     __hash__: ClassVar[None] = None
+
+
+def _plain_log(ops: tuple[dict[str, Any], ...], state: RunState) -> RunLog:
+    return RunLog(*ops, state=state)
 
 
 def _iso(moment: Any) -> str | None:
