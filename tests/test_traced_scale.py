@@ -647,3 +647,13 @@ async def test_a_log_not_yet_built_pickles_and_copies_with_its_state() -> None:
             assert again.ops == log.ops
             assert again.state == log.state
     assert logs[-1].state["final_output"] == 3
+
+
+@pytest.mark.anyio
+async def test_a_long_traced_chain_ending_in_a_wrapper_step() -> None:
+    """The last step streams through a wrapper of its own (a retry): the steps before it are
+    still read ahead one at a time."""
+    chain = RunnableSequence(*[RunnableLambda(_ainc)] * 2_000, RunnableLambda(_ainc).with_retry())
+    counts = _Counts()
+    assert [c async for c in chain.astream(0, {"callbacks": [counts]})] == [2_001]
+    assert counts.ended == counts.started

@@ -363,7 +363,7 @@ class RunnableSequence(RunnableBase[In, Out]):
                 stages.append(chunks)
             chunks = last._acall_transform(chunks, tagged)
             stages.append(chunks)
-        return _Stages(stages)
+        return _Stages(stages, traced=bool(ctx.callbacks))
 
 
 class _Stages(AsyncIterator[Any]):
@@ -379,12 +379,12 @@ class _Stages(AsyncIterator[Any]):
 
     __slots__ = ("_cold", "_stages", "passes_on")
 
-    def __init__(self, stages: list[AsyncIterator[Any]]) -> None:
+    def __init__(self, stages: list[AsyncIterator[Any]], *, traced: bool) -> None:
         self._stages = stages
         #: The stream whose chunks this one passes on unchanged (a traced sequence's run
         #: shares its output total).
         self.passes_on = stages[-1]
-        self._cold = len(stages) > 1 and type(stages[-1]) is TracedStream
+        self._cold = traced and len(stages) > 1
 
     def __aiter__(self) -> _Stages:
         return self
