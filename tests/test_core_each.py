@@ -84,3 +84,34 @@ def test_each_runs_concurrently() -> None:
         return x
 
     assert RunnableLambda(meet).map().invoke(list(range(4))) == list(range(4))
+
+
+class _Ends:
+    """Records each run's name and output, so that a stream is traced."""
+
+    def __init__(self) -> None:
+        self.outputs: dict[str, Any] = {}
+
+    def on_end(self, run: Any) -> None:
+        self.outputs[run.name] = run.outputs
+
+
+@pytest.mark.anyio
+async def test_map_over_nothing_streams_one_empty_list_in_every_form() -> None:
+    """A search with no hits is ordinary: the empty list goes on to the next step in every
+    call form, traced or not, as it does with invoke."""
+    chain = RunnableLambda(lambda q: []) | jittery.map() | RunnableLambda(len)
+    ends = _Ends()
+    assert list(jittery.map().stream([])) == [[]]
+    assert list(jittery.map().transform(iter([[]]))) == [[]]
+    assert list(chain.stream("q", {"callbacks": [ends]})) == [0]
+    assert ends.outputs["RunnableEach<jittery>"] == []
+    assert await _acollect(ajittery.map().astream([])) == [[]]
+    assert await _acollect(chain.astream("q", {"callbacks": [_Ends()]})) == [0]
+    events = [event async for event in chain.astream_events("q")]
+    each_end = [e for e in events if e["event"] == "on_chain_end" and e["name"].startswith("Run")]
+    assert each_end[0]["data"]["output"] == []
+    final: Any = None
+    async for log in chain.astream_log("q", diff=False):
+        final = log.state["final_output"]
+    assert final == 0

@@ -102,10 +102,6 @@ def _nothing(query: str) -> list[int]:
     return []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="map() over [] streams no chunk, so the next plain step fails: 'input stream was empty'",
-)
 def test_map_over_an_empty_list_streams_an_empty_list() -> None:
     """`invoke` of `search | step.map() | len` with no hits gives 0; `stream` of the same chain
     raises 'the input stream was empty' (map yields no chunk at all for []). LangChain's map
@@ -116,10 +112,6 @@ def test_map_over_an_empty_list_streams_an_empty_list() -> None:
     assert list(chain.stream("q")) == [0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="map() over [] streams no chunk, so the next plain step fails: 'input stream was empty'",
-)
 @pytest.mark.anyio
 async def test_map_over_an_empty_list_streams_an_empty_list_async() -> None:
     chain = RunnableLambda(_nothing) | RunnableLambda(_inc).map() | RunnableLambda(len)
@@ -135,20 +127,12 @@ def _route(text: str) -> Runnable[str, str]:
     return RunnableLambda(_words)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a function that returns a runnable invokes it even when streamed: one chunk",
-)
 def test_a_routing_function_streams_the_runnable_it_returns() -> None:
     """LangChain's routing pattern (`RunnableLambda(route)` returning a chain) keeps streaming:
     LangChain streams the returned runnable. Here `stream` gives one added-up chunk."""
     assert list(RunnableLambda(_route).stream("a b c")) == ["a ", "b ", "c "]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a function that returns a runnable invokes it even when streamed: one chunk",
-)
 @pytest.mark.anyio
 async def test_a_routing_function_streams_the_runnable_it_returns_async() -> None:
     chunks = [chunk async for chunk in RunnableLambda(_route).astream("a b c")]

@@ -78,6 +78,9 @@ class RunnableEach(RunnableBase[Sequence[In], list[Out]]):  # pyright: ignore[re
 
     def _stream(self, input: Sequence[In], ctx: RunContext) -> Iterator[list[Out]]:
         items = list(input)
+        if not items:  # one chunk, the empty output, as every stream has at least one
+            yield []
+            return
         finished = fan_out_as_completed(
             lambda index: self.bound._call(items[index], ctx),
             len(items),
@@ -87,6 +90,9 @@ class RunnableEach(RunnableBase[Sequence[In], list[Out]]):  # pyright: ignore[re
 
     async def _astream(self, input: Sequence[In], ctx: RunContext) -> AsyncIterator[list[Out]]:
         items = list(input)
+        if not items:
+            yield []
+            return
 
         async def run_one(index: int) -> Out:
             return await self.bound._acall(items[index], ctx)

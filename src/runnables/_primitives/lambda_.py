@@ -25,7 +25,13 @@ from runnables._core.leaf import (
 )
 from runnables._core.protocol import Runnable
 from runnables._core.public import public
-from runnables._core.streaming import aaggregate, add_step_note, aggregate, awaited
+from runnables._core.streaming import (
+    aaggregate,
+    aclose_chunks,
+    add_step_note,
+    aggregate,
+    aone,
+)
 from runnables._core.types import function_types
 from runnables.errors import RunnablesTypeError
 
@@ -328,17 +334,19 @@ class RunnableLambda(RunnableBase[In, Out]):
         return run_coroutine_blocking(lambda: self._ainvoke(input, ctx))
 
     async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
-        kind = self._akind
-        if kind == _ASYNC:
-            output = await aleaf(ctx, self.afunc or self.func, input, **self._kwargs(ctx))
-        elif kind == _SYNC:
-            output = await aleaf_in_thread(ctx, self.func, input, **self._kwargs(ctx))
-        else:
+        if self._akind in (_GEN, _AGEN):
             return await aaggregate(self._astream(input, ctx), output_of=self.name)
+        output = await self._aoutput(input, ctx)
         if isinstance(output, RunnableBase):
             returned = cast("RunnableBase[In, Out]", output)
             return await returned._acall(input, ctx.deeper(repr(self.name)))
         return cast("Out", output)
+
+    async def _aoutput(self, input: In, ctx: RunContext) -> Any:
+        """What the (sync or async, not streaming) function returns, in async calls."""
+        if self._akind == _ASYNC:
+            return await aleaf(ctx, self.afunc or self.func, input, **self._kwargs(ctx))
+        return await aleaf_in_thread(ctx, self.func, input, **self._kwargs(ctx))
 
     def _returned(self, returned: RunnableBase[In, Out], input: In, ctx: RunContext) -> Out:
         """What a runnable returned by the function gives on the same input."""
@@ -349,7 +357,11 @@ class RunnableLambda(RunnableBase[In, Out]):
         if kind == _GEN:
             return leaf_iter(ctx, self.func, input, **self._kwargs(ctx))
         if kind == _SYNC:
-            return iter((self._invoke(input, ctx),))
+            output = leaf(ctx, self.func, input, **self._kwargs(ctx))
+            if isinstance(output, RunnableBase):  # streamed, as a router's chosen chain should be
+                returned = cast("RunnableBase[In, Out]", output)
+                return returned._call_transform(iter((input,)), ctx.deeper(repr(self.name)))
+            return iter((cast("Out", output),))
         return iterate_blocking(lambda: self._astream(input, ctx))
 
     def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
@@ -358,7 +370,42 @@ class RunnableLambda(RunnableBase[In, Out]):
             return aleaf_iter(ctx, self.afunc or self.func, input, **self._kwargs(ctx))
         if kind == _GEN:
             return aleaf_iter_in_threads(ctx, self.func, input, **self._kwargs(ctx))
-        return awaited(lambda: self._ainvoke(input, ctx))
+        return _OutputStream(self, input, ctx)
+
+
+class _OutputStream(AsyncIterator[Any]):
+    """The async stream of a function that returns one value: that value, or, when it is a
+    runnable, that runnable's stream on the same input. (A class: see `awaited`.)"""
+
+    __slots__ = ("_ctx", "_input", "_lambda", "_returned")
+
+    def __init__(self, owner: RunnableLambda[Any, Any], input: Any, ctx: RunContext) -> None:
+        self._lambda: RunnableLambda[Any, Any] | None = owner
+        self._input = input
+        self._ctx = ctx
+        self._returned: AsyncIterator[Any] | None = None
+
+    def __aiter__(self) -> _OutputStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        returned = self._returned
+        if returned is None:
+            owner, self._lambda = self._lambda, None
+            if owner is None:
+                raise StopAsyncIteration
+            output = await owner._aoutput(self._input, self._ctx)  # pyright: ignore[reportPrivateUsage]
+            if not isinstance(output, RunnableBase):
+                return output
+            chosen = cast("RunnableBase[Any, Any]", output)
+            depth = self._ctx.deeper(repr(owner.name))
+            returned = chosen._acall_transform(aone(self._input), depth)  # pyright: ignore[reportPrivateUsage]
+            self._returned = returned
+        return await returned.__anext__()
+
+    async def aclose(self) -> None:
+        if self._returned is not None:
+            await aclose_chunks(self._returned)
 
 
 _NO_KWARGS: dict[str, Any] = {}

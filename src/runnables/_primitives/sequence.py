@@ -18,7 +18,9 @@ from runnables._core.streaming import (
     aaggregate,
     aclose_chunks,
     aggregate,
+    aone,
     close_chunks,
+    closing_chunks,
 )
 from runnables._core.traced import TracedStream
 from runnables.errors import RunnablesValueError
@@ -451,11 +453,13 @@ def _configs(contexts: list[RunContext]) -> RunnableConfig | list[RunnableConfig
 def _invoked(
     steps: list[RunnableBase[Any, Any]], inputs: Iterator[Any], ctx: RunContext
 ) -> Iterator[Any]:
-    """One chunk: the whole input, through `steps` invoked one after another (untraced)."""
+    """The whole input through `steps` invoked one after another (untraced), the last one
+    streamed: one chunk, unless it is a function that returns a runnable to stream."""
     value = aggregate(inputs)
-    for step in steps:
+    *before, last = steps
+    for step in before:
         value = step._call(value, ctx)  # pyright: ignore[reportPrivateUsage]
-    yield value
+    yield from last._call_transform(iter((value,)), ctx)  # pyright: ignore[reportPrivateUsage]
 
 
 async def _ainvoked(
@@ -463,6 +467,9 @@ async def _ainvoked(
 ) -> AsyncIterator[Any]:
     """`_invoked` for async streams."""
     value = await aaggregate(inputs)
-    for step in steps:
+    *before, last = steps
+    for step in before:
         value = await step._acall(value, ctx)  # pyright: ignore[reportPrivateUsage]
-    yield value
+    async with closing_chunks(last._acall_transform(aone(value), ctx)) as chunks:  # pyright: ignore[reportPrivateUsage]
+        async for chunk in chunks:
+            yield chunk
