@@ -184,10 +184,6 @@ def _python_calls(func: Callable[[], object]) -> int:
     return calls
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="astream_log(diff=False) copies the whole state per chunk: quadratic in chunks",
-)
 def test_astream_log_without_diff_costs_linear_in_chunks() -> None:
     """api.md section 8: 'Streaming cost is linear in the number of chunks'. Each RunLog that
     diff=False yields is built by copying every container of the state so far (and the ops
@@ -215,10 +211,6 @@ def test_astream_log_without_diff_costs_linear_in_chunks() -> None:
 # --------------------------------------------------------------- long sequences, traced
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a traced stream nests one Python frame set per step: RecursionError past ~250 steps",
-)
 @pytest.mark.parametrize("form", ["astream_events", "astream_log", "astream+callback"])
 @pytest.mark.anyio
 async def test_a_traced_stream_through_a_thousand_steps(form: str) -> None:
@@ -240,10 +232,6 @@ async def test_a_traced_stream_through_a_thousand_steps(form: str) -> None:
         assert chunks == [1_000]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync traced streams nest too: RecursionError past ~300 steps",
-)
 @pytest.mark.parametrize("form", ["stream_events", "stream+callback"])
 def test_a_sync_traced_stream_through_a_thousand_steps(form: str) -> None:
     chain = RunnableSequence(*[RunnableLambda(_inc)] * 1_000)
@@ -305,10 +293,6 @@ def test_sync_parallel_stops_a_streaming_branch_when_a_sibling_fails(method: str
 # --------------------------------------------------------------- sync events held back
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="stream_events hands out events only between output chunks: a start waits",
-)
 def test_stream_events_hands_out_a_start_before_the_first_chunk() -> None:
     """`stream_events` 'yields the same events' as `astream_events` (docs/how-to/events.md);
     `astream_events` gives `on_chain_start` at once, but `stream_events` keeps it until the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar, Union, cast, overload
 
@@ -13,6 +14,7 @@ from runnables._core.context import enter, leave
 from runnables._core.interop import run_in_worker_thread
 from runnables._core.public import public
 from runnables._core.streaming import (
+    NOTHING,
     aaggregate,
     aclose_chunks,
     aggregate,
@@ -20,6 +22,7 @@ from runnables._core.streaming import (
     close_chunks,
     closing_chunks,
 )
+from runnables._core.traced import TracedStream
 from runnables.errors import RunnablesValueError
 
 if TYPE_CHECKING:
@@ -330,15 +333,22 @@ class RunnableSequence(RunnableBase[In, Out]):
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         stages: list[Iterator[Any]] = []
         chunks: Iterator[Any] = inputs
-        for position, steps in self._stages(ctx, sync=True):
-            *whole, last = steps
-            tagged = ctx.with_local_tag(f"seq:step:{position}")
-            if whole:  # closed after the stage it feeds (a user's generator may not close it)
-                chunks = _invoked(whole, chunks, ctx)
-                stages.append(chunks)
-            chunks = last._call_transform(chunks, tagged)
-            stages.append(chunks)
+        traced = bool(ctx.callbacks)
         try:
+            for position, steps in self._stages(ctx, sync=True):
+                *whole, last = steps
+                tagged = ctx.with_local_tag(f"seq:step:{position}")
+                if whole:  # closed after the stage it feeds (a user's generator may not close it)
+                    chunks = _invoked(whole, chunks, ctx)
+                    stages.append(chunks)
+                elif traced and stages:
+                    # The stage's first chunk read ahead, as its traced reader would read it
+                    # first: a chunk then goes up one stage at a time (see `_Stages`).
+                    first = next(chunks, NOTHING)
+                    if first is not NOTHING:
+                        chunks = itertools.chain((first,), chunks)
+                chunks = last._call_transform(chunks, tagged)
+                stages.append(chunks)
             yield from chunks
         finally:
             for stage in reversed(stages):
@@ -355,27 +365,44 @@ class RunnableSequence(RunnableBase[In, Out]):
                 stages.append(chunks)
             chunks = last._acall_transform(chunks, tagged)
             stages.append(chunks)
-        return _Stages(stages)
+        return _Stages(stages, traced=bool(ctx.callbacks))
 
 
 class _Stages(AsyncIterator[Any]):
     """The chunks of a sequence's last stage; closing it closes every stage, the last first.
     (Not a generator: its `__anext__` hands over the last stage's own, one layer fewer per
-    chunk.)"""
+    chunk.)
 
-    __slots__ = ("_stages", "passes_on")
+    Traced, its first `__anext__` reads ahead each stage's first chunk in turn, from the first
+    stage on, before the last stage's: every traced stage would read its input first anyway,
+    so the runs start, stream and end in the same order, but a chunk then goes up one stage
+    at a time rather than through a call per stage at once (which thousands of traced stages
+    in a row would nest past the recursion limit)."""
 
-    def __init__(self, stages: list[AsyncIterator[Any]]) -> None:
+    __slots__ = ("_cold", "_stages", "passes_on")
+
+    def __init__(self, stages: list[AsyncIterator[Any]], *, traced: bool) -> None:
         self._stages = stages
         #: The stream whose chunks this one passes on unchanged (a traced sequence's run
         #: shares its output total).
         self.passes_on = stages[-1]
+        self._cold = traced and len(stages) > 1
 
     def __aiter__(self) -> _Stages:
         return self
 
     def __anext__(self) -> Awaitable[Any]:
+        if self._cold:
+            return self._first()
         return self.passes_on.__anext__()
+
+    async def _first(self) -> Any:
+        self._cold = False
+        stages = self._stages
+        for stage, reader in itertools.pairwise(stages):
+            if type(stage) is TracedStream and type(reader) is TracedStream:
+                await stage.peek()
+        return await self.passes_on.__anext__()
 
     async def aclose(self) -> None:
         for stage in reversed(self._stages):

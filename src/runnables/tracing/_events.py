@@ -11,7 +11,7 @@ union does not describe.
 
 from __future__ import annotations
 
-import collections
+import contextvars
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -34,6 +34,7 @@ from runnables.tracing._common import (
     root_stream,
     run_to_end,
 )
+from runnables.tracing._handoff import END, Handoff, Stopped, start_producer
 
 if TYPE_CHECKING:
     from runnables._core.base import RunnableBase
@@ -511,8 +512,9 @@ def _tool_call(inputs: Any) -> ToolCall | None:
 
 
 class _SyncEventCollector:
-    """The callback of `stream_events`: collects events for the sync generator to hand out
-    between chunks of the root stream (thread-safe: parallel branches run on threads)."""
+    """The callback of `stream_events`: hands each event to the consumer as it happens
+    (thread-safe: parallel branches run on threads). Once the consumer has left, a run that
+    starts or streams is stopped there (`Stopped`); runs that end are let end."""
 
     run_inline = True  # the library's own observer: called in place, in order
 
@@ -520,25 +522,31 @@ class _SyncEventCollector:
 
     def __init__(self, maker: _EventMaker) -> None:
         self.maker = maker
-        self.events: collections.deque[StreamEvent] = collections.deque()
+        self.events: Handoff[StreamEvent] = Handoff(BUFFER_SIZE)
 
     def on_start(self, run: Run) -> None:
         event = self.maker.start(run)
         if event is not None:
-            self.events.append(event)
+            self.events.put(event)
+        elif self.events.stopped():
+            raise Stopped
 
     def on_stream(self, run: Run, chunk: Any) -> None:
         make = self.maker.stream_maker(run)
         if make is not None:
-            self.events.append(make(chunk))
+            self.events.put(make(chunk))
+        elif self.events.stopped():
+            raise Stopped
 
     def on_end(self, run: Run) -> None:
         event = self.maker.end(run)
         if event is not None:
-            self.events.append(event)
+            self.events.put(event, or_stop=False)
 
     def on_error(self, run: Run, exc: BaseException) -> None:
-        self.maker.error(run)
+        event = self.maker.error(run)
+        if event is not None:
+            self.events.put(event, or_stop=False)
 
     def on_custom_event(
         self,
@@ -552,7 +560,7 @@ class _SyncEventCollector:
     ) -> None:
         event = self.maker.custom(name, data, run_id, tags, metadata)
         if event is not None:
-            self.events.append(event)
+            self.events.put(event)
 
 
 class _EventSender(AsyncSender[StreamEvent]):
@@ -619,7 +627,7 @@ def stream_events(
     version: Literal["v2"] | str,
     keep: RunFilter,
 ) -> Iterator[StreamEvent]:
-    """The events of one `stream` of `runnable` on `input`, handed out between its chunks."""
+    """The events of one `stream` of `runnable` on `input`, as they happen."""
     _check_version(version)
     root_id = root_id_of(config)
     collector = _SyncEventCollector(_EventMaker(keep, root_id, input))
@@ -633,13 +641,52 @@ def _sync_events(
     config: RunnableConfig,
     collector: _SyncEventCollector,
 ) -> Iterator[StreamEvent]:
+    """The events of `runnable.stream`, which runs on a thread of its own (in a copy of the
+    caller's context) so that each event is handed out as it happens, not only between
+    chunks. Leaving early stops the stream at its next event and waits until it has closed,
+    so that every step's cleanup has run when this generator is closed."""
     events = collector.events
-    chunks = runnable.stream(input, config)
+    context = contextvars.copy_context()
+    consumer = threading.get_ident()
+    start_producer(lambda: context.run(_produce, runnable, input, config, events))
     try:
-        for _ in chunks:
-            while events:
-                yield events.popleft()
-        while events:
-            yield events.popleft()
+        while True:
+            taken = events.take()
+            if taken is END:
+                return
+            yield from taken  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues] - not END
     finally:
-        close_chunks(chunks)
+        # Closed on another thread (by the garbage collector, maybe on a thread the run itself
+        # uses): the run stops at its next event, with nobody waiting for it.
+        waits = threading.get_ident() == consumer
+        events.stop(waits=waits)
+        if waits:
+            events.wait_over()
+            events.raise_failure()  # closing the stream failed: said, not swallowed
+
+
+def _produce(
+    runnable: RunnableBase[Any, Any], input: Any, config: RunnableConfig, events: Handoff[Any]
+) -> None:
+    """Run the stream to its end (or until the consumer leaves); tell `events` how it ended."""
+    failure: BaseException | None = None
+    try:
+        chunks = runnable.stream(input, config)
+        try:
+            for _ in chunks:
+                if events.stopped():
+                    break
+        finally:
+            close_chunks(chunks)
+    except BaseException as exc:  # handed to the consumer, which raises it
+        if not _only_stopped(exc):
+            failure = exc
+    events.finish(failure)
+
+
+def _only_stopped(exc: BaseException) -> bool:
+    """Whether `exc` is the stop of a stream the consumer left (maybe grouped, from branches)."""
+    if isinstance(exc, Stopped):
+        return True
+    group: tuple[BaseException, ...] | None = getattr(exc, "exceptions", None)
+    return bool(group) and all(_only_stopped(sub) for sub in group or ())

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from pprint import pformat
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import jsonpatch
 from typing_extensions import TypedDict
 
 from runnables._core.config import check_config
@@ -25,6 +24,7 @@ from runnables.tracing._common import (
     root_id_of,
     root_stream,
 )
+from runnables.tracing._states import Journal, copy_containers, with_ops
 
 if TYPE_CHECKING:
     from runnables._core.base import RunnableBase
@@ -60,74 +60,26 @@ class RunState(TypedDict):
     logs: dict[str, LogEntry]
 
 
-def _copy_containers(value: Any) -> Any:
-    """A copy of the JSON containers (dicts, lists) in `value`; other objects are shared, so
-    applying a patch never mutates a value held by another patch, and never deep-copies (or
-    chokes on) documents, messages and other Python objects."""
-    if isinstance(value, dict):
-        return {key: _copy_containers(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(value, list):
-        return [_copy_containers(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
-    return value
-
-
-class _Shared:
-    """An op value's non-JSON object, for a jsonpatch that deep-copies the values it inserts:
-    copying the wrapper gives back the object itself (shared, never deep-copied)."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj: object) -> None:
-        self.obj = obj
-
-    def __deepcopy__(self, memo: dict[int, object]) -> object:
-        return self.obj
-
-
-def _wrap(value: Any) -> Any:
-    """`value` with its containers copied and its other objects wrapped in `_Shared`."""
-    if isinstance(value, dict):
-        return {key: _wrap(item) for key, item in value.items()}  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(value, list):
-        return [_wrap(item) for item in value]  # pyright: ignore[reportUnknownVariableType]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return _Shared(value)
-
-
-def _copies_values() -> bool:
-    """Whether this jsonpatch deep-copies the values it inserts (newer versions do)."""
-    probe: list[object] = []
-    result: dict[str, object] = jsonpatch.apply_patch(
-        {}, [{"op": "add", "path": "/a", "value": probe}], in_place=True
-    )
-    return result["a"] is not probe
-
-
-_PREPARE = _wrap if _copies_values() else _copy_containers
-
-
-def _apply(state: Any, ops: tuple[dict[str, Any], ...]) -> Any:
-    """`state` (not modified) with `ops` applied (and not modified either)."""
-    prepared = [{**op, "value": _PREPARE(op["value"])} if "value" in op else op for op in ops]
-    return jsonpatch.apply_patch(_copy_containers(state), prepared, in_place=True)
-
-
 class RunLogPatch:
     """Some JSON Patch operations on the run state; `patch + patch` is a `RunLog`."""
 
-    __slots__ = ("ops",)
-
-    ops: tuple[dict[str, Any], ...]
+    __slots__ = ("_ops",)
 
     def __init__(self, *ops: dict[str, Any]) -> None:
-        self.ops = ops
+        self._ops: tuple[dict[str, Any], ...] | None = ops
+
+    @property
+    def ops(self) -> tuple[dict[str, Any], ...]:
+        """The operations, in order."""
+        return self._ops or ()
 
     def __add__(self, other: RunLogPatch) -> RunLog:
         if not isinstance(other, RunLogPatch):  # pyright: ignore[reportUnnecessaryIsInstance]
             return NotImplemented
-        ops = (*self.ops, *other.ops)
-        return RunLog(*ops, state=_apply(None, ops))
+        ops = [*self.ops, *other.ops]
+        log = RunLog._following(Journal(ops, None, 0), len(ops))  # pyright: ignore[reportPrivateUsage]
+        log._build()  # pyright: ignore[reportPrivateUsage] - now: an op that does not apply raises here
+        return log
 
     def __repr__(self) -> str:
         return f"RunLogPatch({pformat(list(self.ops))[1:-1]})"
@@ -141,22 +93,86 @@ class RunLogPatch:
 
 
 class RunLog(RunLogPatch):
-    """The operations so far and the state they build (`.state`, a `RunState`)."""
+    """The operations so far and the state they build (`.state`, a `RunState`).
 
-    __slots__ = ("state",)
+    A log made by adding a patch to another shares with it the parts of the state the patch
+    leaves alone (and the list of operations): adding costs the size of the change, and
+    `.state` is built when first read, from the last state built. A state is never changed
+    by what comes later; treat it as read-only, as a change to it may show in other logs."""
 
-    state: RunState
+    __slots__ = ("_base", "_journal", "_length", "_state")
 
     def __init__(self, *ops: dict[str, Any], state: RunState) -> None:
         super().__init__(*ops)
-        self.state = state
+        self._state: Any = state
+        self._journal: Journal | None = None
+        self._length = len(ops)
+        self._base: tuple[Any, int] | None = None
+
+    @classmethod
+    def _following(cls, journal: Journal, length: int) -> RunLog:
+        """The log of the first `length` ops of `journal`, its state not built yet."""
+        log = cls.__new__(cls)
+        log._ops = None
+        log._state = NOTHING
+        log._journal = journal
+        log._length = length
+        #: A state to build this one from if the journal's latest has gone past it.
+        log._base = (journal.latest, journal.latest_at)
+        return log
+
+    @property
+    def ops(self) -> tuple[dict[str, Any], ...]:
+        """Every operation so far, in order (as LangChain's `RunLog` keeps them)."""
+        ops = self._ops
+        if ops is None:
+            journal = self._journal
+            assert journal is not None
+            ops = self._ops = tuple(journal.ops[: self._length])
+        return ops
+
+    @property
+    def state(self) -> RunState:
+        """The state the operations build."""
+        state = self._state
+        if state is NOTHING:
+            state = self._build()
+        return state  # type: ignore[no-any-return]
+
+    def _build(self) -> Any:
+        journal, length = self._journal, self._length
+        assert journal is not None
+        if journal.latest_at <= length:
+            base, at = journal.latest, journal.latest_at
+        else:
+            assert self._base is not None
+            base, at = self._base
+        state = self._state = with_ops(base, journal.ops[at:length])
+        self._base = None
+        if length >= journal.latest_at:
+            journal.latest, journal.latest_at = state, length
+        return state
+
+    def _then(self, ops: tuple[dict[str, Any], ...]) -> RunLog:
+        """This log followed by `ops`, its state not built yet."""
+        journal = self._journal
+        if journal is None or len(journal.ops) != self._length:  # a first addition, or a branch
+            journal = Journal(list(self.ops), self.state, self._length)
+        journal.ops.extend(ops)
+        return RunLog._following(journal, len(journal.ops))
 
     def __add__(self, other: RunLogPatch) -> RunLog:
         if not isinstance(other, RunLogPatch):  # pyright: ignore[reportUnnecessaryIsInstance]
             return NotImplemented
         if isinstance(other, RunLog):
             return super().__add__(other)
-        return RunLog(*self.ops, *other.ops, state=_apply(self.state, other.ops))
+        log = self._then(other.ops)
+        log._build()  # now: an op that does not apply raises here
+        return log
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # (As a plain log: a pickle or copy holds its ops and state, not its journal.)
+        return (_plain_log, (self.ops, self.state))
 
     def __repr__(self) -> str:
         return f"RunLog({pformat(self.state)})"
@@ -165,6 +181,10 @@ class RunLog(RunLogPatch):
         return isinstance(other, RunLog) and self.state == other.state
 
     __hash__: ClassVar[None] = None
+
+
+def _plain_log(ops: tuple[dict[str, Any], ...], state: RunState) -> RunLog:
+    return RunLog(*ops, state=state)
 
 
 def _iso(moment: Any) -> str | None:
@@ -296,7 +316,7 @@ def _patches(
                         {
                             "op": "add",
                             "path": "/streamed_output/-",
-                            "value": _copy_containers(chunk),
+                            "value": copy_containers(chunk),
                         }
                     )
                 if _changed(before, total):
@@ -326,8 +346,13 @@ def astream_log(
 
 
 async def _accumulate(patches: AsyncIterator[RunLogPatch]) -> AsyncIterator[RunLog]:
+    """The patches added up, each log's state built only if it is read (see `RunLog`)."""
     log: RunLog | None = None
     async with closing_chunks(patches) as each:
         async for patch in each:
-            log = RunLog(*patch.ops, state=_apply(None, patch.ops)) if log is None else log + patch
+            if log is None:
+                ops = list(patch.ops)
+                log = RunLog._following(Journal(ops, None, 0), len(ops))  # pyright: ignore[reportPrivateUsage]
+            else:
+                log = log._then(patch.ops)  # pyright: ignore[reportPrivateUsage]
             yield log
