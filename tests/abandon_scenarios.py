@@ -526,8 +526,8 @@ def _stream_parallel(t: Tracker, stack: ExitStack) -> SyncStream:
 
 @sync_form("stream_events")
 def _stream_events(t: Tracker, stack: ExitStack) -> SyncStream:
-    # The sync event stream hands events out between chunks of the root stream, so the root
-    # must stream here (a last step that does not stream would hold every event to the end).
+    # The sync event stream runs the chain on a producer thread and hands each event out as it
+    # happens: leaving it must stop that thread's run at its next event and run its cleanup.
     chain = RunnableLambda(source(t)) | relay(t)
     return lambda: chain.stream_events(0)
 
