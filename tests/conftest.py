@@ -6,9 +6,12 @@ fixture below.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import anyio
@@ -163,3 +166,20 @@ def run_in_thread_with_timeout(fn: Any, timeout: float = 10.0) -> Any:
 @pytest.fixture
 def in_thread() -> Any:
     return run_in_thread_with_timeout
+
+
+def python_calls(func: Callable[[], object]) -> int:
+    """How many Python-level calls `func()` makes on this thread (deterministic, not timed)."""
+    calls = 0
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        nonlocal calls
+        if event == "call":
+            calls += 1
+
+    sys.setprofile(profile)
+    try:
+        func()
+    finally:
+        sys.setprofile(None)
+    return calls

@@ -7,15 +7,14 @@ user to expect and what happens instead.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from types import FrameType
 from typing import Any
 
 import anyio
 import pytest
+from tests.conftest import python_calls
 
 from runnables import (
     ConfigurableField,
@@ -167,23 +166,6 @@ def test_bind_reaches_a_model_through_configurable_and_fallbacks(kind: str) -> N
 # --------------------------------------------------------------- astream_log(diff=False) cost
 
 
-def _python_calls(func: Callable[[], object]) -> int:
-    """How many Python-level calls `func()` makes on this thread (deterministic, not timed)."""
-    calls = 0
-
-    def profile(frame: FrameType, event: str, arg: object) -> None:
-        nonlocal calls
-        if event == "call":
-            calls += 1
-
-    sys.setprofile(profile)
-    try:
-        func()
-    finally:
-        sys.setprofile(None)
-    return calls
-
-
 def test_astream_log_without_diff_costs_linear_in_chunks() -> None:
     """api.md section 8: 'Streaming cost is linear in the number of chunks'. Each RunLog that
     diff=False yields is built by copying every container of the state so far (and the ops
@@ -204,7 +186,7 @@ def test_astream_log_without_diff_costs_linear_in_chunks() -> None:
 
         return lambda: anyio.run(read)
 
-    small, large = _python_calls(log(100)), _python_calls(log(1_000))
+    small, large = python_calls(log(100)), python_calls(log(1_000))
     assert large < 15 * small, (small, large)
 
 

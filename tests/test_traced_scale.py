@@ -9,11 +9,9 @@ import copy
 import gc
 import itertools
 import pickle
-import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from types import FrameType
 from typing import Any
 
 import anyio
@@ -21,6 +19,7 @@ import jsonpatch
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import python_calls
 
 from runnables import (
     Run,
@@ -204,22 +203,6 @@ async def test_traced_stages_read_ahead_keep_the_order_of_nested_reads() -> None
 # --------------------------------------------------------------- diff=False logs
 
 
-def _python_calls(func: Callable[[], object]) -> int:
-    calls = 0
-
-    def profile(frame: FrameType, event: str, arg: object) -> None:
-        nonlocal calls
-        if event == "call":
-            calls += 1
-
-    sys.setprofile(profile)
-    try:
-        func()
-    finally:
-        sys.setprofile(None)
-    return calls
-
-
 def _letters(n: int) -> Iterator[str]:
     for _ in range(n):
         yield "x"
@@ -237,7 +220,7 @@ def test_reading_every_state_of_a_long_log_costs_linear_python_work() -> None:
 
         return lambda: anyio.run(go)
 
-    small, large = _python_calls(read(200)), _python_calls(read(2_000))
+    small, large = python_calls(read(200)), python_calls(read(2_000))
     assert large < 15 * small, (small, large)
 
 
