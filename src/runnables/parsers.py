@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import attrs
 
 from runnables._core.base import RunnableBase
+from runnables._core.streaming import closing_map
 from runnables._json_stream import NOTHING, JsonStream, JsonTextError, decode
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import BaseMessage
@@ -114,8 +115,7 @@ class StrOutputParser(BaseOutputParser[str]):
         return text
 
     def _transform(self, inputs: Iterator[str | BaseMessage], ctx: RunContext) -> Iterator[str]:
-        for chunk in inputs:
-            yield _text(chunk)
+        return closing_map(_text, inputs)
 
     async def _atransform(
         self, inputs: AsyncIterator[str | BaseMessage], ctx: RunContext

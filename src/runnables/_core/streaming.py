@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
 
 from runnables.errors import RunnablesValueError
 
@@ -331,6 +331,28 @@ async def aclose_chunks(chunks: object) -> None:
     aclose: Callable[[], Awaitable[object]] | None = getattr(chunks, "aclose", None)
     if aclose is not None:
         await aclose()
+
+
+if TYPE_CHECKING:
+    _Map: TypeAlias = "map[Any]"
+else:
+    _Map = map  # (not subscriptable at run time)
+
+
+class closing_map(_Map):
+    """`map(func, chunks)` that closes `chunks` when closed: a stream step converting chunk by
+    chunk with no generator frame of its own per chunk."""
+
+    __slots__ = ("_chunks",)
+    _chunks: Iterator[Any]
+
+    def __new__(cls, func: Callable[[Any], Any], chunks: Iterator[Any]) -> closing_map:
+        mapped = super().__new__(cls, func, chunks)
+        mapped._chunks = chunks
+        return mapped
+
+    def close(self) -> None:
+        close_chunks(self._chunks)
 
 
 class closing_chunks(Generic[T]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast, final
+from typing import Any, Generic, TypeVar, cast, final
 
 import attrs
 from langchain_core.runnables import Runnable as LCRunnable
@@ -21,7 +21,7 @@ from runnables._core.leaf import (
     leaf,
     leaf_iter,
 )
-from runnables._core.streaming import awaited, closing_chunks
+from runnables._core.streaming import awaited, closing_chunks, closing_map
 from runnables.langchain._convert import from_lc, from_lc_chunk, to_lc
 from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
 
@@ -87,30 +87,6 @@ def _on_asyncio() -> bool:
     """Whether an asyncio loop runs here (LangChain's async paths need one)."""
     asyncio = sys.modules.get("asyncio")
     return asyncio is not None and asyncio._get_running_loop() is not None
-
-
-if TYPE_CHECKING:
-    _Map: TypeAlias = "map[Any]"
-else:
-    _Map = map  # (not subscriptable at run time)
-
-
-class _Converted(_Map):
-    """LangChain's chunks converted to ours as they are drawn (a map: no generator frame per
-    chunk); closing it closes LangChain's stream."""
-
-    __slots__ = ("_chunks",)
-    _chunks: Iterator[Any]
-
-    def __new__(cls, chunks: Iterator[Any]) -> _Converted:
-        converted = super().__new__(cls, from_lc_chunk, chunks)
-        converted._chunks = chunks
-        return converted
-
-    def close(self) -> None:
-        close = getattr(self._chunks, "close", None)
-        if close is not None:
-            close()
 
 
 async def _aconverted(chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -185,7 +161,7 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
         if self._graph:
             return iter((self._invoke(input, ctx),))
         config = _lc_config(ctx, IntoRunnables)
-        return _Converted(leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
+        return closing_map(from_lc_chunk, leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
 
     def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
         if self._graph:
