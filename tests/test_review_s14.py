@@ -7,11 +7,21 @@ user to expect and what happens instead.
 
 from __future__ import annotations
 
+import gc
+import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from runnables import Runnable, RunnableParallel, RunnablePassthrough
+from runnables import (
+    Runnable,
+    RunnableGenerator,
+    RunnableLambda,
+    RunnableParallel,
+    RunnablePassthrough,
+)
 
 #: Deep enough to need the fresh stacks of `_core/nesting.py` (500 single-key levels).
 DEPTH = 500
@@ -55,3 +65,60 @@ async def test_astream_of_deeply_nested_single_key_parallels() -> None:
     nest = _single_key_nest(DEPTH)
     assert await nest.ainvoke(1) == _expected(DEPTH)  # holds
     assert [chunk async for chunk in nest.astream(1)] == [_expected(DEPTH)]
+
+
+def _words(text: str) -> Iterator[str]:
+    for word in text.split():
+        yield word + " "
+
+
+def _same(chunks: Iterator[str]) -> Iterator[str]:
+    yield from chunks
+
+
+@pytest.mark.xfail(strict=True, reason="the tee's cleanup joins the thread it runs on")
+def test_sync_parallel_stream_finalized_on_its_own_branch_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An abandoned stream may be finalized by the garbage collector on any thread. This
+    session made `stream_events` handle being closed off its consumer's thread ("closed off the
+    consumer's thread (the garbage collector), stop without waiting"); the sync stream of a
+    parallel does not: when the collector runs on one of the stream's own branch threads, its
+    cleanup calls `join()` on that thread and fails with `RuntimeError('cannot join current
+    thread')`, reported as an unraisable exception (an error under `-W error`/pytest)."""
+    unraisable: list[BaseException | None] = []
+
+    def hook(report: sys.UnraisableHookArgs) -> None:
+        unraisable.append(report.exc_value)
+
+    monkeypatch.setattr(sys, "unraisablehook", hook)
+    dropped = threading.Event()
+    finished = threading.Event()
+
+    def collector(chunks: Iterator[str]) -> Iterator[str]:
+        try:
+            for chunk in chunks:
+                yield chunk
+                break
+            assert dropped.wait(10)
+            gc.collect()  # the collector runs here, on this branch's thread
+            yield "after"
+        finally:
+            finished.set()
+
+    fan = RunnableLambda(_words) | {
+        "a": RunnableGenerator(collector),
+        "b": RunnableGenerator(_same),
+    }
+    gc.disable()
+    try:
+        stream = fan.stream("a b c")
+        next(stream)
+        cycle: list[object] = [stream]
+        cycle.append(cycle)  # only the collector frees it
+        del stream, cycle
+        dropped.set()
+        assert finished.wait(10)
+    finally:
+        gc.enable()
+    assert unraisable == []
