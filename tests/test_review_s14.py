@@ -54,9 +54,6 @@ def test_stream_of_deeply_nested_single_key_parallels() -> None:
     assert list(nest.stream(1)) == [_expected(DEPTH)]
 
 
-@pytest.mark.xfail(
-    strict=True, raises=RecursionError, reason="single-key parallels astream on one stack"
-)
 @pytest.mark.anyio
 async def test_astream_of_deeply_nested_single_key_parallels() -> None:
     """A regression of this session: before a7d8407..main, `astream` of 500 (and 1,000) nested
@@ -76,7 +73,6 @@ def _same(chunks: Iterator[str]) -> Iterator[str]:
     yield from chunks
 
 
-@pytest.mark.xfail(strict=True, reason="the tee's cleanup joins the thread it runs on")
 def test_sync_parallel_stream_finalized_on_its_own_branch_thread(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

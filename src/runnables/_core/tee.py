@@ -16,7 +16,7 @@ import operator
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextvars import copy_context
+from contextvars import ContextVar, copy_context
 from typing import Any, Generic, TypeVar
 
 from runnables._core.concurrency import fan_out
@@ -126,9 +126,10 @@ def tee_threads(
         # A thread each: consumers fed by the pump wait for one another (a pool might run
         # them one after the other).
         threads = [
-            _thread(merge.consume, index, consumer) for index, consumer in enumerate(consumers)
+            _thread(merge, merge.consume, index, consumer)
+            for index, consumer in enumerate(consumers)
         ]
-        threads.append(_thread(merge.pump, inputs))
+        threads.append(_thread(merge, merge.pump, inputs))
     else:  # `stream(input)`: no input to pump, and consumers that wait only for the reader
         merge.tee.put(whole)
         merge.tee.ended = True
@@ -137,7 +138,7 @@ def tee_threads(
         def consume(index: int) -> None:
             merge.consume(index, consumers[index])
 
-        threads = [_thread(fan_out, consume, len(consumers), len(consumers))]  # on the pool
+        threads = [_thread(merge, fan_out, consume, len(consumers), len(consumers))]  # on the pool
     for thread in threads:
         thread.start()
     try:
@@ -145,13 +146,22 @@ def tee_threads(
             yield item
     finally:
         merge.close()
-        for thread in threads:
-            thread.join()
+        # Closed on one of its own threads (by the garbage collector, there): they stop at
+        # their next chunk; waiting for them here could wait for this very thread.
+        if merge not in _INSIDE.get():
+            for thread in threads:
+                thread.join()
 
 
-def _thread(target: Callable[..., object], *args: Any) -> threading.Thread:
+#: The tees whose threads (and the threads those start) the current code runs on.
+_INSIDE: ContextVar[tuple[object, ...]] = ContextVar("runnables_tee_inside", default=())
+
+
+def _thread(merge: object, target: Callable[..., object], *args: Any) -> threading.Thread:
+    context = copy_context()
+    context.run(_INSIDE.set, (*_INSIDE.get(), merge))
     return threading.Thread(
-        target=copy_context().run,
+        target=context.run,
         args=(target, *args),
         name="runnables-parallel-branch",
         daemon=True,

@@ -181,15 +181,9 @@ class RunnableParallel(RunnableBase[In, Out]):
         ]
 
     async def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
-        branches = self.branches
-        if len(branches) == 1:
-            key, branch = branches[0]
-            tagged = ctx.with_local_tag(f"map:key:{key}")
-            async with closing_chunks(branch._acall_transform(inputs, tagged)) as chunks:
-                async for chunk in chunks:
-                    yield cast("Out", AddableDict({key: chunk}))
-            return
-        keys = [key for key, _ in branches]
+        # Even one branch streams from a task of its own: nested parallels then pass chunks
+        # from task to task, not through one async generator per level on one stack.
+        keys = [key for key, _ in self.branches]
         async with closing_chunks(
             tee_tasks(inputs, self._aconsumers(ctx), lockstep=ctx.budget is not None)
         ) as merged:
