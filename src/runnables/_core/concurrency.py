@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import collections
 import functools
 import os
 import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import copy_context
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TASKS",
-    "Channel",
     "DEFAULT_WIDTH",
     "afan_out",
     "afan_out_as_completed",
@@ -47,46 +45,6 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
     return concurrent.futures.ThreadPoolExecutor(
         max_workers=256, thread_name_prefix="runnables-worker"
     )
-
-
-class Channel(Generic[T]):
-    """A bounded queue between threads that its consumer can close: producers then stop
-    waiting for room (`put` says False) instead of blocking forever."""
-
-    __slots__ = ("_changed", "_closed", "_items", "_size")
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: collections.deque[T] = collections.deque()
-        self._closed = False
-        self._changed = threading.Condition()
-
-    def put(self, item: T) -> bool:
-        """Add `item`, waiting while the channel is full; False if it was closed."""
-        with self._changed:
-            while len(self._items) >= self._size and not self._closed:
-                self._changed.wait()
-            if self._closed:
-                return False
-            self._items.append(item)
-            self._changed.notify_all()
-            return True
-
-    def get(self) -> T:
-        """The oldest item, waiting for one."""
-        with self._changed:
-            while not self._items:
-                self._changed.wait()
-            item = self._items.popleft()
-            self._changed.notify_all()
-            return item
-
-    def close(self) -> None:
-        """Refuse further items and release every producer waiting for room."""
-        with self._changed:
-            self._closed = True
-            self._items.clear()
-            self._changed.notify_all()
 
 
 class _FanOut:
