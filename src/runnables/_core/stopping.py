@@ -10,8 +10,9 @@ __all__ = ["Stop", "Stopped", "current_stop", "reset_stop", "set_stop"]
 
 
 class Stopped(BaseException):
-    """Raised in a branch whose sibling has failed (a `BaseException`, so that user code's
-    `except Exception` does not swallow it); the fan-out raises the sibling's error instead."""
+    """Raised in sync work nobody wants any more: a branch whose sibling has failed (the
+    fan-out raises the sibling's error instead), a run whose event stream was left. A
+    `BaseException`, so that user code's `except Exception` does not swallow it."""
 
 
 class Stop:

@@ -22,6 +22,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from runnables._core.config import check_config
 from runnables._core.fan_in import FanIn, Sink
+from runnables._core.stopping import Stopped
 from runnables._core.streaming import close_chunks
 from runnables.tracing._common import (
     BUFFER_SIZE,
@@ -34,7 +35,7 @@ from runnables.tracing._common import (
     root_stream,
     run_to_end,
 )
-from runnables.tracing._handoff import END, Handoff, Stopped, start_producer
+from runnables.tracing._handoff import END, Handoff, start_producer
 
 if TYPE_CHECKING:
     from runnables._core.base import RunnableBase

@@ -11,16 +11,13 @@ import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-__all__ = ["END", "Handoff", "Stopped", "start_producer"]
+from runnables._core.stopping import Stopped
+
+__all__ = ["END", "Handoff", "start_producer"]
 
 _log = logging.getLogger("runnables")
 
 T = TypeVar("T")
-
-
-class Stopped(BaseException):
-    """Raised in the producer when it makes an item the consumer no longer wants: it unwinds
-    the producer's work (a `BaseException`, as a cancellation: callers let it through)."""
 
 
 class _End:
