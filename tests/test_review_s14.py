@@ -41,6 +41,9 @@ def _expected(depth: int) -> object:
     return value
 
 
+@pytest.mark.xfail(
+    strict=True, raises=RecursionError, reason="single-key parallels stream on one stack"
+)
 def test_stream_of_deeply_nested_single_key_parallels() -> None:
     """docs/how-to/parallel.md: "Parallels nest to any depth: every fifty levels the next one
     runs on a fresh thread or task". `invoke` of 500 nested `RunnableParallel(x=...)` works,

@@ -14,7 +14,7 @@ from runnables._core.concurrency import DEFAULT_WIDTH, afan_out, fan_out
 from runnables._core.nesting import anested, nested
 from runnables._core.public import public
 from runnables._core.stopping import Stop, Stopped, current_stop, reset_stop, set_stop
-from runnables._core.streaming import AddableDict, closing_chunks
+from runnables._core.streaming import AddableDict, close_chunks, closing_chunks
 from runnables._core.tee import tee_tasks, tee_threads
 from runnables.errors import RunnablesValueError
 
@@ -147,9 +147,18 @@ class RunnableParallel(RunnableBase[In, Out]):
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         # Each branch gets the input chunks as they arrive (one that cannot transform adds
-        # them up itself); their outputs stream as `{key: chunk}`. Even one branch streams
-        # on a thread of its own, so nested parallels do not stack a generator per level.
-        keys = [key for key, _ in self.branches]
+        # them up itself); their outputs stream as `{key: chunk}`.
+        branches = self.branches
+        if len(branches) == 1:  # inline: a thread would cost some 150 us per stream
+            key, branch = branches[0]
+            chunks = branch._call_transform(inputs, ctx.with_local_tag(f"map:key:{key}"))
+            try:
+                for chunk in chunks:
+                    yield cast("Out", AddableDict({key: chunk}))
+            finally:
+                close_chunks(chunks)
+            return
+        keys = [key for key, _ in branches]
         for index, chunk in tee_threads(
             inputs, self._consumers(ctx), lockstep=ctx.budget is not None
         ):
