@@ -326,3 +326,48 @@ def test_stream_events_sync_parallel_branches_on_threads() -> None:
     assert events[-1]["data"].get("output") == {"a": 4, "b": 6}
     root_id = events[0]["run_id"]
     assert all(e["parent_ids"] == [root_id] for e in events[1:-1] if e["name"] != events[0]["name"])
+
+
+async def test_changing_an_event_reaches_no_other_event_run_or_child() -> None:
+    """The events of one run share its tags and metadata (built once per run, as LangChain's
+    are); what a consumer changes in an event stays out of the run, its observers and its
+    children, and out of every other event's `parent_ids` and `data`."""
+
+    async def tokens(x: int) -> AsyncIterator[int]:
+        for i in range(3):
+            yield x + i
+
+    seen: list[tuple[list[str], dict[str, Any]]] = []
+
+    class Recorder:
+        def on_end(self, run: Any) -> None:
+            seen.append((list(run.tags), dict(run.metadata)))
+
+    chain = RunnableLambda(tokens).with_config(tags=["t"], metadata={"m": 1}) | RunnableGenerator(
+        bump_each
+    )
+    config: Any = {"callbacks": [Recorder()]}
+    events = []
+    async for event in chain.astream_events(1, config):
+        events.append(event)
+        if event["event"] == "on_chain_stream" and event["name"] == "tokens":
+            event["parent_ids"].append("mine")
+            event["data"]["chunk"] = "mine"
+            event["tags"].append("mine")
+            event["metadata"]["mine"] = True
+    tokens_events = [e for e in events if e["name"] == "tokens"]
+    assert [e["data"].get("chunk") for e in tokens_events if e["event"].endswith("stream")] == [
+        "mine"
+    ] * 3
+    assert all(e["parent_ids"].count("mine") <= 1 for e in events)
+    child = [e for e in events if e["name"] == "bump_each"]
+    assert all("mine" not in e["tags"] and "mine" not in e["metadata"] for e in child)
+    assert [e["data"]["chunk"] for e in child if e["event"] == "on_chain_stream"] == [2, 3, 4]
+    assert all("mine" not in tags and "mine" not in metadata for tags, metadata in seen)
+    # Shared within the run, as documented: the start event saw the changes made later.
+    assert tokens_events[0]["tags"].count("mine") == 3
+
+
+async def bump_each(xs: AsyncIterator[int]) -> AsyncIterator[int]:
+    async for x in xs:
+        yield x + 1

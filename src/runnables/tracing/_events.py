@@ -333,9 +333,11 @@ class _Event(BaseStreamEvent):
 
 
 class _Info:
-    """What every event of one run shares, worked out once when it starts."""
+    """What every event of one run shares, worked out once when it starts. The events of one
+    run share one copy of its tags and metadata (as LangChain's do); each gets its own
+    `parent_ids` list and `data`."""
 
-    __slots__ = ("kept", "metadata", "name", "names", "parent_ids", "run_id", "streams", "tags")
+    __slots__ = ("chunk_template", "kept", "name", "names", "parent_ids", "run_id", "streams")
 
     def __init__(self, run: Run, parent_ids: list[str], kept: bool, streams: bool) -> None:
         self.run_id = str(run.id)
@@ -344,20 +346,24 @@ class _Info:
         self.names = _event_names(run.run_type)
         self.kept = kept
         self.streams = streams  # whether its chunks are reported
-        self.tags = run.tags
-        self.metadata = run.metadata
+        #: Every key of this run's events, in their order; copied for each event (a dict copy
+        #: costs less than building one, and this runs for every chunk of every run).
+        self.chunk_template: _Event = {
+            "event": self.names[1],
+            "name": run.name,
+            "run_id": self.run_id,
+            "parent_ids": parent_ids,
+            "tags": run.tags.copy(),
+            "metadata": run.metadata.copy(),
+            "data": {},
+        }
 
     def event(self, name: str, data: EventData) -> StreamEvent:
         """An event of this run."""
-        event: _Event = {
-            "event": name,
-            "name": self.name,
-            "run_id": self.run_id,
-            "parent_ids": self.parent_ids.copy(),
-            "tags": self.tags.copy(),
-            "metadata": self.metadata.copy(),
-            "data": data,
-        }
+        event = self.chunk_template.copy()
+        event["event"] = name
+        event["parent_ids"] = self.parent_ids.copy()
+        event["data"] = data
         # The one unchecked step: which member of the union this is (its name, and so its
         # payload's types) follows from the run's kind, a `run_type: str` known at run time.
         # (An ignore rather than a `cast` call: this runs for every event.)
@@ -366,15 +372,9 @@ class _Info:
     def chunk_event(self, chunk: Any) -> StreamEvent:
         """The stream event of a chunk of this run (`event`, written out: this runs for
         every chunk of every run, where one call more is a cost a server sees)."""
-        event: _Event = {
-            "event": self.names[1],
-            "name": self.name,
-            "run_id": self.run_id,
-            "parent_ids": self.parent_ids.copy(),
-            "tags": self.tags.copy(),
-            "metadata": self.metadata.copy(),
-            "data": {"chunk": chunk},
-        }
+        event = self.chunk_template.copy()
+        event["parent_ids"] = self.parent_ids.copy()
+        event["data"] = {"chunk": chunk}
         return event  # type: ignore[return-value]  # pyright: ignore[reportReturnType] - see `event`
 
 
@@ -574,6 +574,26 @@ class _EventSender(AsyncSender[StreamEvent]):
     def __init__(self, maker: _EventMaker, sink: Sink[StreamEvent]) -> None:
         super().__init__(maker, sink)
         self.events = maker
+
+    def chunk_emitter(
+        self, run: Run
+    ) -> tuple[Callable[[Any, Any], Awaitable[None] | None], Any] | None:
+        if threading.get_ident() != self.thread:
+            return self.on_stream, run
+        info = self.events.runs.get(run.id.int)
+        if info is None or not info.streams:
+            return None
+        return self._send_chunk_event, info
+
+    def _send_chunk_event(self, info: _Info, chunk: Any) -> Awaitable[None] | None:
+        """Queue the stream event of `chunk` (`_Info.chunk_event` and `send_chunk` in one call:
+        this runs for every chunk of every run)."""
+        event = info.chunk_template.copy()
+        event["parent_ids"] = info.parent_ids.copy()
+        event["data"] = {"chunk": chunk}
+        if self.sink.offer(event):  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType] - see `_Info.event`
+            return None
+        return self.sink.put(event)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
     def on_custom_event(
         self,
