@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -115,3 +115,31 @@ async def test_map_over_nothing_streams_one_empty_list_in_every_form() -> None:
     async for log in chain.astream_log("q", diff=False):
         final = log.state["final_output"]
     assert final == 0
+
+
+@pytest.mark.anyio
+async def test_map_over_a_value_that_is_no_sequence_says_so_in_every_form() -> None:
+    mapped: Any = RunnableLambda(lambda x: x + 1).map()
+    calls: list[Callable[[], Any]] = [
+        lambda: mapped.invoke(5),
+        lambda: list(mapped.stream(5)),
+        lambda: mapped.batch([5]),
+    ]
+    for call in calls:
+        with pytest.raises(
+            TypeError, match=r"RunnableEach<.*> maps over a sequence of inputs, got int: 5"
+        ):
+            call()
+    with pytest.raises(TypeError, match="maps over a sequence of inputs, got int"):
+        await mapped.ainvoke(5)
+    with pytest.raises(TypeError, match="maps over a sequence of inputs, got int"):
+        [chunk async for chunk in mapped.astream(5)]
+
+
+def test_map_over_an_iterable_that_fails_raises_its_own_error() -> None:
+    def broken() -> Iterator[int]:
+        yield 1
+        raise TypeError("broken source")
+
+    with pytest.raises(TypeError, match="broken source"):
+        RunnableLambda(lambda x: x).map().invoke(broken())  # type: ignore[arg-type]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -56,8 +56,20 @@ class RunnableEach(RunnableBase[Sequence[In], list[Out]]):  # pyright: ignore[re
     def output_type(self) -> Any:
         return list[self.bound.output_type]  # type: ignore[name-defined]
 
+    def _elements(self, input: Sequence[In]) -> list[In]:
+        """The inputs to map over; a `TypeError` naming this step if `input` has none."""
+        try:
+            return list(input)
+        except TypeError:
+            if isinstance(input, Iterable):  # pyright: ignore[reportUnnecessaryIsInstance] - untyped callers
+                raise  # an iterable that failed while iterating: its own error
+            raise TypeError(
+                f"{self.name} maps over a sequence of inputs, got {type(input).__name__}: "
+                f"{input!r:.80}"
+            ) from None
+
     def _invoke(self, input: Sequence[In], ctx: RunContext) -> list[Out]:
-        items = list(input)
+        items = self._elements(input)
         results: list[Any] = [None] * len(items)
 
         def run_one(index: int) -> None:
@@ -67,7 +79,7 @@ class RunnableEach(RunnableBase[Sequence[In], list[Out]]):  # pyright: ignore[re
         return results
 
     async def _ainvoke(self, input: Sequence[In], ctx: RunContext) -> list[Out]:
-        items = list(input)
+        items = self._elements(input)
         results: list[Any] = [None] * len(items)
 
         async def run_one(index: int) -> None:
@@ -77,7 +89,7 @@ class RunnableEach(RunnableBase[Sequence[In], list[Out]]):  # pyright: ignore[re
         return results
 
     def _stream(self, input: Sequence[In], ctx: RunContext) -> Iterator[list[Out]]:
-        items = list(input)
+        items = self._elements(input)
         if not items:  # one chunk, the empty output, as every stream has at least one
             yield []
             return
@@ -89,7 +101,7 @@ class RunnableEach(RunnableBase[Sequence[In], list[Out]]):  # pyright: ignore[re
         yield from _in_order(finished)
 
     async def _astream(self, input: Sequence[In], ctx: RunContext) -> AsyncIterator[list[Out]]:
-        items = list(input)
+        items = self._elements(input)
         if not items:
             yield []
             return
