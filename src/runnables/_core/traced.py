@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from runnables._core.context import CURRENT
-from runnables._core.leaf import LeafStream
+from runnables._core.leaf import FedStream, LeafStream
 from runnables._core.runs import (
     Notice,
     Run,
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from runnables._core.engine import Engine
 
 __all__ = ["TracedStream"]
+
+_LEAF_STREAMS = (LeafStream, FedStream)
 
 
 class TracedStream(AsyncIterator[Any]):
@@ -172,8 +174,9 @@ class TracedStream(AsyncIterator[Any]):
         streams_input = "_atransform" in step._written  # pyright: ignore[reportPrivateUsage]
         whole = step.run_type != "chain" and not streams_input
         known: Any
-        if isinstance(inputs, aone):  # the whole input, known at once: nothing to record
-            known = self._given = inputs.value
+        kind = type(inputs)  # (not `isinstance`: an ABC's check is slow)
+        if kind is aone:  # the whole input, known at once: nothing to record
+            known = self._given = cast("aone[Any]", inputs).value
         else:
             peekable: TracedStream | ARecorder
             if type(inputs) is TracedStream:
@@ -204,8 +207,8 @@ class TracedStream(AsyncIterator[Any]):
         except BaseException as exc:
             raise await self._fail(exc)  # noqa: B904
         stream = self._stream
-        if isinstance(stream, LeafStream):
-            self._leaf = stream
+        if type(stream) in _LEAF_STREAMS:  # (not `isinstance`: an ABC's check is slow)
+            self._leaf = cast("LeafStream[Any]", stream)
         passed_on = getattr(stream, "passes_on", None)
         if type(passed_on) is TracedStream:  # its chunks are this step's: one total for both
             self._shares = passed_on
