@@ -65,7 +65,8 @@ def _wrong(key: str, value: object) -> RunnablesTypeError:
 def check_config(config: Mapping[str, object]) -> None:
     """Raise `TypeError` naming any key that is not a `RunnableConfig` key or whose value is
     of the wrong type (`ValueError` for a limit below 1)."""
-    if type(config) is not dict and not isinstance(cast("object", config), Mapping):
+    given = type(config)  # (a dict is checked first: `isinstance` with an ABC costs more)
+    if given is not dict and not isinstance(cast("object", config), Mapping):
         # an untyped caller's mistake
         raise RunnablesTypeError(
             f"a config must be a RunnableConfig dict, got {type(config).__name__} {config!r:.60}"

@@ -337,7 +337,7 @@ class _Info:
     run share one copy of its tags and metadata (as LangChain's do); each gets its own
     `parent_ids` list and `data`."""
 
-    __slots__ = ("chunk_template", "kept", "name", "names", "parent_ids", "run_id", "streams")
+    __slots__ = ("kept", "metadata", "name", "names", "parent_ids", "run_id", "streams", "tags")
 
     def __init__(self, run: Run, parent_ids: list[str], kept: bool, streams: bool) -> None:
         self.run_id = str(run.id)
@@ -346,24 +346,20 @@ class _Info:
         self.names = _event_names(run.run_type)
         self.kept = kept
         self.streams = streams  # whether its chunks are reported
-        #: Every key of this run's events, in their order; copied for each event (a dict copy
-        #: costs less than building one, and this runs for every chunk of every run).
-        self.chunk_template: _Event = {
-            "event": self.names[1],
-            "name": run.name,
-            "run_id": self.run_id,
-            "parent_ids": parent_ids,
-            "tags": run.tags.copy(),
-            "metadata": run.metadata.copy(),
-            "data": {},
-        }
+        self.tags = run.tags.copy()
+        self.metadata = run.metadata.copy()
 
     def event(self, name: str, data: EventData) -> StreamEvent:
         """An event of this run."""
-        event = self.chunk_template.copy()
-        event["event"] = name
-        event["parent_ids"] = self.parent_ids.copy()
-        event["data"] = data
+        event: _Event = {
+            "event": name,
+            "name": self.name,
+            "run_id": self.run_id,
+            "parent_ids": self.parent_ids.copy(),
+            "tags": self.tags,
+            "metadata": self.metadata,
+            "data": data,
+        }
         # The one unchecked step: which member of the union this is (its name, and so its
         # payload's types) follows from the run's kind, a `run_type: str` known at run time.
         # (An ignore rather than a `cast` call: this runs for every event.)
@@ -372,9 +368,15 @@ class _Info:
     def chunk_event(self, chunk: Any) -> StreamEvent:
         """The stream event of a chunk of this run (`event`, written out: this runs for
         every chunk of every run, where one call more is a cost a server sees)."""
-        event = self.chunk_template.copy()
-        event["parent_ids"] = self.parent_ids.copy()
-        event["data"] = {"chunk": chunk}
+        event: _Event = {
+            "event": self.names[1],
+            "name": self.name,
+            "run_id": self.run_id,
+            "parent_ids": self.parent_ids.copy(),
+            "tags": self.tags,
+            "metadata": self.metadata,
+            "data": {"chunk": chunk},
+        }
         return event  # type: ignore[return-value]  # pyright: ignore[reportReturnType] - see `event`
 
 
@@ -588,9 +590,15 @@ class _EventSender(AsyncSender[StreamEvent]):
     def _send_chunk_event(self, info: _Info, chunk: Any) -> Awaitable[None] | None:
         """Queue the stream event of `chunk` (`_Info.chunk_event` and `send_chunk` in one call:
         this runs for every chunk of every run)."""
-        event = info.chunk_template.copy()
-        event["parent_ids"] = info.parent_ids.copy()
-        event["data"] = {"chunk": chunk}
+        event: _Event = {
+            "event": info.names[1],
+            "name": info.name,
+            "run_id": info.run_id,
+            "parent_ids": info.parent_ids.copy(),
+            "tags": info.tags,
+            "metadata": info.metadata,
+            "data": {"chunk": chunk},
+        }
         if self.sink.offer(event):  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType] - see `_Info.event`
             return None
         return self.sink.put(event)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
