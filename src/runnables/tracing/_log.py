@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pprint import pformat
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 from runnables._core.config import check_config
 from runnables._core.fan_in import FanIn, Sink, deliver
 from runnables._core.stream import Stream
-from runnables._core.streaming import NOTHING, add_chunks, closing_chunks
+from runnables._core.streaming import NOTHING, closing_chunks
 from runnables.tracing._common import (
     BUFFER_SIZE,
     NON_STREAMING_TYPES,
@@ -245,14 +245,23 @@ class _LogMaker:
         }
         return RunLogPatch({"op": "add", "path": f"/logs/{key}", "value": entry})
 
-    def stream_maker(self, run: Run) -> Callable[[Any], RunLogPatch] | None:
+    def stream_paths(self, run: Run) -> tuple[str, str | None] | None:
+        """Where `run`'s chunks go in the log: its `streamed_output` and, for a model, its
+        `streamed_output_str` (else None); None if its chunks are not logged."""
         key = self.keys.get(run.id.int)
         if key is None or run.run_type in NON_STREAMING_TYPES:
             return None
-        streamed = f"/logs/{key}/streamed_output/-"
         if run.run_type not in ("chat_model", "llm"):
+            return f"/logs/{key}/streamed_output/-", None
+        return f"/logs/{key}/streamed_output/-", f"/logs/{key}/streamed_output_str/-"
+
+    def stream_maker(self, run: Run) -> Callable[[Any], RunLogPatch] | None:
+        paths = self.stream_paths(run)
+        if paths is None:
+            return None
+        streamed, text = paths
+        if text is None:
             return lambda chunk: RunLogPatch({"op": "add", "path": streamed, "value": chunk})
-        text = f"/logs/{key}/streamed_output_str/-"
         return lambda chunk: RunLogPatch(
             {"op": "add", "path": text, "value": _token_text(chunk)},
             {"op": "add", "path": streamed, "value": chunk},
@@ -270,6 +279,65 @@ class _LogMaker:
     def error(self, run: Run) -> RunLogPatch | None:
         """A failed run's entry ends like any other (its `final_output` stays None)."""
         return self.end(run)
+
+
+# Per chunk, a patch is built in place: made without `__init__`'s call, and each op copied
+# from a template op whose `value` is replaced (cheaper than a dict display).
+_new = object.__new__
+
+Emit = Callable[[Any, Any], "Awaitable[None] | None"]
+
+
+class _LogSender(AsyncSender[RunLogPatch]):
+    """The `AsyncSender` of a run log, with a chunk emitter made for each streaming run: one
+    call that builds the chunk's patch and queues it."""
+
+    __slots__ = ("log",)
+
+    def __init__(self, maker: _LogMaker, sink: Sink[RunLogPatch]) -> None:
+        super().__init__(maker, sink)
+        self.log = maker
+
+    def chunk_emitter(self, run: Run) -> tuple[Emit, Any] | None:
+        if threading.get_ident() != self.thread:
+            return self.on_stream, run
+        paths = self.log.stream_paths(run)
+        if paths is None:
+            return None
+        streamed, text = paths
+        template = {"op": "add", "path": streamed, "value": None}
+        return _chunk_emitter(self.sink, text), template
+
+
+def _chunk_emitter(sink: Sink[RunLogPatch], text: str | None) -> Emit:
+    """`emit(template, chunk)`: queue the patch adding `chunk` as the template op does (and,
+    with `text`, its text there first), as `send_chunk` would."""
+    offer, put = sink.offer, sink.put
+    if text is None:
+
+        def emit(template: dict[str, Any], chunk: Any) -> Awaitable[None] | None:
+            op = template.copy()
+            op["value"] = chunk
+            patch = _new(RunLogPatch)
+            patch._ops = (op,)  # pyright: ignore[reportPrivateUsage]
+            return None if offer(patch) else put(patch)
+
+        return emit
+
+    def emit_text(template: dict[str, Any], chunk: Any) -> Awaitable[None] | None:
+        op = template.copy()
+        op["value"] = chunk
+        patch = _new(RunLogPatch)
+        patch._ops = ({"op": "add", "path": text, "value": _token_text(chunk)}, op)  # pyright: ignore[reportPrivateUsage]
+        return None if offer(patch) else put(patch)
+
+    return emit_text
+
+
+#: Chunk classes whose values hold no containers (no copy needed to log them).
+_ATOMIC = frozenset({int, float, str, bool, bytes, type(None)})
+_STREAMED: dict[str, Any] = {"op": "add", "path": "/streamed_output/-", "value": None}
+_FINAL: dict[str, Any] = {"op": "replace", "path": "/final_output", "value": None}
 
 
 def _changed(before: Any, after: Any) -> bool:
@@ -304,25 +372,51 @@ def _patches(
     async def produce(send: Sink[RunLogPatch]) -> None:
         await deliver(send, RunLogPatch({"op": "replace", "path": "", "value": root_state}))
         total: Any = NOTHING
-        config_with = inject(config, AsyncSender(maker, send), root_id)
+        config_with = inject(config, _LogSender(maker, send), root_id)
+        offer, put = send.offer, send.put
         async with closing_chunks(root_stream(runnable, input, config_with)) as chunks:
             async for chunk in chunks:
-                before = None if total is NOTHING else total
-                total = add_chunks(total, chunk)
-                ops: list[dict[str, Any]] = []
+                # (What `add_chunks`, `copy_containers` and `_changed` do, inlined: this runs
+                # for every chunk.)
+                before = total
+                if before is NOTHING:
+                    total = chunk
+                    changed = chunk is not None and _changed(None, chunk)
+                else:
+                    try:
+                        total = before + chunk
+                    except TypeError:
+                        total = chunk
+                    if before is total:
+                        changed = False
+                    else:
+                        try:
+                            changed = bool(before != total)
+                        except Exception:
+                            changed = True
+                ops: tuple[dict[str, Any], ...]
                 if with_streamed_output_list:
+                    streamed = _STREAMED.copy()
                     # A copy of the chunk's containers: the final output may grow from it.
-                    ops.append(
-                        {
-                            "op": "add",
-                            "path": "/streamed_output/-",
-                            "value": copy_containers(chunk),
-                        }
+                    streamed["value"] = (
+                        chunk if chunk.__class__ in _ATOMIC else copy_containers(chunk)
                     )
-                if _changed(before, total):
-                    ops.append({"op": "replace", "path": "/final_output", "value": total})
-                if ops:
-                    await deliver(send, RunLogPatch(*ops))
+                    if changed:
+                        final = _FINAL.copy()
+                        final["value"] = total
+                        ops = (streamed, final)
+                    else:
+                        ops = (streamed,)
+                elif changed:
+                    final = _FINAL.copy()
+                    final["value"] = total
+                    ops = (final,)
+                else:
+                    continue
+                patch = _new(RunLogPatch)
+                patch._ops = ops  # pyright: ignore[reportPrivateUsage]
+                if not offer(patch):
+                    await put(patch)
 
     return FanIn([produce], buffer=BUFFER_SIZE)
 
