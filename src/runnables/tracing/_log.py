@@ -288,14 +288,15 @@ Emit = Callable[[Any, Any], "Awaitable[None] | None"]
 
 
 class _LogSender(AsyncSender[RunLogPatch]):
-    """The `AsyncSender` of a run log, with a chunk emitter made for each streaming run: one
-    call that builds the chunk's patch and queues it."""
+    """The `AsyncSender` of a run log, whose chunk emitters build a chunk's patch and queue it
+    in one call (two emitters per log; a streaming run keeps only its template op)."""
 
-    __slots__ = ("log",)
+    __slots__ = ("emit", "emit_text", "log")
 
     def __init__(self, maker: _LogMaker, sink: Sink[RunLogPatch]) -> None:
         super().__init__(maker, sink)
         self.log = maker
+        self.emit, self.emit_text = _chunk_emitters(sink)
 
     def chunk_emitter(self, run: Run) -> tuple[Emit, Any] | None:
         if threading.get_ident() != self.thread:
@@ -304,33 +305,36 @@ class _LogSender(AsyncSender[RunLogPatch]):
         if paths is None:
             return None
         streamed, text = paths
-        template = {"op": "add", "path": streamed, "value": None}
-        return _chunk_emitter(self.sink, text), template
+        op = {"op": "add", "path": streamed, "value": None}
+        if text is None:
+            return self.emit, op
+        return self.emit_text, ({"op": "add", "path": text, "value": None}, op)
 
 
-def _chunk_emitter(sink: Sink[RunLogPatch], text: str | None) -> Emit:
-    """`emit(template, chunk)`: queue the patch adding `chunk` as the template op does (and,
-    with `text`, its text there first), as `send_chunk` would."""
+def _chunk_emitters(sink: Sink[RunLogPatch]) -> tuple[Emit, Emit]:
+    """`emit(template, chunk)`, which queues the patch of the template op with `chunk` as its
+    value, and `emit_text((text_template, template), chunk)`, which puts the chunk's text
+    first (a model's chunk), as `send_chunk` would."""
     offer, put = sink.offer, sink.put
-    if text is None:
 
-        def emit(template: dict[str, Any], chunk: Any) -> Awaitable[None] | None:
-            op = template.copy()
-            op["value"] = chunk
-            patch = _new(RunLogPatch)
-            patch._ops = (op,)  # pyright: ignore[reportPrivateUsage]
-            return None if offer(patch) else put(patch)
-
-        return emit
-
-    def emit_text(template: dict[str, Any], chunk: Any) -> Awaitable[None] | None:
+    def emit(template: dict[str, Any], chunk: Any) -> Awaitable[None] | None:
         op = template.copy()
         op["value"] = chunk
         patch = _new(RunLogPatch)
-        patch._ops = ({"op": "add", "path": text, "value": _token_text(chunk)}, op)  # pyright: ignore[reportPrivateUsage]
+        patch._ops = (op,)  # pyright: ignore[reportPrivateUsage]
         return None if offer(patch) else put(patch)
 
-    return emit_text
+    def emit_text(
+        templates: tuple[dict[str, Any], dict[str, Any]], chunk: Any
+    ) -> Awaitable[None] | None:
+        text, op = templates[0].copy(), templates[1].copy()
+        text["value"] = _token_text(chunk)
+        op["value"] = chunk
+        patch = _new(RunLogPatch)
+        patch._ops = (text, op)  # pyright: ignore[reportPrivateUsage]
+        return None if offer(patch) else put(patch)
+
+    return emit, emit_text
 
 
 #: How many patches may wait for the consumer before the run is made to wait (back-pressure).
