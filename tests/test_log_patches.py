@@ -121,13 +121,15 @@ async def test_final_output_replaced_when_it_cannot_be_compared() -> None:
     assert ops[0][1]["value"] is chunks[0]
 
 
-async def test_ops_are_fresh_dicts_in_the_documented_key_order() -> None:
+async def test_patches_are_plain_and_ops_fresh_dicts_in_key_order() -> None:
     async def bump(xs: AsyncIterator[int]) -> AsyncIterator[int]:
         async for x in xs:
             yield x + 1
 
     chain = streamer([1, 2]) | RunnableGenerator(bump)
     patches = await patches_of(chain, 0)
+    assert all(type(p) is RunLogPatch and p == RunLogPatch(*p.ops) for p in patches)
+    assert all(repr(p) == repr(RunLogPatch(*p.ops)) for p in patches)
     ops = [op for patch in patches for op in patch.ops]
     assert len({id(op) for op in ops}) == len(ops)
     assert all(list(op) == ["op", "path", "value"] for op in ops)

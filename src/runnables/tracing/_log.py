@@ -284,7 +284,7 @@ class _LogMaker:
 # from a template op whose `value` is replaced (cheaper than a dict display).
 _new = object.__new__
 
-Emit = Callable[[Any, Any], "Awaitable[None] | None"]
+_Emit = Callable[[Any, Any], "Awaitable[None] | None"]
 
 
 class _LogSender(AsyncSender[RunLogPatch]):
@@ -298,7 +298,7 @@ class _LogSender(AsyncSender[RunLogPatch]):
         self.log = maker
         self.emit, self.emit_text = _chunk_emitters(sink)
 
-    def chunk_emitter(self, run: Run) -> tuple[Emit, Any] | None:
+    def chunk_emitter(self, run: Run) -> tuple[_Emit, Any] | None:
         if threading.get_ident() != self.thread:
             return self.on_stream, run
         paths = self.log.stream_paths(run)
@@ -311,7 +311,7 @@ class _LogSender(AsyncSender[RunLogPatch]):
         return self.emit_text, ({"op": "add", "path": text, "value": None}, op)
 
 
-def _chunk_emitters(sink: Sink[RunLogPatch]) -> tuple[Emit, Emit]:
+def _chunk_emitters(sink: Sink[RunLogPatch]) -> tuple[_Emit, _Emit]:
     """`emit(template, chunk)`, which queues the patch of the template op with `chunk` as its
     value, and `emit_text((text_template, template), chunk)`, which puts the chunk's text
     first (a model's chunk), as `send_chunk` would."""
