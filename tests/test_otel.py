@@ -247,3 +247,50 @@ def test_content_is_json_text(
     attributes = dict(span.attributes or {})
     assert attributes.get("runnables.input") == text
     assert attributes.get("runnables.output") == text
+
+
+@pytest.mark.anyio
+async def test_a_step_fed_by_a_stream_records_its_input_at_its_end(
+    anyio_backend: str, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    chain = (
+        ChatPromptTemplate.from_template("say {x}")
+        | FakeListChatModel(["a b"])
+        | StrOutputParser()
+        | RunnableLambda(str.upper)
+    )
+    traced: Any = {"callbacks": [OpenTelemetryCallback(provider)]}
+    chunks = [chunk async for chunk in chain.astream({"x": "y"}, traced)]
+    assert "".join(chunks) == "A B"
+    inputs = {
+        s.name: (s.attributes or {}).get("runnables.input") for s in exporter.get_finished_spans()
+    }
+    assert json.loads(str(inputs["RunnableSequence"])) == {"x": "y"}
+    assert inputs["StrOutputParser"] is not None
+    assert json.loads(str(inputs["upper"])) == "a b"
+
+
+def test_a_failing_step_fed_by_a_stream_records_its_input_and_qualified_error_type(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    class Refused(Exception):
+        pass
+
+    def refuse(chunks: Iterator[str]) -> Iterator[str]:
+        for chunk in chunks:
+            if chunk == "b":
+                raise Refused(chunk)
+            yield chunk
+
+    chain = FakeListChatModel(["a b"]) | StrOutputParser() | refuse
+    with pytest.raises(Refused):
+        list(chain.stream("hi", {"callbacks": [OpenTelemetryCallback(provider)]}))
+    (failed,) = [s for s in exporter.get_finished_spans() if s.name == "refuse"]
+    assert failed.attributes is not None
+    assert json.loads(str(failed.attributes["runnables.input"])) == "a b"
+    assert failed.attributes["error.type"] == f"{__name__}.{Refused.__qualname__}"
+
+
+def test_a_negative_content_length_is_refused(provider: TracerProvider) -> None:
+    with pytest.raises(ValueError, match="max_content_length must be 0 or more, got -1"):
+        OpenTelemetryCallback(provider, max_content_length=-1)

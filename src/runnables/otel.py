@@ -7,8 +7,10 @@ your own spans is its child. Without it nothing is traced and nothing is paid.
 
 Each span is named as its run and carries `runnables.run_type`, `runnables.run_id`,
 `runnables.tags` and, unless `record_content=False`, the run's input and output as JSON text
-cut to `max_content_length` characters (`runnables.input`, `runnables.output`). A run that
-fails records the exception, `error.type` and an error status. Model runs (`chat_model`,
+cut to `max_content_length` characters and marked `...` where cut (`runnables.input`,
+`runnables.output`; the input of a step fed by a stream is known, and recorded, at its end).
+A run that fails records the exception, `error.type` (its fully qualified class name) and an
+error status. Model runs (`chat_model`,
 `llm`) follow the OpenTelemetry GenAI semantic conventions: span kind CLIENT, named
 `"chat <model>"` / `"text_completion <model>"` once the model is known, with
 `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.response.model`, `gen_ai.system`,
@@ -55,7 +57,8 @@ class OpenTelemetryCallback:
     Args:
         tracer_provider: where spans go; the global provider when None.
         record_content: whether inputs and outputs are recorded (they may hold private data).
-        max_content_length: the most characters of an input or output recorded.
+        max_content_length: the most characters of an input or output recorded (a longer
+            one is cut there, and `...` added); at least 0.
     """
 
     run_inline = True  # spans start and end in place, in order
@@ -64,6 +67,7 @@ class OpenTelemetryCallback:
         "_contexts",
         "_encode",
         "_first_chunk",
+        "_input_later",
         "_spans",
         "_tracer",
         "max_content_length",
@@ -79,12 +83,17 @@ class OpenTelemetryCallback:
     ) -> None:
         self._tracer = trace.get_tracer("runnables", tracer_provider=tracer_provider)
         self.record_content: bool = record_content
+        if max_content_length < 0:
+            raise ValueError(f"max_content_length must be 0 or more, got {max_content_length}")
         self.max_content_length: int = max_content_length
         # Each open run's span, and the context making it a parent (made for its first child).
         # Single dict and set operations only, which need no lock.
         self._spans: dict[uuid.UUID, Span] = {}
         self._contexts: dict[uuid.UUID, otel_context.Context] = {}
         self._first_chunk: set[uuid.UUID] = set()
+        #: Runs whose input was not known at their start (a step fed by a stream): recorded at
+        #: their end.
+        self._input_later: set[uuid.UUID] = set()
         self._encode = json.JSONEncoder(default=_json_default, ensure_ascii=False).encode
 
     def _text(self, value: Any) -> str:
@@ -128,8 +137,11 @@ class OpenTelemetryCallback:
             provider = run.metadata.get("ls_provider")
             if provider:
                 attributes["gen_ai.system"] = str(provider)
-        if self.record_content and run.inputs is not None:
-            attributes["runnables.input"] = self._text(run.inputs)
+        if self.record_content:
+            if run.inputs is not None:
+                attributes["runnables.input"] = self._text(run.inputs)
+            else:
+                self._input_later.add(run.id)
         self._spans[run.id] = self._tracer.start_span(
             run.name,
             context=self._parent(run),
@@ -150,10 +162,10 @@ class OpenTelemetryCallback:
         span.add_event("gen_ai.first_chunk", timestamp=now)
 
     def on_end(self, run: Run) -> None:
+        attributes = self._late_input(run)
         span = self._finish(run)
         if span is None:
             return
-        attributes: dict[str, Any] = {}
         if self.record_content and run.outputs is not None:
             attributes["runnables.output"] = self._text(run.outputs)
         if run.run_type in _MODEL_RUNS:
@@ -164,13 +176,25 @@ class OpenTelemetryCallback:
         span.end()
 
     def on_error(self, run: Run, error: BaseException) -> None:
+        attributes = self._late_input(run)
         span = self._finish(run)
         if span is None:
             return
+        if attributes:
+            span.set_attributes(attributes)
         span.record_exception(error)
-        span.set_attribute("error.type", type(error).__qualname__)
+        span.set_attribute("error.type", _error_type(error))
         span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"[:1024]))
         span.end()
+
+    def _late_input(self, run: Run) -> dict[str, Any]:
+        """The input attribute of a run whose input was known only at its end."""
+        if run.id not in self._input_later:
+            return {}
+        self._input_later.discard(run.id)
+        if run.inputs is None:
+            return {}
+        return {"runnables.input": self._text(run.inputs)}
 
     def _finish(self, run: Run) -> Span | None:
         self._first_chunk.discard(run.id)
@@ -190,3 +214,12 @@ class OpenTelemetryCallback:
         for ours, theirs in (("input_tokens", "input_tokens"), ("output_tokens", "output_tokens")):
             if ours in usage:
                 attributes[f"gen_ai.usage.{theirs}"] = int(usage[ours])
+
+
+def _error_type(error: BaseException) -> str:
+    """`error.type` as the semantic conventions ask: the exception's fully qualified class name
+    (a builtin's bare name)."""
+    kind = type(error)
+    if kind.__module__ == "builtins":
+        return kind.__qualname__
+    return f"{kind.__module__}.{kind.__qualname__}"
