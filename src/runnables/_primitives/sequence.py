@@ -334,8 +334,12 @@ class RunnableSequence(RunnableBase[In, Out]):
         stages: list[Iterator[Any]] = []
         chunks: Iterator[Any] = inputs
         traced = bool(ctx.callbacks)
+        plan = self._stages(ctx, sync=True)
         try:
-            for position, steps in self._stages(ctx, sync=True):
+            index = 0
+            while index < len(plan):
+                position, steps = plan[index]
+                index += 1
                 *whole, last = steps
                 tagged = ctx.with_local_tag(f"seq:step:{position}")
                 if whole:  # closed after the stage it feeds (a user's generator may not close it)
@@ -347,6 +351,13 @@ class RunnableSequence(RunnableBase[In, Out]):
                     first = next(chunks, NOTHING)
                     if first is not NOTHING:
                         chunks = itertools.chain((first,), chunks)
+                if not traced and index < len(plan) and len(plan[index][1]) == 1:
+                    both = last._call_transform_into(plan[index][1][0], chunks, ctx)
+                    if both is not None:  # this stage and the next as one
+                        index += 1
+                        chunks = both
+                        stages.append(chunks)
+                        continue
                 chunks = last._call_transform(chunks, tagged)
                 stages.append(chunks)
             yield from chunks

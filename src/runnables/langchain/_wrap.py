@@ -13,6 +13,7 @@ from langchain_core.runnables import RunnableBinding as LCBinding
 from runnables._core.base import RunnableBase
 from runnables._core.config import DEFAULT_RECURSION_LIMIT
 from runnables._core.context import RunContext
+from runnables._core.engine import Engine
 from runnables._core.leaf import (
     aleaf,
     aleaf_in_thread,
@@ -21,9 +22,17 @@ from runnables._core.leaf import (
     leaf,
     leaf_iter,
 )
-from runnables._core.streaming import awaited, closing_chunks, closing_map
+from runnables._core.streaming import (
+    add_step_note,
+    aggregate,
+    awaited,
+    closing_chunks,
+    closing_map,
+)
 from runnables.langchain._convert import from_lc, from_lc_chunk, to_lc
 from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
+from runnables.langchain._text import parsed_texts
+from runnables.parsers import StrOutputParser
 
 __all__ = ["LangChainRunnable", "from_langchain"]
 
@@ -162,6 +171,25 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
             return iter((self._invoke(input, ctx),))
         config = _lc_config(ctx, IntoRunnables)
         return closing_map(from_lc_chunk, leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
+
+    def _call_transform_into(
+        self, consumer: Engine[Any, Any], inputs: Iterator[In], ctx: RunContext
+    ) -> Iterator[Any] | None:
+        # Read by a `StrOutputParser`, the text of LangChain's own chunks is all that is needed.
+        if self._graph or type(consumer) is not StrOutputParser:
+            return None
+        return parsed_texts(self._lc_chunks(inputs, ctx), ctx.run_name or consumer.name, self, ctx)
+
+    def _lc_chunks(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Any]:
+        """LangChain's own chunks for the whole of `inputs`, unconverted, named on an exception
+        as `_call_transform` names this runnable."""
+        try:
+            input = aggregate(inputs)
+            config = _lc_config(ctx, IntoRunnables)
+            yield from leaf_iter(ctx, self.wrapped.stream, to_lc(input), config)
+        except Exception as exc:
+            add_step_note(exc, ctx.run_name or self.name)
+            raise
 
     def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
         if self._graph:
