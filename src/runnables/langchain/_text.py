@@ -3,33 +3,27 @@ LangChain's own chunk, without building ours only to read its text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import langchain_core.messages as lc
 
-from runnables._core.streaming import add_step_note, closing_map
+from runnables._core.streaming import add_step_note
 from runnables.langchain._convert import from_lc_chunk
 from runnables.parsers import _text as parser_text  # pyright: ignore[reportPrivateUsage]
 
-if TYPE_CHECKING:
-    from runnables._core.context import RunContext
-    from runnables._core.engine import Engine
-
-__all__ = ["parsed_texts"]
+__all__ = ["text_reader"]
 
 _LC_CHUNK = lc.AIMessageChunk
 
 
-def parsed_texts(
-    chunks: Iterator[Any], parser_name: str, model: Engine[Any, Any], ctx: RunContext
-) -> Iterator[str]:
-    """What `StrOutputParser` streams for `model`'s `chunks` (LangChain's, unconverted), each
-    failing step named as if the two were streamed one after the other: a chunk that fails to
-    convert names `model`, one that has no text `parser_name`.
+def text_reader(model_name: Callable[[], str], parser_name: str) -> Callable[[Any], str]:
+    """What `StrOutputParser` makes of a chunk LangChain streamed (unconverted), a failure
+    named as if the model's step converted it and the parser read the result: a chunk that
+    cannot be converted names the model (`model_name()`), one with no text `parser_name`.
 
-    A chunk of text with no tool calls (almost every streamed token) gives its content, what
-    the text of its conversion is; any other chunk is converted, then its text taken."""
+    A chunk of text with no tool calls (almost every streamed token) gives its content, the
+    text of its conversion; any other chunk is converted, then its text read."""
 
     def text(chunk: Any) -> str:
         if type(chunk) is _LC_CHUNK:
@@ -42,12 +36,12 @@ def parsed_texts(
         try:
             message = from_lc_chunk(chunk)
         except Exception as exc:
-            add_step_note(exc, ctx.run_name or model.name)
+            add_step_note(exc, model_name())
             raise
-        return parser_text(message)
+        try:
+            return parser_text(message)
+        except Exception as exc:
+            add_step_note(exc, parser_name)
+            raise
 
-    try:
-        yield from closing_map(text, chunks)
-    except Exception as exc:
-        add_step_note(exc, parser_name)
-        raise
+    return text

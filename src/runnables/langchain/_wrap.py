@@ -31,7 +31,7 @@ from runnables._core.streaming import (
 )
 from runnables.langchain._convert import from_lc, from_lc_chunk, to_lc
 from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
-from runnables.langchain._text import parsed_texts
+from runnables.langchain._text import text_reader
 from runnables.parsers import StrOutputParser
 
 __all__ = ["LangChainRunnable", "from_langchain"]
@@ -178,16 +178,19 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
         # Read by a `StrOutputParser`, the text of LangChain's own chunks is all that is needed.
         if self._graph or type(consumer) is not StrOutputParser:
             return None
-        return parsed_texts(self._lc_chunks(inputs, ctx), ctx.run_name or consumer.name, self, ctx)
+        return self._texts(inputs, ctx, ctx.run_name or consumer.name)
 
-    def _lc_chunks(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Any]:
-        """LangChain's own chunks for the whole of `inputs`, unconverted, named on an exception
-        as `_call_transform` names this runnable."""
+    def _texts(self, inputs: Iterator[In], ctx: RunContext, parser_name: str) -> Iterator[str]:
+        """The chunks a `StrOutputParser` named `parser_name` makes of this runnable's stream,
+        from LangChain's own (see `text_reader`), the failing step named as if the two
+        streamed one after the other."""
         try:
             input = aggregate(inputs)
             config = _lc_config(ctx, IntoRunnables)
-            yield from leaf_iter(ctx, self.wrapped.stream, to_lc(input), config)
-        except Exception as exc:
+            chunks = leaf_iter(ctx, self.wrapped.stream, to_lc(input), config)
+            text = text_reader(lambda: ctx.run_name or self.name, parser_name)
+            yield from closing_map(text, chunks)
+        except Exception as exc:  # (`text` names the step that failed to read a chunk)
             add_step_note(exc, ctx.run_name or self.name)
             raise
 
