@@ -303,6 +303,14 @@ class Engine(Generic[In, Out]):
         if held:
             yield from held
 
+    def _call_transform_into(
+        self, consumer: Engine[Any, Any], inputs: Iterator[In], ctx: RunContext
+    ) -> Iterator[Any] | None:
+        """Untraced sync: `consumer._call_transform` of this runnable's `_call_transform`, made
+        in fewer steps per chunk, failing steps named alike; None (the default) when this
+        runnable has no such shortcut for `consumer`. (A sequence asks at each stage.)"""
+        return None
+
     def _acall_transform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         """`_atransform` with tracing (see `TracedStream`) and the failing step's note."""
         if ctx.callbacks:

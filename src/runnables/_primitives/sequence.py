@@ -17,6 +17,7 @@ from runnables._core.streaming import (
     NOTHING,
     aaggregate,
     aclose_chunks,
+    add_step_note,
     aggregate,
     aone,
     close_chunks,
@@ -330,29 +331,56 @@ class RunnableSequence(RunnableBase[In, Out]):
                 run = []
         return stages
 
+    def _call_transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        if ctx.callbacks:
+            return super()._call_transform(inputs, ctx)
+        # Untraced, the stages' own generator names this sequence on an exception no step
+        # named, as the engine's would: one generator fewer per chunk.
+        return self._staged(inputs, ctx, ctx.run_name or self.name)
+
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        return self._staged(inputs, ctx, None)
+
+    def _staged(self, inputs: Iterator[In], ctx: RunContext, name: str | None) -> Iterator[Out]:
+        """The stream through the stages; `name` (the sequence's) noted on an exception."""
         stages: list[Iterator[Any]] = []
         chunks: Iterator[Any] = inputs
         traced = bool(ctx.callbacks)
         try:
-            for position, steps in self._stages(ctx, sync=True):
-                *whole, last = steps
-                tagged = ctx.with_local_tag(f"seq:step:{position}")
-                if whole:  # closed after the stage it feeds (a user's generator may not close it)
-                    chunks = _invoked(whole, chunks, ctx)
+            try:
+                plan = self._stages(ctx, sync=True)
+                index = 0
+                while index < len(plan):
+                    position, steps = plan[index]
+                    index += 1
+                    *whole, last = steps
+                    tagged = ctx.with_local_tag(f"seq:step:{position}")
+                    if whole:  # closed after the stage it feeds (a user's generator may not)
+                        chunks = _invoked(whole, chunks, ctx)
+                        stages.append(chunks)
+                    elif traced and stages:
+                        # The stage's first chunk read ahead, as its traced reader would read
+                        # it first: a chunk then goes up one stage at a time (see `_Stages`).
+                        first = next(chunks, NOTHING)
+                        if first is not NOTHING:
+                            chunks = itertools.chain((first,), chunks)
+                    if not traced and index < len(plan) and len(plan[index][1]) == 1:
+                        both = last._call_transform_into(plan[index][1][0], chunks, ctx)
+                        if both is not None:  # this stage and the next as one
+                            index += 1
+                            chunks = both
+                            stages.append(chunks)
+                            continue
+                    chunks = last._call_transform(chunks, tagged)
                     stages.append(chunks)
-                elif traced and stages:
-                    # The stage's first chunk read ahead, as its traced reader would read it
-                    # first: a chunk then goes up one stage at a time (see `_Stages`).
-                    first = next(chunks, NOTHING)
-                    if first is not NOTHING:
-                        chunks = itertools.chain((first,), chunks)
-                chunks = last._call_transform(chunks, tagged)
-                stages.append(chunks)
-            yield from chunks
-        finally:
-            for stage in reversed(stages):
-                close_chunks(stage)
+                yield from chunks
+            finally:
+                for stage in reversed(stages):
+                    close_chunks(stage)
+        except Exception as exc:
+            if name is not None:
+                add_step_note(exc, name)
+            raise
 
     def _atransform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
         stages: list[AsyncIterator[Any]] = []

@@ -13,6 +13,7 @@ from langchain_core.runnables import RunnableBinding as LCBinding
 from runnables._core.base import RunnableBase
 from runnables._core.config import DEFAULT_RECURSION_LIMIT
 from runnables._core.context import RunContext
+from runnables._core.engine import Engine
 from runnables._core.leaf import (
     aleaf,
     aleaf_in_thread,
@@ -21,9 +22,17 @@ from runnables._core.leaf import (
     leaf,
     leaf_iter,
 )
-from runnables._core.streaming import awaited, closing_chunks, closing_map
+from runnables._core.streaming import (
+    add_step_note,
+    aggregate,
+    awaited,
+    closing_chunks,
+    closing_map,
+)
 from runnables.langchain._convert import from_lc, from_lc_chunk, to_lc
 from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
+from runnables.langchain._text import text_reader
+from runnables.parsers import StrOutputParser
 
 __all__ = ["LangChainRunnable", "from_langchain"]
 
@@ -162,6 +171,28 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
             return iter((self._invoke(input, ctx),))
         config = _lc_config(ctx, IntoRunnables)
         return closing_map(from_lc_chunk, leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
+
+    def _call_transform_into(
+        self, consumer: Engine[Any, Any], inputs: Iterator[In], ctx: RunContext
+    ) -> Iterator[Any] | None:
+        # Read by a `StrOutputParser`, the text of LangChain's own chunks is all that is needed.
+        if self._graph or type(consumer) is not StrOutputParser:
+            return None
+        return self._texts(inputs, ctx, ctx.run_name or consumer.name)
+
+    def _texts(self, inputs: Iterator[In], ctx: RunContext, parser_name: str) -> Iterator[str]:
+        """The chunks a `StrOutputParser` named `parser_name` makes of this runnable's stream,
+        from LangChain's own (see `text_reader`), the failing step named as if the two
+        streamed one after the other."""
+        try:
+            input = aggregate(inputs)
+            config = _lc_config(ctx, IntoRunnables)
+            chunks = leaf_iter(ctx, self.wrapped.stream, to_lc(input), config)
+            text = text_reader(lambda: ctx.run_name or self.name, parser_name)
+            yield from closing_map(text, chunks)
+        except Exception as exc:  # (`text` names the step that failed to read a chunk)
+            add_step_note(exc, ctx.run_name or self.name)
+            raise
 
     def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
         if self._graph:
