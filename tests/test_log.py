@@ -270,3 +270,23 @@ async def test_seed_like_chain_with_docs() -> None:
     assert model_entry["type"] == "chat_model"
     assert "".join(model_entry["streamed_output_str"]) == "Harrison worked at Kensho."
     assert len(model_entry["streamed_output"]) == len(model_entry["streamed_output_str"])
+
+
+@pytest.mark.parametrize("name", ["a/b", "x~y", "~1/~0", "/", "~"])
+async def test_a_run_name_with_json_pointer_characters_is_one_log_key(name: str) -> None:
+    """RFC 6901 escapes `/` and `~` in the paths; the state has the name as it is."""
+    import jsonpatch
+
+    step = RunnableLambda(letters).with_config(run_name=name)
+    chain = step | RunnableLambda(upper).with_config(run_name=name)
+    patches = await patches_of(chain, "ab")
+    state = total(patches).state
+    assert set(state["logs"]) == {name, f"{name}:2"}
+    assert state["logs"][name]["streamed_output"] == ["a", "b"]
+    assert state["logs"][f"{name}:2"]["final_output"] == {"output": "AB"}
+    applied: Any = None
+    for patch in patches:
+        applied = jsonpatch.apply_patch(applied, patch.ops)
+    assert applied == state
+    logs = [log async for log in chain.astream_log("ab", diff=False)]
+    assert set(logs[-1].state["logs"]) == {name, f"{name}:2"}

@@ -228,7 +228,9 @@ class _LogMaker:
         with self.lock:
             self.counts[run.name] += 1
             count = self.counts[run.name]
-            key = run.name if count == 1 else f"{run.name}:{count}"
+            name = run.name if count == 1 else f"{run.name}:{count}"
+            # A JSON pointer token: a name may hold `/` or `~` (RFC 6901 escapes them).
+            key = name.replace("~", "~0").replace("/", "~1") if "/" in name or "~" in name else name
             self.keys[run.id.int] = key
         entry: LogEntry = {
             "id": str(run.id),
