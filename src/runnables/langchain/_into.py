@@ -21,7 +21,12 @@ from runnables._core.context import RunContext
 from runnables._core.runs import Notice, Run, finish_run, notify, notify_async
 from runnables.langchain._convert import from_lc, from_lc_chunk
 
-__all__ = ["AsyncIntoRunnables", "IntoRunnables"]
+__all__ = [
+    "AsyncIntoRunnables",
+    "AsyncStreamingIntoRunnables",
+    "IntoRunnables",
+    "StreamingIntoRunnables",
+]
 
 T = TypeVar("T")
 
@@ -219,28 +224,6 @@ class _RunTree:
     ) -> _Decision:
         return self._error(run_id, error)
 
-    def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[T]) -> Iterator[T]:
-        """Tell of each chunk a LangChain chain below streams (LangChain's astream_events hook)."""
-        run = self._runs.get(run_id)
-        return output if run is None else self._tap(run, output)
-
-    def _tap(self, run: Run, output: Iterator[T]) -> Iterator[T]:
-        on_stream = self._handlers.on_stream
-        for chunk in output:
-            notify(on_stream, run, from_lc(chunk))
-            yield chunk
-
-    def tap_output_aiter(self, run_id: uuid.UUID, output: AsyncIterator[T]) -> AsyncIterator[T]:
-        """Tell of each chunk a LangChain chain below streams (async)."""
-        run = self._runs.get(run_id)
-        return output if run is None else self._atap(run, output)
-
-    async def _atap(self, run: Run, output: AsyncIterator[T]) -> AsyncIterator[T]:
-        on_stream = self._handlers.on_stream
-        async for chunk in output:
-            await notify_async(on_stream, run, from_lc(chunk))
-            yield chunk
-
     decide_on_llm_error = decide_on_chain_error
     decide_on_retriever_error = decide_on_chain_error
     decide_on_tool_error = decide_on_chain_error
@@ -276,12 +259,51 @@ def _async_driver(name: str) -> Callable[..., Any]:
 
 
 class IntoRunnables(_RunTree, BaseCallbackHandler):
-    """The sync driver: for LangChain's sync calls (`invoke`, `stream`)."""
+    """The sync driver of an `invoke`."""
 
 
 class AsyncIntoRunnables(_RunTree, AsyncCallbackHandler):
-    """The async driver: for LangChain's async calls (`ainvoke`, `astream`), which await it
-    in place."""
+    """The async driver of an `ainvoke` (LangChain's async calls await it in place)."""
+
+
+class _Taps(_RunTree):
+    """The hooks LangChain calls to show a streaming handler each chunk of the chains below.
+
+    Having them makes a handler one of LangChain's streaming handlers, and a chat model that
+    sees one streams even an `invoke` (a different message: no id, usage or metadata of the
+    provider's whole response). So only the drivers of a streamed call (`stream`, `astream`),
+    whose models stream anyway, have them.
+    """
+
+    def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[T]) -> Iterator[T]:
+        """Tell of each chunk a LangChain chain below streams (LangChain's astream_events hook)."""
+        run = self._runs.get(run_id)
+        return output if run is None else self._tap(run, output)
+
+    def _tap(self, run: Run, output: Iterator[T]) -> Iterator[T]:
+        on_stream = self._handlers.on_stream
+        for chunk in output:
+            notify(on_stream, run, from_lc(chunk))
+            yield chunk
+
+    def tap_output_aiter(self, run_id: uuid.UUID, output: AsyncIterator[T]) -> AsyncIterator[T]:
+        """Tell of each chunk a LangChain chain below streams (async)."""
+        run = self._runs.get(run_id)
+        return output if run is None else self._atap(run, output)
+
+    async def _atap(self, run: Run, output: AsyncIterator[T]) -> AsyncIterator[T]:
+        on_stream = self._handlers.on_stream
+        async for chunk in output:
+            await notify_async(on_stream, run, from_lc(chunk))
+            yield chunk
+
+
+class StreamingIntoRunnables(_Taps, IntoRunnables):
+    """The sync driver of a streamed call (`stream`): also tells of inner chains' chunks."""
+
+
+class AsyncStreamingIntoRunnables(_Taps, AsyncIntoRunnables):
+    """The async driver of a streamed call (`astream`): also tells of inner chains' chunks."""
 
 
 for _notification in _NOTIFICATIONS:

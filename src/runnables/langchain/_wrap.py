@@ -30,7 +30,12 @@ from runnables._core.streaming import (
     closing_map,
 )
 from runnables.langchain._convert import from_lc, from_lc_chunk, to_lc
-from runnables.langchain._into import AsyncIntoRunnables, IntoRunnables
+from runnables.langchain._into import (
+    AsyncIntoRunnables,
+    AsyncStreamingIntoRunnables,
+    IntoRunnables,
+    StreamingIntoRunnables,
+)
 from runnables.langchain._text import text_reader
 from runnables.parsers import StrOutputParser
 
@@ -169,7 +174,7 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
         if self._graph:
             return iter((self._invoke(input, ctx),))
-        config = _lc_config(ctx, IntoRunnables)
+        config = _lc_config(ctx, StreamingIntoRunnables)
         return closing_map(from_lc_chunk, leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
 
     def _call_transform_into(
@@ -186,7 +191,7 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
         streamed one after the other."""
         try:
             input = aggregate(inputs)
-            config = _lc_config(ctx, IntoRunnables)
+            config = _lc_config(ctx, StreamingIntoRunnables)
             chunks = leaf_iter(ctx, self.wrapped.stream, to_lc(input), config)
             text = text_reader(lambda: ctx.run_name or self.name, parser_name)
             yield from closing_map(text, chunks)
@@ -198,10 +203,10 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
         if self._graph:
             return awaited(lambda: self._ainvoke(input, ctx))
         if _on_asyncio():
-            config = _lc_config(ctx, AsyncIntoRunnables)
+            config = _lc_config(ctx, AsyncStreamingIntoRunnables)
             chunks = aleaf_iter(ctx, self.wrapped.astream, to_lc(input), config)
         else:
-            config = _lc_config(ctx, IntoRunnables)
+            config = _lc_config(ctx, StreamingIntoRunnables)
             chunks = aleaf_iter_in_threads(ctx, self.wrapped.stream, to_lc(input), config)
         return _aconverted(chunks)
 

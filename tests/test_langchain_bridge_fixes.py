@@ -1,0 +1,155 @@
+"""The LangChain bridges against the real langchain-core, for what a new user found amiss:
+a callback must not change a wrapped model's answer, LangChain handlers hear the runs of a
+wrapped LCEL chain as LangChain tells them, and `max_concurrency` crosses into LangChain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage as LCAIMessage
+from langchain_core.messages import AIMessageChunk as LCAIMessageChunk
+from langchain_core.messages import BaseMessage as LCBaseMessage
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import RunnableLambda as LCRunnableLambda
+
+from runnables import RunnableLambda
+from runnables.langchain import from_langchain
+from runnables.messages import AIMessage
+
+
+class WholeOrStreamed(BaseChatModel):
+    """A chat model whose whole answer (id, usage, metadata) differs from its streamed one."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "whole-or-streamed"
+
+    def _generate(
+        self, messages: list[LCBaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        message = LCAIMessage(
+            content="whole",
+            id="provider-id",
+            usage_metadata={"input_tokens": 9, "output_tokens": 2, "total_tokens": 11},
+            response_metadata={"finish_reason": "stop"},
+        )
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self, messages: list[LCBaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> Iterator[ChatGenerationChunk]:
+        for piece in ("stre", "amed"):
+            chunk = ChatGenerationChunk(message=LCAIMessageChunk(content=piece))
+            if run_manager is not None:
+                run_manager.on_llm_new_token(piece, chunk=chunk)
+            yield chunk
+
+
+class Ends:
+    """A runnables callback that keeps the runs that end."""
+
+    def __init__(self) -> None:
+        self.runs: list[Any] = []
+
+    def on_end(self, run: Any) -> None:
+        self.runs.append(run)
+
+
+class Tokens:
+    """A runnables callback that keeps the chunks the runs stream."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Any] = []
+
+    def on_stream(self, run: Any, chunk: Any) -> None:
+        self.chunks.append((run.name, chunk))
+
+
+def _whole(message: AIMessage) -> tuple[Any, ...]:
+    return message.content, message.id, message.usage_metadata, message.response_metadata
+
+
+def test_a_callback_does_not_make_a_wrapped_chat_model_stream_its_invoke() -> None:
+    model = from_langchain(WholeOrStreamed(), input_type=str, output_type=AIMessage)
+    alone = model.invoke("hi")
+    assert _whole(alone) == (
+        "whole",
+        "provider-id",
+        {"input_tokens": 9, "output_tokens": 2, "total_tokens": 11},
+        {"finish_reason": "stop"},
+    )
+    ends = Ends()
+    assert _whole(model.invoke("hi", {"callbacks": [ends]})) == _whole(alone)
+    assert _whole(model.invoke("hi", {"callbacks": [Tokens()]})) == _whole(alone)
+    assert [run.name for run in ends.runs] == ["WholeOrStreamed"]
+
+
+@pytest.mark.anyio
+async def test_a_callback_does_not_make_a_wrapped_chat_model_stream_its_ainvoke() -> None:
+    model = from_langchain(WholeOrStreamed(), input_type=str, output_type=AIMessage)
+    alone = await model.ainvoke("hi")
+    assert _whole(await model.ainvoke("hi", {"callbacks": [Ends()]})) == _whole(alone)
+    assert alone.id == "provider-id"
+
+
+@pytest.mark.anyio
+async def test_a_wrapped_chat_models_invoke_under_astream_events_is_its_whole_answer() -> None:
+    model = from_langchain(WholeOrStreamed(), input_type=str, output_type=AIMessage)
+    # A step that invokes the wrapped model: under events its invoke stays an invoke.
+    step = RunnableLambda(lambda text, config: model.invoke(text, config))
+    events = [event async for event in step.astream_events("hi")]
+    assert _whole(events[-1]["data"]["output"]) == _whole(model.invoke("hi"))
+
+
+def _model_tokens(tokens: Tokens) -> str:
+    return "".join(str(chunk.content) for name, chunk in tokens.chunks if name == "WholeOrStreamed")
+
+
+def test_a_streamed_wrapped_chain_still_tells_of_its_models_tokens() -> None:
+    lc_chain = LCRunnableLambda(lambda text: text) | WholeOrStreamed()
+    chain = from_langchain(lc_chain, input_type=str, output_type=AIMessage)
+    tokens = Tokens()
+    chunks = list(chain.stream("hi", {"callbacks": [tokens]}))
+    assert "".join(str(chunk.content) for chunk in chunks) == "streamed"
+    assert _model_tokens(tokens) == "streamed"
+    invoked = Tokens()
+    assert _whole(chain.invoke("hi", {"callbacks": [invoked]})) == _whole(
+        from_langchain(WholeOrStreamed(), input_type=str, output_type=AIMessage).invoke("hi")
+    )
+    assert _model_tokens(invoked) == ""
+
+
+@pytest.mark.anyio
+async def test_an_astreamed_wrapped_chain_still_tells_of_its_models_tokens() -> None:
+    lc_chain = LCRunnableLambda(lambda text: text) | WholeOrStreamed()
+    chain = from_langchain(lc_chain, input_type=str, output_type=AIMessage)
+    tokens = Tokens()
+    chunks = [chunk async for chunk in chain.astream("hi", {"callbacks": [tokens]})]
+    assert "".join(str(chunk.content) for chunk in chunks) == "streamed"
+    assert _model_tokens(tokens) == "streamed"
+
+
+def test_chat_openai_with_a_callback_asks_for_the_whole_answer() -> None:
+    from langchain_openai import ChatOpenAI
+
+    from openai_server import OpenAIServer, Reply
+
+    with OpenAIServer() as server:
+        lc_model = ChatOpenAI(
+            base_url=server.base_url,
+            api_key="sk-test",  # pyright: ignore[reportArgumentType]
+            model="gpt-test",
+            max_retries=0,
+        )
+        model = from_langchain(lc_model, input_type=str, output_type=AIMessage)
+        usage = {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
+        server.script(Reply("one", usage=usage), Reply("two", usage=usage))
+        plain = model.invoke("hi")
+        traced = model.invoke("hi", {"callbacks": [Ends()]})
+        assert [request.body.get("stream", False) for request in server.requests] == [False, False]
+        assert plain.usage_metadata == traced.usage_metadata
+        assert traced.usage_metadata is not None
+        assert traced.response_metadata["model_name"] == "gpt-test"
