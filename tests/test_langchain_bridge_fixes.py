@@ -153,3 +153,43 @@ def test_chat_openai_with_a_callback_asks_for_the_whole_answer() -> None:
         assert plain.usage_metadata == traced.usage_metadata
         assert traced.usage_metadata is not None
         assert traced.response_metadata["model_name"] == "gpt-test"
+
+
+# ------------------------------------------- LangChain handlers, runs of a wrapped chain
+
+
+def _children(chain: Any, inputs: dict[str, str], *, wrapped: bool) -> list[tuple[Any, ...]]:
+    from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
+
+    collector = RunCollectorCallbackHandler()
+    if wrapped:
+        typed = from_langchain(chain, input_type=dict[str, str], output_type=object)
+        typed.invoke(inputs, {"callbacks": [collector]})
+    else:
+        chain.invoke(inputs, {"callbacks": [collector]})
+    (root,) = collector.traced_runs
+    return [(run.name, run.run_type, run.inputs, run.error) for run in root.child_runs]
+
+
+def test_a_langchain_handler_hears_a_chat_model_inside_a_wrapped_chain() -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+    from langchain_core.prompts import ChatPromptTemplate as LCChatPromptTemplate
+
+    chain = LCChatPromptTemplate.from_template("joke {t}") | FakeListChatModel(responses=["ha"])
+    theirs = _children(chain, {"t": "cats"}, wrapped=False)
+    ours = _children(chain, {"t": "cats"}, wrapped=True)
+    assert [child[:2] for child in ours] == [
+        ("ChatPromptTemplate", "prompt"),
+        ("FakeListChatModel", "llm"),
+    ]
+    assert ours[1][2:] == theirs[1][2:]  # the same messages, no error
+
+
+def test_a_langchain_handler_hears_a_text_models_prompts_inside_a_wrapped_chain() -> None:
+    from langchain_core.language_models.fake import FakeListLLM
+    from langchain_core.prompts import PromptTemplate as LCPromptTemplate
+
+    chain = LCPromptTemplate.from_template("joke {t}") | FakeListLLM(responses=["ho"])
+    ours = _children(chain, {"t": "dogs"}, wrapped=True)
+    assert ours == _children(chain, {"t": "dogs"}, wrapped=False)
+    assert ours[1][:3] == ("FakeListLLM", "llm", {"prompts": ["joke dogs"]})

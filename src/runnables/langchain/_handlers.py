@@ -62,8 +62,28 @@ def _messages(inputs: Any) -> list[Any]:
     return [to_lc(message) for message in messages]
 
 
-def _prompt(inputs: Any) -> str:
-    return inputs.to_string() if isinstance(inputs, PromptValue) else str(inputs)
+def _told_by_langchain(inputs: Any, key: str) -> list[Any] | None:
+    """The batch in a model run's inputs as LangChain told of it (`{"messages": [[...]]}` or
+    `{"prompts": [...]}`, a run inside a wrapped LangChain runnable), else None."""
+    if isinstance(inputs, dict) and set(cast("dict[str, Any]", inputs)) == {key}:
+        batch = cast("dict[str, Any]", inputs)[key]
+        if isinstance(batch, list):
+            return cast("list[Any]", batch)
+    return None
+
+
+def _message_lists(inputs: Any) -> list[list[Any]]:
+    batch = _told_by_langchain(inputs, "messages")
+    if batch is not None and all(isinstance(messages, list) for messages in batch):
+        return [_messages(messages) for messages in batch]
+    return [_messages(inputs)]
+
+
+def _prompts(inputs: Any) -> list[str]:
+    batch = _told_by_langchain(inputs, "prompts")
+    if batch is not None and all(isinstance(prompt, str) for prompt in batch):
+        return list(batch)
+    return [inputs.to_string() if isinstance(inputs, PromptValue) else str(inputs)]
 
 
 def _start(run: Run) -> _Call:
@@ -78,9 +98,9 @@ def _start(run: Run) -> _Call:
     }
     inputs = run.inputs
     if kind == "chat_model":
-        return "on_chat_model_start", (serialized, [_messages(inputs)]), kwargs
+        return "on_chat_model_start", (serialized, _message_lists(inputs)), kwargs
     if kind == "llm":
-        return "on_llm_start", (serialized, [_prompt(inputs)]), kwargs
+        return "on_llm_start", (serialized, _prompts(inputs)), kwargs
     if kind == "retriever":
         return "on_retriever_start", (serialized, str(inputs)), kwargs
     if kind == "tool":
