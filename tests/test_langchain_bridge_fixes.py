@@ -14,7 +14,9 @@ from langchain_core.messages import AIMessageChunk as LCAIMessageChunk
 from langchain_core.messages import BaseMessage as LCBaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import RunnableLambda as LCRunnableLambda
+from langchain_core.runnables import RunnableParallel as LCRunnableParallel
 
+from conftest import Peak
 from runnables import RunnableLambda
 from runnables.langchain import from_langchain
 from runnables.messages import AIMessage
@@ -193,3 +195,39 @@ def test_a_langchain_handler_hears_a_text_models_prompts_inside_a_wrapped_chain(
     ours = _children(chain, {"t": "dogs"}, wrapped=True)
     assert ours == _children(chain, {"t": "dogs"}, wrapped=False)
     assert ours[1][:3] == ("FakeListLLM", "llm", {"prompts": ["joke dogs"]})
+
+
+# --------------------------------------------------------------- max_concurrency
+
+
+def _four_at_once(peak: Peak) -> Any:
+    def hold(x: int) -> int:
+        peak.hold_sync(0.02)
+        return x
+
+    steps = {name: LCRunnableLambda(hold) for name in "abcd"}
+    parallel = LCRunnableParallel(steps)  # pyright: ignore[reportUnknownVariableType]
+    return from_langchain(parallel, input_type=int, output_type=dict[str, int])
+
+
+def test_max_concurrency_holds_inside_a_wrapped_langchain_runnable(peak: Peak) -> None:
+    wrapped = _four_at_once(peak)
+    assert wrapped.invoke(1, {"max_concurrency": 1}) == dict.fromkeys("abcd", 1)
+    assert (peak.total, peak.peak) == (4, 1)
+    peak.together = 2  # two at once, then never more
+    assert wrapped.invoke(2, {"max_concurrency": 2}) == dict.fromkeys("abcd", 2)
+    assert (peak.total, peak.peak) == (8, 2)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["trio"])
+async def test_max_concurrency_holds_inside_a_wrapped_langchain_runnable_on_trio(
+    anyio_backend: str, peak: Peak
+) -> None:
+    # On trio the wrapped call is LangChain's sync one, in a worker thread: its executor
+    # keeps the limit. (On asyncio it is LangChain's `ainvoke`, whose RunnableParallel
+    # gathers every step at once, whatever `max_concurrency` says, as LangChain alone does.)
+    wrapped = _four_at_once(peak)
+    peak.together = 2
+    assert await wrapped.ainvoke(1, {"max_concurrency": 2}) == dict.fromkeys("abcd", 1)
+    assert (peak.total, peak.peak) == (4, 2)

@@ -78,7 +78,8 @@ def _is_graph(wrapped: LCRunnable[Any, Any]) -> bool:
 
 
 def _lc_config(ctx: RunContext, handler: type[IntoRunnables | AsyncIntoRunnables]) -> Any:
-    """The LangChain config for the wrapped call: the inherited parts of `ctx`, and (when
+    """The LangChain config for the wrapped call: the inherited parts of `ctx` (its
+    `max_concurrency` too, LangChain's limit inside the wrapped call), and (when
     someone listens) a handler that tells them of LangChain's inner runs, the wrapped
     runnable's run taking the id of the wrapper's."""
     config: dict[str, Any] = {}
@@ -90,6 +91,8 @@ def _lc_config(ctx: RunContext, handler: type[IntoRunnables | AsyncIntoRunnables
         config["configurable"] = dict(ctx.configurable)
     if ctx.recursion_limit != DEFAULT_RECURSION_LIMIT:
         config["recursion_limit"] = ctx.recursion_limit
+    if ctx.max_concurrency is not None:  # LangChain's own limit, inside the wrapped call
+        config["max_concurrency"] = ctx.max_concurrency
     if ctx.callbacks:
         config["callbacks"] = [handler(ctx)]
         if ctx.parent_run is not None:
