@@ -12,14 +12,17 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage as LCAIMessage
 from langchain_core.messages import AIMessageChunk as LCAIMessageChunk
 from langchain_core.messages import BaseMessage as LCBaseMessage
+from langchain_core.messages import HumanMessage as LCHumanMessage
+from langchain_core.messages import HumanMessageChunk as LCHumanMessageChunk
+from langchain_core.messages import SystemMessage as LCSystemMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import RunnableLambda as LCRunnableLambda
 from langchain_core.runnables import RunnableParallel as LCRunnableParallel
 
 from conftest import Peak
 from runnables import RunnableLambda
-from runnables.langchain import from_langchain
-from runnables.messages import AIMessage
+from runnables.langchain import from_langchain, from_langchain_value, to_langchain_value
+from runnables.messages import AIMessage, AIMessageChunk, HumanMessage
 
 
 class WholeOrStreamed(BaseChatModel):
@@ -231,3 +234,40 @@ async def test_max_concurrency_holds_inside_a_wrapped_langchain_runnable_on_trio
     peak.together = 2
     assert await wrapped.ainvoke(1, {"max_concurrency": 2}) == dict.fromkeys("abcd", 1)
     assert (peak.total, peak.peak) == (4, 2)
+
+
+# ------------------------------------------------------------------ value round trips
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        LCAIMessage(content="x", example=True),
+        LCAIMessageChunk(content="x", example=True),
+        LCHumanMessage(content="x", example=True),
+        LCSystemMessage(content="x", example=True),
+    ],
+    ids=lambda message: type(message).__name__,
+)
+def test_langchains_example_flag_crosses_both_ways(message: LCBaseMessage) -> None:
+    ours = from_langchain_value(message)
+    assert ours.additional_kwargs == {"example": True}
+    assert to_langchain_value(ours) == message
+    assert getattr(to_langchain_value(ours), "example", False) is True
+
+
+def test_a_streamed_chunk_with_the_example_flag_keeps_it() -> None:
+    from runnables.langchain._convert import from_lc_chunk
+
+    chunk = LCAIMessageChunk(content="x", example=True)
+    assert to_langchain_value(from_lc_chunk(chunk)) == chunk
+
+
+def test_what_does_not_cross_is_as_documented() -> None:
+    # Chunk positions and chunks of other messages than AI ones have no place in runnables.
+    last = from_langchain_value(LCAIMessageChunk(content="", chunk_position="last"))
+    assert isinstance(last, AIMessageChunk)
+    assert to_langchain_value(last).chunk_position is None
+    human = from_langchain_value(LCHumanMessageChunk(content="hi"))
+    assert type(human) is HumanMessage
+    assert to_langchain_value(human) == LCHumanMessage(content="hi")

@@ -2,8 +2,8 @@
 and back, field for field, through lists, tuples and dicts; anything else crosses unchanged.
 
 Fields only LangChain has travel in `additional_kwargs` under their LangChain names
-(`invalid_tool_calls` of an AI message, `artifact` of a tool message) and come back out on
-the return trip; LangChain's nested token details (`input_token_details`) become flat
+(`invalid_tool_calls` of an AI message, `artifact` of a tool message, `example` of any
+message when set) and come back out on the return trip; LangChain's nested token details (`input_token_details`) become flat
 `usage_metadata` keys (`"input_token_details.cache_read"`), since ours counts are flat.
 """
 
@@ -29,9 +29,17 @@ _OUR_CHUNK = ours.AIMessageChunk
 _OPEN_CHUNK = cast("Callable[[], Any]", ours._OpenChunk)  # pyright: ignore[reportPrivateUsage]
 
 
+def _with_example(message: Any, extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` (a copy of `message`'s `additional_kwargs`), with LangChain's `example` flag
+    when it is set (a field of LangChain's before 1.0, an extra one since)."""
+    if getattr(message, "example", False):
+        extra["example"] = True
+    return extra
+
+
 def _common(message: Any) -> dict[str, Any]:
     return {
-        "additional_kwargs": dict(message.additional_kwargs),
+        "additional_kwargs": _with_example(message, dict(message.additional_kwargs)),
         "response_metadata": dict(message.response_metadata),
         "name": message.name,
         "id": message.id,
@@ -59,7 +67,7 @@ def _nested_usage(usage: dict[str, int] | None) -> Any:
 
 def _our_ai(message: Any, *, chunk: bool) -> ours.AIMessage:
     extra = message.additional_kwargs
-    extra = dict(extra) if extra else {}
+    extra = _with_example(message, dict(extra) if extra else {})
     if message.invalid_tool_calls:
         extra["invalid_tool_calls"] = [dict(call) for call in message.invalid_tool_calls]
     common: dict[str, Any] = {
@@ -116,13 +124,16 @@ def _lc_common(message: ours.BaseMessage, moved: str | None = None) -> dict[str,
     extra = dict(message.additional_kwargs)
     if moved is not None:
         extra.pop(moved, None)
-    return {
+    common: dict[str, Any] = {
         "content": message.content,
         "additional_kwargs": extra,
         "response_metadata": dict(message.response_metadata),
         "name": message.name,
         "id": message.id,
     }
+    if extra.pop("example", False):
+        common["example"] = True
+    return common
 
 
 def _lc_ai(message: ours.AIMessage) -> Any:
@@ -206,6 +217,8 @@ def from_lc_chunk(value: Any) -> Any:
         return from_lc(value)
     fields = value.__dict__
     if fields["tool_call_chunks"] or fields["tool_calls"] or fields["invalid_tool_calls"]:
+        return _our_ai(value, chunk=True)
+    if value.__pydantic_extra__:  # LangChain's `example`, or other fields it lets in
         return _our_ai(value, chunk=True)
     extra = fields["additional_kwargs"]
     metadata = fields["response_metadata"]
