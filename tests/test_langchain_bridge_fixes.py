@@ -271,3 +271,24 @@ def test_what_does_not_cross_is_as_documented() -> None:
     human = from_langchain_value(LCHumanMessageChunk(content="hi"))
     assert type(human) is HumanMessage
     assert to_langchain_value(human) == LCHumanMessage(content="hi")
+
+
+# ---------------------------------------------------------------- without langchain-core
+
+
+def test_importing_the_bridge_without_langchain_core_says_what_to_install() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "sys.modules['langchain_core'] = None  # as if it were not installed\n"
+        "try:\n"
+        "    import runnables.langchain\n"
+        "except ImportError as error:\n"
+        "    print(type(error).__name__, error, sep=': ')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == (
+        "ImportError: runnables.langchain needs langchain-core: pip install 'runnables[langchain]'"
+    )

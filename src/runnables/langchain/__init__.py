@@ -5,6 +5,13 @@ are told of runnables' runs. Importing this module imports `langchain_core`;
 `import runnables` does not.
 """
 
+try:
+    import langchain_core  # noqa: F401  # pyright: ignore[reportUnusedImport]
+except ImportError as exc:
+    raise ImportError(
+        "runnables.langchain needs langchain-core: pip install 'runnables[langchain]'"
+    ) from exc
+
 from runnables.langchain._convert import from_lc as from_langchain_value
 from runnables.langchain._convert import to_lc as to_langchain_value
 from runnables.langchain._export import to_langchain
