@@ -292,3 +292,21 @@ def test_importing_the_bridge_without_langchain_core_says_what_to_install() -> N
     assert out.stdout.strip() == (
         "ImportError: runnables.langchain needs langchain-core: pip install 'runnables[langchain]'"
     )
+
+
+@pytest.mark.anyio
+async def test_a_langchain_handler_hears_a_chat_model_inside_a_wrapped_chain_async() -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+    from langchain_core.prompts import ChatPromptTemplate as LCChatPromptTemplate
+    from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
+
+    chain = LCChatPromptTemplate.from_template("joke {t}") | FakeListChatModel(responses=["ha"])
+    typed = from_langchain(chain, input_type=dict[str, str], output_type=object)
+    collector = RunCollectorCallbackHandler()
+    await typed.ainvoke({"t": "cats"}, {"callbacks": [collector]})
+    (root,) = collector.traced_runs
+    assert [(run.name, run.run_type, run.error) for run in root.child_runs] == [
+        ("ChatPromptTemplate", "prompt", None),
+        ("FakeListChatModel", "llm", None),
+    ]
+    assert root.child_runs[1].inputs == _children(chain, {"t": "cats"}, wrapped=False)[1][2]
