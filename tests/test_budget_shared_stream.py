@@ -300,11 +300,15 @@ async def test_cancelling_consumer_branches_at_one(peak: Peak) -> None:
 def _chained(peak: Peak, kind: str, budgets: list[Budget]) -> Runnable[int, Any]:
     """Two chains of a stream and its consumer side by side, below a consumer whose stream
     slots they all may see."""
-    return _source(peak, kind) | RunnableGenerator(_passing) | RunnableParallel(
-        {
-            "a": _relay(peak, kind, 1, budgets, None),
-            "b": _relay(peak, kind, 2, budgets, None) | _relay(peak, kind, 1, budgets, None),
-        }
+    return (
+        _source(peak, kind)
+        | RunnableGenerator(_passing)
+        | RunnableParallel(
+            {
+                "a": _relay(peak, kind, 1, budgets, None),
+                "b": _relay(peak, kind, 2, budgets, None) | _relay(peak, kind, 1, budgets, None),
+            }
+        )
     )
 
 
