@@ -336,8 +336,10 @@ class Feed:
 
     The leaf streams before it hold their slots until they end, so waiting for a slot of its
     own would deadlock at max_concurrency=1. But while its code runs, they are paused at a
-    `yield`, their slots idle: it borrows one (the latest opened, a free one if any), and the
-    runnables its code calls borrow from it in turn. With no such stream (before its first
+    `yield`, their slots idle: it borrows one (the latest opened, a free one if any; never one
+    whose own code runs a step, nor a consumer's paused for input), and the runnables its code
+    calls borrow from it in turn. Its own code's steps are marked as a stream's are
+    (`step_in`, `step_out`), since consumers after it borrow its slot in turn. With no such stream (before its first
     input chunk, after the last, or fed by steps that hold nothing) it takes a slot as any
     leaf does. Per chunk, the common case is two flag flips (`Budget.pause`, `resume`): the
     consumer keeps its slot, and runs on it again if the stream's slot is idle once more.
