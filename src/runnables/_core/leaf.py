@@ -144,19 +144,24 @@ class _SlotStepped(_Stepped[T]):
     """`_Stepped` for a stream holding a slot: each step takes the slot back from the stream
     consumers that borrow it while the stream is paused (see `Budget.step_in`)."""
 
-    __slots__ = ("_slot",)
+    __slots__ = ("_budget", "_slot")
 
     def __init__(self, ctx: RunContext, chunks: Iterator[T], slot: Slot) -> None:
         super().__init__(ctx, chunks, slot)
         self._slot = slot
+        self._budget = slot.budget
 
     def __next__(self) -> T:
-        slot = self._slot
-        slot.budget.step_in_blocking(slot)
+        if (stop := current_stop()) is not None and stop.is_set():
+            raise Stopped
+        slot, budget = self._slot, self._budget
+        budget.step_in_blocking(slot)
+        token = enter_nested(self._nested)
         try:
-            return super().__next__()
+            return next(self._chunks)
         finally:
-            slot.budget.step_out(slot)
+            leave(token)
+            budget.step_out(slot)
 
 
 def _stepped(ctx: RunContext, chunks: Iterator[T], slot: Slot | None) -> _Stepped[T]:
