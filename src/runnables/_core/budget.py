@@ -11,7 +11,9 @@ borrower are done.
 
 A leaf stream holds its slot until it ends, idle whenever it waits at a `yield`; the code of
 a stream consumer it feeds (a `RunnableGenerator` in a streamed chain) borrows it then, the
-same way (see `leaf.Feed`, `opened`).
+same way (see `leaf.Feed`, `opened`). Such a borrower is `fed`: it may run on the slot only
+while the stream's own code does not (`running`, between `step_in` and `step_out`), and a step
+waits for it to give the slot back (as when one stream feeds several consumers at once).
 """
 
 from __future__ import annotations
@@ -34,14 +36,30 @@ class Slot:
     leaf whose code made this call, when it is free); lent in turn to the runnables this
     leaf's code calls. State changes under the lock of the budget the slot belongs to."""
 
-    __slots__ = ("borrowed", "budget", "done", "free", "lender")
+    __slots__ = (
+        "borrowed",
+        "budget",
+        "done",
+        "fed",
+        "free",
+        "lender",
+        "paused",
+        "running",
+        "stepper",
+    )
 
-    def __init__(self, budget: Budget, lender: Slot | None) -> None:
+    def __init__(self, budget: Budget, lender: Slot | None, *, fed: bool = False) -> None:
         self.budget = budget
         self.lender = lender
         self.borrowed = False  # this call runs on `lender`'s slot
         self.free = True  # nobody runs on this slot but its own leaf
         self.done = False  # its leaf has returned
+        #: `lender` is a stream feeding this call's code (not the caller of that code): it may
+        #: be borrowed only while the stream's own code is not `running`.
+        self.fed = fed
+        self.running = False  # a stream's own code runs a step (see `Budget.step_in`)
+        self.paused = False  # a consumer's, waiting for its input: see `Budget.pause`
+        self.stepper: _Waiter | None = None  # its stream, waiting to take it back for a step
 
 
 class _Waiter:
@@ -49,12 +67,13 @@ class _Waiter:
     `via_lender`) are set under the budget's lock when a releasing caller hands its slot
     over, then `wake` is called."""
 
-    __slots__ = ("granted", "lender", "via_lender")
+    __slots__ = ("fed", "granted", "lender", "via_lender")
 
     def __init__(self) -> None:
         self.granted = False
         self.lender: Slot | None = None
         self.via_lender = False
+        self.fed = False  # may borrow `lender` only while its stream is paused
 
     def wake(self) -> bool:
         """Wake the waiter; False if it can no longer be woken (its event loop has ended)."""
@@ -140,30 +159,33 @@ class Budget:
             return True
         return False
 
-    def _borrow(self, lender: Slot) -> bool:
+    def _borrow(self, lender: Slot, fed: bool) -> bool:
         """Borrow `lender` (a slot of this budget) if it is free."""
         with self._lock:
-            if lender.free:
+            if lender.free and not (fed and lender.running):
                 lender.free = False
                 return True
             return False
 
-    def _take_or_queue(self, make_waiter: Callable[[], W], lender: Slot | None) -> W | bool:
+    def _take_or_queue(
+        self, make_waiter: Callable[[], W], lender: Slot | None, fed: bool = False
+    ) -> W | bool:
         """Take `lender` (True) or a slot (False) now, or queue a waiter for either."""
         with self._lock:
-            if lender is not None and lender.free:
+            if lender is not None and lender.free and not (fed and lender.running):
                 lender.free = False
                 return True
             if self._claim():
                 return False
             waiter = make_waiter()
             waiter.lender = lender
+            waiter.fed = fed
             self._waiters.append(waiter)
             return waiter
 
-    def _wait_blocking(self, lender: Slot | None) -> bool:
+    def _wait_blocking(self, lender: Slot | None, fed: bool) -> bool:
         """Wait for a slot or `lender`; True if it is `lender`."""
-        waiter = self._take_or_queue(_ThreadWaiter, lender)
+        waiter = self._take_or_queue(_ThreadWaiter, lender, fed)
         if isinstance(waiter, bool):
             return waiter
         try:
@@ -173,9 +195,9 @@ class Budget:
             raise
         return waiter.via_lender
 
-    async def _wait(self, lender: Slot | None) -> bool:
+    async def _wait(self, lender: Slot | None, fed: bool) -> bool:
         """Wait for a slot or `lender`; True if it is `lender`."""
-        waiter = self._take_or_queue(_TaskWaiter, lender)
+        waiter = self._take_or_queue(_TaskWaiter, lender, fed)
         if isinstance(waiter, bool):
             return waiter
         try:
@@ -198,21 +220,39 @@ class Budget:
             self._give()
 
     def _give_back(self, lender: Slot) -> None:
-        """A borrower is done with `lender`: hand it to a waiter that may borrow it, else
-        free it for its leaf's callees, or give it back if that leaf has returned."""
+        """A borrower is done with `lender`: hand it to its own stream waiting to step, or to
+        a waiter that may borrow it, else free it for its leaf's callees, or give it back if
+        that leaf has returned."""
         while True:
             with self._lock:
                 if lender.done:
                     break
-                waiter = next((w for w in self._waiters if w.lender is lender), None)
-                if waiter is None:
-                    lender.free = True
-                    return
-                self._waiters.remove(waiter)
-                waiter.granted = waiter.via_lender = True
+                waiter = lender.stepper
+                if waiter is not None:
+                    lender.stepper = None
+                    lender.free = lender.running = waiter.granted = True
+                else:
+                    waiter = self._borrower(lender)
+                    if waiter is None:
+                        lender.free = True
+                        return
+                    self._waiters.remove(waiter)
+                    waiter.granted = waiter.via_lender = True
             if waiter.wake():
                 return
+            if waiter.lender is None:  # the stepper's loop has ended
+                with self._lock:
+                    lender.running = False
+                    lender.free = False
         self.release(lender)
+
+    def _borrower(self, lender: Slot) -> _Waiter | None:
+        """The first waiter that may borrow `lender` now; the caller holds the lock."""
+        running = lender.running
+        for waiter in self._waiters:
+            if waiter.lender is lender and not (running and waiter.fed):
+                return waiter
+        return None
 
     # -- the slots of this budget and every parent
     #
@@ -229,7 +269,8 @@ class Budget:
         """Take a slot if one is free right now (and one of each parent budget), else none."""
         lender = self._lender_here(slot)
         if lender is not None:
-            if self._borrow(lender):
+            assert slot is not None
+            if self._borrow(lender, slot.fed):
                 assert slot is not None
                 slot.borrowed = True
                 return True
@@ -246,7 +287,8 @@ class Budget:
     def acquire_blocking(self, slot: Slot | None = None) -> None:
         """Take a slot (and one of each parent budget), blocking this thread until one is free."""
         lender = self._lender_here(slot)
-        if lender is not None and self._borrow(lender):
+        fed = slot is not None and slot.fed
+        if lender is not None and self._borrow(lender, fed):
             assert slot is not None
             slot.borrowed = True
             return
@@ -254,7 +296,7 @@ class Budget:
         if self.parent is not None:
             self.parent.acquire_blocking(above)
         try:
-            borrowed = self._wait_blocking(lender)
+            borrowed = self._wait_blocking(lender, fed)
         except BaseException:
             if self.parent is not None:
                 self.parent.release(above)
@@ -271,7 +313,7 @@ class Budget:
         if self.parent is not None:
             await self.parent.acquire(above)
         try:
-            borrowed = await self._wait(lender)
+            borrowed = await self._wait(lender, slot is not None and slot.fed)
         except BaseException:
             if self.parent is not None:
                 self.parent.release(above)
@@ -321,9 +363,63 @@ class Budget:
             if len(streams) > 4:
                 streams[:] = [s for s in streams if not s.done]
             streams.append(slot)
-            if not slot.free or not self._waiters:
+            if not slot.free or slot.running or not self._waiters:
                 return
             waiter = next((w for w in self._waiters if w.lender is _ANY_STREAM), None)
+            if waiter is None:
+                return
+            self._waiters.remove(waiter)
+            slot.free = False
+            waiter.lender = slot
+            waiter.granted = waiter.via_lender = True
+        if not waiter.wake():
+            self._give_back(slot)
+
+    def step_in_blocking(self, slot: Slot) -> None:
+        """The stream holding `slot` runs its own code (a step, up to its next `yield`):
+        take its slot back from a consumer running on it, blocking this thread until then.
+        Callees of that code may still borrow it; consumers may not, until `step_out`."""
+        with self._lock:
+            if slot.free:
+                slot.running = True
+                return
+            waiter = slot.stepper = _ThreadWaiter()
+        try:
+            waiter.lock.acquire()
+        except BaseException:
+            self._unstep(slot, waiter)
+            raise
+
+    async def step_in(self, slot: Slot) -> None:
+        """`step_in_blocking` from a task (cancellable while waiting)."""
+        with self._lock:
+            if slot.free:
+                slot.running = True
+                return
+            waiter = slot.stepper = _TaskWaiter()
+        try:
+            await waiter.wakeup.wait()
+        except BaseException:
+            self._unstep(slot, waiter)
+            raise
+
+    def _unstep(self, slot: Slot, waiter: _Waiter) -> None:
+        with self._lock:
+            if slot.stepper is waiter:
+                slot.stepper = None
+                return
+        self.step_out(slot)
+
+    def step_out(self, slot: Slot) -> None:
+        """The stream holding `slot` is paused at a `yield` again (or has ended): lend its
+        slot to a consumer waiting for it, if any."""
+        with self._lock:
+            slot.running = False
+            if not slot.free or slot.done or not self._waiters:
+                return
+            waiter = next(
+                (w for w in self._waiters if w.lender is slot or w.lender is _ANY_STREAM), None
+            )
             if waiter is None:
                 return
             self._waiters.remove(waiter)
@@ -339,7 +435,7 @@ class Budget:
         `leaf.Feed`)."""
         with self._lock:
             for slot in reversed(self._streams):
-                if slot.free and not slot.done:
+                if slot.free and not slot.done and not slot.running:
                     return slot
         return None
 
@@ -352,9 +448,15 @@ class Budget:
         if lender is None or lender.budget is not self or not slot.borrowed:
             return False
         with self._lock:
-            if not slot.free or lender.done or (self._waiters and self._wanted(lender, slot)):
+            if (
+                not slot.free
+                or lender.done
+                or lender.stepper is not None
+                or (self._waiters and self._wanted(lender, slot))
+            ):
                 return False
             slot.free = False  # holds nothing until resumed
+            slot.paused = True
             lender.free = True
             return True
 
@@ -364,11 +466,17 @@ class Budget:
         lender = slot.lender
         assert lender is not None
         with self._lock:
-            if not lender.free or lender.done or (self._waiters and self._wanted(lender, slot)):
+            if (
+                not lender.free
+                or lender.running
+                or lender.done
+                or (self._waiters and self._wanted(lender, slot))
+            ):
                 slot.done = True
                 return False
             lender.free = False
             slot.free = True
+            slot.paused = False
             return True
 
     def _wanted(self, one: Slot, other: Slot) -> bool:
@@ -380,7 +488,7 @@ class Budget:
         `acquire_or_stream`)."""
         if self.parent is not None:
             self.parent.acquire_blocking()
-        waiter = self._take_or_queue(_ThreadWaiter, _ANY_STREAM)
+        waiter = self._take_or_queue(_ThreadWaiter, _ANY_STREAM, fed=True)
         if not isinstance(waiter, bool):
             try:
                 waiter.lock.acquire()
@@ -398,7 +506,7 @@ class Budget:
         ends, idle whenever it waits for this consumer to take its chunks)."""
         if self.parent is not None:
             await self.parent.acquire()
-        waiter = self._take_or_queue(_TaskWaiter, _ANY_STREAM)
+        waiter = self._take_or_queue(_TaskWaiter, _ANY_STREAM, fed=True)
         if not isinstance(waiter, bool):
             try:
                 await waiter.wakeup.wait()
@@ -413,7 +521,7 @@ class Budget:
         if isinstance(waiter, bool) or not waiter.via_lender:
             return
         slot.lender = waiter.lender
-        slot.borrowed = True
+        slot.borrowed = slot.fed = True
         if self.parent is not None:
             self.parent.release()  # the stream's slot stands for the parents' too
 

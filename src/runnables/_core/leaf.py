@@ -140,6 +140,55 @@ class _Stepped(Iterator[T]):
             leave(token)
 
 
+class _SlotStepped(_Stepped[T]):
+    """`_Stepped` for a stream holding a slot: each step takes the slot back from the stream
+    consumers that borrow it while the stream is paused (see `Budget.step_in`)."""
+
+    __slots__ = ("_budget", "_slot")
+
+    def __init__(self, ctx: RunContext, chunks: Iterator[T], slot: Slot) -> None:
+        super().__init__(ctx, chunks, slot)
+        self._slot = slot
+        self._budget = slot.budget
+
+    def __next__(self) -> T:
+        if (stop := current_stop()) is not None and stop.is_set():
+            raise Stopped
+        slot, budget = self._slot, self._budget
+        budget.step_in_blocking(slot)
+        token = enter_nested(self._nested)
+        try:
+            return next(self._chunks)
+        finally:
+            leave(token)
+            budget.step_out(slot)
+
+
+def _stepped(ctx: RunContext, chunks: Iterator[T], slot: Slot | None) -> _Stepped[T]:
+    return _Stepped(ctx, chunks, slot) if slot is None else _SlotStepped(ctx, chunks, slot)
+
+
+class _ASlotSteps(AsyncIterator[T]):
+    """An async stream holding a slot, stepped as `_SlotStepped` is."""
+
+    __slots__ = ("_chunks", "_slot")
+
+    def __init__(self, chunks: AsyncIterator[T], slot: Slot) -> None:
+        self._chunks = chunks
+        self._slot = slot
+
+    async def __anext__(self) -> T:
+        slot = self._slot
+        await slot.budget.step_in(slot)
+        try:
+            return await self._chunks.__anext__()
+        finally:
+            slot.budget.step_out(slot)
+
+    async def aclose(self) -> None:
+        await aclose_chunks(self._chunks)
+
+
 def leaf_iter(
     ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
 ) -> Iterator[T]:
@@ -157,7 +206,7 @@ def _leaf_iter(
     try:
         _opened(slot)
         chunks = in_context(ctx, func, *args, _slot=slot, **kwargs)
-        with closing(_Stepped(ctx, chunks, slot)) as stepped:
+        with closing(_stepped(ctx, chunks, slot)) as stepped:
             yield from stepped
     finally:
         _give_back(slot)
@@ -203,7 +252,10 @@ class LeafStream(AsyncIterator[T]):
         _opened(slot)
         self.nested = ctx.nested(slot)
         try:
-            chunks = self.chunks = in_context(ctx, make, _slot=slot)
+            chunks = in_context(ctx, make, _slot=slot)
+            if slot is not None:
+                chunks = _ASlotSteps(chunks, slot)
+            self.chunks = chunks
         except BaseException:
             self.end()
             raise
@@ -254,7 +306,7 @@ async def aleaf_iter_in_threads(
         chunks = await run_in_worker_thread(
             partial(in_context, _slot=slot), ctx, partial(func, **kwargs) if kwargs else func, *args
         )
-        async with closing_chunks(aiterate_in_threads(_Stepped(ctx, chunks, slot))) as stepped:
+        async with closing_chunks(aiterate_in_threads(_stepped(ctx, chunks, slot))) as stepped:
             async for chunk in stepped:
                 yield chunk
     finally:
@@ -289,14 +341,16 @@ class Feed:
 
     The leaf streams before it hold their slots until they end, so waiting for a slot of its
     own would deadlock at max_concurrency=1. But while its code runs, they are paused at a
-    `yield`, their slots idle: it borrows one (the latest opened, a free one if any), and the
-    runnables its code calls borrow from it in turn. With no such stream (before its first
+    `yield`, their slots idle: it borrows one (the latest opened, a free one if any; never one
+    whose own code runs a step, nor a consumer's paused for input), and the runnables its code
+    calls borrow from it in turn. Its own code's steps are marked as a stream's are
+    (`step_in`, `step_out`), since consumers after it borrow its slot in turn. With no such stream (before its first
     input chunk, after the last, or fed by steps that hold nothing) it takes a slot as any
     leaf does. Per chunk, the common case is two flag flips (`Budget.pause`, `resume`): the
     consumer keeps its slot, and runs on it again if the stream's slot is idle once more.
     """
 
-    __slots__ = ("_budget", "_budgets", "_ctx", "_paused", "_slot", "nested")
+    __slots__ = ("_budget", "_budgets", "_ctx", "_paused", "_slot", "_stepping", "nested")
 
     def __init__(self, ctx: RunContext, budget: Budget) -> None:
         self._ctx = ctx
@@ -309,6 +363,7 @@ class Feed:
         self._budgets = tuple(budgets)
         self._slot: Slot | None = None
         self._paused = False  # `_slot` is kept while the consumer waits for a chunk
+        self._stepping = False  # its code runs (not paused at a `yield`)
         self.nested = ctx.nested()  # what its code sees: `ctx` lending its current slot
         if _OPEN.get() is None:  # made now, to be shared with the tasks that feed it
             _OPEN.set([])
@@ -318,7 +373,7 @@ class Feed:
         other slot, if it is lent), else the one lent to the consumer's caller."""
         lender = None
         for slot in reversed(_OPEN.get() or ()):
-            if not slot.done and slot.budget in self._budgets:
+            if not slot.done and not slot.paused and slot.budget in self._budgets:
                 if slot.free:
                     lender = slot
                     break
@@ -328,12 +383,36 @@ class Feed:
             # steps run on an event loop of their own): any stream of the budget that is
             # idle, lest this wait for a slot those steps hold.
             lender = next(filter(None, map(Budget.paused, self._budgets)), None)
-        return Slot(self._budget, lender or self._ctx.lender)
+        if lender is not None:
+            return Slot(self._budget, lender, fed=True)
+        return Slot(self._budget, self._ctx.lender)
 
     def _took(self, slot: Slot) -> None:
         self._slot = slot
+        slot.running = self._stepping
         _opened(slot)  # idle in turn while the consumer is paused at a `yield`
         self.nested = self._ctx.nested(slot)
+
+    def step_in_blocking(self) -> None:
+        """The consumer's code runs a step (see `Budget.step_in`)."""
+        self._stepping = True
+        slot = self._slot
+        if slot is not None:
+            self._budget.step_in_blocking(slot)
+
+    async def step_in(self) -> None:
+        """`step_in_blocking` from a task."""
+        self._stepping = True
+        slot = self._slot
+        if slot is not None:
+            await self._budget.step_in(slot)
+
+    def step_out(self) -> None:
+        """The consumer is paused at a `yield` (or has ended)."""
+        self._stepping = False
+        slot = self._slot
+        if slot is not None:
+            self._budget.step_out(slot)
 
     def resume(self) -> bool:
         """Whether the consumer runs on its paused slot again (see `Budget.resume`); if not,
@@ -427,11 +506,14 @@ class _FedStepped(Iterator[T]):
     def __next__(self) -> T:
         if (stop := current_stop()) is not None and stop.is_set():
             raise Stopped  # a sibling of a sync parallel above has failed
-        token = enter_nested(self._feed.nested)
+        feed = self._feed
+        feed.step_in_blocking()
+        token = enter_nested(feed.nested)
         try:
             return next(self._chunks)
         finally:
             leave(token)
+            feed.step_out()
 
     def close(self) -> None:
         token = enter_nested(self._feed.nested)
@@ -515,7 +597,7 @@ class FedStream(LeafStream[T]):
         self.nested = feed.nested
         token = enter_nested(feed.nested)
         try:
-            chunks = self.chunks = make()
+            chunks = self.chunks = _AFedSteps(make(), feed)
         except BaseException:
             self.end()
             raise
@@ -526,6 +608,27 @@ class FedStream(LeafStream[T]):
     def end(self) -> None:
         self._make = None
         self._feed.close()
+
+
+class _AFedSteps(AsyncIterator[T]):
+    """An async consumer's output, stepped as `_FedStepped` is."""
+
+    __slots__ = ("_chunks", "_feed")
+
+    def __init__(self, chunks: AsyncIterator[T], feed: Feed) -> None:
+        self._chunks = chunks
+        self._feed = feed
+
+    async def __anext__(self) -> T:
+        feed = self._feed
+        await feed.step_in()
+        try:
+            return await self._chunks.__anext__()
+        finally:
+            feed.step_out()
+
+    async def aclose(self) -> None:
+        await aclose_chunks(self._chunks)
 
 
 class _FedAChunks(AsyncIterator[T]):
