@@ -365,14 +365,8 @@ class Budget:
             streams.append(slot)
             if not slot.free or slot.running or not self._waiters:
                 return
-            waiter = next((w for w in self._waiters if w.lender is _ANY_STREAM), None)
-            if waiter is None:
-                return
-            self._waiters.remove(waiter)
-            slot.free = False
-            waiter.lender = slot
-            waiter.granted = waiter.via_lender = True
-        if not waiter.wake():
+            waiter = self._lend(slot, lambda w: w.lender is _ANY_STREAM)
+        if waiter is not None and not waiter.wake():
             self._give_back(slot)
 
     def step_in_blocking(self, slot: Slot) -> None:
@@ -417,17 +411,21 @@ class Budget:
             slot.running = False
             if not slot.free or slot.done or not self._waiters:
                 return
-            waiter = next(
-                (w for w in self._waiters if w.lender is slot or w.lender is _ANY_STREAM), None
-            )
-            if waiter is None:
-                return
-            self._waiters.remove(waiter)
-            slot.free = False
-            waiter.lender = slot
-            waiter.granted = waiter.via_lender = True
-        if not waiter.wake():
+            waiter = self._lend(slot, lambda w: w.lender is slot or w.lender is _ANY_STREAM)
+        if waiter is not None and not waiter.wake():
             self._give_back(slot)
+
+    def _lend(self, slot: Slot, wants: Callable[[_Waiter], bool]) -> _Waiter | None:
+        """Lend free `slot` to the first waiter that `wants` it; that waiter, to wake once the
+        lock is let go (the caller holds it)."""
+        waiter = next((w for w in self._waiters if wants(w)), None)
+        if waiter is None:
+            return None
+        self._waiters.remove(waiter)
+        slot.free = False
+        waiter.lender = slot
+        waiter.granted = waiter.via_lender = True
+        return waiter
 
     def paused(self) -> Slot | None:
         """The slot of a leaf stream of this budget, open and lent to nobody, if any: the
