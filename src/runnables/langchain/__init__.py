@@ -7,10 +7,10 @@ are told of runnables' runs. Importing this module imports `langchain_core`;
 
 try:
     import langchain_core  # noqa: F401  # pyright: ignore[reportUnusedImport]
-except ImportError as exc:
+except ImportError as _missing:  # (private: not part of the module's API)
     raise ImportError(
         "runnables.langchain needs langchain-core: pip install 'runnables[langchain]'"
-    ) from exc
+    ) from _missing
 
 from runnables.langchain._convert import from_lc as from_langchain_value
 from runnables.langchain._convert import to_lc as to_langchain_value
