@@ -310,3 +310,29 @@ async def test_a_langchain_handler_hears_a_chat_model_inside_a_wrapped_chain_asy
         ("FakeListChatModel", "llm", None),
     ]
     assert root.child_runs[1].inputs == _children(chain, {"t": "cats"}, wrapped=False)[1][2]
+
+
+def test_declared_types_may_be_any_type_expression() -> None:
+    from collections.abc import Sequence
+
+    from langchain_core.language_models.fake_chat_models import (
+        FakeListChatModel as LCFakeListChatModel,
+    )
+
+    from runnables.langchain import from_langchain
+    from runnables.messages import AIMessage, BaseMessage
+    from runnables.prompts import ChatPromptValue
+
+    either = from_langchain(
+        LCFakeListChatModel(responses=["ok"]),
+        input_type=str | ChatPromptValue,
+        output_type=AIMessage,
+    )
+    assert either.invoke("hi").content == "ok"
+    assert "anyOf" in either.input_schema.json_schema()
+    listed = from_langchain(
+        LCFakeListChatModel(responses=["ok"]),
+        input_type=Sequence[BaseMessage],
+        output_type=AIMessage,
+    )
+    assert listed.input_schema.json_schema()["type"] == "array"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Generic, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
 
 import attrs
 from langchain_core.runnables import Runnable as LCRunnable
@@ -38,6 +38,9 @@ from runnables.langchain._into import (
 )
 from runnables.langchain._text import text_reader
 from runnables.parsers import StrOutputParser
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeForm
 
 __all__ = ["LangChainRunnable", "from_langchain"]
 
@@ -215,12 +218,13 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
 
 
 def from_langchain(
-    runnable: LCRunnable[Any, Any], *, input_type: type[I2], output_type: type[O2]
+    runnable: LCRunnable[Any, Any], *, input_type: TypeForm[I2], output_type: TypeForm[O2]
 ) -> LangChainRunnable[I2, O2]:
     """Wrap a LangChain `runnable` as a runnables `Runnable[input_type, output_type]`.
 
     The types are declared, not checked: they type the chains it is composed into and give
-    its schemas. Messages, documents and prompt values cross as runnables' own values.
+    its schemas. Any type expression will do (`str | ChatPromptValue`, `Sequence[BaseMessage]`),
+    as for `with_types`. Messages, documents and prompt values cross as runnables' own values.
     """
     if not isinstance(cast("object", runnable), LCRunnable):
         from runnables.errors import RunnablesTypeError
