@@ -294,3 +294,21 @@ def test_a_failing_step_fed_by_a_stream_records_its_input_and_qualified_error_ty
 def test_a_negative_content_length_is_refused(provider: TracerProvider) -> None:
     with pytest.raises(ValueError, match="max_content_length must be 0 or more, got -1"):
         OpenTelemetryCallback(provider, max_content_length=-1)
+
+
+def test_a_model_provider_is_named_under_both_semconv_names(
+    provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    model = FakeListChatModel(["hi"])
+    model.invoke(
+        "x",
+        {
+            "callbacks": [OpenTelemetryCallback(provider)],
+            "metadata": {"ls_provider": "acme", "ls_model_name": "m-1"},
+        },
+    )
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes is not None
+    assert span.attributes["gen_ai.provider.name"] == "acme"
+    assert span.attributes["gen_ai.system"] == "acme"
+    assert span.attributes["gen_ai.request.model"] == "m-1"

@@ -13,7 +13,8 @@ A run that fails records the exception, `error.type` (its fully qualified class 
 error status. Model runs (`chat_model`,
 `llm`) follow the OpenTelemetry GenAI semantic conventions: span kind CLIENT, named
 `"chat <model>"` / `"text_completion <model>"` once the model is known, with
-`gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.response.model`, `gen_ai.system`,
+`gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.response.model`,
+`gen_ai.provider.name` (and `gen_ai.system`, its older name, for backends that read that),
 `gen_ai.usage.input_tokens` / `output_tokens`, and for a streamed answer the seconds to its
 first chunk (`gen_ai.response.time_to_first_chunk`, and a `gen_ai.first_chunk` event).
 
@@ -136,7 +137,7 @@ class OpenTelemetryCallback:
                 attributes["gen_ai.request.model"] = str(model)
             provider = run.metadata.get("ls_provider")
             if provider:
-                attributes["gen_ai.system"] = str(provider)
+                attributes["gen_ai.provider.name"] = attributes["gen_ai.system"] = str(provider)
         if self.record_content:
             if run.inputs is not None:
                 attributes["runnables.input"] = self._text(run.inputs)
