@@ -4,6 +4,7 @@ wrapped LCEL chain as LangChain tells them, and `max_concurrency` crosses into L
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -336,3 +337,31 @@ def test_declared_types_may_be_any_type_expression() -> None:
         output_type=AIMessage,
     )
     assert listed.input_schema.json_schema()["type"] == "array"
+
+
+def test_to_langchain_reports_the_langchain_types_its_values_cross_as() -> None:
+    from langchain_core.documents import Document as LCDocument
+    from langchain_core.messages import AIMessage as LCAIMessage
+    from langchain_core.prompt_values import ChatPromptValue as LCChatPromptValue
+
+    from runnables import RunnableLambda
+    from runnables.langchain import to_langchain
+    from runnables.models import FakeListChatModel
+    from runnables.retrievers import HashingEmbeddings, InMemoryVectorStore
+
+    model = to_langchain(FakeListChatModel(["x"]))
+    assert model.OutputType is LCAIMessage
+    assert isinstance(model.invoke("hi"), model.OutputType)
+    assert model.get_output_jsonschema()["title"] == "AIMessage"
+    assert "anyOf" in model.get_input_jsonschema()
+    assert LCChatPromptValue in typing.get_args(model.InputType)
+    retriever = InMemoryVectorStore.from_texts(["a"], HashingEmbeddings()).as_retriever()
+    docs = to_langchain(retriever)
+    assert docs.OutputType == list[LCDocument]
+    assert docs.get_output_jsonschema()["type"] == "array"
+    plain = to_langchain(RunnableLambda(_length))
+    assert plain.get_output_jsonschema()["type"] == "integer"
+
+
+def _length(text: str) -> int:
+    return len(text)

@@ -9,8 +9,9 @@ message when set) and come back out on the return trip; LangChain's nested token
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Union, cast, get_args, get_origin
 
 import langchain_core.documents as lc_documents
 import langchain_core.messages as lc
@@ -22,7 +23,7 @@ from runnables import prompts as our_prompts
 from runnables.documents import Document
 from runnables.errors import RunnablesTypeError
 
-__all__ = ["from_lc", "from_lc_chunk", "to_lc"]
+__all__ = ["from_lc", "from_lc_chunk", "lc_type", "to_lc"]
 
 _LC_CHUNK = lc.AIMessageChunk
 _OUR_CHUNK = ours.AIMessageChunk
@@ -240,3 +241,42 @@ def from_lc_chunk(value: Any) -> Any:
 def to_lc(value: Any) -> Any:
     """`value` with our messages, documents and prompt values replaced by LangChain's."""
     return _convert(value, _TO_LC, "in LangChain")
+
+
+#: Our value classes and the LangChain classes they cross as.
+_LC_TYPES: dict[Any, Any] = {
+    ours.BaseMessage: lc.BaseMessage,
+    ours.HumanMessage: lc.HumanMessage,
+    ours.SystemMessage: lc.SystemMessage,
+    ours.ChatMessage: lc.ChatMessage,
+    ours.AIMessage: lc.AIMessage,
+    ours.AIMessageChunk: lc.AIMessageChunk,
+    ours.ToolMessage: lc.ToolMessage,
+    Document: lc_documents.Document,
+    our_prompts.StringPromptValue: lc_prompts.StringPromptValue,
+    our_prompts.ChatPromptValue: lc_prompts.ChatPromptValue,
+}
+
+
+def lc_type(tp: Any) -> Any:
+    """The type LangChain sees for values of our type `tp` once converted (`list[Document]`:
+    `list[langchain Document]`); `tp` itself where nothing in it converts."""
+    try:
+        mapped = _LC_TYPES.get(tp)
+    except TypeError:  # an unhashable type form
+        return tp
+    if mapped is not None:
+        return mapped
+    args = get_args(tp)
+    if not args:
+        return tp
+    converted = tuple(lc_type(arg) for arg in args)
+    if converted == args:
+        return tp
+    origin = get_origin(tp)
+    if origin is Union or origin is types.UnionType:
+        return Union[converted]  # noqa: UP007 - built from a tuple at run time
+    try:
+        return origin[converted]
+    except TypeError:  # a form that cannot be rebuilt: left as it is
+        return tp

@@ -13,7 +13,7 @@ from runnables._core.config import RunnableConfig
 from runnables._core.context import CURRENT
 from runnables._core.protocol import Runnable
 from runnables._core.streaming import close_chunks, closing_chunks
-from runnables.langchain._convert import from_lc, to_lc
+from runnables.langchain._convert import from_lc, lc_type, to_lc
 from runnables.langchain._handlers import as_callback
 
 __all__ = ["to_langchain"]
@@ -61,12 +61,12 @@ class RunnablesRunnable(LCRunnable[I, O], Generic[I, O]):
         return f"to_langchain({self.runnable!r})"
 
     @property
-    def InputType(self) -> Any:  # LangChain's name
-        return getattr(self.runnable, "input_type", Any)
+    def InputType(self) -> Any:  # LangChain's name: the type of what LangChain passes in
+        return lc_type(getattr(self.runnable, "input_type", Any))
 
     @property
-    def OutputType(self) -> Any:  # LangChain's name
-        return getattr(self.runnable, "output_type", Any)
+    def OutputType(self) -> Any:  # LangChain's name: the type of what LangChain gets back
+        return lc_type(getattr(self.runnable, "output_type", Any))
 
     def _run_type(self) -> str | None:
         kind = getattr(self.runnable, "run_type", "chain")
