@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 from runnables._core.config import check_config
 from runnables._core.fan_in import FanIn, Sink, deliver
 from runnables._core.stream import Stream
-from runnables._core.streaming import NOTHING, closing_chunks
+from runnables._core.streaming import NOTHING, add_chunks, closing_chunks
 from runnables.tracing._common import (
     NON_STREAMING_TYPES,
     AsyncSender,
@@ -387,24 +387,9 @@ def _patches(
         offer, put = send.offer, send.put
         async with closing_chunks(root_stream(runnable, input, config_with)) as chunks:
             async for chunk in chunks:
-                # (What `add_chunks`, `copy_containers` and `_changed` do, inlined: this runs
-                # for every chunk.)
-                before = total
-                if before is NOTHING:
-                    total = chunk
-                    changed = chunk is not None and _changed(None, chunk)
-                else:
-                    try:
-                        total = before + chunk
-                    except TypeError:
-                        total = chunk
-                    if before is total:
-                        changed = False
-                    else:
-                        try:
-                            changed = bool(before != total)
-                        except Exception:
-                            changed = True
+                before = None if total is NOTHING else total
+                total = add_chunks(total, chunk)
+                changed = _changed(before, total)
                 ops: tuple[dict[str, Any], ...]
                 if with_streamed_output_list:
                     streamed = _STREAMED.copy()
