@@ -10,7 +10,7 @@ message when set) and come back out on the return trip; LangChain's nested token
 from __future__ import annotations
 
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Union, cast, get_args, get_origin
 
 import langchain_core.documents as lc_documents
@@ -23,7 +23,7 @@ from runnables import prompts as our_prompts
 from runnables.documents import Document
 from runnables.errors import RunnablesTypeError
 
-__all__ = ["from_lc", "from_lc_chunk", "lc_type", "to_lc"]
+__all__ = ["from_lc", "from_lc_chunk", "lc_type", "text_chunk_fields", "to_lc"]
 
 _LC_CHUNK = lc.AIMessageChunk
 _OUR_CHUNK = ours.AIMessageChunk
@@ -208,19 +208,25 @@ def from_lc(value: Any) -> Any:
     return _convert(value, _FROM_LC, "in runnables")
 
 
+def text_chunk_fields(value: Any) -> Mapping[str, Any] | None:
+    """The fields of `value` if it is a LangChain chunk of text with no tool calls (what almost
+    every streamed token is), else None. Read from its `__dict__`, where pydantic keeps them:
+    an attribute read of a pydantic model takes a slow path (it has a `__getattr__`)."""
+    if type(value) is not _LC_CHUNK:
+        return None
+    fields: Mapping[str, Any] = value.__dict__
+    if fields["tool_call_chunks"] or fields["tool_calls"] or fields["invalid_tool_calls"]:
+        return None
+    return fields
+
+
 def from_lc_chunk(value: Any) -> Any:
     """`from_lc` of one streamed chunk, with a shortcut for the chunk of text almost every
     streamed token is: LangChain has checked its fields already, so ours is filled in as is
-    (see `messages._OpenChunk`; its dicts copied, as ours must not share them). Its fields are
-    read from its `__dict__`, where pydantic keeps them: an attribute read of a pydantic model
-    takes a slow path (it has a `__getattr__`), and a stream converts one chunk per token."""
-    if type(value) is not _LC_CHUNK:
+    (see `messages._OpenChunk`; its dicts copied, as ours must not share them)."""
+    fields = text_chunk_fields(value)
+    if fields is None or value.__pydantic_extra__:  # (extra: LangChain's `example`, ...)
         return from_lc(value)
-    fields = value.__dict__
-    if fields["tool_call_chunks"] or fields["tool_calls"] or fields["invalid_tool_calls"]:
-        return _our_ai(value, chunk=True)
-    if value.__pydantic_extra__:  # LangChain's `example`, or other fields it lets in
-        return _our_ai(value, chunk=True)
     extra = fields["additional_kwargs"]
     metadata = fields["response_metadata"]
     usage = fields["usage_metadata"]

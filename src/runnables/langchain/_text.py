@@ -6,15 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import langchain_core.messages as lc
-
 from runnables._core.streaming import add_step_note
-from runnables.langchain._convert import from_lc_chunk
+from runnables.langchain._convert import from_lc_chunk, text_chunk_fields
 from runnables.parsers import _text as parser_text  # pyright: ignore[reportPrivateUsage]
 
 __all__ = ["text_reader"]
-
-_LC_CHUNK = lc.AIMessageChunk
 
 
 def text_reader(model_name: Callable[[], str], parser_name: str) -> Callable[[Any], str]:
@@ -26,12 +22,10 @@ def text_reader(model_name: Callable[[], str], parser_name: str) -> Callable[[An
     text of its conversion; any other chunk is converted, then its text read."""
 
     def text(chunk: Any) -> str:
-        if type(chunk) is _LC_CHUNK:
-            fields = chunk.__dict__  # (see `from_lc_chunk`: pydantic's attribute reads are slow)
+        fields = text_chunk_fields(chunk)
+        if fields is not None:
             content = fields["content"]
-            if type(content) is str and not (
-                fields["tool_call_chunks"] or fields["tool_calls"] or fields["invalid_tool_calls"]
-            ):
+            if type(content) is str:
                 return content
         try:
             message = from_lc_chunk(chunk)
