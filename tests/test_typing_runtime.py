@@ -125,12 +125,12 @@ def test_a_parameter_no_call_would_give_is_refused_at_decoration(
 
 def test_config_by_name_optional_keyword_only_and_bound_extras_lift() -> None:
     def keyword(text: str, *, config: RunnableConfig) -> str:
-        return config.get("run_name", "")
+        return ",".join(config.get("tags", []))
 
     def defaulted(text: str, limit: int = 2) -> str:
         return text[:limit]
 
-    assert runnable(keyword).invoke("a", {"run_name": "n"}) == "n"
+    assert runnable(keyword).invoke("a", {"tags": ["n"]}) == "n"
     assert runnable(defaulted).invoke("abc") == "ab"
     assert runnable(functools.partial(extra_options, options={})).invoke("abc") == 3
     assert RunnableLambda(len).invoke("abc") == 3  # a builtin without a signature

@@ -113,6 +113,13 @@ class RunContext(NamedTuple):
         values[_LOCAL_TAGS] = ()
         return _new_context(RunContext, values)
 
+    def for_children(self) -> RunContext:
+        """The context an untraced runnable hands its children: its pending run name and id
+        are its own (`child_of` consumes them for a traced one)."""
+        if self.run_name is None and self.run_id is None:
+            return self
+        return self.replace(run_name=None, run_id=None)
+
     def with_local_tag(self, tag: str) -> RunContext:
         """A position tag (`seq:step:2`, `map:key:k`) for the next run only; free when not tracing."""
         if not self.tracing:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from runnables._core.context import RunContext, enter, leave
+from runnables._core.context import ROOT, RunContext, enter, leave
 from runnables._core.hooks import default_hook, written
 from runnables._core.interop import (
     aiterate_in_threads,
@@ -195,7 +195,7 @@ class Engine(Generic[In, Out]):
         if ctx.callbacks:
             return self._traced_call(input, ctx)
         try:
-            return self._invoke(input, ctx)
+            return self._invoke(input, ctx if ctx is ROOT else ctx.for_children())
         except Exception as exc:
             add_step_note(exc, ctx.run_name or self.name)
             raise
@@ -222,7 +222,7 @@ class Engine(Generic[In, Out]):
         if ctx.callbacks:
             return await self._atraced_call(input, ctx)
         try:
-            return await self._ainvoke(input, ctx)
+            return await self._ainvoke(input, ctx if ctx is ROOT else ctx.for_children())
         except Exception as exc:
             add_step_note(exc, ctx.run_name or self.name)
             raise
@@ -249,11 +249,12 @@ class Engine(Generic[In, Out]):
         whole input is streamed through `_stream` directly, one generator fewer per chunk.)"""
         streams_input = "_transform" in self._written
         if not ctx.callbacks:
+            inner = ctx if ctx is ROOT else ctx.for_children()
             try:
                 if streams_input:
-                    yield from self._transform(inputs, ctx)
+                    yield from self._transform(inputs, inner)
                 else:
-                    yield from self._stream(aggregate(inputs), ctx)
+                    yield from self._stream(aggregate(inputs), inner)
             except Exception as exc:
                 add_step_note(exc, ctx.run_name or self.name)
                 raise
@@ -321,11 +322,12 @@ class Engine(Generic[In, Out]):
         self, inputs: AsyncIterator[In], ctx: RunContext
     ) -> AsyncIterator[Out]:
         """`_atransform` untraced, naming the failing step on an exception."""
+        inner = ctx if ctx is ROOT else ctx.for_children()
         try:
             if "_atransform" in self._written:
-                stream = self._atransform(inputs, ctx)
+                stream = self._atransform(inputs, inner)
             else:
-                stream = self._astream(await aaggregate(inputs), ctx)
+                stream = self._astream(await aaggregate(inputs), inner)
             try:  # (not `async with closing_chunks`: one object fewer per stream)
                 async for chunk in stream:
                     yield chunk

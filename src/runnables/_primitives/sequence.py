@@ -336,7 +336,7 @@ class RunnableSequence(RunnableBase[In, Out]):
             return super()._call_transform(inputs, ctx)
         # Untraced, the stages' own generator names this sequence on an exception no step
         # named, as the engine's would: one generator fewer per chunk.
-        return self._staged(inputs, ctx, ctx.run_name or self.name)
+        return self._staged(inputs, ctx.for_children(), ctx.run_name or self.name)
 
     def _transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
         return self._staged(inputs, ctx, None)
