@@ -57,6 +57,7 @@ from runnables.messages import (
     get_buffer_string,
 )
 from runnables.models._call_options import check_call_options
+from runnables.models._identity import default_provider, ls_params
 from runnables.models._structured import StructuredMethod, StructuredOutput, StructuredOutputParser
 from runnables.tools import ToolChoice, ToolLike, convert_to_openai_tool, tool_choice_for
 
@@ -120,6 +121,13 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
     #: The option names `bind` accepts; `None` (the default) accepts any, for a model whose
     #: hooks pass them on unchecked.
     call_options: ClassVar[frozenset[str] | None] = None
+
+    #: The kind of model in its runs' `ls_model_type` metadata ("chat" or "llm").
+    _model_type: ClassVar[str] = ""
+
+    #: The provider in its runs' `ls_provider` metadata; by default derived from the class
+    #: name as LangChain does (`FakeListChatModel`: "fakelistchatmodel").
+    _provider: ClassVar[str | None] = None
 
     options: Mapping[str, Any] = attrs.field(
         factory=_options_factory,
@@ -195,6 +203,40 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
         async with closing_chunks(chunks) as stream:
             pieces = [chunk async for chunk in stream]
         return self._from_chunks(self._add_up(pieces)) if pieces else self._empty()
+
+    # -- the model's identity in its runs' metadata (only when someone listens)
+
+    def _ls_params(self) -> dict[str, Any]:
+        """The `ls_*` metadata of this model's runs, as LangChain's models give it
+        (provider, model name and type, temperature, max tokens, stop sequences)."""
+        stop, kwargs = self._call_options()
+        kind = self._model_type
+        provider = self._provider or default_provider(type(self).__name__, kind)
+        return ls_params(self, provider, kind, stop, kwargs)
+
+    def _described(self, ctx: RunContext) -> RunContext:
+        """`ctx` with this model's `ls_*` metadata, which its run (and, as in LangChain, the
+        runs below it) carry; the caller's metadata under the same keys wins (a way to name
+        the provider of a model class that does not)."""
+        if not ctx.tracing:
+            return ctx
+        return ctx.replace(metadata={**self._ls_params(), **ctx.metadata})
+
+    def _call(self, input: LanguageModelInput, ctx: RunContext) -> Out:
+        return super()._call(input, self._described(ctx))
+
+    async def _acall(self, input: LanguageModelInput, ctx: RunContext) -> Out:
+        return await super()._acall(input, self._described(ctx))
+
+    def _call_transform(
+        self, inputs: Iterator[LanguageModelInput], ctx: RunContext
+    ) -> Iterator[Out]:
+        return super()._call_transform(inputs, self._described(ctx))
+
+    def _acall_transform(
+        self, inputs: AsyncIterator[LanguageModelInput], ctx: RunContext
+    ) -> AsyncIterator[Out]:
+        return super()._acall_transform(inputs, self._described(ctx))
 
     # -- the model's work, without the budget (held by the callers below)
 
@@ -334,6 +376,8 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
     Iterator[AIMessageChunk]`, and the async generator `_astream_chunks(...)`. `kwargs` are
     the options bound with `bind(...)` other than `stop`.
     """
+
+    _model_type: ClassVar[str] = "chat"
 
     @property
     def run_type(self) -> str:
@@ -564,6 +608,8 @@ class BaseLLM(_LanguageModel[str, str, str]):
     and the async generator `_astream_chunks(...)`. Messages are rendered with
     `get_buffer_string`, prompt values with `to_string()`.
     """
+
+    _model_type: ClassVar[str] = "llm"
 
     @property
     def run_type(self) -> str:
