@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from functools import partial
 from typing import (
     Any,
     ClassVar,
@@ -39,7 +40,7 @@ from runnables._core.interop import (
 )
 from runnables._core.leaf import aleaf, aleaf_iter, leaf, leaf_iter
 from runnables._core.protocol import Runnable
-from runnables._core.streaming import closing_chunks
+from runnables._core.streaming import aone, closing_chunks, closing_map
 from runnables._primitives.sequence import RunnableSequence
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
@@ -497,6 +498,36 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
         parser = StructuredOutputParser(tool_name, target, include_raw, json_schema=checked)
         return RunnableSequence(model, parser)
 
+    # -- invoked while a LangChain streaming handler listens (LangGraph's `stream_mode=
+    # "messages"`, LangChain's `astream_events`): the answer is streamed and added up, so that
+    # the handler hears its tokens, as a LangChain chat model does for such a handler
+
+    def _call(self, input: LanguageModelInput, ctx: RunContext) -> AIMessage:
+        if _wants_tokens(ctx):
+            chunks = super()._call_transform(iter((input,)), ctx)  # (a chat model's chunks)
+            return self._collect(cast("Iterator[AIMessageChunk]", chunks))
+        return super()._call(input, ctx)
+
+    async def _acall(self, input: LanguageModelInput, ctx: RunContext) -> AIMessage:
+        if _wants_tokens(ctx):
+            chunks = super()._acall_transform(aone(input), ctx)
+            return await self._acollect(cast("AsyncIterator[AIMessageChunk]", chunks))
+        return await super()._acall(input, ctx)
+
+    # The chunks such a handler hears carry an id, as a LangChain chat model's do (its run's,
+    # when the provider gave none): LangGraph tells apart an answer it has already streamed
+    # from a new one by it.
+
+    def _stream(self, input: LanguageModelInput, ctx: RunContext) -> Iterator[AIMessage]:
+        chunks = super()._stream(input, ctx)
+        run_id = _heard_run(ctx)
+        return chunks if run_id is None else closing_map(partial(_with_id, run_id), chunks)
+
+    def _astream(self, input: LanguageModelInput, ctx: RunContext) -> AsyncIterator[AIMessage]:
+        chunks = super()._astream(input, ctx)
+        run_id = _heard_run(ctx)
+        return chunks if run_id is None else _awith_id(run_id, chunks)
+
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None
     ) -> Iterator[AIMessageChunk]:
@@ -592,6 +623,31 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
 
     async def _run_async(self, input: list[BaseMessage]) -> AIMessage:
         return _as_message(await super()._run_async(input))
+
+
+def _wants_tokens(ctx: RunContext) -> bool:
+    """Whether a callback of `ctx` asks chat models for their tokens even when invoked
+    (`wants_model_tokens`: a LangChain streaming handler, `runnables.langchain`)."""
+    return bool(ctx.callbacks) and any(
+        getattr(callback, "wants_model_tokens", False) for callback in ctx.callbacks
+    )
+
+
+def _heard_run(ctx: RunContext) -> str | None:
+    """The id a chat model's chunks get when a LangChain streaming handler hears them (given
+    the context of the model's run): LangChain's for its model's run; else None."""
+    run = ctx.parent_run
+    return f"lc_run--{run.id}" if run is not None and _wants_tokens(ctx) else None
+
+
+def _with_id(message_id: str, chunk: AIMessage) -> AIMessage:
+    return chunk if chunk.id is not None else attrs.evolve(chunk, id=message_id)
+
+
+async def _awith_id(message_id: str, chunks: AsyncIterator[AIMessage]) -> AsyncIterator[AIMessage]:
+    async with closing_chunks(chunks) as stream:
+        async for chunk in stream:
+            yield _with_id(message_id, chunk)
 
 
 def _as_message(output: AIMessage) -> AIMessage:
