@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from langchain_core.callbacks import AsyncCallbackManagerForChainRun, CallbackManagerForChainRun
 from langchain_core.runnables import Runnable as LCRunnable
 from langchain_core.runnables import RunnableConfig as LCConfig
+from langchain_core.utils.pydantic import TypeBaseModel
 
 from runnables._core.config import RunnableConfig
 from runnables._core.context import CURRENT
@@ -15,6 +16,10 @@ from runnables._core.protocol import Runnable
 from runnables._core.streaming import close_chunks, closing_chunks
 from runnables.langchain._convert import from_lc, lc_type, to_lc
 from runnables.langchain._handlers import as_callback
+from runnables.langchain._pydantic import pydantic_model
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = ["to_langchain"]
 
@@ -56,6 +61,7 @@ class RunnablesRunnable(LCRunnable[I, O], Generic[I, O]):
     def __init__(self, runnable: Runnable[I, O]) -> None:
         self.runnable = runnable
         self.name: str | None = runnable.name
+        self._models: dict[str, type[BaseModel] | None] = {}
 
     def __repr__(self) -> str:
         return f"to_langchain({self.runnable!r})"
@@ -67,6 +73,23 @@ class RunnablesRunnable(LCRunnable[I, O], Generic[I, O]):
     @property
     def OutputType(self) -> Any:  # LangChain's name: the type of what LangChain gets back
         return lc_type(getattr(self.runnable, "output_type", Any))
+
+    # LangChain's schemas are built from `InputType` / `OutputType`, which for a chain that
+    # starts with a prompt is an open `dict[str, Any]`; ours, derived, name the prompt's
+    # variables (so that `.as_tool()` has arguments).
+
+    def _model(self, which: str, suffix: str) -> type[BaseModel] | None:
+        if which not in self._models:
+            self._models[which] = pydantic_model(self.runnable, which, self.get_name(suffix))
+        return self._models[which]
+
+    def get_input_schema(self, config: LCConfig | None = None) -> TypeBaseModel:
+        """The runnable's derived input schema (`input_schema`), as a pydantic model."""
+        return self._model("input_schema", "Input") or super().get_input_schema(config)
+
+    def get_output_schema(self, config: LCConfig | None = None) -> TypeBaseModel:
+        """The runnable's derived output schema (`output_schema`), as a pydantic model."""
+        return self._model("output_schema", "Output") or super().get_output_schema(config)
 
     def _run_type(self) -> str | None:
         kind = getattr(self.runnable, "run_type", "chain")

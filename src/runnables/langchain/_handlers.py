@@ -162,6 +162,15 @@ class _Forward:
     #: Called in place (`to_langchain`) rather than off the run's path (`config["callbacks"]`).
     run_inline: bool = False
 
+    @property
+    def wants_model_tokens(self) -> bool:
+        """Whether the handler is one of LangChain's streaming handlers (LangGraph's
+        `stream_mode="messages"` one, `astream_events`'), for which a chat model streams even
+        when invoked, telling its tokens: runnables' chat models do the same for it."""
+        from langchain_core.tracers._streaming import _StreamingCallbackHandler
+
+        return isinstance(self.handler, _StreamingCallbackHandler)
+
     def _wanted(self, run: Run) -> bool:
         if run.id == self.skip:
             return False

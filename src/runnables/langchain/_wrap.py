@@ -72,6 +72,24 @@ def _run_type(wrapped: LCRunnable[Any, Any]) -> str:
     return next((kind for cls, kind in kinds if isinstance(inner, cls)), "chain")
 
 
+def _model_metadata(wrapped: LCRunnable[Any, Any]) -> dict[str, Any]:
+    """The metadata LangChain gives the run of `wrapped` when it is a language model (or a
+    binding of one): its `ls_*` params for the bound options (`_get_ls_params`), then the
+    model's own metadata; else nothing."""
+    from langchain_core.language_models import BaseLanguageModel
+
+    inner: object = wrapped
+    options: dict[str, Any] = {}
+    while isinstance(inner, LCBinding):
+        options = {**inner.kwargs, **options}  # an outer binding's options win
+        inner = inner.bound
+    if not isinstance(inner, BaseLanguageModel):
+        return {}
+    stop = options.pop("stop", None)
+    params: dict[str, Any] = dict(inner._get_ls_params_with_defaults(stop=stop, **options))  # pyright: ignore[reportPrivateUsage]
+    return {**params, **(inner.metadata or {})}
+
+
 def _is_graph(wrapped: LCRunnable[Any, Any]) -> bool:
     """Whether `wrapped` is a compiled LangGraph graph, whose stream is of state updates (not
     pieces of its output): its output is streamed as one chunk (its inner runs still stream
@@ -150,6 +168,26 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
     @property
     def name(self) -> str:
         return self.wrapped.get_name()
+
+    # -- a wrapped model's run carries the metadata LangChain would give it (only when someone
+    # listens): the `ls_*` params naming the model, read by tracers (the caller's keys win)
+
+    def _described(self, ctx: RunContext) -> RunContext:
+        if not ctx.tracing or self._kind not in ("chat_model", "llm"):
+            return ctx
+        return ctx.replace(metadata={**_model_metadata(self.wrapped), **ctx.metadata})
+
+    def _call(self, input: In, ctx: RunContext) -> Out:
+        return super()._call(input, self._described(ctx))
+
+    async def _acall(self, input: In, ctx: RunContext) -> Out:
+        return await super()._acall(input, self._described(ctx))
+
+    def _call_transform(self, inputs: Iterator[In], ctx: RunContext) -> Iterator[Out]:
+        return super()._call_transform(inputs, self._described(ctx))
+
+    def _acall_transform(self, inputs: AsyncIterator[In], ctx: RunContext) -> AsyncIterator[Out]:
+        return super()._acall_transform(inputs, self._described(ctx))
 
     @property
     def run_type(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from functools import partial
 from typing import (
     Any,
     ClassVar,
@@ -39,7 +40,7 @@ from runnables._core.interop import (
 )
 from runnables._core.leaf import aleaf, aleaf_iter, leaf, leaf_iter
 from runnables._core.protocol import Runnable
-from runnables._core.streaming import closing_chunks
+from runnables._core.streaming import aone, closing_chunks, closing_map
 from runnables._primitives.sequence import RunnableSequence
 from runnables.errors import RunnablesTypeError, RunnablesValueError
 from runnables.messages import (
@@ -57,6 +58,7 @@ from runnables.messages import (
     get_buffer_string,
 )
 from runnables.models._call_options import check_call_options
+from runnables.models._identity import default_provider, ls_params
 from runnables.models._structured import StructuredMethod, StructuredOutput, StructuredOutputParser
 from runnables.tools import ToolChoice, ToolLike, convert_to_openai_tool, tool_choice_for
 
@@ -120,6 +122,13 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
     #: The option names `bind` accepts; `None` (the default) accepts any, for a model whose
     #: hooks pass them on unchecked.
     call_options: ClassVar[frozenset[str] | None] = None
+
+    #: The kind of model in its runs' `ls_model_type` metadata ("chat" or "llm").
+    _model_type: ClassVar[str] = ""
+
+    #: The provider in its runs' `ls_provider` metadata; by default derived from the class
+    #: name as LangChain does (`FakeListChatModel`: "fakelistchatmodel").
+    _provider: ClassVar[str | None] = None
 
     options: Mapping[str, Any] = attrs.field(
         factory=_options_factory,
@@ -195,6 +204,40 @@ class _LanguageModel(RunnableBase[LanguageModelInput, Out], Generic[P, C, Out]):
         async with closing_chunks(chunks) as stream:
             pieces = [chunk async for chunk in stream]
         return self._from_chunks(self._add_up(pieces)) if pieces else self._empty()
+
+    # -- the model's identity in its runs' metadata (only when someone listens)
+
+    def _ls_params(self) -> dict[str, Any]:
+        """The `ls_*` metadata of this model's runs, as LangChain's models give it
+        (provider, model name and type, temperature, max tokens, stop sequences)."""
+        stop, kwargs = self._call_options()
+        kind = self._model_type
+        provider = self._provider or default_provider(type(self).__name__, kind)
+        return ls_params(self, provider, kind, stop, kwargs)
+
+    def _described(self, ctx: RunContext) -> RunContext:
+        """`ctx` with this model's `ls_*` metadata, which its run (and, as in LangChain, the
+        runs below it) carry; the caller's metadata under the same keys wins (a way to name
+        the provider of a model class that does not)."""
+        if not ctx.tracing:
+            return ctx
+        return ctx.replace(metadata={**self._ls_params(), **ctx.metadata})
+
+    def _call(self, input: LanguageModelInput, ctx: RunContext) -> Out:
+        return super()._call(input, self._described(ctx))
+
+    async def _acall(self, input: LanguageModelInput, ctx: RunContext) -> Out:
+        return await super()._acall(input, self._described(ctx))
+
+    def _call_transform(
+        self, inputs: Iterator[LanguageModelInput], ctx: RunContext
+    ) -> Iterator[Out]:
+        return super()._call_transform(inputs, self._described(ctx))
+
+    def _acall_transform(
+        self, inputs: AsyncIterator[LanguageModelInput], ctx: RunContext
+    ) -> AsyncIterator[Out]:
+        return super()._acall_transform(inputs, self._described(ctx))
 
     # -- the model's work, without the budget (held by the callers below)
 
@@ -335,6 +378,8 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
     the options bound with `bind(...)` other than `stop`.
     """
 
+    _model_type: ClassVar[str] = "chat"
+
     @property
     def run_type(self) -> str:
         return "chat_model"
@@ -453,6 +498,36 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
         parser = StructuredOutputParser(tool_name, target, include_raw, json_schema=checked)
         return RunnableSequence(model, parser)
 
+    # -- invoked while a LangChain streaming handler listens (LangGraph's `stream_mode=
+    # "messages"`, LangChain's `astream_events`): the answer is streamed and added up, so that
+    # the handler hears its tokens, as a LangChain chat model does for such a handler
+
+    def _call(self, input: LanguageModelInput, ctx: RunContext) -> AIMessage:
+        if _wants_tokens(ctx):
+            chunks = super()._call_transform(iter((input,)), ctx)  # (a chat model's chunks)
+            return self._collect(cast("Iterator[AIMessageChunk]", chunks))
+        return super()._call(input, ctx)
+
+    async def _acall(self, input: LanguageModelInput, ctx: RunContext) -> AIMessage:
+        if _wants_tokens(ctx):
+            chunks = super()._acall_transform(aone(input), ctx)
+            return await self._acollect(cast("AsyncIterator[AIMessageChunk]", chunks))
+        return await super()._acall(input, ctx)
+
+    # The chunks such a handler hears carry an id, as a LangChain chat model's do (its run's,
+    # when the provider gave none): LangGraph tells apart an answer it has already streamed
+    # from a new one by it.
+
+    def _stream(self, input: LanguageModelInput, ctx: RunContext) -> Iterator[AIMessage]:
+        chunks = super()._stream(input, ctx)
+        run_id = _heard_run(ctx)
+        return chunks if run_id is None else closing_map(partial(_with_id, run_id), chunks)
+
+    def _astream(self, input: LanguageModelInput, ctx: RunContext) -> AsyncIterator[AIMessage]:
+        chunks = super()._astream(input, ctx)
+        run_id = _heard_run(ctx)
+        return chunks if run_id is None else _awith_id(run_id, chunks)
+
     def stream(
         self, input: LanguageModelInput, config: RunnableConfig | None = None
     ) -> Iterator[AIMessageChunk]:
@@ -550,6 +625,31 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
         return _as_message(await super()._run_async(input))
 
 
+def _wants_tokens(ctx: RunContext) -> bool:
+    """Whether a callback of `ctx` asks chat models for their tokens even when invoked
+    (`wants_model_tokens`: a LangChain streaming handler, `runnables.langchain`)."""
+    return bool(ctx.callbacks) and any(
+        getattr(callback, "wants_model_tokens", False) for callback in ctx.callbacks
+    )
+
+
+def _heard_run(ctx: RunContext) -> str | None:
+    """The id a chat model's chunks get when a LangChain streaming handler hears them (given
+    the context of the model's run): LangChain's for its model's run; else None."""
+    run = ctx.parent_run
+    return f"lc_run--{run.id}" if run is not None and _wants_tokens(ctx) else None
+
+
+def _with_id(message_id: str, chunk: AIMessage) -> AIMessage:
+    return chunk if chunk.id is not None else attrs.evolve(chunk, id=message_id)
+
+
+async def _awith_id(message_id: str, chunks: AsyncIterator[AIMessage]) -> AsyncIterator[AIMessage]:
+    async with closing_chunks(chunks) as stream:
+        async for chunk in stream:
+            yield _with_id(message_id, chunk)
+
+
 def _as_message(output: AIMessage) -> AIMessage:
     """`invoke` returns a complete `AIMessage`, even from a hook that returned a chunk."""
     return output.to_message() if isinstance(output, AIMessageChunk) else output
@@ -564,6 +664,8 @@ class BaseLLM(_LanguageModel[str, str, str]):
     and the async generator `_astream_chunks(...)`. Messages are rendered with
     `get_buffer_string`, prompt values with `to_string()`.
     """
+
+    _model_type: ClassVar[str] = "llm"
 
     @property
     def run_type(self) -> str:

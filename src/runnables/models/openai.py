@@ -265,6 +265,7 @@ class OpenAIChatModel(BaseChatModel):
     """
 
     call_options: ClassVar[frozenset[str] | None] = OPENAI_CALL_OPTIONS
+    _provider: ClassVar[str | None] = "openai"
 
     model: str
     base_url: str = attrs.field(
