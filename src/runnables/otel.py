@@ -19,7 +19,10 @@ error status. Model runs (`chat_model`,
 first chunk (`gen_ai.response.time_to_first_chunk`, and a `gen_ai.first_chunk` event).
 
 The spans are started and ended in place (not on a callback worker), as the runs start and
-end.
+end. While a step's own code runs (a function, a generator's step, a model's, retriever's or
+tool's hooks), its span is the current span, so the spans that code starts (an instrumented
+HTTP client's, a driver's, your own) are its children; it is current around each call and
+each step of a stream only, and the current span after the call is what it was before.
 """
 
 from __future__ import annotations
