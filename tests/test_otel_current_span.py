@@ -28,6 +28,8 @@ from opentelemetry.trace import Tracer
 
 from runnables import (
     Runnable,
+    RunnableBase,
+    RunnableConfig,
     RunnableGenerator,
     RunnableLambda,
     RunnableParallel,
@@ -482,3 +484,31 @@ def test_a_mock_callback_is_asked_for_its_notifications_only() -> None:
     callback = MagicMock()
     assert RunnableLambda(lambda x: x + 1).invoke(1, {"callbacks": [callback]}) == 2
     assert [name for name, _, _ in callback.method_calls] == ["on_start", "on_end"]
+
+
+class LangChainStyle(RunnableBase[int, int]):
+    """A runnable writing the public `invoke`/`ainvoke`, as LangChain's do."""
+
+    __slots__ = ("tracer",)
+
+    def __init__(self, tracer: Tracer) -> None:
+        self.tracer = tracer
+
+    def invoke(self, input: int, config: RunnableConfig | None = None) -> int:
+        with self.tracer.start_as_current_span("inner"):
+            return input
+
+    async def ainvoke(self, input: int, config: RunnableConfig | None = None) -> int:
+        with self.tracer.start_as_current_span("inner"):
+            return input
+
+
+@pytest.mark.anyio
+async def test_a_runnable_writing_invoke_runs_it_in_its_span(
+    anyio_backend: str, provider: TracerProvider, tracer: Tracer, exporter: InMemorySpanExporter
+) -> None:
+    step = LangChainStyle(tracer)
+    chain = RunnableLambda(lambda x: x) | step
+    assert chain.invoke(1, traced(provider)) == 1
+    assert await chain.ainvoke(1, traced(provider)) == 1
+    assert_inner_spans_under(exporter, "LangChainStyle", count=2)
