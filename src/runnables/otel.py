@@ -19,7 +19,10 @@ error status. Model runs (`chat_model`,
 first chunk (`gen_ai.response.time_to_first_chunk`, and a `gen_ai.first_chunk` event).
 
 The spans are started and ended in place (not on a callback worker), as the runs start and
-end.
+end. While a step's own code runs (a function, a generator's step, a model's, retriever's or
+tool's hooks), its span is the current span, so the spans that code starts (an instrumented
+HTTP client's, a driver's, your own) are its children; it is current around each call and
+each step of a stream only, and the current span after the call is what it was before.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import json
 import time
 import uuid
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, cast
 
 import attrs
@@ -35,7 +39,7 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 
-from runnables._core.runs import Run
+from runnables._core.runs import CodeScope, Run
 
 __all__ = ["OpenTelemetryCallback"]
 
@@ -108,19 +112,26 @@ class OpenTelemetryCallback:
             text = repr(value)
         return text if len(text) <= limit else text[:limit] + "..."
 
-    def _parent(self, run: Run) -> otel_context.Context | None:
-        """The context to start `run`'s span in: its parent run's span, else the current one
-        (None)."""
-        parent_id = run.parent_id
-        if parent_id is None:
+    def _context(self, run_id: uuid.UUID | None) -> otel_context.Context | None:
+        """The context making the span of run `run_id` the current one (None if it has none):
+        its children's parent, and what its own code runs in."""
+        if run_id is None:
             return None
-        context = self._contexts.get(parent_id)
+        context = self._contexts.get(run_id)
         if context is None:
-            parent = self._spans.get(parent_id)
-            if parent is None:
+            span = self._spans.get(run_id)
+            if span is None:
                 return None
-            context = self._contexts[parent_id] = trace.set_span_in_context(parent)
+            context = self._contexts[run_id] = trace.set_span_in_context(span)
         return context
+
+    def _code_scope(self, run: Run) -> CodeScope | None:
+        """`run`'s span as the current span of its own code, while that runs (the core asks
+        for it once per run, and attaches and detaches it around each step of that code)."""
+        context = self._context(run.id)
+        if context is None:
+            return None
+        return CodeScope(partial(otel_context.attach, context), otel_context.detach)
 
     def on_start(self, run: Run) -> None:
         operation = _MODEL_RUNS.get(run.run_type)
@@ -145,7 +156,7 @@ class OpenTelemetryCallback:
                 self._input_later.add(run.id)
         self._spans[run.id] = self._tracer.start_span(
             run.name,
-            context=self._parent(run),
+            context=self._context(run.parent_id),
             kind=SpanKind.INTERNAL if operation is None else SpanKind.CLIENT,
             attributes=attributes,
         )

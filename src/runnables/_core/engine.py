@@ -4,7 +4,7 @@ on top of it (see docs/internals.md)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from runnables._core.context import ROOT, RunContext, enter, leave
@@ -23,6 +23,7 @@ from runnables._core.runs import (
     settle,
     start_run,
 )
+from runnables._core.scopes import ascoped, scoped, scopes_of
 from runnables._core.streaming import (
     Recorder,
     Total,
@@ -125,9 +126,12 @@ class Engine(Generic[In, Out]):
         the async path run to completion."""
         has = self._written
         if "invoke" in has:
+            invoke = self.invoke
+            if ctx.handlers.code_scopes:
+                invoke = scoped(scopes_of(ctx), invoke)
             token = enter(ctx)
             try:
-                return self.invoke(input, ctx.as_config())
+                return invoke(input, ctx.as_config())
             finally:
                 leave(token)
         if "_stream" in has or "_transform" in has:
@@ -144,9 +148,12 @@ class Engine(Generic[In, Out]):
         else the sync path in a worker thread."""
         has = self._written
         if "ainvoke" in has:
+            ainvoke: Callable[..., Awaitable[Out]] = self.ainvoke
+            if ctx.handlers.code_scopes:
+                ainvoke = ascoped(scopes_of(ctx), ainvoke)
             token = enter(ctx)
             try:
-                return await self.ainvoke(input, ctx.as_config())
+                return await ainvoke(input, ctx.as_config())
             finally:
                 leave(token)
         if "_astream" in has or "_atransform" in has:

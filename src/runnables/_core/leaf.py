@@ -4,7 +4,8 @@ retrievers) goes through here, so the order is the same everywhere:
 1. hold a `max_concurrency` slot of the call's budget (if it has one), for the whole call or
    the whole stream;
 2. publish the run context around each step of user code (so runnables called inside it
-   become child runs, sharing the budget and borrowing the slot: see `budget`);
+   become child runs, sharing the budget and borrowing the slot: see `budget`), and enter
+   what callbacks publish to their run's code, if any (see `scopes`);
 3. call the user code (in a worker thread when sync code is reached from async code).
 """
 
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from runnables._core.budget import Budget, Slot
 from runnables._core.context import CURRENT, ROOT, RunContext, enter, enter_nested, leave
 from runnables._core.interop import aiterate_in_threads, run_in_worker_thread
+from runnables._core.scopes import ascoped, ascoped_chunks, scoped, scoped_chunks, scopes_of
 from runnables._core.stopping import Stopped, current_stop
 from runnables._core.streaming import aclose_chunks, close_chunks, closing_chunks
 
@@ -81,6 +83,8 @@ def leaf(ctx: RunContext, func: Callable[..., T], *args: Any, **kwargs: Any) -> 
     """Call sync user code from sync code, as a leaf."""
     if ctx is ROOT:  # nothing to hold, nothing to publish
         return func(*args, **kwargs)
+    if ctx.handlers.code_scopes:
+        func = scoped(scopes_of(ctx), func)
     slot = _take_blocking(ctx)
     try:
         return in_context(ctx, func, *args, _slot=slot, **kwargs)
@@ -92,6 +96,8 @@ async def aleaf(ctx: RunContext, func: Callable[..., Awaitable[T]], *args: Any, 
     """Await async user code from async code, as a leaf."""
     if ctx is ROOT:
         return await func(*args, **kwargs)
+    if ctx.handlers.code_scopes:
+        func = ascoped(scopes_of(ctx), func)
     slot = await _take(ctx) if ctx.budget is not None else None
     token = enter(ctx, slot)
     try:
@@ -105,6 +111,8 @@ async def aleaf_in_thread(ctx: RunContext, func: Callable[..., T], *args: Any, *
     """Call sync user code from async code, as a leaf, in a worker thread (the slot is taken
     here, without blocking the loop; cancelling waits for the call to return)."""
     call = partial(func, **kwargs) if kwargs else func
+    if ctx.handlers.code_scopes:
+        call = scoped(scopes_of(ctx), call)
     if ctx.budget is None:
         return await run_in_worker_thread(in_context, ctx, call, *args)
     slot = await _take(ctx)
@@ -202,6 +210,8 @@ def leaf_iter(
 def _leaf_iter(
     ctx: RunContext, func: Callable[..., Iterator[T]], *args: Any, **kwargs: Any
 ) -> Iterator[T]:
+    if ctx.handlers.code_scopes:
+        func = scoped_chunks(scopes_of(ctx), func)
     slot = _take_blocking(ctx)
     try:
         _opened(slot)
@@ -220,6 +230,8 @@ def aleaf_iter(
     to hold or publish, the user's generator is the stream itself: one layer fewer.)"""
     if ctx is ROOT:
         return func(*args, **kwargs)
+    if ctx.handlers.code_scopes:
+        func = ascoped_chunks(scopes_of(ctx), func)
     return LeafStream(ctx, partial(func, *args, **kwargs))
 
 
@@ -300,6 +312,8 @@ async def aleaf_iter_in_threads(
 ) -> AsyncIterator[T]:
     """Iterate a sync user generator from async code, as a leaf: each step in a worker thread,
     the slot held here for the whole stream."""
+    if ctx.handlers.code_scopes:
+        func = scoped_chunks(scopes_of(ctx), func)
     slot = await _take(ctx)
     try:
         _opened(slot)
@@ -542,6 +556,8 @@ def fed_iter(
     feed = feed or fed_feed(ctx)
     if feed is None:
         return leaf_iter(ctx, func, inputs)
+    if ctx.handlers.code_scopes:
+        func = scoped_chunks(scopes_of(ctx), func)
     return _fed_iter(feed, func, inputs)
 
 
@@ -571,6 +587,8 @@ def fed_aiter(
     feed = fed_feed(ctx)
     if feed is None:
         return aleaf_iter(ctx, func, inputs)
+    if ctx.handlers.code_scopes:
+        func = ascoped_chunks(scopes_of(ctx), func)
     return FedStream(feed, func, inputs)
 
 

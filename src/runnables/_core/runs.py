@@ -10,7 +10,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import Any, Protocol, TypeAlias, Union, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypeAlias, Union, runtime_checkable
 
 import attrs
 
@@ -24,6 +24,7 @@ __all__ = [
     "asettle",
     "settle",
     "Callback",
+    "CodeScope",
     "Handlers",
     "LangChainHandler",
     "OnEnd",
@@ -192,6 +193,22 @@ def adapt_callback(callback: Callback) -> Callback:
     return as_callback(callback)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType] - checked above
 
 
+class CodeScope(NamedTuple):
+    """Something a callback publishes to a run's own code (the user code of a leaf) while it
+    runs, as OpenTelemetry's current span: `enter()` publishes it and returns a token,
+    `leave(token)` undoes that. Both are called in the same context, around each call and
+    each step of a stream, so nothing stays published between steps nor after the run.
+
+    A callback offers one by having a method `_code_scope(run) -> CodeScope | None`, asked
+    each time a leaf is about to run the code of a run it observes (after its `on_start`);
+    a private hook: the library's own OpenTelemetry callback is the one that needs it. Calls
+    no such callback observes pay nothing for it (see `scopes`).
+    """
+
+    enter: Callable[[], Any]
+    leave: Callable[[Any], object]
+
+
 class Notice:
     """Who is told of one kind of notification: the methods called in place (the library's
     own observers, and callbacks with `run_inline = True`) and, through the call's
@@ -228,7 +245,7 @@ class Handlers:
     """The callbacks of a call sorted by notification, worked out once per set of callbacks
     (not at every notification), with the `Dispatcher` of its user callbacks."""
 
-    __slots__ = ("dispatcher", "on_end", "on_error", "on_start", "on_stream")
+    __slots__ = ("code_scopes", "dispatcher", "on_end", "on_error", "on_start", "on_stream")
 
     def __init__(self, callbacks: Sequence[object], previous: Handlers | None = None) -> None:
         dispatcher: Dispatcher | None = None
@@ -242,6 +259,13 @@ class Handlers:
         self.on_stream = Notice(callbacks, "on_stream", dispatcher)
         self.on_end = Notice(callbacks, "on_end", dispatcher)
         self.on_error = Notice(callbacks, "on_error", dispatcher)
+        #: The `_code_scope` methods of the callbacks offering one (see `CodeScope`).
+        self.code_scopes: tuple[Callable[[Run], CodeScope | None], ...] = ()
+        for callback in callbacks:  # (a loop: cheaper than a generator for a few callbacks)
+            offer: Callable[[Run], CodeScope | None] | None = getattr(callback, "_code_scope", None)
+            # (A class's method, not what a mock's `__getattr__` makes up for any name.)
+            if offer is not None and hasattr(type(callback), "_code_scope"):
+                self.code_scopes += (offer,)
 
 
 NO_HANDLERS = Handlers(())
