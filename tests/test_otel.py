@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import enum
 import json
+import uuid
 from collections.abc import Iterator
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
@@ -21,6 +25,10 @@ from runnables.prompts import ChatPromptTemplate
 from runnables.retrievers import HashingEmbeddings, InMemoryVectorStore
 
 ANSWER = "Harrison worked at Kensho."
+
+
+class Color(enum.Enum):
+    RED = "red"
 
 
 @pytest.fixture
@@ -237,6 +245,15 @@ def test_a_long_string_is_cut_as_its_whole_json_text_would_be(
         (2.5, "2.5"),
         ("é", '"é"'),
         ({"a": [1]}, '{"a": [1]}'),
+        (
+            datetime.datetime(2026, 12, 4, 8, 30, tzinfo=datetime.timezone.utc),
+            '"2026-12-04T08:30:00+00:00"',
+        ),
+        (datetime.date(2026, 12, 4), '"2026-12-04"'),
+        (uuid.UUID(int=1), '"00000000-0000-0000-0000-000000000001"'),
+        (PurePosixPath("/tmp/x"), '"/tmp/x"'),
+        ({"color": Color.RED}, '{"color": "red"}'),
+        (frozenset({3}), "[3]"),
     ],
 )
 def test_content_is_json_text(

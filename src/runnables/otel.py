@@ -27,11 +27,14 @@ each step of a stream only, and the current span after the call is what it was b
 
 from __future__ import annotations
 
+import datetime
+import enum
 import json
 import time
 import uuid
 from collections.abc import Mapping
 from functools import partial
+from pathlib import PurePath
 from typing import Any, cast
 
 import attrs
@@ -48,11 +51,22 @@ _OK = Status(StatusCode.OK)
 
 
 def _json_default(value: object) -> Any:
+    """What JSON text shows of a value `json` cannot write: an attrs value by its fields (with
+    its message kind), a moment in ISO 8601, an id or path as its text, an enum by its value,
+    a set as a list; anything else by its `repr`."""
     cls: type[Any] = type(value)
     if attrs.has(cls):
         data = attrs.asdict(cast("attrs.AttrsInstance", value), recurse=False)
         kind = getattr(cls, "type", None)
         return {"type": kind, **data} if isinstance(kind, str) else data
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, PurePath)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (set, frozenset)):
+        return list(cast("set[Any]", value))
     return repr(value)
 
 
