@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -223,3 +224,40 @@ async def test_nested_sync_async_sync_past_the_thread_limit_can_be_cancelled() -
             await outer.abatch(list(range(limit + 20)))
     assert scope.cancelled_caught
     assert await outer.ainvoke(1) == 2  # and the workers are free again
+
+
+STEP = contextvars.ContextVar[int]("STEP", default=0)
+
+
+@runnable
+def counts_its_steps(x: int) -> Iterator[int]:
+    """A sync generator keeping state in a context variable across its `yield`s."""
+    for _ in range(x):
+        STEP.set(STEP.get() + 1)
+        yield STEP.get()
+
+
+@runnable
+def sees_the_request(x: int) -> Iterator[str]:
+    for _ in range(x):
+        yield REQUEST.get()
+
+
+async def test_a_sync_generator_reached_from_async_code_keeps_one_context_across_its_steps() -> (
+    None
+):
+    # Each step runs in a worker thread; all of them in the same copy of the caller's context,
+    # as when the generator is stepped in one thread (they used to see a fresh copy each).
+    assert [chunk async for chunk in counts_its_steps.astream(4)] == [1, 2, 3, 4]
+    assert STEP.get() == 0  # the caller's own context is not changed
+    assert await counts_its_steps.ainvoke(3) == 6
+    events = [e async for e in counts_its_steps.astream_events(2)]
+    assert [e["data"]["chunk"] for e in events if e["event"] == "on_chain_stream"] == [1, 2]
+    REQUEST.set("req-7")
+    assert [chunk async for chunk in sees_the_request.astream(2)] == ["req-7", "req-7"]
+    assert [
+        chunk async for chunk in (RunnableLambda(lambda x: x) | counts_its_steps).astream(2)
+    ] == [
+        1,
+        2,
+    ]

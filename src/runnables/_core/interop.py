@@ -221,16 +221,19 @@ async def _drive(
 
 async def aiterate_in_threads(chunks: Iterator[T]) -> AsyncIterator[T]:
     """Iterate a sync iterator that may block (user code) from async code: each `next` in a
-    worker thread, and `close` too, however the iteration ends."""
+    worker thread, and `close` too, however the iteration ends. Every step runs in the same
+    copy of the caller's context, as a generator stepped in one thread would: what one step
+    sets (a context variable, a current span) the next one sees, and the caller does not."""
     done: Any = object()
+    run = copy_context().run
     try:
-        while (chunk := await run_in_worker_thread(next, chunks, done)) is not done:
+        while (chunk := await run_in_worker_thread(run, next, chunks, done)) is not done:
             yield cast("T", chunk)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
             with anyio.CancelScope(shield=True):
-                await run_in_worker_thread(close)
+                await run_in_worker_thread(run, close)
 
 
 _NEED, _INPUT, _END, _OUTPUT, _GO, _CLOSE, _DONE, _ERROR = range(8)
