@@ -37,16 +37,24 @@ from server import TaskHandoff, _event
 GOAL = 20.0
 
 
-def build(lib: Any, chunks: int) -> Any:
+def producer(chunks: int) -> Callable[[int], AsyncIterator[int]]:
+    """The first step: `chunks` integers, whatever its input."""
+
     async def produce(x: int) -> AsyncIterator[int]:
         for i in range(chunks):
             yield i
 
-    async def bump(xs: AsyncIterator[int]) -> AsyncIterator[int]:
-        async for x in xs:
-            yield x + 1
+    return produce
 
-    return lib.RunnableLambda(produce) | lib.RunnableGenerator(bump)
+
+async def bump(xs: AsyncIterator[int]) -> AsyncIterator[int]:
+    """The second step: each chunk plus one."""
+    async for x in xs:
+        yield x + 1
+
+
+def build(lib: Any, chunks: int) -> Any:
+    return lib.RunnableLambda(producer(chunks)) | lib.RunnableGenerator(bump)
 
 
 async def consume_events(chain: Any, langchain: bool) -> int:
@@ -81,32 +89,35 @@ def _ids() -> tuple[str, str, str]:
     return str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
 
 
-async def _produce(chunks: int) -> AsyncIterator[int]:
-    for i in range(chunks):
-        yield i
-
-
-async def _bump(xs: AsyncIterator[int]) -> AsyncIterator[int]:
-    async for x in xs:
-        yield x + 1
-
-
 async def bare_events(chunks: int) -> AsyncIterator[dict[str, Any]]:
-    """The v2 events of the 2-step chain with no library, in the order runnables emits them."""
+    """The v2 events of the 2-step chain with no library, in the order runnables emits them
+    (a tap between the steps queues the first step's chunk events)."""
     seq, first, second = _ids()
     yield _event("on_chain_start", "RunnableSequence", seq, [], [], {"input": 0})
     yield _event("on_chain_start", "produce", first, [seq], ["seq:step:1"], {"input": 0})
-    started = False
+    pending: list[dict[str, Any]] = []
     total1 = total2 = 0
-    async for x in _produce(chunks):
-        total1 += x
-        yield _event("on_chain_stream", "produce", first, [seq], ["seq:step:1"], {"chunk": x})
+
+    async def tap(xs: AsyncIterator[int]) -> AsyncIterator[int]:
+        nonlocal total1
+        async for x in xs:
+            total1 += x
+            pending.append(
+                _event("on_chain_stream", "produce", first, [seq], ["seq:step:1"], {"chunk": x})
+            )
+            yield x
+
+    started = False
+    async for y in bump(tap(producer(chunks)(0))):
+        for event in pending:
+            yield event
+        pending.clear()
         if not started:
             started = True
             yield _event("on_chain_start", "bump", second, [seq], ["seq:step:2"], {})
-        total2 += x + 1
-        yield _event("on_chain_stream", "bump", second, [seq], ["seq:step:2"], {"chunk": x + 1})
-        yield _event("on_chain_stream", "RunnableSequence", seq, [], [], {"chunk": x + 1})
+        total2 += y
+        yield _event("on_chain_stream", "bump", second, [seq], ["seq:step:2"], {"chunk": y})
+        yield _event("on_chain_stream", "RunnableSequence", seq, [], [], {"chunk": y})
     yield _event(
         "on_chain_end", "produce", first, [seq], ["seq:step:1"], {"input": 0, "output": total1}
     )
@@ -151,7 +162,7 @@ async def bare_log(chunks: int) -> AsyncIterator[_Patch]:
     yield _Patch({"op": "add", "path": "/logs/produce", "value": _entry(first, "produce", 1)})
     started = False
     total1 = total2 = 0
-    async for x in _bump(_produce(chunks)):
+    async for x in bump(producer(chunks)(0)):
         total1 += x - 1
         yield _Patch({"op": "add", "path": "/logs/produce/streamed_output/-", "value": x - 1})
         if not started:
