@@ -274,7 +274,8 @@ class _Taps(_RunTree):
     Having them makes a handler one of LangChain's streaming handlers, and a chat model that
     sees one streams even an `invoke` (a different message: no id, usage or metadata of the
     provider's whole response). So only the drivers of a streamed call (`stream`, `astream`),
-    whose models stream anyway, have them.
+    whose models stream anyway, have them, and those of an invoke made while LangChain's own
+    models would stream (a streaming handler listens, or a wrapped graph is streamed).
     """
 
     def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[T]) -> Iterator[T]:
