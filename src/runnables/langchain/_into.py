@@ -69,9 +69,12 @@ class _RunTree:
     run_inline = True  # called in place: the order of events is the order of things
     raise_error = True  # a mistake here is the library's, never hidden
 
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, ctx: RunContext, *, invoked: bool = False) -> None:
         self._handlers = ctx.handlers
         self._root = ctx.parent_run  # the wrapper's run, whose id LangChain's root run has
+        # Whether the wrapper is invoked (not streamed) while the wrapped chat model streams
+        # (for a streaming handler): its tokens are then told as the wrapper's run's chunks.
+        self._root_tokens = invoked
         self._runs: dict[uuid.UUID, Run] = {}
         # LangChain's ids for the wrapped runnable's run (it may not take the id it is given).
         self._runs_as_root: set[uuid.UUID] = set()
@@ -123,12 +126,6 @@ class _RunTree:
             return None
         finish_run(run, error=error)
         return self._handlers.on_error, (run, error)
-
-    def _stream(self, run_id: uuid.UUID, chunk: Any) -> _Decision:
-        run = self._runs.get(run_id)
-        if run is None:
-            return None
-        return self._handlers.on_stream, (run, chunk)
 
     # -- LangChain's notifications, each decided here and sent by the driver below
 
@@ -200,9 +197,14 @@ class _RunTree:
         )
 
     def decide_on_llm_new_token(self, token: str, *, run_id: uuid.UUID, **kw: Any) -> _Decision:
-        if run_id not in self._runs:  # the wrapped model's own: the wrapper streams its chunks
+        run = self._runs.get(run_id)
+        if run is None:  # the wrapped model's own: a streamed wrapper streams its chunks
+            if not self._root_tokens or run_id not in self._runs_as_root:
+                return None
+            run = self._root
+        if run is None:
             return None
-        return self._stream(run_id, _llm_chunk(token, kw.get("chunk")))
+        return self._handlers.on_stream, (run, _llm_chunk(token, kw.get("chunk")))
 
     def decide_on_chain_end(self, outputs: Any, *, run_id: uuid.UUID, **kw: Any) -> _Decision:
         run = self._runs.get(run_id)
@@ -272,7 +274,8 @@ class _Taps(_RunTree):
     Having them makes a handler one of LangChain's streaming handlers, and a chat model that
     sees one streams even an `invoke` (a different message: no id, usage or metadata of the
     provider's whole response). So only the drivers of a streamed call (`stream`, `astream`),
-    whose models stream anyway, have them.
+    whose models stream anyway, have them, and those of an invoke made while LangChain's own
+    models would stream (a streaming handler listens, or a wrapped graph is streamed).
     """
 
     def tap_output_iter(self, run_id: uuid.UUID, output: Iterator[T]) -> Iterator[T]:

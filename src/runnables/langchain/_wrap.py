@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
 
 import attrs
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import Runnable as LCRunnable
 from langchain_core.runnables import RunnableBinding as LCBinding
 
@@ -98,7 +100,7 @@ def _is_graph(wrapped: LCRunnable[Any, Any]) -> bool:
     return pregel is not None and isinstance(wrapped, pregel.Pregel)
 
 
-def _lc_config(ctx: RunContext, handler: type[IntoRunnables | AsyncIntoRunnables]) -> Any:
+def _lc_config(ctx: RunContext, handler: Callable[[RunContext], BaseCallbackHandler]) -> Any:
     """The LangChain config for the wrapped call: the inherited parts of `ctx` (its
     `max_concurrency` too, LangChain's limit inside the wrapped call), and (when
     someone listens) a handler that tells them of LangChain's inner runs, the wrapped
@@ -119,6 +121,23 @@ def _lc_config(ctx: RunContext, handler: type[IntoRunnables | AsyncIntoRunnables
         if ctx.parent_run is not None:
             config["run_id"] = ctx.parent_run.id
     return config
+
+
+def _invoke_driver(
+    ctx: RunContext, *, streamed: bool, asynchronous: bool
+) -> Callable[[RunContext], BaseCallbackHandler]:
+    """The driver of an invoke of the wrapped runnable. A streaming one, for which LangChain's
+    chat models stream (telling their tokens), when the wrapper's call streams (a graph's,
+    whose output is one chunk) or a LangChain streaming handler listens (LangGraph's
+    `stream_mode="messages"` one, in a `to_langchain` node), as LangChain's models stream for
+    it: a wrapped model's tokens are then told as the wrapper's. Else a plain one, for which
+    they answer whole."""
+    wanted = any(getattr(callback, "wants_model_tokens", False) for callback in ctx.callbacks)
+    if not (streamed or wanted):
+        return AsyncIntoRunnables if asynchronous else IntoRunnables
+    return partial(
+        AsyncStreamingIntoRunnables if asynchronous else StreamingIntoRunnables, invoked=True
+    )
 
 
 def _on_asyncio() -> bool:
@@ -201,23 +220,24 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
     def output_type(self) -> Any:
         return self.declared_output_type
 
-    def _invoke(self, input: In, ctx: RunContext) -> Out:
-        config = _lc_config(ctx, IntoRunnables)
-        output: Out = from_lc(leaf(ctx, self.wrapped.invoke, to_lc(input), config))
+    def _invoke(self, input: In, ctx: RunContext, *, streamed: bool = False) -> Out:
+        driver = _invoke_driver(ctx, streamed=streamed, asynchronous=False)
+        output: Out = from_lc(leaf(ctx, self.wrapped.invoke, to_lc(input), _lc_config(ctx, driver)))
         return output
 
-    async def _ainvoke(self, input: In, ctx: RunContext) -> Out:
+    async def _ainvoke(self, input: In, ctx: RunContext, *, streamed: bool = False) -> Out:
         if _on_asyncio():
-            config = _lc_config(ctx, AsyncIntoRunnables)
+            driver = _invoke_driver(ctx, streamed=streamed, asynchronous=True)
+            config = _lc_config(ctx, driver)
             result: Out = from_lc(await aleaf(ctx, self.wrapped.ainvoke, to_lc(input), config))
             return result
-        config = _lc_config(ctx, IntoRunnables)
+        config = _lc_config(ctx, _invoke_driver(ctx, streamed=streamed, asynchronous=False))
         output: Out = from_lc(await aleaf_in_thread(ctx, self.wrapped.invoke, to_lc(input), config))
         return output
 
     def _stream(self, input: In, ctx: RunContext) -> Iterator[Out]:
         if self._graph:
-            return iter((self._invoke(input, ctx),))
+            return iter((self._invoke(input, ctx, streamed=True),))
         config = _lc_config(ctx, StreamingIntoRunnables)
         return closing_map(from_lc_chunk, leaf_iter(ctx, self.wrapped.stream, to_lc(input), config))
 
@@ -245,7 +265,7 @@ class LangChainRunnable(RunnableBase[In, Out], Generic[In, Out]):
 
     def _astream(self, input: In, ctx: RunContext) -> AsyncIterator[Out]:
         if self._graph:
-            return awaited(lambda: self._ainvoke(input, ctx))
+            return awaited(lambda: self._ainvoke(input, ctx, streamed=True))
         if _on_asyncio():
             config = _lc_config(ctx, AsyncStreamingIntoRunnables)
             chunks = aleaf_iter(ctx, self.wrapped.astream, to_lc(input), config)
