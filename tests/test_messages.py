@@ -715,3 +715,31 @@ def test_langchains_message_dicts_are_read() -> None:
         "done", tool_call_id="c1", additional_kwargs={"artifact": {"rows": 2}}
     )
     assert plain == ToolMessage("plain", tool_call_id="c2")
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        [{"model_provider": "openai"}] * 3,
+        [{"id": "resp-1", "output_version": "v1"}, {"id": "resp-1", "output_version": "v1"}],
+        [{"index": "lc_txt_0"}, {"index": "lc_txt_0"}, {"index": "lc_txt_1"}],
+        [{"model_name": "gpt"}, {"model_name": "-4o"}, {"finish_reason": "stop"}],
+        [
+            {"nested": {"model_provider": "x", "text": "a"}},
+            {"nested": {"model_provider": "x", "text": "b"}},
+        ],
+        [{"id": "a"}, {"id": "b"}, {"id": "b"}],
+    ],
+)
+def test_streamed_metadata_adds_up_as_langchains_does(metadata: list[dict[str, Any]]) -> None:
+    """A provider's name or an answer's id repeated in every chunk is kept once, other strings
+    join (`model_provider` used to read "openaiopenaiopenai")."""
+    from langchain_core import messages as lc
+
+    from runnables.messages import AIMessageChunk
+
+    ours = [AIMessageChunk(str(i), response_metadata=m) for i, m in enumerate(metadata)]
+    theirs = [lc.AIMessageChunk(str(i), response_metadata=m) for i, m in enumerate(metadata)]
+    expected = sum(theirs[1:], theirs[0]).response_metadata
+    assert sum(ours[1:], ours[0]).response_metadata == expected
+    assert AIMessageChunk.__add__(ours[0], ours[1:]).response_metadata == expected

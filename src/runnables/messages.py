@@ -211,11 +211,30 @@ class AIMessage(BaseMessage):
         return "\n".join([base, "Tool Calls:", *calls])
 
 
-def _merge_values(values: Sequence[object]) -> object:
+#: Keys whose string value is the same in every chunk of a streamed answer (an id, a
+#: provider's name): a chunk repeating it adds nothing, as in LangChain's merge.
+_NAMING_KEYS = frozenset({"id", "output_version", "model_provider"})
+
+
+def _join_naming(key: str, parts: list[str]) -> str:
+    """The strings `key` took in successive chunks, joined as LangChain adds them: a naming
+    key's repeated value, or an `index` that LangChain made (`lc_...`), is kept once."""
+    if key not in _NAMING_KEYS and key != "index":
+        return "".join(parts)
+    total = parts[0]
+    for part in parts[1:]:
+        if (key == "index" and total.startswith("lc_")) or (key != "index" and part == total):
+            continue
+        total += part
+    return total
+
+
+def _merge_values(values: Sequence[object], key: str = "") -> object:
     """Merge the values one key took in successive chunks, as adding them pairwise would.
 
-    ``None`` counts as "no value yet"; a run of strings concatenates, a run of mappings
-    merges key by key, and any other value replaces what came before it.
+    ``None`` counts as "no value yet"; a run of strings concatenates (but see
+    `_join_naming`), a run of mappings merges key by key, and any other value replaces what
+    came before it.
     """
     run: list[object] = []
     for value in values:
@@ -231,7 +250,7 @@ def _merge_values(values: Sequence[object]) -> object:
     if not run:
         return None
     if isinstance(run[0], str):
-        return "".join(cast("list[str]", run))
+        return _join_naming(key, cast("list[str]", run))
     if isinstance(run[0], Mapping):
         return _merge_dicts(*cast("list[Mapping[str, Any]]", run))
     return run[-1]
@@ -247,7 +266,8 @@ def _merge_dicts(*dicts: Mapping[str, Any]) -> dict[str, Any]:
         for key, value in mapping.items():
             values.setdefault(key, []).append(value)
     return {
-        key: items[0] if len(items) == 1 else _merge_values(items) for key, items in values.items()
+        key: items[0] if len(items) == 1 else _merge_values(items, key)
+        for key, items in values.items()
     }
 
 
