@@ -165,3 +165,37 @@ async def test_model_spans_name_the_model_and_provider(
 async def test_a_model_run_in_an_event_stream_carries_its_identity(anyio_backend: str) -> None:
     events = [e async for e in FakeListChatModel(["a"]).astream_events("x")]
     assert {e["metadata"].get("ls_provider") for e in events} == {"fakelistchatmodel"}
+
+
+class ModelCalls(BaseCallbackHandler):
+    """A LangChain handler keeping what each model run's start tells of the call."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kw: Any) -> None:
+        self.calls.append({k: kw[k] for k in ("invocation_params", "options", "batch_size")})
+
+
+def test_a_langchain_handler_is_told_the_call_of_our_model_as_of_chat_openai(
+    server: OpenAIServer,
+) -> None:
+    ours = OpenAIChatModel(
+        "gpt-test", base_url=server.base_url, api_key="sk-test", temperature=0.5
+    ).bind(max_tokens=7, stop=["\n"])
+    theirs = chat_openai(server).bind(max_tokens=7, stop=["\n"])
+    told = []
+    for model in (ours, theirs):
+        handler = ModelCalls()
+        server.script(Reply("hi"))
+        model.invoke("hello", {"callbacks": [handler]})
+        (call,) = handler.calls
+        told.append(call)
+    keys = ("model", "model_name", "temperature", "max_tokens", "stop")
+    ours_told, theirs_told = told
+    assert {k: ours_told["invocation_params"][k] for k in keys} == {
+        k: theirs_told["invocation_params"][k] for k in keys
+    }
+    assert ours_told["invocation_params"]["model_name"] == "gpt-test"
+    assert ours_told["options"] == theirs_told["options"] == {"stop": ["\n"]}
+    assert ours_told["batch_size"] == theirs_told["batch_size"] == 1

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import attrs
@@ -86,6 +86,22 @@ def _prompts(inputs: Any) -> list[str]:
     return [inputs.to_string() if isinstance(inputs, PromptValue) else str(inputs)]
 
 
+def _model_call(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The `invocation_params`, `options` and `batch_size` LangChain tells of a model call,
+    from what the run's `ls_*` metadata says of the model (its provider as `_type`; the model
+    name under both names tracers read)."""
+    stop = metadata.get("ls_stop")
+    params: dict[str, Any] = {"_type": metadata.get("ls_provider"), "stop": stop}
+    name = metadata.get("ls_model_name")
+    if name is not None:
+        params["model"] = params["model_name"] = name
+    for key in ("temperature", "max_tokens"):
+        value = metadata.get(f"ls_{key}")
+        if value is not None:
+            params[key] = value
+    return {"invocation_params": params, "options": {"stop": stop}, "batch_size": 1}
+
+
 def _start(run: Run) -> _Call:
     kind = run.run_type
     serialized = {"name": run.name, "id": ["runnables", run.name]}
@@ -98,8 +114,10 @@ def _start(run: Run) -> _Call:
     }
     inputs = run.inputs
     if kind == "chat_model":
+        kwargs.update(_model_call(run.metadata))
         return "on_chat_model_start", (serialized, _message_lists(inputs)), kwargs
     if kind == "llm":
+        kwargs.update(_model_call(run.metadata))
         return "on_llm_start", (serialized, _prompts(inputs)), kwargs
     if kind == "retriever":
         return "on_retriever_start", (serialized, str(inputs)), kwargs
