@@ -2,9 +2,10 @@
 as OpenTelemetry's current span.
 
 A leaf wraps its user code with these only when a callback of its context offers scopes
-(`ctx.handlers.code_scopes`), so calls that no such callback observes pay nothing per step. Each scope is entered and left
-around every call and every step of a stream, in the task or thread running that step: a
-stream advanced from several tasks, or closed early, leaves nothing published anywhere.
+(`ctx.handlers.code_scopes`), so calls that no such callback observes pay nothing per step.
+Each scope is entered and left around every call and every step of a stream, in the task or
+thread running that step: a stream advanced from several tasks, or closed early, leaves
+nothing published anywhere.
 """
 
 from __future__ import annotations
