@@ -52,6 +52,18 @@ class LoopHandle:
             return False
         return True
 
+    def cancel_pending(self) -> bool:
+        """Whether the calling task of this loop has been asked to cancel: tells a genuine
+        cancellation from a cancellation exception that user code raised of its own accord
+        (asyncio lets any code raise `CancelledError`; trio has no public constructor for
+        `Cancelled`, so there every one is genuine, as on Python 3.10's asyncio, which cannot
+        tell)."""
+        if self._asyncio_loop is None:
+            return True
+        task = sys.modules["asyncio"].current_task()
+        cancelling = getattr(task, "cancelling", None)
+        return cancelling is None or bool(cancelling())
+
     def wakeup(self) -> Wakeup:
         """A one-shot wakeup for the calling task, on this loop (see `Wakeup`)."""
         if self._asyncio_loop is not None:
