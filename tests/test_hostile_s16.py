@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import pytest
 
-from runnables import Run, RunnableLambda
+from runnables import Run, RunnableLambda, RunnableSequence
 from runnables._core import dispatch
 
 # ------------------------------------------------------------------------------ callbacks
@@ -112,3 +112,17 @@ def test_an_async_callback_raising_cancelled_error_in_a_sync_call(
     assert time.monotonic() - started < dispatch.CALLBACK_TIMEOUT / 2
     assert callback.seen == ["start", 0, 1, 2, "end"]
     assert "raised; the run goes on" in caplog.text
+
+
+# ------------------------------------------------------------------------------ scale
+
+
+async def _ainc(x: int) -> int:
+    return x + 1
+
+
+def test_a_sync_stream_through_ten_thousand_async_steps() -> None:
+    """`stream` of 10,000 async functions in a row nested a generator per step
+    (RecursionError), while `astream` and `invoke` of the same chain worked."""
+    chain = RunnableSequence(*[RunnableLambda(_ainc)] * 10_000)
+    assert list(chain.stream(3)) == [3 + 10_000]
