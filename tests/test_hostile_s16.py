@@ -126,3 +126,76 @@ def test_a_sync_stream_through_ten_thousand_async_steps() -> None:
     (RecursionError), while `astream` and `invoke` of the same chain worked."""
     chain = RunnableSequence(*[RunnableLambda(_ainc)] * 10_000)
     assert list(chain.stream(3)) == [3 + 10_000]
+
+
+# ------------------------------------------------------------------------------ events vs LangChain
+#
+# Differences from langchain-core's v2 events that docs/reference/events.md now lists
+# ("Differences from LangChain"); they were undocumented. Each test pins both sides, so a
+# change in either library shows up here.
+
+
+def _add_one(x: int) -> int:
+    return x + 1
+
+
+def _big(x: int) -> bool:
+    return x > 5
+
+
+EventShape = tuple[str, str, int, tuple[str, ...]]
+
+
+def _shape(event: Any) -> EventShape:
+    return (event["event"], event["name"], len(event["parent_ids"]), tuple(sorted(event["tags"])))
+
+
+async def _our_events(chain: Any, input: Any, **filters: Any) -> list[Any]:
+    return [event async for event in chain.astream_events(input, version="v2", **filters)]
+
+
+async def _langchain_events(chain: Any, input: Any, **filters: Any) -> list[Any]:
+    """langchain-core's events, on asyncio in a worker thread (this test may run on trio)."""
+
+    async def collect() -> list[Any]:
+        return [event async for event in chain.astream_events(input, version="v2", **filters)]
+
+    return await anyio.to_thread.run_sync(lambda: asyncio.run(collect()))
+
+
+def _branch_in_a_sequence(lib: Any) -> Any:
+    branch = lib.RunnableBranch((_big, lib.RunnableLambda(_double)), lib.RunnableLambda(_add_one))
+    return lib.RunnableLambda(_add_one) | branch
+
+
+@pytest.mark.anyio
+async def test_a_branch_inside_a_sequence_reports_its_chunks() -> None:
+    lc = pytest.importorskip("langchain_core.runnables")
+    import runnables
+
+    ours = [_shape(e) for e in await _our_events(_branch_in_a_sequence(runnables), 1)]
+    theirs = [_shape(e) for e in await _langchain_events(_branch_in_a_sequence(lc), 1)]
+    streamed = ("on_chain_stream", "RunnableBranch", 1, ("seq:step:2",))
+    assert streamed in ours
+    assert streamed not in theirs
+    assert sorted(s for s in ours if s != streamed) == sorted(theirs)
+
+
+def _tagged_steps(lib: Any) -> Any:
+    return lib.RunnableLambda(_add_one) | lib.RunnableLambda(_double).with_config(tags=["kept"])
+
+
+@pytest.mark.anyio
+async def test_filtering_out_the_outermost_run_leaves_each_run_its_own_data() -> None:
+    lc = pytest.importorskip("langchain_core.runnables")
+    import runnables
+
+    ours = await _our_events(_tagged_steps(runnables), 1, include_tags=["kept"])
+    theirs = await _langchain_events(_tagged_steps(lc), 1, include_tags=["kept"])
+    assert [_shape(e) for e in ours] == [_shape(e) for e in theirs]
+    start, end = ours[0]["data"], ours[-1]["data"]
+    # `_double` got 2 (the output of `_add_one`); it is not the outermost run.
+    assert "input" not in start
+    assert end == {"input": 2, "output": 4}
+    # LangChain gives it the outermost run's input, 1, and drops its input at the end.
+    assert (theirs[0]["data"], theirs[-1]["data"]) == ({"input": 1}, {"output": 4})
