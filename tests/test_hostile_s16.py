@@ -5,6 +5,9 @@ its regression test."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -199,3 +202,65 @@ async def test_filtering_out_the_outermost_run_leaves_each_run_its_own_data() ->
     assert end == {"input": 2, "output": 4}
     # LangChain gives it the outermost run's input, 1, and drops its input at the end.
     assert (theirs[0]["data"], theirs[-1]["data"]) == ({"input": 1}, {"output": 4})
+
+
+# ------------------------------------------------------------------------------ imports
+
+#: A fresh process: a thread is stopped inside `import asyncio` (the module is in
+#: `sys.modules` without its functions yet) while a sync stream with an async callback runs.
+_WHILE_ANOTHER_THREAD_IMPORTS_ASYNCIO = textwrap.dedent(
+    """
+    import sys, threading
+    assert "asyncio" not in sys.modules
+    from runnables import RunnableLambda
+
+    inside, release = threading.Event(), threading.Event()
+
+    def stop_in_asyncio_init(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.endswith("asyncio/__init__.py"):
+            inside.set()
+            release.wait(10)
+
+    def import_asyncio():
+        sys.settrace(stop_in_asyncio_init)
+        import asyncio
+
+    class Told:
+        def __init__(self):
+            self.seen = []
+        def on_start(self, run):
+            self.seen.append("start")
+        async def on_end(self, run):
+            self.seen.append("end")
+
+    def numbers(x):
+        yield x
+        yield x + 1
+
+    importer = threading.Thread(target=import_asyncio)
+    importer.start()
+    assert inside.wait(10)
+    told = Told()
+    chunks = RunnableLambda(numbers).stream(1, {"callbacks": [told]})
+    got = [next(chunks)]
+    release.set()
+    got += list(chunks)
+    importer.join()
+    assert got == [1, 2], got
+    assert told.seen == ["start", "end"], told.seen
+    """
+)
+
+
+def test_a_stream_while_another_thread_imports_asyncio() -> None:
+    """A sync stream with an async callback, in a program that had not imported asyncio yet,
+    failed with AttributeError ("partially initialized module 'asyncio'") when the callbacks'
+    thread was importing asyncio at that moment (seen when abandoning such streams)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "dev", "-W", "error", "-c", _WHILE_ANOTHER_THREAD_IMPORTS_ASYNCIO],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
