@@ -201,7 +201,10 @@ class _ThreadWorker:
                     from runnables._core.interop import run_coroutine_blocking
 
                     run_coroutine_blocking(partial(_await_bounded, result, method))
-            except Exception:
+            except BaseException:
+                # Even SystemExit or a stray CancelledError must not end this thread: the
+                # call's later notifications would be lost, and its end would wait
+                # CALLBACK_TIMEOUT for a worker that is gone.
                 _report(method)
         self._busy_since = None
         self._dropping = False
@@ -275,6 +278,12 @@ class _TaskWorker:
                         if inspect.isawaitable(result):
                             await result
                     except Exception:
+                        _report(method)
+                    except anyio.get_cancelled_exc_class():
+                        # A callback may raise CancelledError of its own (asyncio): that must
+                        # not end this worker, which would drop the call's later notifications.
+                        if self._loop.cancel_pending():
+                            raise
                         _report(method)
                 if scope.cancelled_caught:
                     self._detached.add(owner)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import queue
-import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import Context, copy_context
@@ -12,6 +11,7 @@ from typing import Any, TypeVar, cast
 
 import anyio
 
+from runnables._core.loop import event_loop_running_here
 from runnables._core.streaming import aclose_chunks, close_chunks
 from runnables._core.threads import current_call, run_for, run_in_worker_thread, worker_token
 
@@ -26,14 +26,6 @@ __all__ = [
 
 T = TypeVar("T")
 U = TypeVar("U")
-
-
-def _event_loop_running_here() -> bool:
-    asyncio = sys.modules.get("asyncio")  # not imported: no asyncio loop can be running
-    if asyncio is not None and asyncio._get_running_loop() is not None:
-        return True
-    trio = sys.modules.get("trio")
-    return trio is not None and trio.lowlevel.in_trio_run()
 
 
 def _in_worker_thread() -> bool:
@@ -75,7 +67,7 @@ def run_coroutine_blocking(func: Callable[[], Awaitable[T]]) -> T:
         return anyio.from_thread.run(run_for, call, in_context, token=call.token)
     if _in_worker_thread():
         return anyio.from_thread.run(in_context)
-    if not _event_loop_running_here():
+    if not event_loop_running_here():
         return run_fresh()
     result: list[T] = []
     error: list[BaseException] = []

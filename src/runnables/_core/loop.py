@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-__all__ = ["LoopHandle", "Wakeup", "current_loop"]
+__all__ = ["LoopHandle", "Wakeup", "current_loop", "event_loop_running_here"]
 
 _detached: set[Any] = set()  # asyncio keeps only weak references to running tasks
 
@@ -34,12 +34,10 @@ class LoopHandle:
     def is_current(self) -> bool:
         """Whether this is the loop running in the calling thread."""
         if self._asyncio_loop is not None:
-            asyncio = sys.modules["asyncio"]
-            return asyncio._get_running_loop() is self._asyncio_loop
-        trio = sys.modules["trio"]
-        if not trio.lowlevel.in_trio_run():
+            return _running_asyncio_loop() is self._asyncio_loop
+        if not _in_trio_run():
             return False
-        return trio.lowlevel.current_trio_token() is self._trio_token
+        return sys.modules["trio"].lowlevel.current_trio_token() is self._trio_token
 
     def call_soon(self, callback: Callable[[], object]) -> bool:
         """Run `callback` soon on this loop, from any thread; False if the loop has ended."""
@@ -51,6 +49,18 @@ class LoopHandle:
         except RuntimeError:  # asyncio: the loop is closed; trio: RunFinishedError
             return False
         return True
+
+    def cancel_pending(self) -> bool:
+        """Whether the calling task of this loop has been asked to cancel: tells a genuine
+        cancellation from a cancellation exception that user code raised of its own accord
+        (asyncio lets any code raise `CancelledError`; trio has no public constructor for
+        `Cancelled`, so there every one is genuine, as on Python 3.10's asyncio, which cannot
+        tell)."""
+        if self._asyncio_loop is None:
+            return True
+        task = sys.modules["asyncio"].current_task()
+        cancelling = getattr(task, "cancelling", None)
+        return cancelling is None or bool(cancelling())
 
     def wakeup(self) -> Wakeup:
         """A one-shot wakeup for the calling task, on this loop (see `Wakeup`)."""
@@ -88,16 +98,32 @@ class LoopHandle:
         return True
 
 
+def _running_asyncio_loop() -> Any:
+    """The asyncio loop running in this thread, if any. Not imported, asyncio runs no loop;
+    nor does it while another thread is still importing it (then `sys.modules` holds it
+    without its functions yet: reading them would raise AttributeError)."""
+    get_running_loop = getattr(sys.modules.get("asyncio"), "_get_running_loop", None)
+    return None if get_running_loop is None else get_running_loop()
+
+
+def _in_trio_run() -> bool:
+    """Whether trio runs in this thread (the same care as `_running_asyncio_loop`)."""
+    in_trio_run = getattr(getattr(sys.modules.get("trio"), "lowlevel", None), "in_trio_run", None)
+    return in_trio_run is not None and bool(in_trio_run())
+
+
+def event_loop_running_here() -> bool:
+    """Whether an asyncio or trio event loop runs in this thread."""
+    return _running_asyncio_loop() is not None or _in_trio_run()
+
+
 def current_loop() -> LoopHandle:
     """The event loop running in this thread (asyncio or trio)."""
-    asyncio = sys.modules.get("asyncio")
-    if asyncio is not None:
-        loop = asyncio._get_running_loop()
-        if loop is not None:
-            return LoopHandle(asyncio_loop=loop)
-    trio = sys.modules.get("trio")
-    if trio is not None and trio.lowlevel.in_trio_run():
-        return LoopHandle(trio_token=trio.lowlevel.current_trio_token())
+    loop = _running_asyncio_loop()
+    if loop is not None:
+        return LoopHandle(asyncio_loop=loop)
+    if _in_trio_run():
+        return LoopHandle(trio_token=sys.modules["trio"].lowlevel.current_trio_token())
     raise RuntimeError("no asyncio or trio event loop is running in this thread")
 
 

@@ -281,7 +281,7 @@ class RunnableLambda(RunnableBase[In, Out]):
         return self._akind in (_SYNC, _GEN)
 
     def _one_chunk(self, sync: bool) -> bool:
-        return self._kind == _SYNC if sync else self._akind in (_SYNC, _ASYNC)
+        return (self._kind if sync else self._akind) in (_SYNC, _ASYNC)
 
     @property
     def input_type(self) -> Any:
