@@ -482,3 +482,36 @@ def test_a_step_may_set_its_own_limit_inside_the_outer_one(
     assert peak.peak <= 2
     assert max(p.peak for p in per_step.values()) <= min(inner_limit, 2)
     assert sum(p.total for p in per_step.values()) == 12
+
+
+IDLE_THREADS_END = """
+import threading, time
+from runnables import RunnableLambda, RunnableParallel
+from runnables._core import threads
+
+threads._IDLE_SECONDS = 0.3
+def workers():
+    return sum(t.name.startswith("runnables") for t in threading.enumerate())
+
+chain = RunnableLambda(lambda x: x) | RunnableParallel(a=lambda x: x, b=lambda x: -x)
+for _ in range(2_000):
+    assert chain.invoke(1) == {"a": 1, "b": -1}
+assert workers() > 0
+deadline = time.monotonic() + 10
+while workers() and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(workers())
+"""
+
+
+def test_the_fan_out_threads_end_once_idle() -> None:
+    """A sync parallel's helper threads end once left without work (a stdlib executor kept up
+    to 256 of them for good), as the async callers' worker threads do."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", IDLE_THREADS_END], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"

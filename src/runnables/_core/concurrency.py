@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import queue
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import copy_context
-from typing import TYPE_CHECKING, Any, TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 import anyio
 
 from runnables._core.fan_in import FanIn, Sink, deliver
-
-if TYPE_CHECKING:
-    import concurrent.futures
-
+from runnables._core.threads import WorkerThreads
 
 __all__ = [
     "DEFAULT_TASKS",
@@ -37,14 +34,15 @@ DEFAULT_WIDTH = min(32, (os.cpu_count() or 1) + 4)
 DEFAULT_TASKS = 10_000
 
 
-@functools.cache
-def _pool() -> concurrent.futures.ThreadPoolExecutor:
-    """The shared worker threads of sync fan-outs, started on first use."""
-    import concurrent.futures
+class _Helpers(WorkerThreads[Callable[[], None]]):
+    """The shared threads of sync fan-outs' helpers (up to 256, for nested fan-outs; each
+    ends once idle, see `WorkerThreads`)."""
 
-    return concurrent.futures.ThreadPoolExecutor(
-        max_workers=256, thread_name_prefix="runnables-worker"
-    )
+    def _run(self, item: Callable[[], None]) -> None:
+        item()  # (`_FanOut._helper`, which lets no exception out)
+
+
+_HELPERS = _Helpers("runnables-worker", 256)
 
 
 class _FanOut:
@@ -94,18 +92,22 @@ class _FanOut:
             try:
                 self.fn(index)
             except BaseException as exc:
-                with self.lock:
-                    if self.error is None:
-                        self.error = exc
-                    self.closed = True
+                self.fail(exc)
                 return
+
+    def fail(self, exc: BaseException) -> None:
+        """Stop handing out indices; `exc` is raised to the caller (the first one only)."""
+        with self.lock:
+            if self.error is None:
+                self.error = exc
+            self.closed = True
 
     def spawn_helper(self) -> None:
         with self.lock:
             if self.closed or self.next >= self.count - 1 or self.spawned >= self.width - 1:
                 return
             self.spawned += 1
-        _pool().submit(copy_context().run, self._helper)
+        _HELPERS.submit(partial(copy_context().run, self._helper))
 
     def _helper(self) -> None:
         with self.lock:
@@ -115,6 +117,8 @@ class _FanOut:
         try:
             self.spawn_helper()
             self.drain()
+        except BaseException as exc:  # no thread could be started for another helper
+            self.fail(exc)
         finally:
             with self.lock:
                 self.active -= 1

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from contextvars import Context, copy_context
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
@@ -30,6 +30,7 @@ from runnables._core.loop import LoopHandle, Wakeup, current_loop
 
 __all__ = [
     "WorkerCancelled",
+    "WorkerThreads",
     "check_cancelled",
     "current_call",
     "run_for",
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+W = TypeVar("W")
 
 #: Seconds an idle worker waits for work before it ends.
 _IDLE_SECONDS = 10.0
@@ -93,73 +95,101 @@ class _Call:
         self.scopes: list[anyio.CancelScope] = []
 
 
-class _Pool:
-    """Worker threads taking calls from one queue, and the per-loop batches of finished calls.
+class WorkerThreads(Generic[W]):
+    """Threads taking work from one queue: one is started only when no thread is free (up to
+    `_max_workers`), and one left without work for `_IDLE_SECONDS` ends (a stdlib executor
+    keeps its threads for good). Subclasses say what running an item is (`_run`).
 
-    `_free` counts workers waiting for work minus calls waiting for a worker: a call that
-    finds it negative starts a worker (while under the limit), so no call ever waits for
-    one that is busy while a thread could be started.
+    `_free` counts threads waiting for work minus items waiting for a thread: an item that
+    finds it negative starts a thread (while under the limit), so no item ever waits for one
+    that is busy while a thread could be started.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, name: str, max_workers: int) -> None:
+        self._name = name
         self._lock = threading.Lock()
-        self._work: queue.SimpleQueue[_Call] = queue.SimpleQueue()
+        self._work: queue.SimpleQueue[W] = queue.SimpleQueue()
         self._free = 0
         self._workers = 0
-        self._max_workers = _DEFAULT_MAX_WORKERS
-        self._limit_read = -1.0  # when anyio's thread limit was last read
-        self._finished: dict[object, list[_Call]] = {}  # by loop: calls ended, not yet handed back
+        self._max_workers = max_workers
 
-    def submit(self, call: _Call) -> None:
+    def submit(self, item: W) -> None:
         with self._lock:
             self._free -= 1
-            self._work.put(call)
-            if self._free >= 0:
-                return
-            if self._workers >= self._max_workers:
-                now = time.monotonic()
-                if now < self._limit_read + 1.0:
-                    return  # the next worker to finish takes it
-                self._limit_read = now  # (a user may have raised anyio's limit meanwhile)
-                self._max_workers = max(self._max_workers, _anyio_thread_limit())
-                if self._workers >= self._max_workers:
-                    return
+            self._work.put(item)
+            if self._free >= 0 or not self._may_start():
+                return  # a free thread, or the next one to finish, takes it
             self._workers += 1
             self._free += 1
-        threading.Thread(target=self._serve, name="runnables worker", daemon=True).start()
+        try:
+            threading.Thread(target=self._serve, name=self._name, daemon=True).start()
+        except BaseException:  # (no thread could be started: the system's limit)
+            with self._lock:
+                self._workers -= 1
+                self._free -= 1
+            raise
+
+    def _may_start(self) -> bool:
+        """Whether one more thread may start (called under the lock)."""
+        return self._workers < self._max_workers
+
+    def _run(self, item: W, /) -> None:
+        raise NotImplementedError
 
     def _serve(self) -> None:
-        work, lock, local = self._work, self._lock, _local
+        work, lock = self._work, self._lock
         while True:
             try:
-                call = work.get(timeout=_IDLE_SECONDS)
+                item = work.get(timeout=_IDLE_SECONDS)
             except queue.Empty:
                 with lock:
                     try:
-                        call = work.get_nowait()  # put in the instant the wait ended
+                        item = work.get_nowait()  # put in the instant the wait ended
                     except queue.Empty:
                         self._free -= 1
                         self._workers -= 1
                         return
-            with lock:
-                dropped = call.cancelled  # its caller has gone before it started
-                call.started = not dropped
-            if dropped:
-                del call.func, call.args, call.context
-                with lock:
-                    self._free += 1
-                continue
-            local.call = call
-            try:
-                call.result = call.context.run(call.func, *call.args)
-            except BaseException as exc:
-                call.error = exc
-            finally:
-                local.call = None
-            del call.func, call.args, call.context
-            self._hand_back(call)
+            self._run(item)
+            del item  # (nothing of it is kept while this thread waits for the next)
             with lock:
                 self._free += 1
+
+
+class _Pool(WorkerThreads[_Call]):
+    """The worker threads of sync calls from async code, and the per-loop batches of
+    finished calls."""
+
+    def __init__(self) -> None:
+        super().__init__("runnables worker", _DEFAULT_MAX_WORKERS)
+        self._limit_read = -1.0  # when anyio's thread limit was last read
+        self._finished: dict[object, list[_Call]] = {}  # by loop: calls ended, not yet handed back
+
+    def _may_start(self) -> bool:
+        if self._workers < self._max_workers:
+            return True
+        now = time.monotonic()
+        if now < self._limit_read + 1.0:
+            return False
+        self._limit_read = now  # (a user may have raised anyio's limit meanwhile)
+        self._max_workers = max(self._max_workers, _anyio_thread_limit())
+        return self._workers < self._max_workers
+
+    def _run(self, call: _Call) -> None:
+        with self._lock:
+            dropped = call.cancelled  # its caller has gone before it started
+            call.started = not dropped
+        if dropped:
+            del call.func, call.args, call.context
+            return
+        _local.call = call
+        try:
+            call.result = call.context.run(call.func, *call.args)
+        except BaseException as exc:
+            call.error = exc
+        finally:
+            _local.call = None
+        del call.func, call.args, call.context
+        self._hand_back(call)
 
     def withdraw(self, call: _Call) -> bool:
         """Mark `call` cancelled; whether a worker had started it (else none will)."""
