@@ -245,7 +245,15 @@ class Handlers:
     """The callbacks of a call sorted by notification, worked out once per set of callbacks
     (not at every notification), with the `Dispatcher` of its user callbacks."""
 
-    __slots__ = ("code_scopes", "dispatcher", "on_end", "on_error", "on_start", "on_stream")
+    __slots__ = (
+        "code_scopes",
+        "dispatcher",
+        "on_end",
+        "on_error",
+        "on_start",
+        "on_stream",
+        "wants_model_tokens",
+    )
 
     def __init__(self, callbacks: Sequence[object], previous: Handlers | None = None) -> None:
         dispatcher: Dispatcher | None = None
@@ -261,11 +269,16 @@ class Handlers:
         self.on_error = Notice(callbacks, "on_error", dispatcher)
         #: The `_code_scope` methods of the callbacks offering one (see `CodeScope`).
         self.code_scopes: tuple[Callable[[Run], CodeScope | None], ...] = ()
+        #: Whether a callback asks chat models for their tokens even when they are invoked
+        #: (`wants_model_tokens`: a LangChain streaming handler, see `runnables.langchain`).
+        self.wants_model_tokens = False
         for callback in callbacks:  # (a loop: cheaper than a generator for a few callbacks)
             offer: Callable[[Run], CodeScope | None] | None = getattr(callback, "_code_scope", None)
             # (A class's method, not what a mock's `__getattr__` makes up for any name.)
             if offer is not None and hasattr(type(callback), "_code_scope"):
                 self.code_scopes += (offer,)
+            if getattr(callback, "wants_model_tokens", False):
+                self.wants_model_tokens = True
 
 
 NO_HANDLERS = Handlers(())

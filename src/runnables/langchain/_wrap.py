@@ -132,8 +132,7 @@ def _invoke_driver(
     `stream_mode="messages"` one, in a `to_langchain` node), as LangChain's models stream for
     it: a wrapped model's tokens are then told as the wrapper's. Else a plain one, for which
     they answer whole."""
-    wanted = any(getattr(callback, "wants_model_tokens", False) for callback in ctx.callbacks)
-    if not (streamed or wanted):
+    if not (streamed or ctx.handlers.wants_model_tokens):
         return AsyncIntoRunnables if asynchronous else IntoRunnables
     return partial(
         AsyncStreamingIntoRunnables if asynchronous else StreamingIntoRunnables, invoked=True

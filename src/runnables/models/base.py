@@ -503,13 +503,13 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
     # the handler hears its tokens, as a LangChain chat model does for such a handler
 
     def _call(self, input: LanguageModelInput, ctx: RunContext) -> AIMessage:
-        if _wants_tokens(ctx):
+        if ctx.handlers.wants_model_tokens:
             chunks = super()._call_transform(iter((input,)), ctx)  # (a chat model's chunks)
             return self._collect(cast("Iterator[AIMessageChunk]", chunks))
         return super()._call(input, ctx)
 
     async def _acall(self, input: LanguageModelInput, ctx: RunContext) -> AIMessage:
-        if _wants_tokens(ctx):
+        if ctx.handlers.wants_model_tokens:
             chunks = super()._acall_transform(aone(input), ctx)
             return await self._acollect(cast("AsyncIterator[AIMessageChunk]", chunks))
         return await super()._acall(input, ctx)
@@ -625,19 +625,11 @@ class BaseChatModel(_LanguageModel[list[BaseMessage], AIMessageChunk, AIMessage]
         return _as_message(await super()._run_async(input))
 
 
-def _wants_tokens(ctx: RunContext) -> bool:
-    """Whether a callback of `ctx` asks chat models for their tokens even when invoked
-    (`wants_model_tokens`: a LangChain streaming handler, `runnables.langchain`)."""
-    return bool(ctx.callbacks) and any(
-        getattr(callback, "wants_model_tokens", False) for callback in ctx.callbacks
-    )
-
-
 def _heard_run(ctx: RunContext) -> str | None:
     """The id a chat model's chunks get when a LangChain streaming handler hears them (given
     the context of the model's run): LangChain's for its model's run; else None."""
     run = ctx.parent_run
-    return f"lc_run--{run.id}" if run is not None and _wants_tokens(ctx) else None
+    return f"lc_run--{run.id}" if run is not None and ctx.handlers.wants_model_tokens else None
 
 
 def _with_id(message_id: str, chunk: AIMessage) -> AIMessage:
